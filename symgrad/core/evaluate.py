@@ -1,0 +1,94 @@
+"""Numeric evaluation of index expressions: vectorised NumPy over the whole index grid.
+
+An element expression is compiled once (``lambdify`` with a printer that reads tensor
+entries through ``_at``), then called with broadcastable index grids, so one call fills
+the whole array. ``_at`` gives 0 outside a tensor (zero padding) and at non-integral
+positions (a dilation that skips an entry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from .errors import ShapeError
+
+
+def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
+    arrays = np.broadcast_arrays(*[np.asarray(i) for i in idx])
+    valid = np.ones(arrays[0].shape, dtype=bool)
+    ints = []
+    for a, n in zip(arrays, array.shape, strict=True):
+        r = np.rint(a)
+        valid &= (r == a) & (r >= 0) & (r < n)
+        ints.append(np.where(valid, r, 0).astype(np.int64))
+    ints = [np.where(valid, i, 0) for i in ints]
+    return np.where(valid, array[tuple(ints)], 0.0)
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+class _Printer(NumPyPrinter):
+    def _print_Indexed(self, expr):
+        idx = ", ".join(self._print(i) for i in expr.indices)
+        return f"_at({self._print(expr.base.label)}, ({idx},))"
+
+    def _print_KroneckerDelta(self, expr):
+        a, b = (self._print(x) for x in expr.args)
+        return f"numpy.equal({a}, {b}).astype(float)"
+
+    def _print_Iverson(self, expr):
+        return f"numpy.where({self._print(expr.args[0])}, 1.0, 0.0)"
+
+    def _print_And(self, expr):
+        return self._chain("numpy.logical_and", expr.args)
+
+    def _print_Or(self, expr):
+        return self._chain("numpy.logical_or", expr.args)
+
+    def _chain(self, fn, args):
+        out = self._print(args[0])
+        for a in args[1:]:
+            out = f"{fn}({out}, {self._print(a)})"
+        return out
+
+    def _print_sigmoid(self, expr):
+        return f"_sigmoid({self._print(expr.args[0])})"
+
+
+_MODULES = [{"_at": _at, "_sigmoid": _sigmoid}, "numpy"]
+
+
+@lru_cache(maxsize=512)
+def _compiled(expr: sp.Expr, indices: tuple, names: tuple):
+    args = list(indices) + [sp.Symbol(n) for n in names]
+    return sp.lambdify(args, expr, modules=_MODULES, printer=_Printer, docstring_limit=0)
+
+
+def tensor_names(expr: sp.Expr) -> set[str]:
+    """Names of the tensors an element expression reads."""
+    return {str(b.base.label) for b in expr.atoms(sp.Indexed)}
+
+
+def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequence[int],
+                     env: Mapping[str, np.ndarray], sizes: Mapping[sp.Symbol, int]
+                     ) -> np.ndarray:
+    """The array of ``expr`` over every index of ``shape`` (indices 0-based)."""
+    expr = sp.sympify(expr).xreplace({k: sp.Integer(v) for k, v in sizes.items()})
+    shape = tuple(int(d) for d in shape)
+    names = tuple(sorted(tensor_names(expr) | {s.name for s in expr.free_symbols
+                                                 if s.name in env}))
+    missing = [n for n in names if n not in env]
+    if missing:
+        raise ShapeError(f"evaluate needs the arrays {missing}")
+    grids = np.indices(shape, sparse=True) if shape else ()
+    fn = _compiled(expr, tuple(indices), names)
+    with np.errstate(all="ignore"):
+        value = fn(*grids, *[np.asarray(env[n], dtype=float) for n in names])
+    return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()

@@ -1,0 +1,168 @@
+"""Index notation -> matrix notation, for results of rank 0, 1 or 2.
+
+Patterns: delta_ij -> identity, T[i,j] -> T, T[j,i] -> T^T, sum_r A[i,r] B[r,j] -> A B,
+element-wise products of vectors -> Hadamard, u_i v_j -> u v^T, and vector factors
+around a matrix -> diag(...) on the left or right. Anything else has no matrix form
+here (``None``), and the index form stands alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+
+from .ops import Diag, Hadamard, Transpose
+from .printing import IndexPrinter
+from .tensor import Tensor
+
+
+class NoMatrixForm(Exception):
+    """Internal: the expression does not fit the patterns."""
+
+
+def _sym(name: str) -> sp.Symbol:
+    return sp.Symbol(name, commutative=False)
+
+
+def _vec(expr: sp.Expr, i: sp.Symbol) -> sp.Expr:
+    """An expression element-wise in ``i`` as a (column) vector expression."""
+    if i not in expr.free_symbols:
+        return expr
+    if isinstance(expr, sp.Indexed):
+        if expr.indices == (i,):
+            return _sym(str(expr.base.label))
+        raise NoMatrixForm
+    if isinstance(expr, sp.Sum):
+        return _core(expr, (i,), ())
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[_vec(a, i) for a in expr.args])
+    if isinstance(expr, sp.Mul):
+        scal = [f for f in expr.args if i not in f.free_symbols]
+        vecs = sorted((_vec(f, i) for f in expr.args if i in f.free_symbols), key=_operand_rank)
+        body = vecs[0] if len(vecs) == 1 else Hadamard(*vecs)
+        return sp.Mul(*scal) * body
+    if isinstance(expr, sp.Function) and len(expr.args) == 1:
+        return expr.func(_vec(expr.args[0], i))
+    raise NoMatrixForm
+
+
+def _operand_rank(v: sp.Expr):
+    """Hadamard operands: differences first, then plain vectors, then 1 - c style."""
+    if isinstance(v, sp.Add):
+        return (2 if any(a.is_number for a in v.args) else 0, sp.default_sort_key(v))
+    return (1, sp.default_sort_key(v))
+
+
+def transpose(expr: sp.Expr) -> sp.Expr:
+    """Transpose of a matrix expression, pushed inside products and sums."""
+    if isinstance(expr, Transpose):
+        return expr.args[0]
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[transpose(a) for a in expr.args])
+    if isinstance(expr, sp.Mul):
+        coeff = [f for f in expr.args if f.is_commutative]
+        rest = [f for f in expr.args if not f.is_commutative]
+        return sp.Mul(*coeff) * sp.Mul(*[transpose(f) for f in reversed(rest)])
+    if isinstance(expr, Diag) or expr.is_commutative:
+        return expr
+    return Transpose(expr)
+
+
+def _matrix(expr: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
+    """Matrix expression whose (rows, cols) entry is ``expr``; rows/cols hold 0 or 1 index."""
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[_matrix(t, rows, cols) for t in expr.args])
+    if not rows and cols:
+        return transpose(_matrix(expr, cols, ()))
+    idx = set(rows) | set(cols)
+    factors = sp.Mul.make_args(expr)
+    scal = [f for f in factors if not (f.free_symbols & idx)]
+    left = [f for f in factors if rows and f.free_symbols & idx == {rows[0]}]
+    right = [f for f in factors if cols and f.free_symbols & idx == {cols[0]}]
+    mixed = [f for f in factors if len(f.free_symbols & idx) == 2]
+    coeff = sp.Mul(*[_scalar(f) for f in scal])
+    u = _vec(sp.Mul(*left), rows[0]) if left else None
+    v = _vec(sp.Mul(*right), cols[0]) if right else None
+    if not cols:
+        return coeff * (u if u is not None else 1)
+    if not mixed:
+        if u is None or v is None:
+            raise NoMatrixForm
+        return coeff * u * transpose(v)
+    if len(mixed) != 1:
+        raise NoMatrixForm
+    core = _core(mixed[0], rows, cols)
+    if core is sp.S.One:
+        parts = [w for w in (u, v) if w is not None]
+        if not parts:
+            return coeff * _sym("I")
+        return coeff * Diag(parts[0] if len(parts) == 1 else Hadamard(*parts))
+    out = core
+    if u is not None:
+        out = Diag(u) * out
+    if v is not None:
+        out = out * Diag(v)
+    return coeff * out
+
+
+def _scalar(f: sp.Expr) -> sp.Expr:
+    """A factor free of the result's indices: a number, or an inner product sum."""
+    if isinstance(f, sp.Sum) and len(f.limits) == 1:
+        r = f.limits[0][0]
+        parts = sp.Mul.make_args(f.function)
+        if len(parts) == 2 and all(r in p.free_symbols for p in parts):
+            return transpose(_vec(parts[0], r)) * _vec(parts[1], r)
+        raise NoMatrixForm
+    if f.atoms(sp.Indexed) and not f.is_number:
+        indexed = f.atoms(sp.Indexed)
+        if any(i.indices for i in indexed):
+            return f
+    return f
+
+
+def _core(f: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
+    if isinstance(f, sp.KroneckerDelta) and rows and cols \
+            and set(f.args) == {rows[0], cols[0]}:
+        return sp.S.One
+    if isinstance(f, sp.Indexed) and len(f.indices) == 2 and rows and cols:
+        name = _sym(str(f.base.label))
+        if f.indices == (rows[0], cols[0]):
+            return name
+        if f.indices == (cols[0], rows[0]):
+            return Transpose(name)
+    if isinstance(f, sp.Sum) and len(f.limits) == 1:
+        r = f.limits[0][0]
+        factors = sp.Mul.make_args(f.function)
+        a = [g for g in factors if rows and rows[0] in g.free_symbols]
+        b = [g for g in factors if cols and cols[0] in g.free_symbols and g not in a]
+        mid = [g for g in factors if g not in a and g not in b]
+        if any(r not in g.free_symbols for g in mid):
+            raise NoMatrixForm
+        out = _matrix(sp.Mul(*a), rows, (r,)) if a else None
+        m = _vec(sp.Mul(*mid), r) if mid else None
+        if b:
+            right = _matrix(sp.Mul(*b), (r,), cols)
+            if m is not None:
+                right = Diag(m) * right if out is not None else transpose(m) * right
+            return right if out is None else out * right
+        if out is None or m is None:
+            raise NoMatrixForm
+        return out * m
+    raise NoMatrixForm
+
+
+def to_matrix(expr: sp.Expr, indices: tuple) -> sp.Expr | None:
+    """Matrix-notation expression of an element of rank <= 2, or None."""
+    if len(indices) > 2:
+        return None
+    rows, cols = tuple(indices[:1]), tuple(indices[1:2])
+    try:
+        return _matrix(expr, rows, cols)
+    except NoMatrixForm:
+        return None
+
+
+def latex_matrix(expr: sp.Expr, tensors: Mapping[str, Tensor]) -> str:
+    """LaTeX of a matrix-notation expression, tensors written as in the model."""
+    return IndexPrinter(tensors).doprint(expr)

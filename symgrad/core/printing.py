@@ -1,0 +1,215 @@
+"""LaTeX for index expressions in the homework's notation.
+
+Tensors print as they are written in the model (``c[t]_{i}``, ``(W_h)_{ij}``,
+``x[c, l]``); indices print 1-based unless ``index_base=0``; an expression with an
+Iverson bracket prints as ``cases`` with its condition written as a chain
+(``1 \\le l - 2 j + 2 \\le 3``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+
+from .simplify import Iverson
+from .tensor import Tensor
+
+
+def shift_base(expr: sp.Expr, index_symbols, base: int) -> sp.Expr:
+    """Rewrite a 0-based element expression with ``base``-based indices."""
+    if base == 0:
+        return expr
+    return _expand_indices(_shift(expr, {s: s - base for s in index_symbols}, base))
+
+
+def _shift(expr, moved: dict, base: int):
+    """Positions of tensors gain ``base``; index symbols i become i - base."""
+    if isinstance(expr, sp.Sum):
+        inner = dict(moved)
+        inner.update({v: v - base for v, _, _ in expr.limits})
+        limits = [(v, _shift(a, moved, base) + base, _shift(b, moved, base) + base)
+                  for v, a, b in expr.limits]
+        return sp.Sum(_shift(expr.function, inner, base), *limits)
+    if isinstance(expr, sp.Indexed):
+        return sp.Indexed(expr.base, *[sp.expand(i.xreplace(moved) + base)
+                                       for i in expr.indices])
+    if isinstance(expr, sp.KroneckerDelta):
+        return sp.KroneckerDelta(*[sp.expand(a.xreplace(moved) + base) for a in expr.args])
+    if isinstance(expr, Iverson):
+        return Iverson(_shift_bounds(expr.args[0].xreplace(moved), base))
+    if isinstance(expr, sp.Symbol):
+        return moved.get(expr, expr)
+    if not expr.args:
+        return expr
+    return expr.func(*[_shift(a, moved, base) for a in expr.args])
+
+
+def _shift_bounds(cond, base: int):
+    """A bound on a tensor position moves with the position: 0 <= e -> 1 <= e + 1."""
+    def shift(rel):
+        if isinstance(rel, sp.Le | sp.Lt | sp.Ge | sp.Gt) and (rel.lhs.is_number
+                                                               or rel.rhs.is_number):
+            return rel.func(sp.expand(rel.lhs + base), sp.expand(rel.rhs + base))
+        return rel
+    return sp.And(*[shift(r) for r in sp.And.make_args(cond)])
+
+
+def _expand_indices(expr: sp.Expr) -> sp.Expr:
+    """Tidy index arithmetic after a shift: x[(c - 1) + 1] -> x[c]."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Indexed | sp.KroneckerDelta | Iverson),
+        lambda e: e.func(*[a if isinstance(a, sp.IndexedBase) else _tidy_arg(a)
+                           for a in e.args]))
+
+
+def _tidy_arg(a):
+    if isinstance(a, sp.Expr):
+        return sp.expand(a)
+    if isinstance(a, sp.Rel):
+        return a.func(*[sp.expand(x) for x in a.args])
+    if isinstance(a, sp.And):
+        return sp.And(*[_tidy_arg(x) for x in a.args])
+    return a
+
+
+class IndexPrinter(LatexPrinter):
+    """LatexPrinter that knows how each tensor of a model is written."""
+
+    def __init__(self, tensors: Mapping[str, Tensor], **settings):
+        super().__init__({"mul_symbol": None, **settings})
+        self.tensors = tensors
+
+    def _print_Indexed(self, expr):
+        name = str(expr.base.label)
+        t = self.tensors.get(name)
+        idx = [self._print(i) for i in expr.indices]
+        if t is None:
+            return r"%s_{%s}" % (name, ",".join(idx))
+        if t.style == "bracket":
+            return r"%s[%s]" % (t.latex, ", ".join(idx))
+        simple = all(len(s) == 1 for s in idx)
+        sub = "".join(idx) if simple else ",".join(idx)
+        head = t.latex if ("_" not in t.latex and "[" not in t.latex or t.latex.endswith("]")) \
+            else r"\left(%s\right)" % t.latex
+        if " " in t.latex:
+            head = r"\left(%s\right)" % t.latex
+        return r"%s_{%s}" % (head, sub)
+
+    def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        if not expr.is_commutative:
+            body = " ".join(self.parenthesize(f, 50) for f in factors)
+            return body if coeff == 1 else ("- " + body if coeff == -1
+                                              else self._print(coeff) + " " + body)
+        if any(f.is_Pow and f.exp.is_negative for f in factors) or coeff.is_Rational \
+                and not coeff.is_Integer:
+            return super()._print_Mul(expr)
+        body = " ".join(self.parenthesize(f, 50) for f in sorted(factors, key=_factor_rank))
+        if coeff == 1:
+            return body
+        if coeff == -1:
+            return "- " + body
+        return self._print(coeff) + " " + body
+
+    def _print_Add(self, expr, order=None):
+        terms = sorted(expr.args, key=_term_rank)
+        if all(t.is_number or t.could_extract_minus_sign() for t in terms):
+            terms = sorted(terms, key=lambda t: not t.is_number)
+        out = self._print(terms[0])
+        for t in terms[1:]:
+            text = self._print(t)
+            out += " - " + text[1:].lstrip() if text.startswith("-") else " + " + text
+        return out
+
+    def _print_Symbol(self, expr, style="plain"):
+        t = self.tensors.get(expr.name)
+        if t is not None:
+            return t.latex
+        return super()._print_Symbol(expr, style)
+
+    def _print_KroneckerDelta(self, expr, exp=None):
+        a, b = (self._print(x) for x in expr.args)
+        sep = "" if len(a) == 1 and len(b) == 1 else ","
+        return r"\delta_{%s%s%s}" % (a, sep, b)
+
+    def _print_Iverson(self, expr, exp=None):
+        return r"\left[%s\right]" % self._print_condition(expr.args[0])
+
+    def _print_condition(self, cond):
+        parts = list(sp.And.make_args(cond))
+        lows = {p.rhs: p.lhs for p in parts if isinstance(p, sp.Le) and p.lhs.is_number}
+        out, used = [], set()
+        for p in parts:
+            if isinstance(p, sp.Le) and not p.lhs.is_number and p.rhs.is_number \
+                    and p.lhs in lows:
+                out.append(r"%s \le %s \le %s" % (self._print(lows[p.lhs]),
+                                                  self._print(p.lhs), self._print(p.rhs)))
+                used.add(p.lhs)
+        for p in parts:
+            if isinstance(p, sp.Le) and p.lhs.is_number and p.rhs in used:
+                continue
+            if isinstance(p, sp.Le) and p.rhs.is_number and p.lhs in used:
+                continue
+            if isinstance(p, sp.Eq) and isinstance(p.lhs, sp.Mod) and p.rhs == 0:
+                out.append(r"%s \mid %s" % (self._print(p.lhs.args[1]),
+                                            self._print(p.lhs.args[0])))
+                continue
+            out.append(self._print(p))
+        return r",\ ".join(out)
+
+    def _print_Mod(self, expr, exp=None):
+        return r"%s \bmod %s" % (self.parenthesize(expr.args[0], 50),
+                                 self.parenthesize(expr.args[1], 50))
+
+
+def _factor_rank(f):
+    """Order of factors in a product: vectors, sums, deltas, matrices, sums over indices."""
+    if isinstance(f, sp.Indexed):
+        group = 0 if len(f.indices) == 1 else 4
+    elif isinstance(f, sp.Pow):
+        group = 0
+    elif isinstance(f, sp.Add):
+        group = 1
+    elif isinstance(f, sp.KroneckerDelta):
+        group = 3
+    elif isinstance(f, sp.Sum):
+        group = 5
+    elif isinstance(f, Iverson):
+        group = 6
+    else:
+        group = 2
+    return (group, sp.default_sort_key(f))
+
+
+def _term_rank(term):
+    """Order of terms in a sum: positive terms, then negative ones, constants last."""
+    if term.is_number:
+        return (2, "")
+    return (1 if term.could_extract_minus_sign() else 0, sp.count_ops(term),
+            sp.default_sort_key(term))
+
+
+def to_cases(expr: sp.Expr):
+    """Split ``value * [cond]`` into (value, cond); None when there is no bracket."""
+    if isinstance(expr, sp.Mul):
+        brackets = [f for f in expr.args if isinstance(f, Iverson)]
+        if len(brackets) == 1:
+            rest = sp.Mul(*[f for f in expr.args if not isinstance(f, Iverson)])
+            return rest, brackets[0].args[0]
+    if isinstance(expr, Iverson):
+        return sp.Integer(1), expr.args[0]
+    return None
+
+
+def latex_element(expr: sp.Expr, tensors: Mapping[str, Tensor]) -> str:
+    """LaTeX of an (already base-shifted) element, ``cases`` for a single bracket."""
+    p = IndexPrinter(tensors)
+    split = to_cases(expr)
+    if split is None:
+        return p.doprint(expr)
+    value, cond = split
+    return (r"\begin{cases} %s & \text{if } %s \\ 0 & \text{otherwise} \end{cases}"
+            % (p.doprint(value), p._print_condition(cond)))

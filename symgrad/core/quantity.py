@@ -1,0 +1,204 @@
+"""A derived result: shape, element formula, matrix form, LaTeX and numeric evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from .errors import ShapeError, UnknownNameError
+from .evaluate import evaluate_element, tensor_names
+from .matrix import latex_matrix, to_matrix
+from .printing import IndexPrinter, latex_element, shift_base
+from .simplify import tidy
+from .tensor import Tensor, index, ranges_for
+
+Prepare = Callable[[dict, dict], dict]
+Side = Tensor | str | None
+
+
+_BOUND_NAMES = "qrspuvabdeg"
+
+
+def readable(element: sp.Expr, old: Sequence[sp.Symbol], new: Sequence[str]) -> tuple:
+    """Rename free indices to ``new`` and summation indices to unused short letters."""
+    free = [index(n) for n in new]
+    element = element.xreplace(dict(zip(old, free, strict=True)))
+    taken = {s.name for s in element.free_symbols} | set(new)
+    pool = iter(n for n in _BOUND_NAMES if n not in taken)
+    sums = sorted(element.atoms(sp.Sum), key=sp.default_sort_key)
+    renames = {}
+    for s in sums:
+        for v, _, _ in s.limits:
+            if v not in renames and ("_" in v.name or v.name in new):
+                stem = v.name.split("_")[0]
+                if stem not in taken:
+                    taken.add(stem)
+                    renames[v] = index(stem)
+                else:
+                    renames[v] = index(next(n for n in pool if n not in taken))
+    return element.xreplace(renames), tuple(free)
+
+
+class Quantity:
+    """One tensor-valued result of symgrad, e.g. a Jacobian or a gradient.
+
+    ``element`` is the SymPy formula of the entry at ``indices`` (0-based, numerator
+    layout unless ``layout`` says otherwise); ``inputs`` are the arrays ``evaluate``
+    takes; ``prepare`` turns them into every tensor the element reads (a forward pass).
+    """
+
+    def __init__(self, name: str, element: sp.Expr, indices: Sequence[sp.Symbol],
+                 shape: Sequence, *, tensors: Mapping[str, Tensor],
+                 inputs: Sequence[Tensor], lhs: tuple[Side, Side] = (None, None),
+                 prepare: Prepare | None = None, layout: str = "numerator",
+                 structure: str = "", sizes: Mapping[sp.Symbol, object] | None = None,
+                 size_names: Sequence[sp.Symbol] = ()) -> None:
+        self.name = name
+        self.indices = tuple(indices)
+        self._shape = tuple(sp.sympify(d) for d in shape)
+        self.tensors = dict(tensors)
+        self.inputs = {t.name: t for t in inputs}
+        self.lhs = lhs
+        self.prepare = prepare
+        self.layout = layout
+        self.structure = structure
+        self.sizes = dict(sizes or {})
+        self.size_names = tuple(size_names)
+        self.element = tidy(sp.sympify(element).xreplace(self._subs), self.ranges)
+
+    # structure ----------------------------------------------------------------
+    @property
+    def _subs(self) -> dict:
+        return {k: sp.sympify(v) for k, v in self.sizes.items()}
+
+    @property
+    def shape(self) -> tuple:
+        dims = tuple(sp.simplify(d.xreplace(self._subs)) for d in self._shape)
+        return tuple(int(d) if d.is_Integer else d for d in dims)
+
+    @property
+    def ranges(self) -> dict:
+        return ranges_for(self.indices, [sp.sympify(d) for d in self.shape])
+
+    @cached_property
+    def matrix(self) -> sp.Expr | None:
+        """The matrix-notation form (diag, Hadamard, transposes), or None."""
+        return to_matrix(self.element, self.indices)
+
+    # printing -----------------------------------------------------------------
+    def _side_latex(self, side: Side, idx: list[str]) -> str:
+        if side is None:
+            return ""
+        if isinstance(side, str):
+            return side
+        if not idx:
+            return side.latex
+        elem = side[tuple(sp.Symbol(i) for i in idx)] if side.rank else sp.Symbol(side.name)
+        return IndexPrinter(self.tensors).doprint(elem)
+
+    def lhs_latex(self, index_base: int = 1, indexed: bool = True) -> str:
+        num, den = self.lhs
+        names = [sp.latex(i) for i in self.indices] if indexed else []
+        n = num.rank if isinstance(num, Tensor) else 0
+        top = self._side_latex(num, names[:n] if indexed else [])
+        if den is None:
+            return top or self.name
+        bottom = self._side_latex(den, names[n:] if indexed else [])
+        return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
+
+    def shape_latex(self) -> str:
+        dims = r" \times ".join(sp.latex(d) for d in self.shape) or "1"
+        return r"%s \in \mathbb{R}^{%s}" % (self.lhs_latex(indexed=False), dims)
+
+    def latex(self, form: str = "index", index_base: int = 1) -> str:
+        """``lhs = rhs`` in index form (1-based by default) or matrix form."""
+        if form == "matrix":
+            if self.matrix is None:
+                raise ShapeError(f"{self.name} has no matrix form; use form='index'")
+            return r"%s = %s" % (self.lhs_latex(indexed=False),
+                                 latex_matrix(self.matrix, self.tensors))
+        if form != "index":
+            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
+        if index_base not in (0, 1):
+            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+        rhs = latex_element(shift_base(self.element, self.indices, index_base), self.tensors)
+        return r"%s = %s" % (self.lhs_latex(index_base), rhs)
+
+    def _repr_latex_(self) -> str:
+        parts = [self.shape_latex(), self.latex("index")]
+        if self.matrix is not None:
+            parts.append(self.latex("matrix"))
+        return "$$" + r" \\ ".join(r"\displaystyle " + p for p in parts) + "$$"
+
+    def __repr__(self) -> str:
+        return f"<Quantity {self.name}: shape {self.shape}, {self.layout} layout>"
+
+    # numbers ------------------------------------------------------------------
+    def bind_sizes(self, arrays: Mapping[str, np.ndarray], extra: Mapping[str, int]) -> dict:
+        """Sizes implied by the arrays' shapes (and explicit size keywords)."""
+        sizes = {k: v for k, v in self.sizes.items()}
+        known = {s.name: s for s in self.size_names}
+        for key, value in extra.items():
+            if key not in known:
+                raise UnknownNameError(
+                    f"evaluate() got an unexpected argument {key!r}; it takes the arrays "
+                    f"{', '.join(self.inputs)}" + (f" and sizes {', '.join(known)}"
+                                                    if known else ""))
+            sizes[known[key]] = int(value)
+        for name, array in arrays.items():
+            t = self.inputs[name]
+            if np.ndim(array) != t.rank:
+                raise ShapeError(f"{name} must have {t.rank} axes {t.shape}, "
+                                 f"got shape {np.shape(array)}")
+            for d, n in zip(t.shape, np.shape(array)):
+                d = d.xreplace({k: sp.sympify(v) for k, v in sizes.items()})
+                if d.is_Symbol:
+                    sizes[d] = n
+        for name, array in arrays.items():
+            t = self.inputs[name]
+            want = tuple(d.xreplace({k: sp.sympify(v) for k, v in sizes.items()})
+                         for d in t.shape)
+            if any(not w.is_Integer for w in want) or tuple(int(w) for w in want) != \
+                    np.shape(array):
+                raise ShapeError(f"{name} must have shape {tuple(want)}, "
+                                 f"got {np.shape(array)}")
+        return sizes
+
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
+                 **kwargs) -> np.ndarray:
+        """The numeric array of this quantity for concrete inputs (see ``inputs``)."""
+        given = dict(arrays or {})
+        given.update({k: v for k, v in kwargs.items() if k in self.inputs})
+        extra = {k: v for k, v in kwargs.items() if k not in self.inputs}
+        needed = self.inputs if self.prepare else tensor_names(self.element)
+        missing = [n for n in self.inputs if n in needed and n not in given]
+        if missing:
+            raise ShapeError(f"evaluate() needs the arrays {', '.join(missing)} "
+                             f"(it takes {', '.join(self.inputs)})")
+        unknown = [k for k in given if k not in self.inputs]
+        if unknown:
+            raise UnknownNameError(f"evaluate() got unknown arrays {unknown}; "
+                                   f"it takes {', '.join(self.inputs)}")
+        given = {k: np.asarray(v, dtype=float) for k, v in given.items()}
+        sizes = self.bind_sizes(given, extra)
+        env = self.prepare(given, sizes) if self.prepare else given
+        subs = {k: sp.sympify(v) for k, v in sizes.items()}
+        shape = [d.xreplace(subs) for d in self._shape]
+        if any(not d.is_Integer for d in shape):
+            raise ShapeError(f"cannot evaluate {self.name}: sizes {shape} are not all known; "
+                             f"pass them, e.g. evaluate(..., "
+                             f"{', '.join(s.name + '=2' for s in self.size_names[:2])})")
+        if any(int(d) < 1 for d in shape):
+            raise ShapeError(f"{self.name} would have shape {tuple(shape)}: the sizes do not "
+                             f"fit together")
+        element = self.element.xreplace(subs)
+        return evaluate_element(element, self.indices, [int(d) for d in shape], env, sizes)
+
+    def check(self, latex: str, index_base: int = 1):
+        """Verdict on a hand-written claim about this quantity (see symgrad.verify)."""
+        from symgrad.verify import check_quantity
+
+        return check_quantity(self, latex, index_base=index_base)

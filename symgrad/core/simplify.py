@@ -1,0 +1,218 @@
+"""Range-aware simplification of index expressions.
+
+Sums over Kronecker deltas collapse (with the range and divisibility conditions that
+the collapse implies), and conditions that the index ranges already guarantee are
+dropped. What is left is an ``Iverson`` bracket, printed as ``cases`` by the printer.
+``Ranges`` maps each index symbol to its inclusive ``(low, high)`` bounds.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.core.relational import Relational
+
+Ranges = dict
+
+
+class Iverson(sp.Function):
+    """[cond]: 1 where the condition on indices holds, else 0."""
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, cond):
+        if cond is sp.true:
+            return sp.Integer(1)
+        if cond is sp.false:
+            return sp.Integer(0)
+        return None
+
+    def _eval_derivative(self, s):
+        return sp.Integer(0)
+
+
+def linear_bounds(expr: sp.Expr, ranges: Ranges) -> tuple[sp.Expr, sp.Expr] | None:
+    """Smallest and largest value of an expression linear in the ranged indices."""
+    expr = sp.expand(expr)
+    variables = [v for v in expr.free_symbols if v in ranges]
+    lo = hi = expr.subs({v: 0 for v in variables})
+    for v in variables:
+        coeff = sp.diff(expr, v)
+        if coeff.free_symbols & set(ranges):
+            return None
+        a, b = ranges[v]
+        if coeff.is_nonnegative:
+            lo, hi = lo + coeff * a, hi + coeff * b
+        elif coeff.is_nonpositive:
+            lo, hi = lo + coeff * b, hi + coeff * a
+        else:
+            return None
+    return sp.expand(lo), sp.expand(hi)
+
+
+def decide(rel: sp.Basic, ranges: Ranges) -> bool | None:
+    """True or False when the index ranges settle the relation, else None."""
+    if not isinstance(rel, Relational):
+        return None
+    if isinstance(rel, sp.Eq | sp.Ne):
+        bounds = linear_bounds(rel.lhs - rel.rhs, ranges)
+        if bounds is None:
+            return None
+        lo, hi = bounds
+        equal = None
+        if lo.is_positive or hi.is_negative:
+            equal = False
+        elif lo == 0 and hi == 0:
+            equal = True
+        if equal is None:
+            return None
+        return equal if isinstance(rel, sp.Eq) else not equal
+    if isinstance(rel, sp.Ge | sp.Gt):
+        e = rel.lhs - rel.rhs
+    else:
+        e = rel.rhs - rel.lhs
+    if isinstance(rel, sp.Gt | sp.Lt):
+        e = e - 1  # integers: e > 0 is e - 1 >= 0
+    bounds = linear_bounds(e, ranges)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    if lo.is_nonnegative:
+        return True
+    if hi.is_negative:
+        return False
+    return None
+
+
+def _decide_divisible(cond: sp.Basic) -> bool | None:
+    """Settle ``Eq(Mod(a, d), 0)`` when ``d`` is 1 or ``a`` is a multiple of ``d``."""
+    if isinstance(cond, sp.Eq) and isinstance(cond.lhs, sp.Mod) and cond.rhs == 0:
+        a, d = cond.lhs.args
+        if d == 1 or sp.simplify(a / d).is_integer:
+            return True
+    return None
+
+
+def simplify_condition(cond: sp.Basic, ranges: Ranges) -> sp.Basic:
+    """Drop the parts of a conjunction that the ranges imply; False if one is impossible."""
+    if cond in (sp.true, sp.false):
+        return cond
+    kept = []
+    for part in sp.And.make_args(cond):
+        verdict = decide(part, ranges)
+        if verdict is None:
+            verdict = _decide_divisible(part)
+        if verdict is True:
+            continue
+        if verdict is False:
+            return sp.false
+        kept.append(part)
+    return sp.And(*kept)
+
+
+def _has_delta_in(expr: sp.Expr, v: sp.Symbol) -> bool:
+    return any(v in d.free_symbols for d in expr.atoms(sp.KroneckerDelta))
+
+
+def _distribute(expr: sp.Expr, v: sp.Symbol) -> list[sp.Expr]:
+    """Terms of an expression, distributing only the sums that hold a delta in ``v``."""
+    if expr.is_Add:
+        return [t for a in expr.args for t in _distribute(a, v)]
+    if expr.is_Mul:
+        parts: list[list[sp.Expr]] = [[]]
+        for f in expr.args:
+            if (f.is_Add or f.is_Mul) and _has_delta_in(f, v):
+                subs = _distribute(f, v)
+                parts = [p + [s] for p in parts for s in subs]
+            else:
+                parts = [p + [f] for p in parts]
+        return [sp.Mul(*p) for p in parts]
+    return [expr]
+
+
+def _solve_delta(delta: sp.KroneckerDelta, v: sp.Symbol, ranges: Ranges):
+    """Solve delta's equation for ``v``: (solution, divisibility condition) or None."""
+    d = sp.expand(delta.args[0] - delta.args[1])
+    coeff = sp.diff(d, v)
+    if coeff == 0 or v in coeff.free_symbols or coeff.free_symbols & set(ranges):
+        return None
+    rest = sp.expand(d - coeff * v)
+    if coeff.could_extract_minus_sign():
+        coeff, rest = -coeff, -rest
+    if coeff == 1:
+        return -rest, sp.true
+    return -rest / coeff, sp.Eq(sp.Mod(-rest, coeff), 0)
+
+
+def sum_over(body: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr, ranges: Ranges) -> sp.Expr:
+    """Sum ``body`` over ``v`` in [lo, hi], collapsing Kronecker deltas in ``v``."""
+    collapsed, kept = [], []
+    for term in _distribute(body, v):
+        if v not in term.free_symbols:
+            collapsed.append(term * (hi - lo + 1))
+            continue
+        factors = list(sp.Mul.make_args(term))
+        for n, f in enumerate(factors):
+            if isinstance(f, sp.KroneckerDelta) and v in f.free_symbols:
+                solved = _solve_delta(f, v, ranges)
+                if solved is not None:
+                    break
+        else:
+            kept.append(term)
+            continue
+        sol, divisible = solved
+        rest = sp.Mul(*(factors[:n] + factors[n + 1:])).subs(v, sol)
+        cond = simplify_condition(sp.And(sp.Le(lo, sol), sp.Le(sol, hi), divisible), ranges)
+        collapsed.append(tidy(rest * Iverson(cond), ranges))
+    for term in kept:
+        outside = [f for f in sp.Mul.make_args(term) if v not in f.free_symbols]
+        inside = [f for f in sp.Mul.make_args(term) if v in f.free_symbols]
+        collapsed.append(sp.Mul(*outside) * sp.Sum(sp.Mul(*inside), (v, lo, hi)))
+    return sp.Add(*collapsed)
+
+
+def tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
+    """Merge Iverson brackets of each product and simplify their conditions."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, sp.Sum):
+        inner = dict(ranges)
+        inner.update({v: (a, b) for v, a, b in expr.limits})
+        body = tidy(expr.function, inner)
+        single = {v: a for v, a, b in expr.limits if a == b}
+        limits = [lim for lim in expr.limits if lim[0] not in single]
+        body = tidy(body.xreplace(single), ranges) if single else body
+        return sp.Sum(body, *limits) if limits else body
+    if isinstance(expr, Iverson):
+        return Iverson(simplify_condition(expr.args[0], ranges))
+    if isinstance(expr, sp.KroneckerDelta):
+        verdict = decide(sp.Eq(*expr.args), ranges)
+        return expr if verdict is None else sp.Integer(int(verdict))
+    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
+        return expr
+    args = [tidy(a, ranges) for a in expr.args]
+    if isinstance(expr, sp.Mul):
+        conds = [a.args[0] for a in args if isinstance(a, Iverson)]
+        if len(conds) > 1:
+            others = [a for a in args if not isinstance(a, Iverson)]
+            return sp.Mul(*others) * Iverson(simplify_condition(sp.And(*conds), ranges))
+    return expr.func(*args)
+
+
+def collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
+    """Collapse every delta sum in ``expr`` (bottom-up) and tidy the conditions."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, sp.Sum):
+        limits = expr.limits
+        inner = dict(ranges)
+        inner.update({v: (a, b) for v, a, b in limits})
+        result = collapse(expr.function, inner)
+        for n, (v, a, b) in enumerate(limits):
+            outer = dict(ranges)
+            outer.update({w: (p, q) for w, p, q in limits[n + 1:]})
+            result = sum_over(result, v, a, b, outer)
+        return tidy(result, ranges)
+    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
+        return expr
+    return tidy(expr.func(*[collapse(a, ranges) for a in expr.args]), ranges)
