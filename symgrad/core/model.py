@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import ShapeError, UnknownNameError
+from .evaluate import evaluate_element
 from .ops import sigmoid
 from .simplify import Ranges, collapse
 from .tensor import Tensor, index, ranges_for
@@ -193,6 +194,15 @@ class Model:
         body = upstream[I] * element
         ranges = ranges_for(J, self.tensors[wrt].shape)
         return collapse(sp.Sum(body, *limits) if limits else body, ranges), J
+
+    def forward(self, arrays: dict, sizes: dict) -> dict:
+        """Every defined tensor from the given arrays, in definition order (vectorised)."""
+        env = dict(arrays)
+        subs = {k: sp.sympify(v) for k, v in sizes.items()}
+        for name, d in self.definitions.items():
+            shape = [int(n.xreplace(subs)) for n in d.tensor.shape]
+            env[name] = evaluate_element(d.expr, d.indices, shape, env, sizes)
+        return env
 
     def graph(self) -> list[tuple[str, str, str, tuple[str, ...], str]]:
         """(name, latex, kind, reads, op) for every tensor, in definition order."""

@@ -1,0 +1,1 @@
+"""The catalog of layers: convolutions, the gated RNN and AttentionRNN(k / inf)."""
