@@ -24,7 +24,7 @@ def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
     ints = []
     for a, n in zip(arrays, array.shape, strict=True):
         r = np.rint(a)
-        valid &= (r == a) & (r >= 0) & (r < n)
+        valid &= (np.abs(r - a) < 1e-9) & (r >= 0) & (r < n)
         ints.append(np.where(valid, r, 0).astype(np.int64))
     ints = [np.where(valid, i, 0) for i in ints]
     return np.where(valid, array[tuple(ints)], 0.0)

@@ -137,35 +137,48 @@ class Quantity:
         return f"<Quantity {self.name}: shape {self.shape}, {self.layout} layout>"
 
     # numbers ------------------------------------------------------------------
+    def _free_sizes(self) -> dict:
+        syms = set(self.size_names)
+        for v in self.sizes.values():
+            syms |= sp.sympify(v).free_symbols
+        return {s.name: s for s in syms if isinstance(s, sp.Symbol)}
+
     def bind_sizes(self, arrays: Mapping[str, np.ndarray], extra: Mapping[str, int]) -> dict:
-        """Sizes implied by the arrays' shapes (and explicit size keywords)."""
-        sizes = {k: v for k, v in self.sizes.items()}
-        known = {s.name: s for s in self.size_names}
+        """Sizes implied by the arrays' shapes and size keywords, for model and user symbols."""
+        known = self._free_sizes()
+        bound: dict = {}
         for key, value in extra.items():
             if key not in known:
                 raise UnknownNameError(
                     f"evaluate() got an unexpected argument {key!r}; it takes the arrays "
-                    f"{', '.join(self.inputs)}" + (f" and sizes {', '.join(known)}"
+                    f"{', '.join(self.inputs)}" + (f" and sizes {', '.join(sorted(known))}"
                                                     if known else ""))
-            sizes[known[key]] = int(value)
+            bound[known[key]] = int(value)
+
+        def dims(t: Tensor) -> tuple:
+            ints = {k: sp.Integer(v) for k, v in bound.items()}
+            return tuple(sp.sympify(d).xreplace(self._subs).xreplace(ints) for d in t.shape)
+
         for name, array in arrays.items():
             t = self.inputs[name]
             if np.ndim(array) != t.rank:
                 raise ShapeError(f"{name} must have {t.rank} axes {t.shape}, "
                                  f"got shape {np.shape(array)}")
-            for d, n in zip(t.shape, np.shape(array)):
-                d = d.xreplace({k: sp.sympify(v) for k, v in sizes.items()})
+            for d, n in zip(dims(t), np.shape(array)):
                 if d.is_Symbol:
-                    sizes[d] = n
+                    bound[d] = n
         for name, array in arrays.items():
-            t = self.inputs[name]
-            want = tuple(d.xreplace({k: sp.sympify(v) for k, v in sizes.items()})
-                         for d in t.shape)
+            want = dims(self.inputs[name])
             if any(not w.is_Integer for w in want) or tuple(int(w) for w in want) != \
                     np.shape(array):
                 raise ShapeError(f"{name} must have shape {tuple(want)}, "
                                  f"got {np.shape(array)}")
-        return sizes
+        full = dict(bound)
+        for sym, value in self.sizes.items():
+            v = sp.sympify(value).xreplace({k: sp.Integer(n) for k, n in bound.items()})
+            if v.is_Integer:
+                full[sym] = int(v)
+        return full
 
     def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
                  **kwargs) -> np.ndarray:
@@ -186,11 +199,11 @@ class Quantity:
         sizes = self.bind_sizes(given, extra)
         env = self.prepare(given, sizes) if self.prepare else given
         subs = {k: sp.sympify(v) for k, v in sizes.items()}
-        shape = [d.xreplace(subs) for d in self._shape]
+        shape = [sp.sympify(d).xreplace(self._subs).xreplace(subs) for d in self._shape]
         if any(not d.is_Integer for d in shape):
             raise ShapeError(f"cannot evaluate {self.name}: sizes {shape} are not all known; "
                              f"pass them, e.g. evaluate(..., "
-                             f"{', '.join(s.name + '=2' for s in self.size_names[:2])})")
+                             f"{', '.join(n + '=2' for n in sorted(self._free_sizes())[:2])})")
         if any(int(d) < 1 for d in shape):
             raise ShapeError(f"{self.name} would have shape {tuple(shape)}: the sizes do not "
                              f"fit together")
