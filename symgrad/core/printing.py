@@ -38,7 +38,7 @@ def _shift(expr, moved: dict, base: int):
     if isinstance(expr, sp.KroneckerDelta):
         return sp.KroneckerDelta(*[sp.expand(a.xreplace(moved) + base) for a in expr.args])
     if isinstance(expr, Iverson):
-        return Iverson(_shift_bounds(expr.args[0].xreplace(moved), base))
+        return Iverson(_shift_bounds(expr.args[0].xreplace(moved), base, set(moved)))
     if isinstance(expr, sp.Symbol):
         return moved.get(expr, expr)
     if not expr.args:
@@ -46,11 +46,14 @@ def _shift(expr, moved: dict, base: int):
     return expr.func(*[_shift(a, moved, base) for a in expr.args])
 
 
-def _shift_bounds(cond, base: int):
+def _shift_bounds(cond, base: int, indices: set):
     """A bound on a tensor position moves with the position: 0 <= e -> 1 <= e + 1."""
+    def fixed(side):
+        return not (side.free_symbols & indices)
+
     def shift(rel):
-        if isinstance(rel, sp.Le | sp.Lt | sp.Ge | sp.Gt) and (rel.lhs.is_number
-                                                               or rel.rhs.is_number):
+        if isinstance(rel, sp.Le | sp.Lt | sp.Ge | sp.Gt) and (fixed(rel.lhs)
+                                                               or fixed(rel.rhs)):
             return rel.func(sp.expand(rel.lhs + base), sp.expand(rel.rhs + base))
         return rel
     return sp.And(*[shift(r) for r in sp.And.make_args(cond)])
@@ -66,9 +69,13 @@ def _expand_indices(expr: sp.Expr) -> sp.Expr:
 
 def _tidy_arg(a):
     if isinstance(a, sp.Expr):
-        return sp.expand(a)
+        a = sp.expand(a)
+        if any(p.is_Pow and p.exp.is_negative for p in a.atoms(sp.Pow)):
+            const, rest = a.as_coeff_Add()
+            return sp.together(rest) + const
+        return a
     if isinstance(a, sp.Rel):
-        return a.func(*[sp.expand(x) for x in a.args])
+        return a.func(*[_tidy_arg(x) for x in a.args])
     if isinstance(a, sp.And):
         return sp.And(*[_tidy_arg(x) for x in a.args])
     return a
@@ -140,18 +147,15 @@ class IndexPrinter(LatexPrinter):
 
     def _print_condition(self, cond):
         parts = list(sp.And.make_args(cond))
-        lows = {p.rhs: p.lhs for p in parts if isinstance(p, sp.Le) and p.lhs.is_number}
+        lows = {p.rhs: p for p in parts if isinstance(p, sp.Le)}
         out, used = [], set()
         for p in parts:
-            if isinstance(p, sp.Le) and not p.lhs.is_number and p.rhs.is_number \
-                    and p.lhs in lows:
-                out.append(r"%s \le %s \le %s" % (self._print(lows[p.lhs]),
+            if isinstance(p, sp.Le) and p.lhs in lows and lows[p.lhs] is not p:
+                out.append(r"%s \le %s \le %s" % (self._print(lows[p.lhs].lhs),
                                                   self._print(p.lhs), self._print(p.rhs)))
-                used.add(p.lhs)
+                used |= {p, lows[p.lhs]}
         for p in parts:
-            if isinstance(p, sp.Le) and p.lhs.is_number and p.rhs in used:
-                continue
-            if isinstance(p, sp.Le) and p.rhs.is_number and p.lhs in used:
+            if p in used:
                 continue
             if isinstance(p, sp.Eq) and isinstance(p.lhs, sp.Mod) and p.rhs == 0:
                 out.append(r"%s \mid %s" % (self._print(p.lhs.args[1]),
@@ -188,8 +192,8 @@ def _term_rank(term):
     """Order of terms in a sum: positive terms, then negative ones, constants last."""
     if term.is_number:
         return (2, "")
-    return (1 if term.could_extract_minus_sign() else 0, sp.count_ops(term),
-            sp.default_sort_key(term))
+    return (1 if term.could_extract_minus_sign() else 0, not term.has(sp.KroneckerDelta),
+            sp.count_ops(term), sp.default_sort_key(term))
 
 
 def to_cases(expr: sp.Expr):

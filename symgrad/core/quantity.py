@@ -42,6 +42,15 @@ def readable(element: sp.Expr, old: Sequence[sp.Symbol], new: Sequence[str]) -> 
     return element.xreplace(renames), tuple(free)
 
 
+def latex_dims(shape: Sequence) -> str:
+    """``a \\times b`` for a shape, sums in parentheses."""
+    printer = IndexPrinter({})
+    parts = [printer.doprint(d) for d in shape]
+    parts = [r"\left(%s\right)" % t if isinstance(sp.sympify(d), sp.Add) else t
+             for d, t in zip(shape, parts)]
+    return r" \times ".join(parts) or "1"
+
+
 class Quantity:
     """One tensor-valued result of symgrad, e.g. a Jacobian or a gradient.
 
@@ -110,7 +119,7 @@ class Quantity:
         return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
 
     def shape_latex(self) -> str:
-        dims = r" \times ".join(sp.latex(d) for d in self.shape) or "1"
+        dims = latex_dims(self.shape)
         return r"%s \in \mathbb{R}^{%s}" % (self.lhs_latex(indexed=False), dims)
 
     def latex(self, form: str = "index", index_base: int = 1) -> str:

@@ -8,6 +8,7 @@ Labels are math-mode LaTeX produced by symgrad itself and are inserted verbatim.
 from __future__ import annotations
 
 import colorsys
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ _KINDS = ("input", "param", "state", "defined")
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _TIME_RE = re.compile(r"\[t(?:([+-])(\d+))?\]")
 
-_STYLES = r"""\begin{tikzpicture}[
+TEXT_WIDTH = 15.5
+
+_STYLES = r"""
   >={Stealth[length=2mm]},
   sgedge/.style={->, thick, rounded corners=4pt},
   sglink/.style={->, semithick, rounded corners=3pt},
@@ -59,6 +62,19 @@ _STYLES = r"""\begin{tikzpicture}[
 ]
 """
 _END = "\\end{tikzpicture}\n"
+
+
+def _fit_scale(width: float) -> float | None:
+    """The scale that fits an estimated width (cm) into the text width, None if it fits."""
+    return TEXT_WIDTH / width if width > TEXT_WIDTH else None
+
+
+def _begin(scale: float | None = None) -> str:
+    """The opening of a tikzpicture with symgrad's styles, scaled down when too wide."""
+    head = "\\begin{tikzpicture}["
+    if scale is not None:
+        head += f"scale={math.floor(scale * 100) / 100:.2f}, transform shape,"
+    return head + _STYLES
 
 
 @dataclass(frozen=True)
@@ -183,7 +199,13 @@ def _depths(by_name: dict[str, Node], inside: set[str]) -> dict[str, int]:
 class _Layout:
     """Layered placement: columns given, long edges split by dummies, rows by barycentres."""
 
-    def __init__(self, order: list[str], edges: list[tuple[str, str]], col: dict[str, int]):
+    def __init__(
+        self,
+        order: list[str],
+        edges: list[tuple[str, str]],
+        col: dict[str, int],
+        pin_first: bool = False,
+    ):
         self.col = dict(col)
         ncols = max(self.col[n] for n in order) + 1
         self.layers: list[list[str]] = [[] for _ in range(ncols)]
@@ -211,7 +233,7 @@ class _Layout:
         for _ in range(4):
             for c in range(1, ncols):
                 self._reorder(c, self.preds)
-            for c in range(ncols - 2, -1, -1):
+            for c in range(ncols - 2, 0 if pin_first else -1, -1):
                 self._reorder(c, self.succs)
         for c in range(1, ncols):
             self._reorder(c, self.preds)
@@ -236,8 +258,111 @@ class _Layout:
         layer.sort(key=key)
         self._index(layer)
 
-    def xy(self, name: str, colsep: float, rowsep: float) -> tuple[float, float]:
-        return (self.col[name] * colsep, -self.row[name] * rowsep)
+    def place(
+        self, widths: dict[str, float], gap: float, rowsep: float, first: float | None = None
+    ) -> None:
+        """Column centres from estimated node widths; ``first`` is the gap after column 0."""
+        self.rowsep = rowsep
+        self.half: list[float] = []
+        self.colx: list[float] = []
+        right = 0.0
+        for c, layer in enumerate(self.layers):
+            half = max((widths.get(n, 0.0) / 2 for n in layer), default=0.0)
+            if c == 0:
+                x = 0.0
+            else:
+                x = right + (gap if first is None or c > 1 else first) + half
+            self.half.append(half)
+            self.colx.append(x)
+            right = x + half
+
+    def xy(self, name: str) -> tuple[float, float]:
+        return (self.colx[self.col[name]], -self.row[name] * self.rowsep)
+
+    def dummies(self) -> list[str]:
+        return [n for n in self.col if n.startswith("#") and n[1:].isdigit()]
+
+    def path(self, edge: tuple[str, str], names: dict[str, str], x0: float = 0.0) -> str:
+        """A TikZ path along an edge; a long edge runs through its dummies' rows."""
+        parts = []
+        for item in self.chains[edge]:
+            if item in names:
+                parts.append(f"({names[item]})")
+                continue
+            c = self.col[item]
+            y = -self.row[item] * self.rowsep
+            parts.append(_pt(x0 + self.colx[c] - self.half[c], y))
+            parts.append(_pt(x0 + self.colx[c] + self.half[c], y))
+        return " -- ".join(parts)
+
+
+_SKIP_CMDS = {
+    "left",
+    "right",
+    "mathrm",
+    "operatorname",
+    "text",
+    "mathbf",
+    "mathit",
+    "big",
+    "Big",
+    "displaystyle",
+    "scriptsize",
+    "footnotesize",
+    "small",
+    "top",
+}
+_SPACE_CMDS = {",": 0.3, ";": 0.5, "quad": 2.0, "qquad": 4.0, "!": -0.3, " ": 0.5, ":": 0.4}
+
+
+def _width(latex: str, char: float) -> float:
+    """A generous estimate (cm) of typeset math width, at ``char`` cm per character."""
+    total, i, script = 0.0, 0, 0
+    while i < len(latex):
+        ch = latex[i]
+        if ch == "\\":
+            m = re.match(r"\\([A-Za-z]+|.)", latex[i:])
+            cmd = m.group(1) if m else ""
+            i += len(cmd) + 1
+            if cmd in _SPACE_CMDS:
+                total += _SPACE_CMDS[cmd] * char
+            elif cmd == "top":
+                total += 0.6 * char
+            elif cmd not in _SKIP_CMDS:
+                total += (
+                    (1.6 if cmd in ("sum", "prod", "odot") else 1.0)
+                    * char
+                    * (0.7 if script else 1.0)
+                )
+            if script == 1:
+                script = 0
+            continue
+        if ch in "^_":
+            script = 2 if latex[i + 1 : i + 2] == "{" else 1
+            i += 1
+            continue
+        if ch == "{":
+            i += 1
+            continue
+        if ch == "}":
+            script = 0 if script == 2 else script
+            i += 1
+            continue
+        if ch != " ":
+            total += char * (0.7 if script else 1.0) * (1.4 if ch in "+-=" else 1.0)
+            if script == 1:
+                script = 0
+        i += 1
+    return total
+
+
+def _node_width(node: Node, small: bool = False) -> float:
+    """Estimated width (cm) of a node as cell_diagram or unrolled_diagram draws it."""
+    main = 0.15 if small or node.kind == "param" else 0.19
+    width = _width(node.latex, main)
+    if node.kind == "defined" and node.op:
+        width = max(width, _width(node.op, 0.14 if small else 0.16))
+    return max(width + 0.3, 0.9 if node.kind == "defined" else 0.5)
 
 
 def _defined_label(node: Node, small: bool = False) -> str:
@@ -249,14 +374,6 @@ def _defined_label(node: Node, small: bool = False) -> str:
 
 def _style_for(node: Node) -> str:
     return {"input": "sginput", "param": "sgparam", "state": "sgstate"}.get(node.kind, "sgdef")
-
-
-def _draw_chain(chain: list[str], names: dict[str, str], pos, style: str = "sgedge") -> str:
-    """One arrow along a chain of real nodes and dummy coordinates."""
-    parts = []
-    for item in chain:
-        parts.append(f"({names[item]})" if item in names else _pt(*pos(item)))
-    return f"\\draw[{style}] " + " -- ".join(parts) + ";\n"
 
 
 def cell_diagram(nodes: Sequence[Node], title: str = "") -> str:
@@ -275,18 +392,16 @@ def cell_diagram(nodes: Sequence[Node], title: str = "") -> str:
             col[name] = depth[name]
     edges = [(d, n.name) for n in by_name.values() for d in _deps(n)]
     layout = _Layout(list(by_name), edges, col)
-    colsep, rowsep = 2.6, 1.4
-
-    def pos(name: str) -> tuple[float, float]:
-        return layout.xy(name, colsep, rowsep)
-
+    layout.place({n: _node_width(node) for n, node in by_name.items()}, 1.2, 1.4)
     names = {n: _tikz_name(n) for n in by_name}
-    out = [_STYLES]
+    out = [_begin(_fit_scale(layout.colx[-1] + layout.half[-1] + layout.half[0]))]
     for name, node in by_name.items():
         text = _defined_label(node) if node.kind == "defined" else f"${node.latex}$"
-        out.append(f"\\node[{_style_for(node)}] ({names[name]}) at {_pt(*pos(name))} {{{text}}};\n")
+        out.append(
+            f"\\node[{_style_for(node)}] ({names[name]}) at {_pt(*layout.xy(name))} {{{text}}};\n"
+        )
     for edge in edges:
-        out.append(_draw_chain(layout.chains[edge], names, pos))
+        out.append(f"\\draw[sgedge] {layout.path(edge, names)};\n")
     if title:
         out.append(
             "\\node[sgtitle, anchor=south] at ($(current bounding box.north)+(0,0.2)$) "
@@ -339,105 +454,103 @@ def unrolled_diagram(
         if by_name[name].kind != kind:
             raise SymgradError(f"node {name!r} must be {kind}, not {by_name[name].kind}")
     defined = [n for n, node in by_name.items() if node.kind == "defined"]
-    externals = [
-        n for n, node in by_name.items() if node.kind in ("input", "state") and n != state_prev
+    externals = [input] + [
+        n
+        for n, node in by_name.items()
+        if node.kind in ("input", "state") and n not in (state_prev, input)
     ]
     params = [n for n, node in by_name.items() if node.kind == "param"]
-    port = "#port"
-    inside = set(defined)
-    col = {n: d for n, d in _depths(by_name, inside | {state_prev}).items() if n in inside}
-    col[port] = 0
+    ports = {state_prev: "#state"} | {e: f"#in-{e}" for e in externals}
+    depth = _depths(by_name, set(defined) | set(ports))
+    col = {n: depth[n] for n in defined} | {p: 0 for p in ports.values()}
     edges = []
     for name in defined:
         for dep in _deps(by_name[name]):
-            if dep in inside:
+            if by_name[dep].kind == "defined":
                 edges.append((dep, name))
-            elif dep == state_prev:
-                edges.append((port, name))
-    layout = _Layout([port, *defined], edges, col)
-    colsep, rowsep, gap = 1.5, 1.15, 2.4
-    width = max(col.values()) * colsep
-    used_by = {e: [n for n in defined if e in by_name[n].deps] for e in externals}
+            elif dep in ports:
+                edges.append((ports[dep], name))
+    layout = _Layout([*ports.values(), *defined], edges, col, pin_first=True)
     sinks = [n for n in defined if n != state and not any(n in by_name[m].deps for m in defined)]
     offsets = [i - steps // 2 for i in range(steps)]
-
-    out = [_STYLES]
+    gap = 1.6
+    widths = {n: _node_width(by_name[n], small=True) for n in defined}
+    layout.place(widths, 0.5, 1.0, first=0.5)
+    box = layout.colx[-1] + layout.half[-1] + 0.6
+    total = steps * box + (steps + 1) * gap + 1.0
+    out = [_begin(_fit_scale(total))]
     for s, offset in enumerate(offsets, start=1):
-        x0 = (s - 1) * (width + gap)
         pre = f"s{s}"
         names = {n: _tikz_name(n, pre) for n in defined}
-        names[port] = f"{pre}-port"
+        names["#state"] = f"{pre}-port"
+        for ext in externals:
+            names[ports[ext]] = _tikz_name(ext, f"{pre}-port")
+        x0 = (s - 1) * (box + gap)
 
         def pos(name: str, x0: float = x0) -> tuple[float, float]:
-            x, y = layout.xy(name, colsep, rowsep)
+            x, y = layout.xy(name)
             return (x0 + x, y)
 
-        out.append(f"\\coordinate ({names[port]}) at {_pt(*pos(port))};\n")
-        out.append(f"\\fill ({names[port]}) circle (1.3pt);\n")
+        for port in ports.values():
+            out.append(f"\\coordinate ({names[port]}) at {_pt(*pos(port))};\n")
+            out.append(f"\\fill ({names[port]}) circle (1.3pt);\n")
         for name in defined:
             node = by_name[name]
-            label = _defined_label(
-                Node(name, _shift_time(node.latex, offset, start), node.kind, (), node.op),
-                small=True,
+            shifted = Node(name, _shift_time(node.latex, offset, start), node.kind, (), node.op)
+            out.append(
+                f"\\node[sgsmall] ({names[name]}) at {_pt(*pos(name))} "
+                f"{{{_defined_label(shifted, small=True)}}};\n"
             )
-            out.append(f"\\node[sgsmall] ({names[name]}) at {_pt(*pos(name))} {{{label}}};\n")
-        fit = "".join(f"({names[n]})" for n in [port, *defined])
+        fit = "".join(f"({names[n]})" for n in [*ports.values(), *defined])
+        fit += "".join(_pt(*pos(d)) for d in layout.dummies())
         out.append(
-            f"\\begin{{scope}}[on background layer]\n\\node[sgcell, fit={fit}] ({pre}-box) {{}};\n"
+            "\\begin{scope}[on background layer]\n"
+            f"\\node[sgcell, fit={{{fit}}}] ({pre}-box) {{}};\n"
             "\\end{scope}\n"
-        )
-        out.append(
             f"\\node[sglabel, anchor=south west] at ({pre}-box.north west) "
             f"{{step ${_time(offset, start)}$}};\n"
         )
         for edge in edges:
-            out.append(_draw_chain(layout.chains[edge], names, pos, "sglink"))
-        ext_x = _spread(
-            [
-                sum(pos(n)[0] for n in used_by[e]) / len(used_by[e]) if used_by[e] else x0
-                for e in externals
-            ],
-            1.3,
-        )
-        for ext, x in zip(externals, ext_x, strict=True):
+            out.append(f"\\draw[sglink] {layout.path(edge, names, x0)};\n")
+        for i, ext in enumerate(externals):
             node = by_name[ext]
             ename = _tikz_name(ext, pre)
+            port = names[ports[ext]]
+            text = _shift_time(node.latex, offset, start)
             out.append(
                 f"\\node[{_style_for(node)}, anchor=north] ({ename}) at "
-                f"($({_num(x)},0 |- {pre}-box.south)+(0,-0.6)$) "
-                f"{{${_shift_time(node.latex, offset, start)}$}};\n"
+                f"($({port} |- {pre}-box.south)+({_num(-1.4 * i)},-0.45)$) {{${text}$}};\n"
+                f"\\draw[sgedge] ({ename}) {'--' if i == 0 else '|-'} ({port});\n"
             )
-            for user in used_by[ext]:
-                out.append(f"\\draw[sglink] ({ename}) -- ({names[user]});\n")
         for sink in [state, *sinks]:
             oname = f"{names[sink]}-out"
             text = _shift_time(by_name[sink].latex, offset, start)
             out.append(
                 f"\\node[anchor=south, inner sep=2pt] ({oname}) at "
-                f"($({names[sink]} |- {pre}-box.north)+(0,0.55)$) {{${text}$}};\n"
-                f"\\draw[sglink] ({names[sink]}) -- ({oname});\n"
+                f"($({names[sink]} |- {pre}-box.north)+(0,0.45)$) {{${text}$}};\n"
+                f"\\draw[sgedge] ({names[sink]}) -- ({oname});\n"
             )
     state_latex = by_name[state].latex
-    first = offsets[0]
-    left_x = -gap + 0.5
-    port_y = layout.xy(port, colsep, rowsep)[1]
+    prev = _shift_time(state_latex, offsets[0] - 1, start)
     if start == 1:
-        out.append(f"\\node[anchor=east] (s0-h) at {_pt(left_x, port_y)} {{$h[0] = 0$}};\n")
-        out.append("\\draw[sgedge] (s0-h) -- (s1-port);\n")
+        out.append(
+            f"\\node[anchor=east] (s0-h) at ($(s1-port)+(-{_num(gap)},0)$) {{${prev} = 0$}};\n"
+            "\\draw[sgedge] (s0-h) -- (s1-port);\n"
+        )
     else:
-        prev = _shift_time(state_latex, first - 1, start)
-        out.append(f"\\node[anchor=east] (s0-h) at {_pt(left_x, port_y)} {{$\\cdots$}};\n")
-        out.append(f"\\draw[sgedge] (s0-h) -- node[above, sglabel] {{${prev}$}} (s1-port);\n")
-    state_y = layout.xy(state, colsep, rowsep)[1]
+        out.append(
+            f"\\node[anchor=east] (s0-h) at ($(s1-port)+(-{_num(gap)},0)$) {{$\\cdots$}};\n"
+            f"\\draw[sgedge] (s0-h) -- node[above, sglabel] {{${prev}$}} (s1-port);\n"
+        )
     for s, offset in enumerate(offsets, start=1):
         label = _shift_time(state_latex, offset, start)
-        src = f"{_tikz_name(state, f's{s}')}"
+        src = _tikz_name(state, f"s{s}")
         if s < steps:
             dst = f"(s{s + 1}-port)"
         else:
-            right_x = (steps - 1) * (width + gap) + width + gap - 0.5
             out.append(
-                f"\\node[anchor=west] (s{s}-end) at {_pt(right_x, state_y)} {{$\\cdots$}};\n"
+                f"\\node[anchor=west] (s{s}-end) at "
+                f"($(s{s}-box.east |- {src})+({_num(gap - 0.3)},0)$) {{$\\cdots$}};\n"
             )
             dst = f"(s{s}-end)"
         out.append(
@@ -451,18 +564,6 @@ def unrolled_diagram(
         )
     out.append(_END)
     return "".join(out)
-
-
-def _spread(xs: list[float], sep: float) -> list[float]:
-    """Move sorted positions apart to at least ``sep``, keeping the original order of items."""
-    order = sorted(range(len(xs)), key=lambda i: (xs[i], i))
-    placed: dict[int, float] = {}
-    last = None
-    for i in order:
-        x = xs[i] if last is None else max(xs[i], last + sep)
-        placed[i] = x
-        last = x
-    return [placed[i] for i in range(len(xs))]
 
 
 def attention_cell_diagram(k: int | None = 2) -> str:
@@ -490,7 +591,7 @@ def attention_cell_diagram(k: int | None = 2) -> str:
     nw = len(real)
     sm_x = (len(groups) - 1) * gsep + 2.8
     centre = (len(groups) - 1) * gsep / 2
-    out = [_STYLES]
+    out = [_begin(_fit_scale(sm_x + 2.5 + (2.0 if k is None else 0.0)))]
     for gi, group in enumerate(groups):
         cx = gi * gsep
         if group is None:
@@ -543,7 +644,7 @@ def attention_cell_diagram(k: int | None = 2) -> str:
         fit = "(q-1)(v-1)(dots-qkv)" + f"(q-{len(groups) - 1})(v-{len(groups) - 1})"
         out.append(
             "\\begin{scope}[on background layer]\n"
-            f"\\node[sgshared, fit={fit}] (shared) {{}};\n"
+            f"\\node[sgshared, fit={{{fit}}}] (shared) {{}};\n"
             "\\end{scope}\n"
             "\\node[sgnote, anchor=west] at (shared.east) "
             "{shared weights\\\\$Q_h, K_h, V_h$};\n"
@@ -608,7 +709,7 @@ def conv1d_receptive_fields(
     def xpos(pos: int) -> float:
         return (pos + padding - 1) * cell
 
-    out = [_STYLES]
+    out = [_begin(_fit_scale(max((length + 2 * padding) * cell + 2.2, 13.0)))]
     for j in range(1, l_out + 1):
         out.append(f"\\definecolor{{sgrf{j}}}{{RGB}}{{{_colour(j)}}}\n")
     for pos in range(1 - padding, length + padding + 1):

@@ -1,0 +1,376 @@
+"""The gated RNN of hw2 1.2.1, its Jacobians and back-propagation through time.
+
+One step is a graph of named definitions (0-based indices, derived once with symbolic
+sizes n, m and then specialised):
+    z[i] = sum_q W_c[i,q] x[q] + sum_r W_h[i,r] h_prev[r],   c[i] = sigma(z[i]),
+    u[i] = sum_q W_x[i,q] x[q],   h[i] = c[i] h_prev[i] + (1 - c[i]) u[i].
+The chain rule of the core writes every result in these intermediates (c[t], W_x x[t]).
+Gradients over a sequence of K steps sum the immediate terms of each step over time,
+read from time-stacked tensors (row t - 1 of an array is time t; h[0] = 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache, cached_property
+
+import numpy as np
+import sympy as sp
+
+from ..core.errors import ShapeError, UnknownNameError
+from ..core.evaluate import evaluate_element
+from ..core.matrix import to_matrix
+from ..core.model import Model
+from ..core.ops import Hadamard, sigmoid
+from ..core.printing import IndexPrinter, shift_base, to_cases
+from ..core.quantity import Quantity, readable
+from ..core.tensor import Tensor, as_dim, index, size
+
+Size = int | sp.Expr
+
+PARAMS = ("W_x", "W_c", "W_h")
+GIVEN = ("total", "direct")
+_STEP_INPUTS = ("x", "h_prev", "W_c", "W_h", "W_x")
+_FAMILY = {"x", "h_prev", "h", "W_c", "W_h", "W_x", "delta", "g"}
+_TIMED = {"x": "x[{t}]", "c": "c[{t}]", "u": "W_x x[{t}]", "h_prev": "h[{t}-1]",
+          "h": "h[{t}]", "z": "z[{t}]", "delta": r"\delta[{t}]", "g": "g[{t}]"}
+_LATEX = {name: tpl.format(t="t") for name, tpl in _TIMED.items()}
+
+
+@cache
+def _symbolic() -> tuple[Model, dict[str, sp.Symbol]]:
+    """The one-step model with symbolic sizes n, m: built once per process."""
+    n, m, K = size("n"), size("m"), size("K")
+    model = Model("GatedRNN")
+    x = model.input("x", (n,), _LATEX["x"])
+    h_prev = model.input("h_prev", (m,), _LATEX["h_prev"], kind="state")
+    W_c = model.input("W_c", (m, n), "W_c", kind="param")
+    W_h = model.input("W_h", (m, m), "W_h", kind="param")
+    W_x = model.input("W_x", (m, n), "W_x", kind="param")
+    i, q, r = index("i"), index("q"), index("r")
+    z = model.define("z", (m,), (i,), sp.Sum(W_c[i, q] * x[q], (q, 0, n - 1))
+                     + sp.Sum(W_h[i, r] * h_prev[r], (r, 0, m - 1)), _LATEX["z"])
+    c = model.elementwise("c", sigmoid, z, _LATEX["c"])
+    u = model.define("u", (m,), (i,), sp.Sum(W_x[i, q] * x[q], (q, 0, n - 1)), _LATEX["u"])
+    model.define("h", (m,), (i,), c[i] * h_prev[i] + (1 - c[i]) * u[i], _LATEX["h"])
+    return model, {"n": n, "m": m, "K": K}
+
+
+def _paren(text: str) -> str:
+    return r"\left(" + text + r"\right)"
+
+
+def _frac(top: str, bottom: str) -> str:
+    return r"\frac{\partial " + top + r"}{\partial " + bottom + "}"
+
+
+class _Printer(IndexPrinter):
+    """IndexPrinter that writes time-stacked entries c[t, i] as c[t]_i and groups
+    Hadamard products inside matrix products, so ``(a \\odot b) x^T`` reads right."""
+
+    def __init__(self, tensors: Mapping[str, Tensor], timed: Mapping[str, str],
+                 shift: int = 0, **settings) -> None:
+        super().__init__(tensors, **settings)
+        self.timed = timed
+        self.shift = shift
+
+    def _print_Indexed(self, expr):
+        name = str(expr.base.label)
+        if name not in self.timed or len(expr.indices) < 2:
+            return super()._print_Indexed(expr)
+        when = self._print(sp.expand(expr.indices[0] + self.shift))
+        head = self.timed[name].format(t=when)
+        if " " in head:
+            head = _paren(head)
+        return head + "_{" + "".join(self._print(i) for i in expr.indices[1:]) + "}"
+
+    def _print_Mul(self, expr):
+        if not expr.is_commutative and any(isinstance(f, Hadamard) for f in expr.args):
+            coeff, rest = expr.as_coeff_Mul()
+            body = " ".join(_paren(self._print(f)) if isinstance(f, Hadamard)
+                            else self.parenthesize(f, 50) for f in sp.Mul.make_args(rest))
+            return body if coeff == 1 else self._print(coeff) + " " + body
+        return super()._print_Mul(expr)
+
+
+class RNNQuantity(Quantity):
+    """A Quantity of the gated RNN: printed in the homework's time notation.
+
+    Arrays of the RNN that a quantity does not read are accepted and ignored; a
+    sequence quantity (``timed``) prints stacked tensors as ``c[t]_i``, and may carry
+    a matrix form and the recursion its ``delta`` obeys.
+    """
+
+    def __init__(self, *args, timed: Mapping[str, str] | None = None,
+                 matrix_form: sp.Expr | None = None, time: sp.Symbol | None = None,
+                 recursion: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.timed = dict(timed or {})
+        self.time = time
+        self.recursion = dict(recursion or {})
+        self._matrix_form = matrix_form
+
+    @cached_property
+    def matrix(self) -> sp.Expr | None:
+        """The matrix-notation form (diag, Hadamard, transposes, sum over time), or None."""
+        if self.timed:
+            if self._matrix_form is None:
+                return None
+            return self._matrix_form.xreplace(self._subs)
+        return to_matrix(self.element, self.indices)
+
+    def _printer(self, shift: int = 0) -> _Printer:
+        return _Printer(self.tensors, self.timed, shift)
+
+    def latex(self, form: str = "index", index_base: int = 1) -> str:
+        """``lhs = rhs`` in index form (1-based by default) or matrix form; for a
+        gradient from direct partials, followed by the recursion of delta[t]."""
+        if form not in ("index", "matrix"):
+            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
+        if index_base not in (0, 1):
+            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+        if form == "matrix":
+            if self.matrix is None:
+                raise ShapeError(f"{self.name} has no matrix form; use form='index'")
+            text = f"{self.lhs_latex(indexed=False)} = {self._printer().doprint(self.matrix)}"
+        else:
+            element = self.element
+            if self.time is not None and index_base == 0:
+                element = _time_from_one(element, self.time)
+            element = shift_base(element, self.indices, index_base)
+            printer = self._printer(1 - index_base)
+            split = to_cases(element)
+            if split is None:
+                rhs = printer.doprint(element)
+            else:
+                rhs = (r"\begin{cases} " + printer.doprint(split[0]) + r" & \text{if } "
+                       + printer._print_condition(split[1])
+                       + r" \\ 0 & \text{otherwise} \end{cases}")
+            text = f"{self.lhs_latex(index_base)} = {rhs}"
+        if self.recursion:
+            key = form if form == "matrix" else f"index{index_base}"
+            text += r", \quad \text{where } " + self.recursion[key]
+        return text
+
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
+                 **kwargs) -> np.ndarray:
+        """The numeric array for concrete inputs; other arrays of the RNN are ignored."""
+        keep = {k: v for k, v in dict(arrays or {}).items()
+                if k in self.inputs or k not in _FAMILY}
+        kwargs = {k: v for k, v in kwargs.items() if k in self.inputs or k not in _FAMILY}
+        return super().evaluate(keep, **kwargs)
+
+
+def _time_from_one(element: sp.Expr, t: sp.Symbol) -> sp.Expr:
+    """Rewrite the sum over 0-based time t as a sum over t = 1..K (for 0-based printing)."""
+    def shift(s):
+        (v, lo, hi), = s.limits
+        return sp.Sum(s.function.xreplace({t: t - 1}), (t, lo + 1, hi + 1))
+    return element.replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == t, shift)
+
+
+class GatedRNN:
+    """c[t] = sigma(W_c x[t] + W_h h[t-1]), h[t] = c[t] * h[t-1] + (1 - c[t]) * W_x x[t].
+
+    ``input_size`` n and ``hidden_size`` m are positive ints or SymPy symbols. Every
+    result is a Quantity: derived once for symbolic sizes, then specialised.
+    """
+
+    def __init__(self, input_size: Size, hidden_size: Size) -> None:
+        self.model, self._syms = _symbolic()
+        n = as_dim(input_size, "input_size")
+        m = as_dim(hidden_size, "hidden_size")
+        self.input_size = int(n) if n.is_Integer else n
+        self.hidden_size = int(m) if m.is_Integer else m
+        self.sizes: dict = {self._syms["n"]: n, self._syms["m"]: m}
+
+    # shapes -------------------------------------------------------------------
+    def _dims(self, shape) -> tuple:
+        subs = {k: sp.sympify(v) for k, v in self.sizes.items()}
+        dims = [sp.sympify(d).xreplace(subs) for d in shape]
+        return tuple(int(d) if d.is_Integer else d for d in dims)
+
+    def _known(self) -> list[str]:
+        return [*self.model.tensors, "delta", "g"]
+
+    def shape(self, name: str) -> tuple:
+        """Shape of a named quantity of one step: x, h, h_prev, z, c, u, W_c, W_h, W_x, delta,
+        g (ints, or symbols for symbolic sizes)."""
+        if name in ("delta", "g"):
+            return self._dims(self.model.tensors["h"].shape)
+        if name not in self.model.tensors:
+            raise UnknownNameError(f"the gated RNN has no quantity {name!r}; known: "
+                                   f"{', '.join(self._known())}")
+        return self._dims(self.model.tensors[name].shape)
+
+    # one step -----------------------------------------------------------------
+    def _free_sizes(self, *extra: sp.Symbol) -> tuple:
+        free: set = set(extra)
+        for v in self.sizes.values():
+            free |= sp.sympify(v).free_symbols
+        return tuple(sorted(free, key=str))
+
+    def _step(self, name: str, element: sp.Expr, old: tuple, new: list[str], shape: tuple,
+              lhs: tuple, structure: str) -> RNNQuantity:
+        element, free = readable(element, old, new)
+        inputs = tuple(self.model.tensors[k] for k in _STEP_INPUTS)
+        return RNNQuantity(name, element, free, shape, tensors=self.model.tensors,
+                           inputs=inputs, lhs=lhs, prepare=self.model.forward,
+                           structure=structure, sizes=self.sizes,
+                           size_names=self._free_sizes())
+
+    def value(self, name: str) -> RNNQuantity:
+        """The defining equation of one intermediate (z, c, u or h) as a Quantity."""
+        if name not in self.model.definitions:
+            raise UnknownNameError(f"the gated RNN defines no {name!r}; defined: "
+                                   f"{', '.join(self.model.definitions)}")
+        d = self.model.definitions[name]
+        return self._step(d.tensor.latex, d.expr, d.indices, ["i"], d.tensor.shape,
+                          (d.tensor, None), f"definition of {d.tensor.latex}")
+
+    def state_jacobian(self) -> RNNQuantity:
+        """dh[t]/dh[t-1] in numerator layout, (m, m): written in c[t] and W_x x[t]."""
+        element, I, J = self.model.derivative("h", "h_prev")
+        h, h_prev = self.model.tensors["h"], self.model.tensors["h_prev"]
+        return self._step(_frac("h[t]", "h[t-1]"), element, I + J, ["i", "j"],
+                          h.shape + h_prev.shape, (h, h_prev),
+                          "the gate c[t] on the diagonal plus the gate's sensitivity "
+                          "c(1 - c) times (h[t-1] - W_x x[t]) along the rows of W_h")
+
+    def jacobian(self, wrt: str) -> RNNQuantity:
+        """Immediate dh[t]/d wrt (h[t-1] held fixed) in numerator layout, e.g. (m, m, n)
+        for W_x; ``wrt`` is W_x, W_c, W_h, x or h_prev."""
+        allowed = (*PARAMS, "x", "h_prev")
+        if wrt not in allowed:
+            raise UnknownNameError(f"jacobian() differentiates h[t] with respect to one of "
+                                   f"{', '.join(allowed)}, not {wrt!r}")
+        if wrt == "h_prev":
+            return self.state_jacobian()
+        element, I, J = self.model.derivative("h", wrt)
+        h, w = self.model.tensors["h"], self.model.tensors[wrt]
+        new = ["i", "j", "k"][: len(I + J)]
+        return self._step(_frac("h[t]", w.latex), element, I + J, new, h.shape + w.shape,
+                          (h, w), "immediate: h[t-1] held fixed")
+
+    # sequences ----------------------------------------------------------------
+    def grad(self, wrt: str, steps: Size, given: str = "total") -> RNNQuantity:
+        """dl/d wrt over K = ``steps`` steps, in gradient layout (the shape of ``wrt``).
+
+        ``given="total"``: delta[t] = dl/dh[t] are the total gradients and the result is
+        the sum over t of delta[t] contracted with the immediate dh[t]/d wrt.
+        ``given="direct"``: g[t] are the direct partials and delta[t] follows from
+        delta[K] = g[K], delta[t] = g[t] + (dh[t+1]/dh[t])^T delta[t+1].
+        """
+        if wrt not in PARAMS:
+            raise UnknownNameError(f"grad() is taken with respect to one of "
+                                   f"{', '.join(PARAMS)}, not {wrt!r}")
+        if given not in GIVEN:
+            raise UnknownNameError(f"given must be 'total' (delta[t] = dl/dh[t] known) or "
+                                   f"'direct' (only the direct partials g[t]), not {given!r}")
+        try:
+            K = as_dim(steps, "steps")
+        except ShapeError:
+            raise ShapeError(f"steps must be the number of time steps K: a positive integer "
+                             f"or a SymPy symbol, got {steps!r}") from None
+        Ks = self._syms["K"]
+        m = self._syms["m"]
+        delta_step = Tensor("delta", (m,), _LATEX["delta"])
+        step, J = self.model.gradient("h", wrt, delta_step)
+        step, free = readable(step, J, ["i", "j"])
+        t = index("t")
+        stacked = {name: Tensor(name, (Ks, self._syms["n"] if name == "x" else m), latex)
+                   for name, latex in _LATEX.items()}
+        lifted = step.replace(
+            lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in stacked,
+            lambda e: stacked[str(e.base.label)][(t, *e.indices)])
+        element = sp.Sum(lifted, (t, 0, Ks - 1))
+        step_matrix = to_matrix(step, free)
+        matrix_form = None if step_matrix is None else sp.Sum(step_matrix, (t, 1, Ks))
+        w = self.model.tensors[wrt]
+        params = tuple(self.model.tensors[k] for k in ("W_c", "W_h", "W_x"))
+        upstream = stacked["delta"] if given == "total" else stacked["g"]
+        sizes = {**self.sizes, Ks: K}
+        tensors = {**self.model.tensors, **stacked}
+        recursion = self._recursion() if given == "direct" else None
+        note = ("sum over t of the immediate terms, each contracted with delta[t]"
+                if given == "total" else
+                "back-propagation through time: the gated recurrence run backwards")
+        return RNNQuantity(
+            _frac(r"\ell", w.latex), element, free, w.shape,
+            tensors=tensors, inputs=(stacked["x"], *params, upstream), lhs=(r"\ell", w),
+            prepare=lambda arrays, sz: self._unroll(arrays, sz, given), layout="gradient",
+            structure=note, sizes=sizes, size_names=self._free_sizes(Ks), timed=_TIMED,
+            matrix_form=matrix_form, time=t, recursion=recursion)
+
+    def backward_step(self) -> RNNQuantity:
+        """(dh[t]/dh[t-1])^T delta[t]: what delta[t] sends back to h[t-1], shape (m,)."""
+        m = self._syms["m"]
+        delta_step = Tensor("delta", (m,), _LATEX["delta"])
+        element, J = self.model.gradient("h", "h_prev", delta_step)
+        element, free = readable(element, J, ["j"])
+        inputs = (*[self.model.tensors[k] for k in _STEP_INPUTS], delta_step)
+        return RNNQuantity(r"\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} "
+                           r"\delta[t]", element, free, (m,),
+                           tensors={**self.model.tensors, "delta": delta_step}, inputs=inputs,
+                           lhs=(r"\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} "
+                                r"\delta[t]", None),
+                           prepare=self.model.forward, sizes=self.sizes,
+                           size_names=self._free_sizes(),
+                           structure="the state Jacobian's transpose applied to delta[t]")
+
+    def _recursion(self) -> dict[str, str]:
+        """delta[t] = g[t] + (dh[t+1]/dh[t])^T delta[t+1], printed from the closed form."""
+        back = self.backward_step()
+        ahead = {"c": "c[t+1]", "u": "W_x x[t+1]", "h_prev": "h[t]", "delta": r"\delta[t+1]"}
+        tensors = {**back.tensors, **{name: Tensor(name, back.tensors[name].shape, latex)
+                                      for name, latex in ahead.items()}}
+        printer = IndexPrinter(tensors)
+        out = {}
+        for base in (0, 1):
+            (j,) = back.indices
+            rhs = printer.doprint(shift_base(back.element, back.indices, base))
+            jj = sp.latex(j)
+            out[f"index{base}"] = (rf"\delta[K]_{{{jj}}} = g[K]_{{{jj}}}, \quad "
+                                   rf"\delta[t]_{{{jj}}} = g[t]_{{{jj}}} + {rhs} \ (t < K)")
+        matrix = to_matrix(back.element, back.indices)
+        rhs = _Printer(tensors, {}).doprint(matrix)
+        out["matrix"] = rf"\delta[K] = g[K], \quad \delta[t] = g[t] + {rhs} \ (t < K)"
+        return out
+
+    def _unroll(self, arrays: dict, sizes: dict, given: str) -> dict:
+        """Forward over t from h[0] = 0 (the model's own definitions), and for ``direct``
+        the backward delta recursion with the state Jacobian's closed form."""
+        x = arrays["x"]
+        K, m = x.shape[0], arrays["W_h"].shape[0]
+        step_sizes = {self._syms["n"]: x.shape[1], self._syms["m"]: m}
+        params = {k: arrays[k] for k in ("W_c", "W_h", "W_x")}
+        out = {name: np.zeros((K, m)) for name in ("c", "u", "h_prev", "h", "z")}
+        envs = []
+        h = np.zeros(m)
+        for t in range(K):
+            env = self.model.forward({**params, "x": x[t], "h_prev": h}, step_sizes)
+            envs.append(env)
+            for name in ("c", "u", "h", "z"):
+                out[name][t] = env[name]
+            out["h_prev"][t] = h
+            h = env["h"]
+        if given == "direct":
+            g = arrays["g"]
+            jac = _symbolic_state_jacobian()
+            delta = np.zeros((K, m))
+            delta[K - 1] = g[K - 1]
+            for t in range(K - 2, -1, -1):
+                J = evaluate_element(jac.element, jac.indices, (m, m), envs[t + 1], step_sizes)
+                delta[t] = g[t] + J.T @ delta[t + 1]
+            out["delta"] = delta
+        return {**arrays, **out}
+
+    def __repr__(self) -> str:
+        return f"GatedRNN(input_size={self.input_size}, hidden_size={self.hidden_size})"
+
+
+@cache
+def _symbolic_state_jacobian() -> RNNQuantity:
+    """The state Jacobian for symbolic n, m: the closed form the backward recursion uses."""
+    _, syms = _symbolic()
+    return GatedRNN(syms["n"], syms["m"]).state_jacobian()

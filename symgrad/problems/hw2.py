@@ -1,0 +1,117 @@
+"""The hw2 catalog (CSCI-GA 2572 Deep Learning, Fall 2022, theory part): every question id,
+our short statement of it, and the builder of its answer. The whole write-up is assembled
+here from the answers, so every formula in it comes from the engine."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+
+from .base import Answer, ProblemSet, Question
+
+TITLE = r"Homework 2 (theory): convolutions and recurrent networks --- answers by symgrad"
+
+_CATALOG = [
+    ("1.1.a", "Output size of a 4x5 convolution with stride 4 on a 21x12 image.", "conv"),
+    ("1.1.b", "Output shape of a K x K convolution (padding P, stride S, dilation D, F "
+              "filters) on a C x H x W input.", "conv"),
+    ("1.1.c.i", "Dimension and elements of the output of a 1-D convolution (5 channels, "
+                "length 7, kernel 3, stride 2).", "conv"),
+    ("1.1.c.ii", "Dimension and values of the Jacobian of that output with respect to W.",
+     "conv"),
+    ("1.1.c.iii", "Dimension and values of the Jacobian of that output with respect to x.",
+     "conv"),
+    ("1.1.c.iv", "Dimension and expression of dl/dW given dl/df_W(x); compare with (i).",
+     "conv"),
+    ("1.2.1.a", "Diagram of the gated recurrent network.", "diagrams"),
+    ("1.2.1.b", "Dimension of the gate c[t].", "rnn"),
+    ("1.2.1.c", "Dimension and expression of dl/dW_x given dl/dh[t]; backward vs forward "
+                "pass.", "rnn"),
+    ("1.2.1.d", "Can the network have vanishing or exploding gradients, and why?", "rnn"),
+    ("1.2.2.a", "Diagram of AttentionRNN(2).", "diagrams"),
+    ("1.2.2.b", "Dimension of the attention weights a[t].", "attention"),
+    ("1.2.2.c", "The system of equations of AttentionRNN(k).", "attention"),
+    ("1.2.2.d", "The system of equations of AttentionRNN(inf), with weight sharing.",
+     "attention"),
+    ("1.2.2.e", "The Jacobian dh[t]/dh[t-1] of AttentionRNN(2).", "attention"),
+    ("1.2.2.f", "dl/dh[T] for AttentionRNN(k) given dh[t]/dh[T] for t > T.", "attention"),
+    ("1.3.1", "What caused the spikes in the loss curve?", "loss"),
+    ("1.3.2", "How can a spike exceed the initial loss?", "loss"),
+    ("1.3.3", "How can the spikes be fixed?", "loss"),
+    ("1.3.4", "Why are the loss and accuracy at these values before training?", "loss"),
+]
+
+
+def _builder(qid: str, module: str):
+    name = "answer_" + qid.replace(".", "_")
+
+    def build(index_base: int = 1) -> Answer:
+        mod = importlib.import_module(f"{__package__}.hw2_{module}")
+        return getattr(mod, name)(index_base)
+
+    return build
+
+
+def _context(qid: str):
+    def make():
+        from .hw2_contexts import context
+
+        return context(qid)
+
+    return make
+
+
+HW2 = ProblemSet("hw2", TITLE)
+for _qid, _statement, _module in _CATALOG:
+    HW2.add(Question(_qid, _statement, _builder(_qid, _module), _context(_qid)))
+
+
+def answer(qid: str, index_base: int = 1) -> Answer:
+    """The answer to one question of hw2, e.g. ``answer("1.2.2.e")``."""
+    return HW2.answer(qid, index_base)
+
+
+def file_stem(qid: str) -> str:
+    return "answer-" + qid.replace(".", "_")
+
+
+def section(ans: Answer, statement: str) -> str:
+    """One question's LaTeX: heading with its id, our statement, the answer."""
+    return "\n".join([r"\subsection*{%s}" % ans.id, r"\emph{%s}" % _escape(statement), "",
+                      ans.latex.strip(), ""])
+
+
+def _escape(text: str) -> str:
+    return text.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+
+
+def document_files(index_base: int = 1, only: Sequence[str] | None = None,
+                   progress=None) -> dict[str, str | bytes]:
+    """Every file of the write-up: one .tex per question, hw2.tex, and figures."""
+    from ..latex.output import latex_document
+
+    ids = [HW2.question(q).id for q in only] if only else list(HW2.questions)
+    files: dict[str, str | bytes] = {}
+    parts = []
+    for n, qid in enumerate(ids, 1):
+        if progress:
+            progress(n, len(ids), qid)
+        q = HW2.question(qid)
+        ans = q.build(index_base)
+        text = section(ans, q.statement)
+        files[file_stem(qid) + ".tex"] = text
+        files.update(ans.files)
+        parts.append(text)
+    intro = (r"All results below were derived and printed by symgrad: index notation is "
+             r"%s-based, Jacobians are in numerator layout (shape of the output followed "
+             r"by the shape of the input), gradients of the loss in gradient layout (the "
+             r"shape of the parameter)." % index_base)
+    files["hw2.tex"] = latex_document(intro + "\n\n" + "\n".join(parts), TITLE)
+    return files
+
+
+def check(qid: str, latex: str, index_base: int = 1):
+    """Verdict on a hand-written claim for question ``qid`` (see symgrad.verify)."""
+    from ..verify import check_claim
+
+    return check_claim(HW2.question(qid).context(), latex, index_base=index_base)
