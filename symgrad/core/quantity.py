@@ -147,10 +147,14 @@ class Quantity:
 
     # numbers ------------------------------------------------------------------
     def _free_sizes(self) -> dict:
-        syms = set(self.size_names)
+        """Size symbols a caller may set by name: those the values are written in."""
+        out = {}
         for v in self.sizes.values():
-            syms |= sp.sympify(v).free_symbols
-        return {s.name: s for s in syms if isinstance(s, sp.Symbol)}
+            out.update({s.name: s for s in sp.sympify(v).free_symbols})
+        for s in self.size_names:
+            if s not in self.sizes:
+                out.setdefault(s.name, s)
+        return out
 
     def bind_sizes(self, arrays: Mapping[str, np.ndarray], extra: Mapping[str, int]) -> dict:
         """Sizes implied by the arrays' shapes and size keywords, for model and user symbols."""
