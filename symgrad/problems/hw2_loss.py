@@ -176,11 +176,10 @@ The loss of a sample with logits $z$ and label $y$ is
 \end{{equation*}}
 which is $0$ for a perfect prediction but grows without bound as $p_y \to 0$. With the
 true class $0$ and logits $z = ({logits})$ (all wrong classes ahead by the margin $M$),
-\begin{{equation*}}
-\ell(M) = {_tex(loss)}, \qquad \ell(0) = {_tex(at_zero)} \approx {_num(at_zero)},
-\qquad \lim_{{M \to \infty}} \ell(M) = {_tex(limit)},
-\qquad \ell(M) - M \to {_tex(offset)}.
-\end{{equation*}}
+\begin{{gather*}}
+\ell(M) = {_tex(loss)}, \qquad \ell(0) = {_tex(at_zero)} \approx {_num(at_zero)}, \\
+\lim_{{M \to \infty}} \ell(M) = {_tex(limit)}, \qquad \ell(M) - M \to {_tex(offset)}.
+\end{{gather*}}
 The initial, uniform model sits at $M = 0$ with loss ${_tex(at_zero)} \approx
 {_num(at_zero)}$; the loss exceeds ${SPIKE_LOSS}$ as soon as
 $M > {_tex(exact)} \approx {_num(numeric)}$, i.e.\ when the true class gets
@@ -201,7 +200,7 @@ def answer_1_3_3(index_base: int = 1) -> Answer:
     clipped = float(np.linalg.norm(clip_by_norm(g, CLIP_TAU)))
     latex = rf"""\paragraph{{Fixes.}}
 \begin{{itemize}}
-\item \emph{{Gradient-norm clipping}} (\texttt{{torch.nn.utils.clip\_grad\_norm\_}}),
+\item \emph{{Gradient-norm clipping}} (\texttt{{clip\_grad\_norm\_}} of \texttt{{torch.nn.utils}}),
 between \texttt{{loss.backward()}} and \texttt{{optimizer.step()}}: with the global norm
 $\lVert g \rVert = \bigl(\sum_{{p}} \lVert g_p \rVert_2^2\bigr)^{{1/2}}$ over all
 parameters and a threshold $\tau$,
@@ -212,9 +211,9 @@ g \leftarrow g \cdot \min\Bigl(1, \frac{{\tau}}{{\lVert g \rVert}}\Bigr),
 The direction of the step is kept and only its length is bounded. For instance a
 gradient of norm ${_num(rho, 1)}^{{{steps}}} \approx {_sci(g_norm)}$ (the gain of 1.3.1) clipped
 at $\tau = {CLIP_TAU}$ has norm ${_num(clipped)}$.
-\item \emph{{Gradient-value clipping}} (\texttt{{torch.nn.utils.clip\_grad\_value\_}}),
-$g_i \leftarrow \max(-c, \min(g_i, c))$: also bounds the step, but changes its
-direction.
+\item \emph{{Gradient-value clipping}}
+(\texttt{{clip\_grad\_value\_}} of \texttt{{torch.nn.utils}}),
+$g_i \leftarrow \max(-c, \min(g_i, c))$: also bounds the step, but changes its direction.
 \item A \emph{{lower learning rate}}, a learning-rate \emph{{warm-up}} or a decay
 schedule, so that even a large gradient moves the weights less.
 \item Architectures and initialisations: gated cells (the LSTM already used, or a
