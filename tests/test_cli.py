@@ -1,0 +1,59 @@
+"""The symgrad command as a user runs it: help, show, list, errors, exit statuses."""
+
+import subprocess
+import sys
+
+import pytest
+
+from symgrad.cli import main
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "symgrad", *args], capture_output=True,
+                          text=True, input=stdin, timeout=300)
+
+
+def test_help_lists_commands():
+    r = run("--help")
+    assert r.returncode == 0
+    for cmd in ("answers", "show", "check", "list"):
+        assert cmd in r.stdout
+
+
+def test_show_prints_engine_latex(capsys):
+    assert main(["show", "1.1.c.iii"]) == 0
+    out = capsys.readouterr().out
+    assert r"1 \le l - 2 j + 2 \le 3" in out
+
+
+def test_unknown_question_is_one_line_exit_2():
+    r = run("show", "9.9.z")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "no question" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("args", [["check", "1.1.a"], ["check", "1.1.a", "--latex", "1",
+                                                        "--file", "x"]])
+def test_check_needs_exactly_one_claim(args, capsys):
+    assert main(args) == 2
+    assert "give the claim once" in capsys.readouterr().err
+
+
+def test_check_file_with_nul_or_bad_utf8(tmp_path, capsys):
+    nul = tmp_path / "nul.tex"
+    nul.write_bytes(b"5 \\times\x00 2")
+    bad = tmp_path / "bad.tex"
+    bad.write_bytes(b"5 \\times \xff 2")
+    assert main(["check", "1.1.a", "--file", str(nul)]) == 2
+    assert "NUL" in capsys.readouterr().err
+    assert main(["check", "1.1.a", "--file", str(bad)]) == 2
+    assert "UTF-8" in capsys.readouterr().err
+    assert main(["check", "1.1.a", "--file", str(tmp_path / "missing.tex")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "1.2.2.f" in out and "1.3.4" in out
