@@ -152,7 +152,7 @@ def sum_over(body: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr, ranges: Rang
             collapsed.append(term * (hi - lo + 1))
             continue
         factors = list(sp.Mul.make_args(term))
-        for n, f in enumerate(factors):
+        for n, f in enumerate(factors):  # noqa: B007 (n is the position found)
             if isinstance(f, sp.KroneckerDelta) and v in f.free_symbols:
                 solved = _solve_delta(f, v, ranges)
                 if solved is not None:

@@ -65,10 +65,10 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write text (UTF-8, newlines kept) via a synced temp file in the same directory."""
+def write_atomic(path: str | os.PathLike[str], text: str | bytes) -> None:
+    """Write text (UTF-8, newlines kept) or bytes via a synced temp file in the same folder."""
     target = Path(path)
-    data = text.encode("utf-8")
+    data = text if isinstance(text, bytes) else text.encode("utf-8")
     try:
         mode = target.stat().st_mode & 0o7777
     except FileNotFoundError:
@@ -164,7 +164,7 @@ def _save_manifest(out: Path, manifest: Mapping[str, str]) -> None:
 
 
 def write_outputs(
-    out_dir: str | os.PathLike[str], files: Mapping[str, str], *, force: bool = False
+    out_dir: str | os.PathLike[str], files: Mapping[str, str | bytes], *, force: bool = False
 ) -> list[str]:
     """Write files into out_dir, refusing to overwrite user edits; return the names written.
 
@@ -176,13 +176,14 @@ def write_outputs(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SymgradError(f"cannot create output directory {out}: {exc.strerror}") from exc
-    plan: dict[str, str] = {}
+    plan: dict[str, str | bytes] = {}
     for name, text in files.items():
         key = _normalise(name)
         if key in plan:
             raise SymgradError(f"output file {name!r} is given twice")
-        if not isinstance(text, str):
-            raise SymgradError(f"content of {name!r} must be text, not {type(text).__name__}")
+        if not isinstance(text, str | bytes):
+            raise SymgradError(f"content of {name!r} must be text or bytes, "
+                               f"not {type(text).__name__}")
         plan[key] = text
     with _locked(out):
         manifest = _read_map(out / MANIFEST_NAME, force)
@@ -214,7 +215,8 @@ def write_outputs(
                 f"{out / key} {reason}; move it away or pass --force to overwrite{more}",
                 [str(out / k) for k, _ in conflicts],
             )
-        new_sha = {key: sha256_text(text) for key, text in plan.items()}
+        new_sha = {key: sha256_bytes(text) if isinstance(text, bytes) else sha256_text(text)
+                   for key, text in plan.items()}
         todo = [key for key in plan if current[key] != new_sha[key]]
         if todo:
             write_atomic(out / PENDING_NAME, _dump_map({k: new_sha[k] for k in todo}))

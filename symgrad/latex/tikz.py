@@ -470,9 +470,15 @@ def unrolled_diagram(
                 edges.append((dep, name))
             elif dep in ports:
                 edges.append((ports[dep], name))
-    layout = _Layout([*ports.values(), *defined], edges, col, pin_first=True)
+    order = [*ports.values(), *defined]
+    exit_edges = []
+    if col[state] < max(col.values()):
+        col["#exit"] = max(col.values()) + 1
+        order.append("#exit")
+        exit_edges.append((state, "#exit"))
+    layout = _Layout(order, edges + exit_edges, col, pin_first=True)
     sinks = [n for n in defined if n != state and not any(n in by_name[m].deps for m in defined)]
-    offsets = [i - steps // 2 for i in range(steps)]
+    offsets = [i - (0 if start is not None else steps // 2) for i in range(steps)]
     gap = 1.6
     widths = {n: _node_width(by_name[n], small=True) for n in defined}
     layout.place(widths, 0.5, 1.0, first=0.5)
@@ -512,6 +518,8 @@ def unrolled_diagram(
         )
         for edge in edges:
             out.append(f"\\draw[sglink] {layout.path(edge, names, x0)};\n")
+        if exit_edges:
+            out.append(f"\\coordinate ({pre}-exit) at {_pt(*pos('#exit'))};\n")
         for i, ext in enumerate(externals):
             node = by_name[ext]
             ename = _tikz_name(ext, pre)
@@ -532,29 +540,30 @@ def unrolled_diagram(
             )
     state_latex = by_name[state].latex
     prev = _shift_time(state_latex, offsets[0] - 1, start)
-    if start == 1:
-        out.append(
-            f"\\node[anchor=east] (s0-h) at ($(s1-port)+(-{_num(gap)},0)$) {{${prev} = 0$}};\n"
-            "\\draw[sgedge] (s0-h) -- (s1-port);\n"
-        )
-    else:
-        out.append(
-            f"\\node[anchor=east] (s0-h) at ($(s1-port)+(-{_num(gap)},0)$) {{$\\cdots$}};\n"
-            f"\\draw[sgedge] (s0-h) -- node[above, sglabel] {{${prev}$}} (s1-port);\n"
-        )
+    left = f"${prev} = 0$" if start == 1 else "$\\cdots$"
+    arrow_label = "" if start == 1 else f"node[above, sglabel] {{${prev}$}} "
+    out.append(
+        f"\\node[anchor=east] (s0-h) at ($(s1-port)+(-{_num(gap + 0.3)},0)$) {{{left}}};\n"
+        f"\\draw[sgedge] (s0-h) -- {arrow_label}(s1-port);\n"
+    )
     for s, offset in enumerate(offsets, start=1):
         label = _shift_time(state_latex, offset, start)
         src = _tikz_name(state, f"s{s}")
+        path = f"({src})"
+        if exit_edges:
+            names = {state: src, "#exit": f"s{s}-exit"}
+            path = layout.path(exit_edges[0], names, (s - 1) * (box + gap))
         if s < steps:
             dst = f"(s{s + 1}-port)"
         else:
+            level = f"s{s}-exit" if exit_edges else src
             out.append(
                 f"\\node[anchor=west] (s{s}-end) at "
-                f"($(s{s}-box.east |- {src})+({_num(gap - 0.3)},0)$) {{$\\cdots$}};\n"
+                f"($(s{s}-box.east |- {level})+({_num(gap - 0.3)},0)$) {{$\\cdots$}};\n"
             )
             dst = f"(s{s}-end)"
         out.append(
-            f"\\draw[sgedge] ({src}) to[out=0, in=180] node[above, sglabel] {{${label}$}} {dst};\n"
+            f"\\draw[sgedge] {path} to[out=0, in=180] node[above, sglabel] {{${label}$}} {dst};\n"
         )
     if params:
         plist = ", ".join(f"${by_name[p].latex}$" for p in params)
@@ -600,23 +609,24 @@ def attention_cell_diagram(k: int | None = 2) -> str:
             continue
         idx, src, (pq, pk, pv) = group
         sub = f"{{{idx}}}"
+        spread = 1.0 if len(idx) == 1 else 1.3
         style = "sginput" if gi == 0 else "sgstate"
         out.append(f"\\node[{style}] (src-{gi}) at {_pt(cx, y_src)} {{${src}$}};\n")
         for letter, dx, param, side in (
-            ("q", -0.9, pq, "left"),
-            ("k", 0.0, pk, "right"),
-            ("v", 0.9, pv, "right"),
+            ("q", -spread, pq, "left"),
+            ("k", 0.0, pk, "left"),
+            ("v", spread, pv, "right"),
         ):
             out.append(
                 f"\\node[sgsmall] ({letter}-{gi}) at {_pt(cx + dx, y_qkv)} "
                 f"{{${letter}_{sub}[t]$}};\n"
             )
             out.append(
-                f"\\draw[sgedge] (src-{gi}) -- node[sglabel, {side}, pos=0.45] {{${param}$}} "
-                f"({letter}-{gi});\n"
+                f"\\draw[sgedge] ($(src-{gi}.north)+({_num(dx / 4)},0)$) -- "
+                f"node[sglabel, {side}, pos=0.5] {{${param}$}} ({letter}-{gi});\n"
             )
         out.append(
-            f"\\node[sgsmall] (w-{gi}) at {_pt(cx - 0.45, y_w)} "
+            f"\\node[sgsmall] (w-{gi}) at {_pt(cx - 0.5, y_w)} "
             f"{{$w_{sub}[t] = q_{sub}[t]^{{\\top}} k_{sub}[t]$}};\n"
         )
         out.append(f"\\draw[sgedge] (q-{gi}) -- (w-{gi});\n")

@@ -9,7 +9,7 @@ gradients come from the chain rule of the core; nothing is built entry by entry.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 import sympy as sp
 
@@ -76,7 +76,7 @@ _TAPS = {1: ["k"], 2: ["p", "q"]}
 _POS = {1: ["l"], 2: ["u", "v"]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _symbolic(ndim: int):
     """The convolution model with every size symbolic, built once per dimension."""
     C, F = size("C"), size("F")
