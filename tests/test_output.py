@@ -259,7 +259,7 @@ def test_build_pdf_reports_first_error_line(tmp_path):
     message = str(info.value)
     assert "! Undefined control sequence." in message
     assert str(tmp_path / "broken.log") in message
-    assert "input line 15" in message
+    assert "input line 16" in message
     assert (tmp_path / "broken.log").is_file()
 
 

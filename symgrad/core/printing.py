@@ -108,7 +108,9 @@ class IndexPrinter(LatexPrinter):
         coeff, rest = expr.as_coeff_Mul()
         factors = sp.Mul.make_args(rest)
         if not expr.is_commutative:
-            body = " ".join(self.parenthesize(f, 50) for f in factors)
+            body = " ".join(r"\left(%s\right)" % self._print(f)
+                            if type(f).__name__ == "Hadamard" else self.parenthesize(f, 50)
+                            for f in factors)
             return body if coeff == 1 else ("- " + body if coeff == -1
                                               else self._print(coeff) + " " + body)
         if any(f.is_Pow and f.exp.is_negative for f in factors) or coeff.is_Rational \

@@ -254,6 +254,7 @@ def latex_document(body: str, title: str) -> str:
         "\\usepackage{amsmath}\n"
         "\\usepackage{amssymb}\n"
         "\\usepackage{mathtools}\n"
+        "\\usepackage{graphicx}\n"
         "\\usepackage[margin=2.5cm]{geometry}\n"
         "\\usepackage{tikz}\n"
         f"\\usetikzlibrary{{{','.join(TIKZ_LIBRARIES)}}}\n"

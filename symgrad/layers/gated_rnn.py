@@ -6,7 +6,8 @@ sizes n, m and then specialised):
     u[i] = sum_q W_x[i,q] x[q],   h[i] = c[i] h_prev[i] + (1 - c[i]) u[i].
 The chain rule of the core writes every result in these intermediates (c[t], W_x x[t]).
 Gradients over a sequence of K steps sum the immediate terms of each step over time,
-read from time-stacked tensors (row t - 1 of an array is time t; h[0] = 0).
+read from time-stacked tensors (row t - 1 of an array is time t; h[0] = 0); given only
+the direct partials g[t], delta[t] comes from the state Jacobians' closed form.
 """
 
 from __future__ import annotations
@@ -64,15 +65,16 @@ def _frac(top: str, bottom: str) -> str:
     return r"\frac{\partial " + top + r"}{\partial " + bottom + "}"
 
 
-class _Printer(IndexPrinter):
+class TimePrinter(IndexPrinter):
     """IndexPrinter that writes time-stacked entries c[t, i] as c[t]_i and groups
     Hadamard products inside matrix products, so ``(a \\odot b) x^T`` reads right."""
 
     def __init__(self, tensors: Mapping[str, Tensor], timed: Mapping[str, str],
-                 shift: int = 0, **settings) -> None:
+                 shift: int = 0, column: sp.Symbol | None = None, **settings) -> None:
         super().__init__(tensors, **settings)
         self.timed = timed
         self.shift = shift
+        self.column = column
 
     def _print_Indexed(self, expr):
         name = str(expr.base.label)
@@ -85,12 +87,28 @@ class _Printer(IndexPrinter):
         return head + "_{" + "".join(self._print(i) for i in expr.indices[1:]) + "}"
 
     def _print_Mul(self, expr):
+        coeff, rest = expr.as_coeff_Mul()
+        factors = sp.Mul.make_args(rest)
+        if expr.is_commutative and coeff.is_Integer and any(self._stacked(f) for f in factors):
+            body = " ".join(self.parenthesize(f, 50) for f in sorted(factors, key=self._rank))
+            return {1: body, -1: "- " + body}.get(int(coeff), self._print(coeff) + " " + body)
         if not expr.is_commutative and any(isinstance(f, Hadamard) for f in expr.args):
-            coeff, rest = expr.as_coeff_Mul()
             body = " ".join(_paren(self._print(f)) if isinstance(f, Hadamard)
                             else self.parenthesize(f, 50) for f in sp.Mul.make_args(rest))
             return body if coeff == 1 else self._print(coeff) + " " + body
         return super()._print_Mul(expr)
+
+    def _stacked(self, f) -> bool:
+        return isinstance(f, sp.Indexed) and str(f.base.label) in self.timed \
+            and len(f.indices) > 1
+
+    def _rank(self, f):
+        """Upstream gradient first, then the row factors, then those of the last index."""
+        if self._stacked(f) and str(f.base.label) in ("delta", "g"):
+            return (0, sp.default_sort_key(f))
+        last = self._stacked(f) and f.indices[-1] == self.column
+        group = 4 if last else 1 if self._stacked(f) else 2 if isinstance(f, sp.Add) else 3
+        return (group, sp.default_sort_key(f))
 
 
 class RNNQuantity(Quantity):
@@ -119,8 +137,9 @@ class RNNQuantity(Quantity):
             return self._matrix_form.xreplace(self._subs)
         return to_matrix(self.element, self.indices)
 
-    def _printer(self, shift: int = 0) -> _Printer:
-        return _Printer(self.tensors, self.timed, shift)
+    def _printer(self, shift: int = 0) -> TimePrinter:
+        column = self.indices[-1] if self.indices else None
+        return TimePrinter(self.tensors, self.timed, shift, column)
 
     def latex(self, form: str = "index", index_base: int = 1) -> str:
         """``lhs = rhs`` in index form (1-based by default) or matrix form; for a
@@ -164,7 +183,7 @@ class RNNQuantity(Quantity):
 def _time_from_one(element: sp.Expr, t: sp.Symbol) -> sp.Expr:
     """Rewrite the sum over 0-based time t as a sum over t = 1..K (for 0-based printing)."""
     def shift(s):
-        (v, lo, hi), = s.limits
+        ((_, lo, hi),) = s.limits
         return sp.Sum(s.function.xreplace({t: t - 1}), (t, lo + 1, hi + 1))
     return element.replace(lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == t, shift)
 
@@ -253,6 +272,49 @@ class GatedRNN:
                           (h, w), "immediate: h[t-1] held fixed")
 
     # sequences ----------------------------------------------------------------
+    def _stacked(self) -> dict[str, Tensor]:
+        """Time-stacked tensors (K, size): row t - 1 holds the tensor at time t."""
+        K, n, m = self._syms["K"], self._syms["n"], self._syms["m"]
+        return {name: Tensor(name, (K, n if name == "x" else m), latex)
+                for name, latex in _LATEX.items()}
+
+    def _lift(self, element: sp.Expr, t: sp.Symbol) -> sp.Expr:
+        """The same formula at time t: every per-step tensor T[i] read as T[t, i]."""
+        stacked = self._stacked()
+        return element.replace(
+            lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in stacked,
+            lambda e: stacked[str(e.base.label)][(t, *e.indices)])
+
+    def _sequence(self, name: str, element: sp.Expr, indices: tuple, shape: tuple, lhs: tuple,
+                  steps: Size, given: str, **kwargs) -> RNNQuantity:
+        try:
+            K = as_dim(steps, "steps")
+        except ShapeError:
+            raise ShapeError(f"steps must be the number of time steps K: a positive integer "
+                             f"or a SymPy symbol, got {steps!r}") from None
+        stacked = self._stacked()
+        params = tuple(self.model.tensors[k] for k in ("W_c", "W_h", "W_x"))
+        upstream = {"total": (stacked["delta"],), "direct": (stacked["g"],)}.get(given, ())
+        return RNNQuantity(
+            name, element, indices, shape, tensors={**self.model.tensors, **stacked},
+            inputs=(stacked["x"], *params, *upstream), lhs=lhs,
+            prepare=lambda arrays, sizes: self._unroll(arrays, given), timed=_TIMED,
+            sizes={**self.sizes, self._syms["K"]: K},
+            size_names=self._free_sizes(self._syms["K"]), **kwargs)
+
+    def state_jacobians(self, steps: Size) -> RNNQuantity:
+        """dh[t]/dh[t-1] for t = 1..K along the sequence from h[0] = 0, shape (K, m, m).
+
+        evaluate(x=(K, n), W_c, W_h, W_x): every step's state Jacobian in one call.
+        """
+        step = self.state_jacobian()
+        t = index("t")
+        lhs = r"rac{\partial h[t]_{i}}{\partial h[t-1]_{j}}"
+        return self._sequence(_frac("h[t]", "h[t-1]"), self._lift(step.element, t),
+                              (t, *step.indices), (self._syms["K"], *step._shape),
+                              (lhs, None), steps, "none", matrix_form=step.matrix,
+                              structure=step.structure)
+
     def grad(self, wrt: str, steps: Size, given: str = "total") -> RNNQuantity:
         """dl/d wrt over K = ``steps`` steps, in gradient layout (the shape of ``wrt``).
 
@@ -267,110 +329,84 @@ class GatedRNN:
         if given not in GIVEN:
             raise UnknownNameError(f"given must be 'total' (delta[t] = dl/dh[t] known) or "
                                    f"'direct' (only the direct partials g[t]), not {given!r}")
-        try:
-            K = as_dim(steps, "steps")
-        except ShapeError:
-            raise ShapeError(f"steps must be the number of time steps K: a positive integer "
-                             f"or a SymPy symbol, got {steps!r}") from None
-        Ks = self._syms["K"]
-        m = self._syms["m"]
-        delta_step = Tensor("delta", (m,), _LATEX["delta"])
-        step, J = self.model.gradient("h", wrt, delta_step)
+        delta = Tensor("delta", (self._syms["m"],), _LATEX["delta"])
+        step, J = self.model.gradient("h", wrt, delta)
         step, free = readable(step, J, ["i", "j"])
         t = index("t")
-        stacked = {name: Tensor(name, (Ks, self._syms["n"] if name == "x" else m), latex)
-                   for name, latex in _LATEX.items()}
-        lifted = step.replace(
-            lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in stacked,
-            lambda e: stacked[str(e.base.label)][(t, *e.indices)])
-        element = sp.Sum(lifted, (t, 0, Ks - 1))
+        element = sp.Sum(self._lift(step, t), (t, 0, self._syms["K"] - 1))
         step_matrix = to_matrix(step, free)
-        matrix_form = None if step_matrix is None else sp.Sum(step_matrix, (t, 1, Ks))
+        matrix_form = None if step_matrix is None else sp.Sum(step_matrix,
+                                                              (t, 1, self._syms["K"]))
         w = self.model.tensors[wrt]
-        params = tuple(self.model.tensors[k] for k in ("W_c", "W_h", "W_x"))
-        upstream = stacked["delta"] if given == "total" else stacked["g"]
-        sizes = {**self.sizes, Ks: K}
-        tensors = {**self.model.tensors, **stacked}
-        recursion = self._recursion() if given == "direct" else None
         note = ("sum over t of the immediate terms, each contracted with delta[t]"
                 if given == "total" else
                 "back-propagation through time: the gated recurrence run backwards")
-        return RNNQuantity(
-            _frac(r"\ell", w.latex), element, free, w.shape,
-            tensors=tensors, inputs=(stacked["x"], *params, upstream), lhs=(r"\ell", w),
-            prepare=lambda arrays, sz: self._unroll(arrays, sz, given), layout="gradient",
-            structure=note, sizes=sizes, size_names=self._free_sizes(Ks), timed=_TIMED,
-            matrix_form=matrix_form, time=t, recursion=recursion)
+        recursion = self._recursion(steps) if given == "direct" else None
+        return self._sequence(_frac(r"\ell", w.latex), element, free, w.shape, (r"\ell", w),
+                              steps, given, layout="gradient", structure=note,
+                              matrix_form=matrix_form, time=t, recursion=recursion)
 
     def backward_step(self) -> RNNQuantity:
         """(dh[t]/dh[t-1])^T delta[t]: what delta[t] sends back to h[t-1], shape (m,)."""
-        m = self._syms["m"]
-        delta_step = Tensor("delta", (m,), _LATEX["delta"])
-        element, J = self.model.gradient("h", "h_prev", delta_step)
+        delta = Tensor("delta", (self._syms["m"],), _LATEX["delta"])
+        element, J = self.model.gradient("h", "h_prev", delta)
         element, free = readable(element, J, ["j"])
-        inputs = (*[self.model.tensors[k] for k in _STEP_INPUTS], delta_step)
-        return RNNQuantity(r"\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} "
-                           r"\delta[t]", element, free, (m,),
-                           tensors={**self.model.tensors, "delta": delta_step}, inputs=inputs,
-                           lhs=(r"\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} "
-                                r"\delta[t]", None),
+        name = r"\left(" + _frac("h[t]", "h[t-1]") + r"\right)^{\top} \delta[t]"
+        inputs = (*[self.model.tensors[k] for k in _STEP_INPUTS], delta)
+        return RNNQuantity(name, element, free, delta.shape, lhs=(name, None),
+                           tensors={**self.model.tensors, "delta": delta}, inputs=inputs,
                            prepare=self.model.forward, sizes=self.sizes,
                            size_names=self._free_sizes(),
                            structure="the state Jacobian's transpose applied to delta[t]")
 
-    def _recursion(self) -> dict[str, str]:
+    def _recursion(self, steps: Size) -> dict[str, str]:
         """delta[t] = g[t] + (dh[t+1]/dh[t])^T delta[t+1], printed from the closed form."""
         back = self.backward_step()
         ahead = {"c": "c[t+1]", "u": "W_x x[t+1]", "h_prev": "h[t]", "delta": r"\delta[t+1]"}
         tensors = {**back.tensors, **{name: Tensor(name, back.tensors[name].shape, latex)
                                       for name, latex in ahead.items()}}
-        printer = IndexPrinter(tensors)
+        K = sp.latex(sp.sympify(steps))
+        (j,) = back.indices
+        jj = sp.latex(j)
         out = {}
         for base in (0, 1):
-            (j,) = back.indices
-            rhs = printer.doprint(shift_base(back.element, back.indices, base))
-            jj = sp.latex(j)
-            out[f"index{base}"] = (rf"\delta[K]_{{{jj}}} = g[K]_{{{jj}}}, \quad "
-                                   rf"\delta[t]_{{{jj}}} = g[t]_{{{jj}}} + {rhs} \ (t < K)")
-        matrix = to_matrix(back.element, back.indices)
-        rhs = _Printer(tensors, {}).doprint(matrix)
-        out["matrix"] = rf"\delta[K] = g[K], \quad \delta[t] = g[t] + {rhs} \ (t < K)"
+            rhs = IndexPrinter(tensors).doprint(shift_base(back.element, back.indices, base))
+            out[f"index{base}"] = (rf"\delta[{K}]_{{{jj}}} = g[{K}]_{{{jj}}}, \quad "
+                                   rf"\delta[t]_{{{jj}}} = g[t]_{{{jj}}} + {rhs} \ (t < {K})")
+        rhs = TimePrinter(tensors, {}).doprint(to_matrix(back.element, back.indices))
+        out["matrix"] = rf"\delta[{K}] = g[{K}], \quad \delta[t] = g[t] + {rhs} \ (t < {K})"
         return out
 
-    def _unroll(self, arrays: dict, sizes: dict, given: str) -> dict:
-        """Forward over t from h[0] = 0 (the model's own definitions), and for ``direct``
-        the backward delta recursion with the state Jacobian's closed form."""
-        x = arrays["x"]
-        K, m = x.shape[0], arrays["W_h"].shape[0]
-        step_sizes = {self._syms["n"]: x.shape[1], self._syms["m"]: m}
-        params = {k: arrays[k] for k in ("W_c", "W_h", "W_x")}
-        out = {name: np.zeros((K, m)) for name in ("c", "u", "h_prev", "h", "z")}
-        envs = []
+    def _unroll(self, arrays: dict, given: str) -> dict:
+        """The forward pass over t from h[0] = 0 (the definitions above, in NumPy), and for
+        ``direct`` the backward delta recursion through the state Jacobians' closed form."""
+        x, W_c, W_h, W_x = (arrays[k] for k in ("x", "W_c", "W_h", "W_x"))
+        K, m = x.shape[0], W_h.shape[0]
+        gate_in, u = x @ W_c.T, x @ W_x.T
+        out = {name: np.zeros((K, m)) for name in ("z", "c", "h_prev", "h")}
         h = np.zeros(m)
         for t in range(K):
-            env = self.model.forward({**params, "x": x[t], "h_prev": h}, step_sizes)
-            envs.append(env)
-            for name in ("c", "u", "h", "z"):
-                out[name][t] = env[name]
             out["h_prev"][t] = h
-            h = env["h"]
+            out["z"][t] = gate_in[t] + W_h @ h
+            out["c"][t] = c = 0.5 * (1.0 + np.tanh(0.5 * out["z"][t]))
+            out["h"][t] = h = c * h + (1.0 - c) * u[t]
+        env = {**arrays, **out, "u": u}
         if given == "direct":
-            g = arrays["g"]
-            jac = _symbolic_state_jacobian()
-            delta = np.zeros((K, m))
-            delta[K - 1] = g[K - 1]
+            jac = _lifted_state_jacobian()
+            sizes = dict(zip((self._syms[k] for k in "nmK"), (x.shape[1], m, K), strict=True))
+            J = evaluate_element(jac.element, jac.indices, (K, m, m), env, sizes)
+            delta = np.array(arrays["g"], dtype=float)
             for t in range(K - 2, -1, -1):
-                J = evaluate_element(jac.element, jac.indices, (m, m), envs[t + 1], step_sizes)
-                delta[t] = g[t] + J.T @ delta[t + 1]
-            out["delta"] = delta
-        return {**arrays, **out}
+                delta[t] += J[t + 1].T @ delta[t + 1]
+            env["delta"] = delta
+        return env
 
     def __repr__(self) -> str:
         return f"GatedRNN(input_size={self.input_size}, hidden_size={self.hidden_size})"
 
 
 @cache
-def _symbolic_state_jacobian() -> RNNQuantity:
-    """The state Jacobian for symbolic n, m: the closed form the backward recursion uses."""
+def _lifted_state_jacobian() -> RNNQuantity:
+    """The state Jacobians over time for symbolic n, m, K: what back-propagation evaluates."""
     _, syms = _symbolic()
-    return GatedRNN(syms["n"], syms["m"]).state_jacobian()
+    return GatedRNN(syms["n"], syms["m"]).state_jacobians(syms["K"])

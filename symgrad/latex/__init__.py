@@ -1,0 +1,1 @@
+"""LaTeX for symgrad: printing conventions, parsing of hand-written claims, documents, TikZ."""

@@ -1,0 +1,324 @@
+"""GatedRNN against an independent NumPy reference: finite differences and complex steps.
+
+The reference below is written from the homework's equations only (no symgrad code):
+c[t] = sigma(W_c x[t] + W_h h[t-1]), h[t] = c[t] * h[t-1] + (1 - c[t]) * W_x x[t],
+h[0] = 0. Central differences check to 1e-6; complex-step derivatives (exact to
+rounding, like autograd) check to 1e-9.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symgrad.core.errors import ShapeError, SymgradError, UnknownNameError
+from symgrad.core.tensor import size
+from symgrad.layers.gated_rnn import GatedRNN
+
+SIZES = [(3, 4), (4, 3), (1, 2), (2, 1), (1, 1)]
+SEEDS = [0, 1, 2]
+PARAMS = ["W_x", "W_c", "W_h"]
+
+
+# independent reference ---------------------------------------------------------------
+def ref_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def ref_step(x, h_prev, W_c, W_h, W_x):
+    c = ref_sigmoid(W_c @ x + W_h @ h_prev)
+    return c * h_prev + (1 - c) * (W_x @ x)
+
+
+def ref_states(xs, W_c, W_h, W_x):
+    """h[1..K] as rows, and the h[t-1] each step read (h[0] = 0)."""
+    m = W_h.shape[0]
+    h = np.zeros(m, dtype=np.result_type(xs, W_c, W_h, W_x))
+    hs, prevs = [], []
+    for x in xs:
+        prevs.append(h)
+        h = ref_step(x, h, W_c, W_h, W_x)
+        hs.append(h)
+    return np.array(hs), np.array(prevs)
+
+
+def central(f, a, eps=1e-6):
+    """Central differences of f (array -> array) at a: shape f(a).shape + a.shape."""
+    a = np.asarray(a, dtype=float)
+    out = []
+    for k in range(a.size):
+        e = np.zeros(a.size)
+        e[k] = eps
+        e = e.reshape(a.shape)
+        out.append((np.asarray(f(a + e)) - np.asarray(f(a - e))) / (2 * eps))
+    return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
+
+
+def complex_step(f, a, eps=1e-30):
+    """d f / d a to rounding error: Im f(a + i eps e_k) / eps (f analytic)."""
+    a = np.asarray(a, dtype=float)
+    out = []
+    for k in range(a.size):
+        e = np.zeros(a.size, dtype=complex)
+        e[k] = 1j * eps
+        out.append(np.imag(f(a + e.reshape(a.shape))) / eps)
+    return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
+
+
+def random_step(n, m, seed, scale=1.0):
+    rng = np.random.default_rng(seed)
+    return dict(x=rng.normal(size=n), h_prev=rng.normal(size=m),
+                W_c=scale * rng.normal(size=(m, n)), W_h=scale * rng.normal(size=(m, m)),
+                W_x=scale * rng.normal(size=(m, n)))
+
+
+def random_sequence(n, m, K, seed):
+    rng = np.random.default_rng(100 + seed)
+    return dict(x=rng.normal(size=(K, n)), W_c=rng.normal(size=(m, n)),
+                W_h=rng.normal(size=(m, m)), W_x=rng.normal(size=(m, n)),
+                delta=rng.normal(size=(K, m)), g=rng.normal(size=(K, m)))
+
+
+def ref_total(p, a, derivative):
+    """sum_t <delta[t], h[t]> with h[t-1] frozen at the forward values: the immediate terms."""
+    _, prevs = ref_states(a["x"], a["W_c"], a["W_h"], a["W_x"])
+
+    def loss(w):
+        args = {k: a[k] for k in ("W_c", "W_h", "W_x")} | {p: w}
+        return sum(np.dot(a["delta"][t], ref_step(a["x"][t], prevs[t], **args))
+                   for t in range(len(a["x"])))
+    return derivative(loss, a[p])
+
+
+def ref_direct(p, a, derivative):
+    """l = sum_t <g[t], h[t]> over the unrolled forward pass: full BPTT."""
+    def loss(w):
+        args = {k: a[k] for k in ("W_c", "W_h", "W_x")} | {p: w}
+        hs, _ = ref_states(a["x"], **args)
+        return np.sum(a["g"] * hs)
+    return derivative(loss, a[p])
+
+
+def step_args(a, wrt):
+    return {k: a[k] for k in ("x", "h_prev", "W_c", "W_h", "W_x") if k != wrt}
+
+
+# one step ----------------------------------------------------------------------------
+@pytest.mark.parametrize("n,m", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_state_jacobian_matches_reference(n, m, seed):
+    a = random_step(n, m, seed)
+    got = GatedRNN(n, m).state_jacobian().evaluate(**a)
+    assert got.shape == (m, m)
+    f = lambda h: ref_step(h_prev=h, **step_args(a, "h_prev"))  # noqa: E731
+    np.testing.assert_allclose(got, central(f, a["h_prev"]), atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(got, complex_step(f, a["h_prev"]), atol=1e-12, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n,m", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("wrt", [*PARAMS, "x"])
+def test_immediate_jacobians_match_reference(n, m, seed, wrt):
+    a = random_step(n, m, seed)
+    q = GatedRNN(n, m).jacobian(wrt)
+    got = q.evaluate(**a)
+    assert got.shape == (m, *a[wrt].shape) == q.shape
+    f = lambda w: ref_step(**{wrt: w}, **step_args(a, wrt))  # noqa: E731
+    np.testing.assert_allclose(got, central(f, a[wrt]), atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(got, complex_step(f, a[wrt]), atol=1e-12, rtol=1e-9)
+
+
+def test_state_jacobian_is_written_in_the_intermediates():
+    q = GatedRNN(3, 4).state_jacobian()
+    assert not q.element.atoms(sp.Sum)
+    assert {str(t.base.label) for t in q.element.atoms(sp.Indexed)} == {"c", "h_prev", "u",
+                                                                          "W_h"}
+    assert not q.element.has(sp.exp)
+    i, j = q.indices
+    c, hp, u, W_h = (sp.IndexedBase(s) for s in ("c", "h_prev", "u", "W_h"))
+    want = c[i] * sp.KroneckerDelta(i, j) + c[i] * (1 - c[i]) * (hp[i] - u[i]) * W_h[i, j]
+    assert sp.expand(q.element - want) == 0
+    index = q.latex()
+    assert r"\left(W_x x[t]\right)_{i}" in index and r"\delta_{ij}" in index
+    assert r"h[t-1]_{i}" in index and r"\left(W_h\right)_{ij}" in index
+    matrix = q.latex("matrix")
+    assert matrix == (r"\frac{\partial h[t]}{\partial h[t-1]} = \operatorname{diag}\left("
+                      r"c[t]\right) + \operatorname{diag}\left(\left(h[t-1] - W_x x[t]\right) "
+                      r"\odot c[t] \odot \left(1 - c[t]\right)\right) W_h")
+    assert q.latex(index_base=0) == index  # no index arithmetic to shift
+
+
+def test_symbolic_sizes_derive_and_evaluate():
+    n, m = size("n"), size("m")
+    rnn = GatedRNN(n, m)
+    q = rnn.state_jacobian()
+    assert q.shape == (m, m)
+    assert not q.element.atoms(sp.Sum)
+    assert r"\operatorname{diag}" in q.latex("matrix")
+    assert rnn.jacobian("W_x").shape == (m, m, n)
+    assert rnn.grad("W_h", steps=size("K")).shape == (m, m)
+    a = random_step(2, 3, 0)
+    np.testing.assert_allclose(q.evaluate(**a), GatedRNN(2, 3).state_jacobian().evaluate(**a))
+    s = random_sequence(2, 3, 4, 0)
+    got = rnn.grad("W_x", steps=size("K"), given="direct").evaluate(**s)
+    np.testing.assert_allclose(got, GatedRNN(2, 3).grad("W_x", 4, "direct").evaluate(**s))
+
+
+def test_shapes():
+    rnn = GatedRNN(3, 5)
+    want = {"x": (3,), "h": (5,), "h_prev": (5,), "c": (5,), "z": (5,), "u": (5,),
+            "W_c": (5, 3), "W_h": (5, 5), "W_x": (5, 3), "delta": (5,), "g": (5,)}
+    for name, shape in want.items():
+        assert rnn.shape(name) == shape
+        assert all(type(d) is int for d in rnn.shape(name))
+    assert GatedRNN(size("n"), 4).shape("W_c") == (4, size("n"))
+    assert rnn.jacobian("W_c").shape == (5, 5, 3)
+    assert rnn.jacobian("W_h").shape == (5, 5, 5)
+    assert rnn.grad("W_c", 7).shape == (5, 3)
+
+
+def test_cost_does_not_grow_with_size():
+    small = GatedRNN(3, 4).state_jacobian()
+    start = time.perf_counter()
+    large = GatedRNN(3, 4000).state_jacobian()
+    _ = large.matrix, large.latex(), large.latex("matrix")
+    assert time.perf_counter() - start < 2.0
+    assert large.element == small.element and large.shape == (4000, 4000)
+    assert large.latex("matrix") == small.latex("matrix")
+
+
+# sequences ---------------------------------------------------------------------------
+@pytest.mark.parametrize("n,m", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("K", [1, 3, 6])
+@pytest.mark.parametrize("p", PARAMS)
+def test_grad_total_matches_reference(n, m, seed, K, p):
+    a = random_sequence(n, m, K, seed)
+    q = GatedRNN(n, m).grad(p, steps=K)
+    got = q.evaluate(**{k: a[k] for k in ("x", "W_c", "W_h", "W_x", "delta")})
+    assert got.shape == a[p].shape
+    np.testing.assert_allclose(got, ref_total(p, a, central), atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(got, ref_total(p, a, complex_step), atol=1e-12, rtol=1e-9)
+
+
+@pytest.mark.parametrize("n,m", SIZES)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("K", [1, 2, 6])
+@pytest.mark.parametrize("p", PARAMS)
+def test_grad_direct_matches_unrolled_reference(n, m, seed, K, p):
+    a = random_sequence(n, m, K, seed)
+    q = GatedRNN(n, m).grad(p, steps=K, given="direct")
+    got = q.evaluate(**{k: a[k] for k in ("x", "W_c", "W_h", "W_x", "g")})
+    assert got.shape == a[p].shape
+    np.testing.assert_allclose(got, ref_direct(p, a, central), atol=1e-6, rtol=1e-6)
+    np.testing.assert_allclose(got, ref_direct(p, a, complex_step), atol=1e-12, rtol=1e-9)
+
+
+def test_direct_equals_total_with_backpropagated_delta():
+    n, m, K = 2, 3, 5
+    a = random_sequence(n, m, K, 7)
+    rnn = GatedRNN(n, m)
+    hs, _ = ref_states(a["x"], a["W_c"], a["W_h"], a["W_x"])
+    delta = np.zeros((K, m))
+    for t in range(K):  # delta[t] = dl/dh[t] in total: complex step through the tail
+        def tail(h, t=t):
+            total, h_cur = np.dot(a["g"][t], h), h
+            for s in range(t + 1, K):
+                h_cur = ref_step(a["x"][s], h_cur, a["W_c"], a["W_h"], a["W_x"])
+                total = total + np.dot(a["g"][s], h_cur)
+            return total
+        delta[t] = complex_step(tail, hs[t])
+    seq = {k: a[k] for k in ("x", "W_c", "W_h", "W_x")}
+    for p in PARAMS:
+        np.testing.assert_allclose(rnn.grad(p, K).evaluate(**seq, delta=delta),
+                                   rnn.grad(p, K, "direct").evaluate(**seq, g=a["g"]),
+                                   atol=1e-12, rtol=1e-9)
+
+
+def test_state_jacobians_along_a_sequence():
+    n, m, K = 3, 2, 4
+    a = random_sequence(n, m, K, 3)
+    rnn = GatedRNN(n, m)
+    seq = {k: a[k] for k in ("x", "W_c", "W_h", "W_x")}
+    J = rnn.state_jacobians(K).evaluate(**seq)
+    assert J.shape == (K, m, m)
+    _, prevs = ref_states(a["x"], a["W_c"], a["W_h"], a["W_x"])
+    for t in range(K):
+        f = lambda h, t=t: ref_step(a["x"][t], h, a["W_c"], a["W_h"], a["W_x"])  # noqa: E731
+        np.testing.assert_allclose(J[t], complex_step(f, prevs[t]), atol=1e-12, rtol=1e-9)
+
+
+def test_backward_step_is_transposed_state_jacobian():
+    a = random_step(3, 4, 5)
+    delta = np.random.default_rng(5).normal(size=4)
+    rnn = GatedRNN(3, 4)
+    np.testing.assert_allclose(rnn.backward_step().evaluate(**a, delta=delta),
+                               rnn.state_jacobian().evaluate(**a).T @ delta, atol=1e-12)
+    assert "W_h^{\\top}" in rnn.backward_step().latex("matrix")
+
+
+@pytest.mark.parametrize("name", ["z", "c", "u", "h"])
+def test_values_are_the_forward_pass(name):
+    a = random_step(3, 4, 1)
+    z = a["W_c"] @ a["x"] + a["W_h"] @ a["h_prev"]
+    c = ref_sigmoid(z)
+    want = {"z": z, "c": c, "u": a["W_x"] @ a["x"], "h": ref_step(**a)}[name]
+    np.testing.assert_allclose(GatedRNN(3, 4).value(name).evaluate(**a), want, atol=1e-12)
+
+
+# printing ----------------------------------------------------------------------------
+def test_gradient_latex():
+    rnn = GatedRNN(size("n"), size("m"))
+    K = size("K")
+    total = rnn.grad("W_x", K)
+    assert total.layout == "gradient"
+    assert total.latex() == (r"\frac{\partial \ell}{\partial \left(W_x\right)_{ij}} = "
+                             r"\sum_{t=1}^{K} \delta[t]_{i} \left(1 - c[t]_{i}\right) x[t]_{j}")
+    assert total.latex(index_base=0) == total.latex()  # time stays 1..K
+    assert total.latex("matrix") == (
+        r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \left(\delta[t] \odot "
+        r"\left(1 - c[t]\right)\right) x[t]^{\top}")
+    direct = rnn.grad("W_h", K, given="direct")
+    text = direct.latex()
+    assert r"\delta[K]_{j} = g[K]_{j}" in text and r"\delta[t+1]" in text
+    assert r"h[t-1]_{j}" in text and r"\sum_{i=1}^{m}" in text
+    assert r"\sum_{i=0}^{m - 1}" in direct.latex(index_base=0)
+    assert r"W_h^{\top}" in direct.latex("matrix")
+    assert r"\sum_{t=1}^{5}" in GatedRNN(2, 3).grad("W_c", 5).latex()
+
+
+# errors and arguments ----------------------------------------------------------------
+def test_errors():
+    rnn = GatedRNN(2, 3)
+    with pytest.raises(UnknownNameError, match="known: .*W_x"):
+        rnn.shape("W")
+    with pytest.raises(UnknownNameError, match="W_x, W_c, W_h"):
+        rnn.jacobian("W")
+    with pytest.raises(UnknownNameError, match="W_x, W_c, W_h"):
+        rnn.grad("h", steps=3)
+    with pytest.raises(SymgradError, match="'total'.*'direct'"):
+        rnn.grad("W_x", steps=3, given="partial")
+    for bad in (0, -2, True, 1.5):
+        with pytest.raises(SymgradError, match="steps"):
+            rnn.grad("W_x", steps=bad)
+    with pytest.raises(ShapeError):
+        GatedRNN(0, 3)
+    with pytest.raises(ShapeError):
+        rnn.state_jacobian().evaluate(**random_step(2, 4, 0))
+    with pytest.raises(ShapeError):
+        rnn.state_jacobian().latex(form="table")
+
+
+def test_extra_arrays_are_ignored():
+    a = random_step(2, 3, 0)
+    rnn = GatedRNN(2, 3)
+    extra = {**a, "delta": np.ones(3), "g": np.ones(3)}
+    np.testing.assert_allclose(rnn.jacobian("W_x").evaluate(**extra),
+                               rnn.jacobian("W_x").evaluate(**a))
+    s = random_sequence(2, 3, 4, 0)
+    np.testing.assert_allclose(rnn.grad("W_x", 4).evaluate(**s),
+                               rnn.grad("W_x", 4).evaluate(
+                                   **{k: s[k] for k in ("x", "W_c", "W_h", "W_x", "delta")}))

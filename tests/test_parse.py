@@ -1,0 +1,497 @@
+"""Tests of symgrad.latex.parse: homework LaTeX -> claims of SymPy expressions."""
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from symgrad.core.errors import LimitError, ParseError, SymgradError, UnknownNameError
+from symgrad.core.ops import (
+    At,
+    AtTime,
+    Diag,
+    Hadamard,
+    Softargmax,
+    Stack,
+    Transpose,
+    relu,
+    sigmoid,
+)
+from symgrad.latex.parse import (
+    Declarations,
+    FormulaClaim,
+    Ref,
+    ShapeClaim,
+    SystemClaim,
+    TensorDecl,
+    parse_claim,
+    parse_expression,
+)
+
+SEED_CLAIMS = Path("/work/shared/cases/seed-claims.json")
+
+
+def idx(name):
+    return sp.Symbol(name, integer=True)
+
+
+def size(name):
+    return sp.Symbol(name, integer=True, positive=True)
+
+
+def mat(name):
+    return sp.Symbol(name, commutative=False)
+
+
+def el(name, *indices):
+    return sp.Indexed(sp.IndexedBase(name), *indices)
+
+
+def fam(name, *indices):
+    return sp.Indexed(sp.IndexedBase(name, commutative=False), *indices)
+
+
+i, j, k, l, m_, c_, t = (idx(s) for s in ("i", "j", "k", "l", "m", "c", "t"))
+n, m, K = size("n"), size("m"), size("K")
+
+# 1.1.a: the student's `c` (channels) is declared as a size so the claim is checkable.
+Q11A = Declarations(tensors=(), scalars=("c",))
+Q11B = Declarations(tensors=(), scalars=("C", "H", "W", "K", "P", "S", "D", "F"))
+CONV = Declarations(tensors=(
+    TensorDecl("x", (5, 7), ("X", "x")),
+    TensorDecl("W", (1, 5, 3), ("W",)),
+    TensorDecl("y", (1, 3), (r"\hat{y}", "y", "f_W(x)", r"f_{W}(x)")),
+    TensorDecl("g", (1, 3), (r"\frac{\partial \ell}{\partial f_W(x)}",)),
+))
+RNN = Declarations(tensors=(
+    TensorDecl("x", (n,), ("x[t]", "x")),
+    TensorDecl("h_prev", (m,), ("h[t-1]",)),
+    TensorDecl("h", (m,), ("h[t]",)),
+    TensorDecl("c", (m,), ("c[t]",)),
+    TensorDecl("W_c", (m, n), ("W_c", "W_{c}")),
+    TensorDecl("W_h", (m, m), ("W_h", "W_{h}")),
+    TensorDecl("W_x", (m, n), ("W_x", "W_{x}")),
+    TensorDecl("g", (m,), (r"\frac{\partial \ell}{\partial h[t]}",)),
+), scalars=("n", "m", "K"))
+ATT2 = Declarations(tensors=(
+    TensorDecl("x", (n,), ("x[t]",)),
+    TensorDecl("h", (n,), ("h[t]",)),
+    TensorDecl("a", (3,), ("a[t]",)),
+), scalars=("n",))
+ATT_INF = Declarations(tensors=(
+    TensorDecl("x", (n,), ("x[t]",)),
+    TensorDecl("h", (n,), ("h[t]",)),
+), scalars=("n",))
+VEC = Declarations(tensors=(
+    TensorDecl("z", (3,), ("z",)),
+    TensorDecl("a", (3,), ("a",)),
+    TensorDecl("W", (3, 3), ("W",)),
+), scalars=("n",))
+VEC_CONV = Declarations(tensors=(TensorDecl("W", (5, 3)), TensorDecl("x", (5, 7)),
+                                 TensorDecl("y", (7,))))
+
+DECLS = {"1.1.a": Q11A, "1.1.b": Q11B, "1.1.c.i": CONV, "1.1.c.ii": CONV, "1.1.c.iii": CONV,
+         "1.2.1.b": RNN, "1.2.1.c": RNN, "1.2.2.b": ATT2, "1.2.2.d": ATT_INF}
+
+
+def _conv_size(v):
+    C, H, W, K_, P, S, D, F = (size(s) for s in "CHWKPSDF")
+    return sp.floor((v - D * K_ + P + S) / S)
+
+
+def _seed_expected():
+    C, H, W, K_, P, S, D, F = (size(s) for s in "CHWKPSDF")
+    y, y_w, y_x = Ref("y", None), Ref("y", "W"), Ref("y", "x")
+    q_, k_, v_, w_ = (fam(s, i) for s in "qkvw")
+    h_lag = AtTime(mat("h"), t - i)
+    return [
+        (ShapeClaim(None, (size("c"), 5, 2)),),
+        (ShapeClaim(None, (5, 2)),),
+        (ShapeClaim(None, (F, C, _conv_size(H), _conv_size(W))),),
+        (ShapeClaim(None, (F, _conv_size(H), _conv_size(W))),),
+        (ShapeClaim(None, (F, sp.floor((H + 2 * P - D * (K_ - 1) - 1) / S) + 1,
+                           sp.floor((W + 2 * P - D * (K_ - 1) - 1) / S) + 1)),),
+        (ShapeClaim(y, (1, 5, 3)),),
+        (ShapeClaim(y, (5, 3)),),
+        (FormulaClaim(Ref("y", None, (1, j, k)),
+                      sp.Sum(el("W", j + m_) * el("x", j, 2 * k - 1 + m_), (m_, 1, 3))),),
+        "slice",
+        (ShapeClaim(y_w, (5, 3, 3)),),
+        (ShapeClaim(y_x, (5, 3, 7)),),
+        (ShapeClaim(Ref("c", None), (m,)),),
+        (ShapeClaim(Ref("h", "W_x"), (m, m, n)),),
+        (FormulaClaim(Ref("h", "W_x", (i,), (j, k)),
+                      sp.Piecewise((At(1 - mat("c"), i) * el("x", k), sp.Eq(j, i)),
+                                   (0, True))),),
+        (ShapeClaim(Ref("a", None), (3,)),),
+        (SystemClaim((
+            (AtTime(q_, t), fam("Q", i) * h_lag),
+            (AtTime(k_, t), fam("K", i) * h_lag),
+            (AtTime(v_, t), fam("V", i) * h_lag),
+            (AtTime(w_, t), Transpose(AtTime(q_, t)) * AtTime(k_, t)),
+            (AtTime(mat("a"), t), Softargmax(Stack(AtTime(fam("w", 0), t), sp.Symbol("..."),
+                                                   AtTime(fam("w", k), t)))),
+            (mat("h"), sp.Sum(AtTime(fam("a", i), t) * AtTime(v_, t), (i, 0, k))),
+        )),),
+    ]
+
+
+SEED = json.loads(SEED_CLAIMS.read_text())["cases"] if SEED_CLAIMS.exists() else []
+
+
+@pytest.mark.skipif(not SEED, reason="seed claims not present")
+@pytest.mark.parametrize("number", range(len(SEED)))
+def test_seed_claims(number):
+    case, expected = SEED[number], _seed_expected()[number]
+    decls = DECLS[case["question"]]
+    if expected == "slice":
+        with pytest.raises(ParseError) as err:
+            parse_claim(case["latex"], decls)
+        position = case["latex"].index("2j:2j+3")
+        assert err.value.position == position
+        assert f"position {position}" in str(err.value)
+        assert "`2j:2j+3`" in str(err.value) and err.value.construct == "slice"
+        return
+    assert parse_claim(case["latex"], decls) == expected
+
+
+def test_every_seed_case_has_an_expectation():
+    assert len(_seed_expected()) == len(SEED) or not SEED
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+@pytest.mark.parametrize("latex, dims", [
+    (r"f_W(x) \in R^{5x3}", (5, 3)),
+    (r"f_W(x) \in R^{1x5X3}", (1, 5, 3)),
+    (r"f_W(x) \in \mathbb{R}^{1 \times 3}", (1, 3)),
+    (r"f_{W}(x) \in \mathbb{R}^3", (3,)),
+    (r"\hat y \in \mathcal{R}^{42X42X42}", (42, 42, 42)),
+    (r"f_W(x) ∈ ℝ^{1×3}", (1, 3)),
+    (r"\hat{y} \in \mathbb{R}", ()),
+])
+def test_shape_claims_conv(latex, dims):
+    assert parse_claim(latex, CONV) == (ShapeClaim(Ref("y", None), dims),)
+
+
+def test_shape_claims_with_sizes():
+    assert parse_claim(r"W_x \in R^{mxn}", RNN) == (ShapeClaim(Ref("W_x", None), (m, n)),)
+    assert parse_claim(r"c[t] \in \mathbb{R}^{m}", RNN) == (ShapeClaim(Ref("c", None), (m,)),)
+    assert parse_claim(r"\frac{\partial \ell}{\partial W_x} \in \mathbb{R}^{m \times n}", RNN) == (
+        ShapeClaim(Ref("loss", "W_x"), (m, n)),)
+    C, H, W, K_, P, S, D, F = (size(s) for s in "CHWKPSDF")
+    seed = r"\in R^{(FxCx\lfloor (H-DK+0+S)/S \rfloor x \lfloor (W-DK+0+S)/S \rfloor)}"
+    assert parse_claim(seed, Q11B) == (
+        ShapeClaim(None, (F, C, sp.floor((H - D * K_ + S) / S), sp.floor((W - D * K_ + S) / S))),)
+    assert parse_claim(r"F \times H", Q11B) == (ShapeClaim(None, (F, H)),)
+
+
+def test_shape_of_several_subjects():
+    assert parse_claim(r"W_c, W_x \in \mathbb{R}^{m \times n}", RNN) == (
+        ShapeClaim(Ref("W_c", None), (m, n)), ShapeClaim(Ref("W_x", None), (m, n)))
+
+
+def test_shape_rejects_tensors_and_unknown_sizes():
+    with pytest.raises(ParseError, match="position 0"):
+        parse_claim(r"x \times 3", CONV)
+    with pytest.raises(ParseError):
+        parse_claim(r"\frac{\partial \ell}{\partial y_i}", CONV)
+    with pytest.raises(UnknownNameError, match="declared"):
+        parse_claim(r"q \times 3", CONV)
+
+
+# ----------------------------------------------------------------------------- formulas
+
+
+def test_conv_element_formula_with_two_parts():
+    claims = parse_claim(r"f_W(x) \in R^{1x3}, f_W(x)[1,j] = \sum_{c=1}^{5}\sum_{m=1}^{3} "
+                         r"W_{1,c,m} x[c, 2j+m-2]", CONV)
+    body = el("W", 1, c_, m_) * el("x", c_, 2 * j + m_ - 2)
+    assert claims == (ShapeClaim(Ref("y", None), (1, 3)),
+                      FormulaClaim(Ref("y", None, (1, j)),
+                                   sp.Sum(sp.Sum(body, (m_, 1, 3)), (c_, 1, 5))))
+
+
+def test_conv_jacobian_with_cases_and_chained_condition():
+    (claim,) = parse_claim(
+        r"\frac{\partial f_W(x)[1,j]}{\partial x[c, l]} = \begin{cases} W_{1,c,l-2j+2} & "
+        r"1 \le l - 2j + 2 \le 3 \\ 0 & \text{otherwise}\end{cases}", CONV)
+    assert claim.lhs == Ref("y", "x", (1, j), (c_, l))
+    u = l - 2 * j + 2
+    assert claim.rhs == sp.Piecewise((el("W", 1, c_, u), sp.And(sp.Le(1, u), sp.Le(u, 3))),
+                                     (0, True))
+
+
+def test_digit_subscripts_split_by_rank():
+    (claim,) = parse_claim(
+        r"\hat{y}_{1,2,3} = W_{21} * x_{25} + W_{22} * x_{26} + W_{23} * x_{27}", CONV)
+    assert claim.lhs == Ref("y", None, (1, 2, 3))
+    assert claim.rhs == sum(el("W", 2, q) * el("x", 2, 4 + q) for q in (1, 2, 3))
+    (claim,) = parse_claim(r"\frac{\partial \hat{y}_{11}}{\partial W_{11}} = x_{11}", CONV)
+    assert claim == FormulaClaim(Ref("y", "W", (1, 1), (1, 1)), el("x", 1, 1))
+    assert parse_expression(r"x_{12}", RNN) == el("x", 12)
+
+
+def test_letter_subscripts_and_index_only_on_wrt():
+    (claim,) = parse_claim(r"\frac{\partial \hat{y}}{\partial W_{ijk}} = X_{1,i,2j+k-2}", CONV)
+    assert claim == FormulaClaim(Ref("y", "W", (), (i, j, k)), el("x", 1, i, 2 * j + k - 2))
+    (claim,) = parse_claim(
+        r"\frac{\partial \hat y_{1,j}}{\partial W_{1,c,k}} = x_{c,2j-2+k}", CONV)
+    assert claim == FormulaClaim(Ref("y", "W", (1, j), (1, c_, k)), el("x", c_, 2 * j - 2 + k))
+    assert parse_expression(r"W_{jm} + W_{j,m} + x_{c,l} + x[c, 2j+m] + y[2j+m]", VEC_CONV) == (
+        2 * el("W", j, m_) + el("x", c_, l) + el("x", c_, 2 * j + m_) + el("y", 2 * j + m_))
+
+
+def test_seed_cases_with_floor_ceiling_and_if():
+    (claim,) = parse_claim(
+        r"\frac{\partial \hat{y}}{\partial x_{ijk}} = \begin{cases} W_{1,\lfloor k/j \rfloor} "
+        r"& \text{if } \frac{k}{j} < 2\\ W_{1,\lceil k/j \rceil} & \text{if } 2 \le \frac{k}{j} "
+        r"\le 3\\ 0 & \text{else} \end{cases}", CONV)
+    assert claim.lhs == Ref("y", "x", (), (i, j, k))
+    assert claim.rhs == sp.Piecewise(
+        (el("W", 1, sp.floor(k / j)), k / j < 2),
+        (el("W", 1, sp.ceiling(k / j)), sp.And(2 <= k / j, k / j <= 3)), (0, True))
+
+
+def test_cases_without_ampersand():
+    (claim,) = parse_claim(
+        r"\frac{\partial h[t]}{\partial W_{x \ ijk}} = \begin{cases} (1 - c[t])_i * x[t]_k "
+        r"\text{ if } j = i \\ 0 \text{ else} \end{cases}", RNN)
+    assert claim.lhs == Ref("h", "W_x", (), (i, j, k))
+    assert claim.rhs == sp.Piecewise((At(1 - mat("c"), i) * el("x", k), sp.Eq(j, i)), (0, True))
+
+
+def test_conditions():
+    e = parse_expression(
+        r"\begin{cases} 1 & i = j \text{ and } j \ne 2 \\ 2 & i < j, j \neq 3 \\ "
+        r"3 & i > j \text{ or } j = 1 \\ 4 & i \leq j \land j \geq 1 \\ 0 & \text{otherwise} "
+        r"\end{cases}", VEC)
+    assert e == sp.Piecewise(
+        (1, sp.And(sp.Eq(i, j), sp.Ne(j, 2))), (2, sp.And(i < j, sp.Ne(j, 3))),
+        (3, sp.Or(i > j, sp.Eq(j, 1))), (4, sp.And(i <= j, j >= 1)), (0, True))
+    assert parse_expression(r"[i = j]", VEC) == sp.Piecewise((1, sp.Eq(i, j)), (0, True))
+
+
+def test_matrix_formula_rnn():
+    (claim,) = parse_claim(
+        r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + \mathrm{diag}((h[t-1] - "
+        r"W_x x[t]) \odot c[t] \odot (1 - c[t])) W_h", RNN)
+    c, hp, x, wx, wh = (mat(s) for s in ("c", "h_prev", "x", "W_x", "W_h"))
+    assert claim.lhs == Ref("h", "h_prev")
+    assert claim.rhs == Diag(c) + Diag(Hadamard(hp - wx * x, c, 1 - c)) * wh
+
+
+def test_matrix_notation_keeps_order_and_transposes():
+    a, w, z = mat("a"), mat("W"), mat("z")
+    assert parse_expression(r"W^T a + a^\top W + a^{\top} z a^{T}", VEC) == (
+        Transpose(w) * a + Transpose(a) * w + Transpose(a) * z * Transpose(a))
+    assert parse_expression(r"a \circ z - a \odot W z", VEC) == (
+        Hadamard(a, z) - Hadamard(a, w * z))
+    assert parse_expression(r"\operatorname{diag}(a) - a a^T", VEC) == Diag(a) - a * Transpose(a)
+    assert parse_expression(r"\text{softmax}(z) + \mathrm{softargmax}(W z)", VEC) == (
+        Softargmax(z) + Softargmax(w * z))
+    assert parse_expression(r"\mathrm{softargmax}([z_1, \dots, z_3])", VEC) == Softargmax(
+        Stack(el("z", 1), sp.Symbol("..."), el("z", 3)))
+    assert parse_expression(r"\mathrm{ReLU}(z_1)", VEC) == relu(el("z", 1))
+
+
+def test_subscripts_on_groups_and_time_vectors():
+    c, x, wx = mat("c"), mat("x"), mat("W_x")
+    assert parse_expression(r"(1 - c[t])_i", RNN) == At(1 - c, i)
+    assert parse_expression(r"(W_x x[t])_i", RNN) == At(wx * x, i)
+    assert parse_expression(r"x[t]_k + h[t-1]_j + (W_x)_{ij} + W_{x, ij}", RNN) == (
+        el("x", k) + el("h_prev", j) + 2 * el("W_x", i, j))
+    (claim,) = parse_claim(
+        r"\frac{\partial h[t]_i}{\partial (W_x)_{jk}} = (1 - c[t])_i x[t]_k \delta_{ij}", RNN)
+    assert claim == FormulaClaim(Ref("h", "W_x", (i,), (j, k)),
+                                 At(1 - c, i) * el("x", k) * sp.KroneckerDelta(i, j))
+
+
+def test_time_brackets_not_declared_become_attime():
+    assert parse_expression(r"h[t-2]", RNN) == AtTime(mat("h"), t - 2)
+    assert parse_expression(r"h[t-2]_i", RNN) == At(AtTime(mat("h"), t - 2), i)
+
+
+def test_bptt_sum_over_time_uses_time_steps_and_upstream_gradient():
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} ((1 - c[t]) \circ "
+        r"\frac{\partial \ell}{\partial h[t]}) x[t]^\top", RNN)
+    c, g, x = (AtTime(mat(s), t) for s in ("c", "g", "x"))
+    assert claim.lhs == Ref("loss", "W_x")
+    assert claim.rhs == sp.Sum(Hadamard(1 - c, g) * Transpose(x), (t, 1, K))
+
+
+def test_upstream_gradient_on_the_right():
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial W_{1,c,k}} = \sum_{j=1}^{3} \frac{\partial \ell}"
+        r"{\partial f_W(x)[1,j]} x_{c, 2j+k-2}", CONV)
+    assert claim == FormulaClaim(Ref("loss", "W", (), (1, c_, k)),
+                                 sp.Sum(el("g", 1, j) * el("x", c_, 2 * j + k - 2), (j, 1, 3)))
+    assert parse_expression(r"\frac{\partial l}{\partial y_i}", CONV) == el("g", i)
+    assert parse_expression(r"\frac{\partial \mathcal{L}}{\partial \hat{y}}", CONV) == mat("g")
+    with pytest.raises(ParseError, match="not a declared quantity"):
+        parse_expression(r"\frac{\partial \ell}{\partial x_i}", CONV)
+
+
+def test_loss_refs():
+    for latex in (r"\frac{\partial \ell}{\partial W_x} = 0",
+                  r"\frac{\partial l}{\partial W_{x}} = 0",
+                  r"\dfrac{\partial L}{\partial{W_x}} = 0"):
+        assert parse_claim(latex, RNN) == (FormulaClaim(Ref("loss", "W_x"), sp.Integer(0)),)
+
+
+def test_functions_and_arithmetic():
+    z1, z2, z3 = (el("z", q) for q in (1, 2, 3))
+    s = sigmoid(z1)
+    assert parse_expression(r"\sigma(z_1) + \sigma'(z_2)", VEC) == s + sigmoid(z2) * (
+        1 - sigmoid(z2))
+    assert parse_expression(r"\sigma'(z)", VEC) == Hadamard(sigmoid(mat("z")),
+                                                            1 - sigmoid(mat("z")))
+    assert parse_expression(r"\tanh(z_1) + \exp(z_2) + e^{z_3} + \ln(z_1) + \log z_2",
+                            VEC) == sp.tanh(z1) + sp.exp(z2) + sp.exp(z3) + sp.log(z1) + sp.log(z2)
+    assert parse_expression(r"\left( z_1 \right) \cdot z_2 \, \; \times z_3 * 2", VEC) == (
+        2 * z1 * z2 * z3)
+    assert parse_expression(r"\frac{1}{2} + \frac12 + \frac{12}{5} + 0.5 + .25 + z_1^{2}",
+                            VEC) == sp.Rational(83, 20) + z1**2
+    assert parse_expression(r"\lceil n/2 \rceil + \lfloor \frac{n}{3} \rfloor", VEC) == (
+        sp.ceiling(size("n") / 2) + sp.floor(size("n") / 3))
+    assert parse_expression(r"\sum_{i=1}^{n} z_i", VEC) == sp.Sum(el("z", i), (i, 1, size("n")))
+    assert parse_expression(r"\delta_{ij} + \delta_{i,j} + \delta_{12}", VEC) == (
+        2 * sp.KroneckerDelta(i, j))
+
+
+def test_separators():
+    claims = parse_claim(r"z_1 = 2; z_2 = 3 \\ z_3 = 4 \quad a_1 = 0.", VEC)
+    assert claims == (FormulaClaim(Ref("z", None, (1,)), sp.Integer(2)),
+                      FormulaClaim(Ref("z", None, (2,)), sp.Integer(3)),
+                      FormulaClaim(Ref("z", None, (3,)), sp.Integer(4)),
+                      FormulaClaim(Ref("a", None, (1,)), sp.Integer(0)))
+    assert parse_claim(r"z_1 = 1 = 1.0", VEC) == (
+        FormulaClaim(Ref("z", None, (1,)), sp.Integer(1)),) * 2
+
+
+def test_system_of_defining_equations():
+    (claim,) = parse_claim(
+        r"c[t] = \sigma(W_c x[t] + W_h h[t-1]),\ h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot "
+        r"W_x x[t]", RNN)
+    c, x, hp = mat("c"), mat("x"), mat("h_prev")
+    assert claim == SystemClaim((
+        (c, sigmoid(mat("W_c") * x + mat("W_h") * hp)),
+        (mat("h"), Hadamard(c, hp) + Hadamard(1 - c, mat("W_x") * x))))
+
+
+def test_tuple_assignment_with_ellipses():
+    (claim,) = parse_claim(
+        r"q_0[t], q_1[t], q_2[t], \dots q_k[t] = Q_0x[t], Q_1h[t-1], Q_2h[t-2], \dots Q_kh[t-k]",
+        ATT_INF)
+    dots = sp.Symbol("...")
+    assert claim == SystemClaim((
+        (AtTime(fam("q", 0), t), fam("Q", 0) * mat("x")),
+        (AtTime(fam("q", 1), t), fam("Q", 1) * AtTime(mat("h"), t - 1)),
+        (AtTime(fam("q", 2), t), fam("Q", 2) * AtTime(mat("h"), t - 2)),
+        (dots, dots),
+        (AtTime(fam("q", k), t), fam("Q", k) * AtTime(mat("h"), t - k)),
+    ))
+    with pytest.raises(ParseError, match="tuple assignment"):
+        parse_claim(r"q_0[t], q_1[t] = Q_0 x[t]", ATT_INF)
+
+
+# ----------------------------------------------------------------------------- refusals
+
+
+def test_unknown_names_list_declarations():
+    with pytest.raises(UnknownNameError) as err:
+        parse_claim(r"y_{1} = q", CONV)
+    message = str(err.value)
+    assert "`q`" in message and "position 8" in message and r"\hat{y}" in message
+    with pytest.raises(UnknownNameError, match=r"\\hat\{z\}"):
+        parse_expression(r"\hat{z}", VEC)
+    with pytest.raises(UnknownNameError):
+        parse_expression(r"z_1 + i", VEC)
+
+
+@pytest.mark.parametrize("latex, construct", [
+    (r"\input{/etc/passwd}", r"command \input"),
+    (r"__import__('os')", "missing term"),
+    (r"{x", "unbalanced bracket"),
+    (r"x}", "unbalanced bracket"),
+    (r"(x]", "unbalanced bracket"),
+    (r"\begin{bmatrix} 1 & 2 \end{bmatrix}", "environment bmatrix"),
+    (r"y_1 = \sum_m W_m", "sum"),
+    (r"y_1 = \langle x_1, W_1 \rangle", "inner product"),
+    (r"y_1 = W_1 @ x", "the character `@`"),
+    (r"y_1 = \partial W", "partial"),
+    (r"y_1 = \ell", "loss"),
+    (r"y_1 = ", "equation"),
+    (r"", "empty claim"),
+])
+def test_parse_errors_name_position_and_construct(latex, construct):
+    with pytest.raises(ParseError) as err:
+        parse_claim(latex, CONV)
+    assert err.value.construct == construct
+    assert err.value.position is not None and f"position {err.value.position}" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("latex", [
+    "{" * 100000 + "}" * 100000,
+    "x" * 20001,
+    "(" * 101 + "1" + ")" * 101,
+    r"\sum_{i=1}^{2}" * 150 + "i",
+    r"2^{2^{2^{2^{2^{2}}}}}",
+    "9" * 5000,
+])
+def test_limits(latex):
+    start = time.perf_counter()
+    with pytest.raises(LimitError):
+        parse_claim(latex, CONV)
+    assert time.perf_counter() - start < 2
+
+
+def test_depth_100_is_accepted():
+    assert parse_expression("(" * 100 + "1" + ")" * 100, CONV) == 1
+    assert parse_expression("{" * 100 + "1" + "}" * 100, CONV) == 1
+
+
+def test_hostile_inputs_fail_quickly_with_symgrad_errors():
+    for latex in ("-" * 15000 + "2", r"\frac" * 3000, "[" * 99 + "]" * 99, "\\" * 5000,
+                  r"\text{" * 50 + "}" * 50, "x_" * 5000, "^" * 5000):
+        start = time.perf_counter()
+        try:
+            parse_claim(latex, CONV)
+        except SymgradError:
+            pass
+        assert time.perf_counter() - start < 2
+
+
+def test_parse_expression_rejects_claims():
+    with pytest.raises(ParseError):
+        parse_expression(r"y_1 = 2", CONV)
+
+
+def test_system_keeps_order_of_slices_and_reads_size_letters_as_families():
+    decls = Declarations(tensors=(
+        TensorDecl("x", (n,), ("x[t]",)), TensorDecl("h", (n,), ("h[t]",)),
+        TensorDecl("Q", (3, n, n), ("Q",)), TensorDecl("a", (3,), ("a[t]",)),
+    ), scalars=("n", "k"))
+    (claim,) = parse_claim(r"q_i[t] = h[t-i]^T Q_i,\ h[t] = \sum_{i=0}^{k} a_i[t] k_i[t]", decls)
+    q_slice = sp.Indexed(sp.IndexedBase("Q", commutative=False), i)
+    assert claim == SystemClaim((
+        (AtTime(fam("q", i), t), Transpose(AtTime(mat("h"), t - i)) * q_slice),
+        (mat("h"), sp.Sum(el("a", i) * AtTime(fam("k", i), t), (i, 0, size("k")))),
+    ))
+    assert claim.equations[0][1].args[0] == Transpose(AtTime(mat("h"), t - i))
+
+
+def test_braces_and_hats_in_references():
+    assert parse_claim(r"\frac{\partial \hat{y_1}}{\partial W_1} = x_1", CONV) == (
+        FormulaClaim(Ref("y", "W", (1,), (1,)), el("x", 1)),)
+    assert parse_claim(r"\hat{y}_{(1,2)} = 0", CONV) == (
+        FormulaClaim(Ref("y", None, (1, 2)), sp.Integer(0)),)
+    assert parse_claim(r"\frac{\partial{h[t]}}{\partial{h[t-1]}} = W_h", RNN) == (
+        FormulaClaim(Ref("h", "h_prev"), mat("W_h")),)
+    assert parse_claim(r"h[t]_i = \begin{cases} 1 & \text{if} j=i \\ 0 & \text{otherwise}"
+                       r"\end{cases}", RNN)[0].rhs == sp.Piecewise((1, sp.Eq(i, j)), (0, True))
