@@ -10,6 +10,6 @@ from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
 from .layers.conv import Conv1d, Conv2d, conv_output_shape
 from .layers.gated_rnn import GatedRNN
 
-__all__ = ["Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model", "ParseError", "Quantity", "ShapeError",
-           "SymgradError", "UnknownNameError", "conv_output_shape"]
+__all__ = ["Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model", "ParseError", "Quantity",
+           "ShapeError", "SymgradError", "UnknownNameError", "conv_output_shape"]
 __version__ = "0.1.0"
