@@ -16,6 +16,7 @@ import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
 from .errors import ShapeError
+from .tensor import as_expr
 
 
 def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
@@ -80,7 +81,7 @@ def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequenc
                      env: Mapping[str, np.ndarray], sizes: Mapping[sp.Symbol, int]
                      ) -> np.ndarray:
     """The array of ``expr`` over every index of ``shape`` (indices 0-based)."""
-    expr = sp.sympify(expr).xreplace({k: sp.Integer(v) for k, v in sizes.items()})
+    expr = as_expr(expr).xreplace({k: sp.Integer(v) for k, v in sizes.items()})
     shape = tuple(int(d) for d in shape)
     names = tuple(sorted(tensor_names(expr) | {s.name for s in expr.free_symbols
                                                  if s.name in env}))

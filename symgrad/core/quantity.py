@@ -13,7 +13,7 @@ from .evaluate import evaluate_element, tensor_names
 from .matrix import latex_matrix, to_matrix
 from .printing import IndexPrinter, latex_element, shift_base
 from .simplify import tidy
-from .tensor import Tensor, index, ranges_for
+from .tensor import Tensor, as_expr, index, ranges_for
 
 Prepare = Callable[[dict, dict], dict]
 Side = Tensor | str | None
@@ -46,7 +46,7 @@ def latex_dims(shape: Sequence) -> str:
     """``a \\times b`` for a shape, sums in parentheses."""
     printer = IndexPrinter({})
     parts = [printer.doprint(d) for d in shape]
-    parts = [r"\left(%s\right)" % t if isinstance(sp.sympify(d), sp.Add) else t
+    parts = [r"\left(%s\right)" % t if isinstance(as_expr(d), sp.Add) else t
              for d, t in zip(shape, parts)]
     return r" \times ".join(parts) or "1"
 
@@ -67,7 +67,7 @@ class Quantity:
                  size_names: Sequence[sp.Symbol] = ()) -> None:
         self.name = name
         self.indices = tuple(indices)
-        self._shape = tuple(sp.sympify(d) for d in shape)
+        self._shape = tuple(as_expr(d) for d in shape)
         self.tensors = dict(tensors)
         self.inputs = {t.name: t for t in inputs}
         self.lhs = lhs
@@ -76,12 +76,12 @@ class Quantity:
         self.structure = structure
         self.sizes = dict(sizes or {})
         self.size_names = tuple(size_names)
-        self.element = tidy(sp.sympify(element).xreplace(self._subs), self.ranges)
+        self.element = tidy(as_expr(element).xreplace(self._subs), self.ranges)
 
     # structure ----------------------------------------------------------------
     @property
     def _subs(self) -> dict:
-        return {k: sp.sympify(v) for k, v in self.sizes.items()}
+        return {k: as_expr(v) for k, v in self.sizes.items()}
 
     @property
     def shape(self) -> tuple:
@@ -90,7 +90,7 @@ class Quantity:
 
     @property
     def ranges(self) -> dict:
-        return ranges_for(self.indices, [sp.sympify(d) for d in self.shape])
+        return ranges_for(self.indices, [as_expr(d) for d in self.shape])
 
     @cached_property
     def matrix(self) -> sp.Expr | None:
@@ -150,7 +150,7 @@ class Quantity:
         """Size symbols a caller may set by name: those the values are written in."""
         out = {}
         for v in self.sizes.values():
-            out.update({s.name: s for s in sp.sympify(v).free_symbols})
+            out.update({s.name: s for s in as_expr(v).free_symbols})
         for s in self.size_names:
             if s not in self.sizes:
                 out.setdefault(s.name, s)
@@ -170,7 +170,7 @@ class Quantity:
 
         def dims(t: Tensor) -> tuple:
             ints = {k: sp.Integer(v) for k, v in bound.items()}
-            return tuple(sp.sympify(d).xreplace(self._subs).xreplace(ints) for d in t.shape)
+            return tuple(as_expr(d).xreplace(self._subs).xreplace(ints) for d in t.shape)
 
         for name, array in arrays.items():
             t = self.inputs[name]
@@ -188,7 +188,7 @@ class Quantity:
                                  f"got {np.shape(array)}")
         full = dict(bound)
         for sym, value in self.sizes.items():
-            v = sp.sympify(value).xreplace({k: sp.Integer(n) for k, n in bound.items()})
+            v = as_expr(value).xreplace({k: sp.Integer(n) for k, n in bound.items()})
             if v.is_Integer:
                 full[sym] = int(v)
         return full
@@ -211,8 +211,8 @@ class Quantity:
         given = {k: np.asarray(v, dtype=float) for k, v in given.items()}
         sizes = self.bind_sizes(given, extra)
         env = self.prepare(given, sizes) if self.prepare else given
-        subs = {k: sp.sympify(v) for k, v in sizes.items()}
-        shape = [sp.sympify(d).xreplace(self._subs).xreplace(subs) for d in self._shape]
+        subs = {k: as_expr(v) for k, v in sizes.items()}
+        shape = [as_expr(d).xreplace(self._subs).xreplace(subs) for d in self._shape]
         if any(not d.is_Integer for d in shape):
             raise ShapeError(f"cannot evaluate {self.name}: sizes {shape} are not all known; "
                              f"pass them, e.g. evaluate(..., "

@@ -22,6 +22,19 @@ def index(name: str) -> sp.Symbol:
     return sp.Symbol(name, integer=True)
 
 
+def as_expr(value: int | sp.Basic) -> sp.Basic:
+    """Our own numbers and SymPy objects as SymPy objects (never a string: no sympify)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool):
+        raise ShapeError(f"expected an integer or a SymPy expression, got {value!r}")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Float(value)
+    raise ShapeError(f"expected an integer or a SymPy expression, got {value!r}")
+
+
 def as_dim(value: int | sp.Expr, what: str = "size") -> sp.Expr:
     """Validate one dimension: a positive int, or a SymPy expression (symbolic size)."""
     if isinstance(value, bool):

@@ -16,7 +16,7 @@ import sympy as sp
 from ..core.errors import ShapeError
 from ..core.model import Model
 from ..core.quantity import Quantity, readable
-from ..core.tensor import Tensor, as_dim, index, size
+from ..core.tensor import Tensor, as_dim, as_expr, index, size
 
 Size = int | sp.Expr
 
@@ -34,7 +34,7 @@ def _check(value, what: str, minimum: int) -> sp.Expr:
         raise ShapeError(f"{what} must be an integer or a SymPy symbol, got {value!r}")
     if isinstance(value, int) and value < minimum:
         raise ShapeError(f"{what} must be at least {minimum}, got {value}")
-    return sp.sympify(value)
+    return as_expr(value)
 
 
 def output_length(n: Size, kernel: Size, stride: Size, padding: Size, dilation: Size) -> Size:
@@ -138,7 +138,7 @@ class _ConvNd:
         element, _ = readable(element, old, new)
         tensors = {**self.model.tensors, "g": self._g}
         free = tuple(s for s in element.free_symbols | {d for s in shape for d in
-                                                          sp.sympify(s).free_symbols}
+                                                          as_expr(s).free_symbols}
                      if s in self.sizes)
         return Quantity(name, element, tuple(index(n) for n in new), shape, tensors=tensors,
                         inputs=inputs, lhs=lhs, structure=structure, layout=layout,
