@@ -4,7 +4,7 @@ Each case starts cold (SymPy's cache cleared, the symbolic cell rebuilt) and der
 dh[t]/dh[t-1] with its index form, matrix form and LaTeX. The cell is derived once with
 symbolic n and k, so both ratios should stay near 1.
 
-    python -m bench.bench_attention [--repeat 3]     (from the repository root)
+    python -m bench.bench_attention [--repeat 5]     (from the repository root)
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def best(k: int | None, n: int, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     derive_once(2, 4)  # imports and first-call set-up, not part of any case
     cases = {"k=2, n=4": (2, 4), "k=2, n=4096": (2, 4096), "k=64, n=4": (64, 4),

@@ -7,9 +7,26 @@
 
 from .core import Model, Quantity, SymgradError
 from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
+from .layers.attention_rnn import AttentionRNN
 from .layers.conv import Conv1d, Conv2d, conv_output_shape
 from .layers.gated_rnn import GatedRNN
 
-__all__ = ["Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model", "ParseError", "Quantity",
-           "ShapeError", "SymgradError", "UnknownNameError", "conv_output_shape"]
+__all__ = ["AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model", "ParseError",
+           "Quantity", "ShapeError", "SymgradError", "UnknownNameError", "answer", "check",
+           "conv_output_shape"]
 __version__ = "0.1.0"
+
+
+def answer(qid: str, index_base: int = 1):
+    """The answer to a question of hw2: ``.latex`` and ``.quantity`` (where there is one)."""
+    from .problems.hw2 import answer as _answer
+
+    return _answer(qid, index_base)
+
+
+def check(qid: str, latex: str, index_base: int = 1):
+    """Verdict on a hand-written claim for a question of hw2: ``.verdict``, ``.ok``,
+    ``.explanation``, ``.counterexample``."""
+    from .problems.hw2 import check as _check
+
+    return _check(qid, latex, index_base)

@@ -135,7 +135,7 @@ class IndexPrinter(LatexPrinter):
 
     def _print_Symbol(self, expr, style="plain"):
         t = self.tensors.get(expr.name)
-        if t is not None:
+        if t is not None and not expr.is_integer:
             return t.latex
         return super()._print_Symbol(expr, style)
 
@@ -175,7 +175,7 @@ def _factor_rank(f):
     """Order of factors in a product: vectors, sums, deltas, matrices, sums over indices."""
     if isinstance(f, sp.Indexed):
         group = 0 if len(f.indices) == 1 else 4
-    elif isinstance(f, sp.Pow):
+    elif isinstance(f, sp.Pow | sp.Symbol):
         group = 0
     elif isinstance(f, sp.Add):
         group = 1

@@ -13,8 +13,7 @@ def model_nodes(model: Model) -> list[Node]:
 
 
 def _center(picture: str) -> str:
-    return "\n".join([r"\begin{center}", r"\resizebox{\linewidth}{!}{%", picture.rstrip(),
-                      "}", r"\end{center}"])
+    return "\n".join([r"\begin{center}", picture.rstrip(), r"\end{center}"])
 
 
 def answer_1_2_1_a(index_base: int = 1) -> Answer:

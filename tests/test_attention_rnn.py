@@ -1,0 +1,334 @@
+"""AttentionRNN(k) and AttentionRNN(inf) closed forms against an independent NumPy reference.
+
+The reference below is a plain unrolled forward pass written from the homework's
+equations (stable softargmax, explicit loops over slots); derivatives are checked with
+central finite differences of it, never with symgrad's own code.
+"""
+
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symgrad.core.errors import ShapeError, SymgradError, UnknownNameError
+from symgrad.core.tensor import size
+from symgrad.layers.attention_rnn import AttentionRNN, _cell
+
+EPS = 1e-6
+KS = [1, 2, 3, None]
+
+
+# ---------------------------------------------------------------- independent reference
+def softargmax(w):
+    e = np.exp(w - np.max(w))
+    return e / e.sum()
+
+
+def ref_cell(x, past, Q, K, V, shared):
+    """h[t] from x[t] and the past states [h[t-1], h[t-2], ...] (slot i reads past[i-1])."""
+    sources = [x, *past]
+    scores, values = [], []
+    for i, s in enumerate(sources):
+        p = (0 if i == 0 else 1) if shared else i
+        q, k, v = Q[p] @ s, K[p] @ s, V[p] @ s
+        scores.append(q @ k)
+        values.append(v)
+    a = softargmax(np.array(scores))
+    return sum(a[i] * values[i] for i in range(len(sources)))
+
+
+def ref_run(x, Q, K, V, k, bump=None):
+    """All states h[1..L]; AttentionRNN(k) reads k states (zeros before t = 1), inf reads t-1.
+
+    ``bump = (T, e)`` adds e to h[T] once it is computed, to differentiate the loss in h[T].
+    """
+    L, n = x.shape
+    H = []
+    for t in range(1, L + 1):
+        count = t - 1 if k is None else k
+        past = [H[t - i - 1] if t - i >= 1 else np.zeros(n) for i in range(1, count + 1)]
+        h = ref_cell(x[t - 1], past, Q, K, V, k is None)
+        if bump is not None and bump[0] == t:
+            h = h + bump[1]
+        H.append(h)
+    return np.array(H)
+
+
+def fd_state_jacobian(x, h, Q, K, V, shared, lag):
+    n = x.size
+    J = np.zeros((n, n))
+    for col in range(n):
+        hp, hm = h.copy(), h.copy()
+        hp[lag - 1, col] += EPS
+        hm[lag - 1, col] -= EPS
+        J[:, col] = (ref_cell(x, list(hp), Q, K, V, shared)
+                     - ref_cell(x, list(hm), Q, K, V, shared)) / (2 * EPS)
+    return J
+
+
+def fd_grad_state(x, Q, K, V, g, k, T):
+    """dl/dh[T] for l = sum_t <g[t], h[t]> by central differences on h[T]."""
+    n = x.shape[1]
+    out = np.zeros(n)
+    for c in range(n):
+        e = np.zeros(n)
+        e[c] = EPS
+        up = (ref_run(x, Q, K, V, k, (T, e)) * g).sum()
+        down = (ref_run(x, Q, K, V, k, (T, -e)) * g).sum()
+        out[c] = (up - down) / (2 * EPS)
+    return out
+
+
+def params(rng, k, n, scale=0.5):
+    slots = 2 if k is None else k + 1
+    return tuple(rng.normal(size=(slots, n, n)) * scale for _ in range(3))
+
+
+# ---------------------------------------------------------------- one-step Jacobians
+@pytest.mark.parametrize("k", KS)
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_state_jacobian_every_lag_matches_finite_differences(k, n):
+    rng = np.random.default_rng(10 * n + (k or 9))
+    Q, K, V = params(rng, k, n)
+    past = 4 if k is None else k
+    x, h = rng.normal(size=n), rng.normal(size=(past, n))
+    att = AttentionRNN(k, n)
+    for lag in range(1, past + 1):
+        got = att.state_jacobian(lag).evaluate(x=x, h=h, Q=Q, K=K, V=V)
+        assert got.shape == (n, n)
+        want = fd_state_jacobian(x, h, Q, K, V, k is None, lag)
+        np.testing.assert_allclose(got, want, atol=1e-7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("k", KS)
+def test_symbolic_sizes_bind_from_the_arrays(k):
+    rng = np.random.default_rng(3)
+    n = 3
+    Q, K, V = params(rng, k, n)
+    past = 2 if k is None else k
+    x, h = rng.normal(size=n), rng.normal(size=(past, n))
+    att = AttentionRNN(None if k is None else size("k"))
+    got = att.state_jacobian(past).evaluate(x=x, h=h, Q=Q, K=K, V=V)
+    np.testing.assert_allclose(got, fd_state_jacobian(x, h, Q, K, V, k is None, past),
+                               atol=1e-7)
+
+
+@pytest.mark.parametrize("k", KS)
+def test_symbolic_lag_evaluates_at_any_lag(k):
+    rng = np.random.default_rng(4)
+    n = 3
+    Q, K, V = params(rng, k, n)
+    past = 3 if k is None else k
+    x, h = rng.normal(size=n), rng.normal(size=(past, n))
+    jac = AttentionRNN(k, n).state_jacobian("i")
+    for lag in range(1, past + 1):
+        np.testing.assert_allclose(jac.evaluate(x=x, h=h, Q=Q, K=K, V=V, i=lag),
+                                   fd_state_jacobian(x, h, Q, K, V, k is None, lag), atol=1e-7)
+
+
+def test_large_scores_stay_finite():
+    """The softargmax is evaluated stably: scores of several hundred do not overflow."""
+    rng = np.random.default_rng(5)
+    n = 4
+    Q, K, V = params(rng, 2, n, scale=6.0)
+    x, h = rng.normal(size=n) * 3, rng.normal(size=(2, n)) * 3
+    got = AttentionRNN(2, n).state_jacobian(1).evaluate(x=x, h=h, Q=Q, K=K, V=V)
+    assert np.all(np.isfinite(got))
+    scores = [Q[0] @ x @ (K[0] @ x), Q[1] @ h[0] @ (K[1] @ h[0])]
+    assert max(abs(s) for s in scores) > 100
+    np.testing.assert_allclose(got, fd_state_jacobian(x, h, Q, K, V, False, 1),
+                               rtol=1e-4, atol=1e-4)
+
+
+# ---------------------------------------------------------------- closed forms
+def test_lag_jacobian_is_the_person_written_form():
+    jac = AttentionRNN(2, 4).state_jacobian(1)
+    assert jac.shape == (4, 4)
+    assert jac.latex("matrix") == (
+        r"\frac{\partial h[t]}{\partial h[t-1]} = a_{1}[t] V_{1} + a_{1}[t] "
+        r"\left(v_{1}[t] - h[t]\right) \left(k_{1}[t]^{\top} Q_{1} + q_{1}[t]^{\top} "
+        r"K_{1}\right)")
+    index_form = jac.latex()
+    for part in (r"\frac{\partial h[t]_{j}}{\partial h[t-1]_{l}}",
+                 r"a_{1}[t] \left(V_{1}\right)_{jl}",
+                 r"v_{1}[t]_{j} - h[t]_{j}", r"\sum_{r=1}^{4} q_{1}[t]_{r} \left(K_{1}\right)_{rl}",
+                 r"\sum_{r=1}^{4} k_{1}[t]_{r} \left(Q_{1}\right)_{rl}"):
+        assert part in index_form
+    assert r"\sum_{r=0}^{3}" in jac.latex(index_base=0)
+
+
+def test_general_lag_and_weight_sharing_in_the_closed_form():
+    general = AttentionRNN(size("k")).state_jacobian("i")
+    assert general.latex("matrix").endswith(
+        r"a_{i}[t] V_{i} + a_{i}[t] \left(v_{i}[t] - h[t]\right) \left(k_{i}[t]^{\top} Q_{i} "
+        r"+ q_{i}[t]^{\top} K_{i}\right)")
+    tied = AttentionRNN(None).state_jacobian(3).latex("matrix")
+    assert r"a_{3}[t] V_{h}" in tied and r"k_{3}[t]^{\top} Q_{h}" in tied
+
+
+@pytest.mark.parametrize("k, lag", [(1, 1), (2, 2), (3, 2), (None, 2)])
+def test_equivalent_form_with_the_past_state(k, lag):
+    """a_i V_i + a_i (v_i - h[t]) h[t-i]^T (Q_i^T K_i + K_i^T Q_i), written from scratch."""
+    rng = np.random.default_rng(6)
+    n = 4
+    Q, K, V = params(rng, k, n)
+    past = 3 if k is None else k
+    x, h = rng.normal(size=n), rng.normal(size=(past, n))
+    p = 1 if k is None else lag
+    sources = [x, *h]
+    w = np.array([(Q[min(i, 1) if k is None else i] @ s) @ (K[min(i, 1) if k is None else i] @ s)
+                  for i, s in enumerate(sources)])
+    a = softargmax(w)
+    hs = h[lag - 1]
+    v = V[p] @ hs
+    ht = ref_cell(x, list(h), Q, K, V, k is None)
+    want = a[lag] * V[p] + a[lag] * np.outer(v - ht, hs @ (Q[p].T @ K[p] + K[p].T @ Q[p]))
+    got = AttentionRNN(k, n).state_jacobian(lag).evaluate(x=x, h=h, Q=Q, K=K, V=V)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+
+
+def test_chain_rule_parts():
+    att = AttentionRNN(2, 3)
+    parts = att.jacobian_parts(1)
+    assert parts["da/dw"].latex("matrix").endswith(
+        r"\operatorname{diag}\left(a[t]\right) - a[t] a[t]^{\top}")
+    assert parts["dv/dh"].latex("matrix").endswith("= V_{1}")
+    assert parts["dw/dh"].latex("matrix").endswith(r"K_{1}^{\top} q_{1}[t] + Q_{1}^{\top} k_{1}[t]")
+    rng = np.random.default_rng(7)
+    Q, K, V = params(rng, 2, 3)
+    x, h = rng.normal(size=3), rng.normal(size=(2, 3))
+    w = np.array([(Q[i] @ s) @ (K[i] @ s) for i, s in enumerate([x, *h])])
+    a = softargmax(w)
+    got = parts["da/dw"].evaluate(x=x, h=h, Q=Q, K=K, V=V)
+    np.testing.assert_allclose(got, np.diag(a) - np.outer(a, a), atol=1e-12)
+    dw = parts["dw/dh"].evaluate(x=x, h=h, Q=Q, K=K, V=V)
+    np.testing.assert_allclose(dw, (Q[1].T @ K[1] + K[1].T @ Q[1]) @ h[0], atol=1e-12)
+
+
+# ---------------------------------------------------------------- sequences
+@pytest.mark.parametrize("k", KS)
+@pytest.mark.parametrize("n", [2, 3])
+def test_unroll_matches_the_reference_forward_pass(k, n):
+    rng = np.random.default_rng(8)
+    Q, K, V = params(rng, k, n)
+    x = rng.normal(size=(6, n))
+    H, J = AttentionRNN(k, n).unroll(x, Q, K, V)
+    np.testing.assert_allclose(H, ref_run(x, Q, K, V, k), atol=1e-12)
+    assert J.shape == (6, 5 if k is None else k, n, n)
+
+
+@pytest.mark.parametrize("k", KS)
+@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("via", ["recursion", "total"])
+def test_grad_state_matches_finite_differences(k, n, via):
+    rng = np.random.default_rng(20 + n + (k or 7))
+    Q, K, V = params(rng, k, n)
+    L = 7
+    x, g = rng.normal(size=(L, n)), rng.normal(size=(L, n))
+    att = AttentionRNN(k, n)
+    for T in (1, 2, L // 2 + 1, L - 1, L):
+        got = att.grad_state(T, steps=L, via=via).evaluate(x=x, Q=Q, K=K, V=V, g=g)
+        assert got.shape == (n,)
+        np.testing.assert_allclose(got, fd_grad_state(x, Q, K, V, g, k, T), atol=1e-7,
+                                   rtol=1e-6)
+
+
+@pytest.mark.parametrize("k", KS)
+def test_both_ways_agree_and_need_every_later_step(k):
+    """The recursion and the total-Jacobian sum agree; dropping the later steps does not."""
+    rng = np.random.default_rng(9)
+    n, L, T = 3, 6, 2
+    Q, K, V = params(rng, k, n)
+    x, g = rng.normal(size=(L, n)), rng.normal(size=(L, n))
+    att = AttentionRNN(k, n)
+    arrays = dict(x=x, Q=Q, K=K, V=V, g=g)
+    rec = att.grad_state(T, steps=L).evaluate(**arrays)
+    tot = att.grad_state(T, steps=L, via="total").evaluate(**arrays)
+    np.testing.assert_allclose(rec, tot, atol=1e-12)
+    assert not np.allclose(rec, g[T - 1])
+
+
+def test_symbolic_grad_state_prints_and_evaluates():
+    rng = np.random.default_rng(11)
+    n, L = 2, 5
+    Q, K, V = params(rng, 2, n)
+    x, g = rng.normal(size=(L, n)), rng.normal(size=(L, n))
+    q = AttentionRNN(size("k"), n).grad_state("T", steps="L")
+    text = q.latex()
+    assert text.startswith(r"\frac{\partial \ell}{\partial h[T]_{j}} = g[T, j] + \sum")
+    assert r"J[T + i, i, r, j] \delta[T + i, r]" in text
+    got = q.evaluate(x=x, Q=Q, K=K, V=V, g=g, k=2, T=3)
+    np.testing.assert_allclose(got, fd_grad_state(x, Q, K, V, g, 2, 3), atol=1e-7)
+    inf = AttentionRNN(None).grad_state("T", steps="L")
+    assert r"1 \leq i \leq L - T" in inf.latex()
+    total = AttentionRNN(2).grad_state("T", steps="L", via="total")
+    assert r"T \leq t \leq L" in total.latex()
+
+
+# ---------------------------------------------------------------- structure and errors
+def test_shapes():
+    assert AttentionRNN(2, 4).shape("a") == (3,)
+    assert AttentionRNN(2).shape("h") == (size("n"),)
+    k = size("k")
+    assert AttentionRNN(k).shape("a") == (k + 1,)
+    assert AttentionRNN(None, 5).shape("a") == (size("t"),)
+    assert AttentionRNN(None, 5).shape("Q_h") == (5, 5)
+    assert AttentionRNN(3, 2).shape("w_1") == ()
+    with pytest.raises(UnknownNameError):
+        AttentionRNN(2).shape("z")
+
+
+def test_equations():
+    system = AttentionRNN(2).equations()
+    assert all(isinstance(e, sp.Eq) for e in system) and len(system) == 7
+    text = system.latex()
+    assert r"q_{0}[t], q_{1}[t], q_{2}[t] &= Q_{0} x[t], Q_{1} h[t-1], Q_{2} h[t-2]" in text
+    assert r"w_{i}[t] &= q_{i}[t]^{\top} k_{i}[t]" in text
+    assert r"h[t] &= \sum_{i=0}^{2} a_{i}[t] v_{i}[t]" in text
+    general = AttentionRNN(size("k")).equations().latex()
+    assert r"\dots, Q_{k} h[t-k]" in general
+    inf = AttentionRNN(None).equations()
+    assert r"Q_{0} x[t], Q_{h} h[t-1], \dots, Q_{h} h[1]" in inf.latex()
+    assert r"\sum_{i=0}^{t-1}" in inf.latex()
+    assert "Q_h" in inf.sharing and inf.parameters == ("Q_0", "Q_h", "K_0", "K_h", "V_0",
+                                                        "V_h")
+
+
+def test_errors_are_clear():
+    att = AttentionRNN(2, 3)
+    for bad in (0, 3, -1, 1.5):
+        with pytest.raises(ShapeError):
+            att.state_jacobian(bad)
+    for T, L in ((0, 4), (5, 4), (1, 0)):
+        with pytest.raises(SymgradError):
+            att.grad_state(T, steps=L)
+    with pytest.raises(ShapeError):
+        att.grad_state(1, steps=3, via="forward")
+    for k in (0, -2, True, 1.5):
+        with pytest.raises(ShapeError):
+            AttentionRNN(k)
+    rng = np.random.default_rng(0)
+    Q, K, V = params(rng, None, 3)
+    with pytest.raises(ShapeError, match="past state"):
+        AttentionRNN(None, 3).state_jacobian(3).evaluate(
+            x=np.ones(3), h=np.ones((2, 3)), Q=Q, K=K, V=V)
+    Q, K, V = params(rng, 2, 3)
+    with pytest.raises(ShapeError):
+        att.grad_state(2, steps=4).evaluate(x=np.ones((4, 3)), Q=Q, K=K, V=V,
+                                            g=np.ones((5, 3)))
+    symbolic = AttentionRNN(2, 3).grad_state("T", steps=4)
+    with pytest.raises(ShapeError, match="outside"):
+        symbolic.evaluate(x=np.ones((4, 3)), Q=Q, K=K, V=V, g=np.ones((4, 3)), T=6)
+
+
+# ---------------------------------------------------------------- cost
+def test_derivation_does_not_grow_with_n_or_k():
+    """One symbolic cell serves every n and k; the specialised forms are equally small."""
+    small, big = AttentionRNN(2, 4).state_jacobian(1), AttentionRNN(2, 4096).state_jacobian(1)
+    assert sp.count_ops(small.element) == sp.count_ops(big.element)
+    assert AttentionRNN(64, 4).model is AttentionRNN(2, 4).model
+    _cell.cache_clear()
+    start = time.perf_counter()
+    AttentionRNN(64, 4096).state_jacobian(64).latex("matrix")
+    assert time.perf_counter() - start < 10
