@@ -15,6 +15,7 @@ __all__ = ["AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model"
            "Quantity", "ShapeError", "SymgradError", "UnknownNameError", "answer", "check",
            "conv_output_shape"]
 __version__ = "0.1.0"
+CHECK_SECONDS = 12
 
 
 def answer(qid: str, index_base: int = 1):
@@ -27,6 +28,8 @@ def answer(qid: str, index_base: int = 1):
 def check(qid: str, latex: str, index_base: int = 1):
     """Verdict on a hand-written claim for a question of hw2: ``.verdict``, ``.ok``,
     ``.explanation``, ``.counterexample``."""
+    from .core.limits import time_limit
     from .problems.hw2 import check as _check
 
-    return _check(qid, latex, index_base)
+    with time_limit(CHECK_SECONDS, "checking the claim"):
+        return _check(qid, latex, index_base)

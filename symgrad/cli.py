@@ -113,7 +113,7 @@ def _answers(args) -> int:
 
 
 def _check(args) -> int:
-    from .problems.hw2 import check
+    from . import check
 
     verdict = check(args.id, _claim(args), index_base=args.index_base)
     if args.json:
