@@ -25,7 +25,7 @@ from ..core.model import Model
 from ..core.ops import Hadamard, sigmoid
 from ..core.printing import IndexPrinter, shift_base, to_cases
 from ..core.quantity import Quantity, readable
-from ..core.tensor import Tensor, as_dim, index, size
+from ..core.tensor import Tensor, as_dim, as_expr, index, size
 
 Size = int | sp.Expr
 
@@ -205,8 +205,8 @@ class GatedRNN:
 
     # shapes -------------------------------------------------------------------
     def _dims(self, shape) -> tuple:
-        subs = {k: sp.sympify(v) for k, v in self.sizes.items()}
-        dims = [sp.sympify(d).xreplace(subs) for d in shape]
+        subs = {k: as_expr(v) for k, v in self.sizes.items()}
+        dims = [as_expr(d).xreplace(subs) for d in shape]
         return tuple(int(d) if d.is_Integer else d for d in dims)
 
     def _known(self) -> list[str]:
@@ -226,7 +226,7 @@ class GatedRNN:
     def _free_sizes(self, *extra: sp.Symbol) -> tuple:
         free: set = set(extra)
         for v in self.sizes.values():
-            free |= sp.sympify(v).free_symbols
+            free |= as_expr(v).free_symbols
         return tuple(sorted(free, key=str))
 
     def _step(self, name: str, element: sp.Expr, old: tuple, new: list[str], shape: tuple,
@@ -365,7 +365,7 @@ class GatedRNN:
         ahead = {"c": "c[t+1]", "u": "W_x x[t+1]", "h_prev": "h[t]", "delta": r"\delta[t+1]"}
         tensors = {**back.tensors, **{name: Tensor(name, back.tensors[name].shape, latex)
                                       for name, latex in ahead.items()}}
-        K = sp.latex(sp.sympify(steps))
+        K = sp.latex(as_expr(steps))
         (j,) = back.indices
         jj = sp.latex(j)
         out = {}
