@@ -57,3 +57,34 @@ def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "1.2.2.f" in out and "1.3.4" in out
+
+
+def test_killed_answers_run_leaves_old_or_new_files(tmp_path):
+    import os
+    import signal
+    import time
+
+    from symgrad.problems.hw2 import document_files
+
+    out = tmp_path / "out"
+    only = ["1.1.a", "1.1.b", "1.1.c.i", "1.1.c.ii", "1.1.c.iii", "1.1.c.iv", "1.2.1.b"]
+    assert main(["answers", "--out", str(out), "--no-pdf", "--index-base", "0",
+                 "--only", *only]) == 0
+    old = {p.name: p.read_bytes() for p in out.iterdir()}
+    new = {k: v.encode() if isinstance(v, str) else v
+           for k, v in document_files(1, only).items()}
+    for delay in (0.5, 1.5, 3.0):
+        proc = subprocess.Popen([sys.executable, "-m", "symgrad", "answers", "--out", str(out),
+                                 "--no-pdf", "--only", *only], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for path in out.iterdir():
+            if path.name.startswith(".symgrad"):
+                continue
+            data = path.read_bytes()
+            assert data in (old.get(path.name), new.get(path.name)), path.name
+    assert main(["answers", "--out", str(out), "--no-pdf", "--only", *only]) == 0
+    for name, data in new.items():
+        assert (out / name).read_bytes() == data
