@@ -6,23 +6,37 @@ definition reads, of (partial derivative) x (total derivative of that tensor), w
 the Kronecker-delta sums collapsed. Known derivative rules are stated in terms of the
 named output (sigma' = c (1 - c), softargmax' = diag(a) - a a^T), so results are
 written in the model's own intermediates.
+
+Definitions may also be given in matrix notation (``define("c", sigmoid(W_c * x))`` with
+non-commutative tensor symbols and the heads of ``symgrad.core.ops``); they are turned
+into index notation here, naming the products and arguments that need a name. A tensor
+read at an earlier time step (``h[t-1]``) is a lagged tensor (``h_prev``); with one, the
+model is recurrent and ``grad(..., steps=K)`` back-propagates through time.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+import keyword
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
+import numpy as np
 import sympy as sp
 
-from .errors import ShapeError, UnknownNameError
+from .errors import ShapeError, SymgradError, UnknownNameError
 from .evaluate import evaluate_element
-from .ops import sigmoid
+from .matrix import to_matrix
+from .ops import At, Diag, Hadamard, Softargmax, Transposed, relu, sigmoid
+from .printing import IndexPrinter, shift_base, to_cases
+from .quantity import Quantity, readable
 from .simplify import Ranges, collapse
-from .tensor import Tensor, index, ranges_for
+from .tensor import Tensor, as_dim, index, ranges_for, size
 
 Rule = Callable[[tuple, tuple], sp.Expr]
+ShapeSpec = str | int | sp.Expr | Sequence
 
 
 @dataclass(frozen=True)
@@ -43,7 +57,173 @@ _ELEMENTWISE: dict = {
     sigmoid: (r"\sigma", lambda out, arg: out * (1 - out)),
     sp.tanh: (r"\tanh", lambda out, arg: 1 - out**2),
     sp.exp: (r"\exp", lambda out, arg: out),
+    sp.log: (r"\log", lambda out, arg: 1 / arg),
+    relu: (r"\operatorname{ReLU}", lambda out, arg: sp.Heaviside(out, 0)),
 }
+_SLUG = {sigmoid: "sigma", sp.tanh: "tanh", sp.exp: "exp", sp.log: "log", relu: "relu",
+         Softargmax: "softargmax"}
+_RESERVED = {"numpy", "builtins", "math", "mpmath", "range", "sum", "_at", "_sigmoid"}
+_INDEX_LETTERS = "ijklpqrsuvabcdefgh"
+GIVEN = ("total", "direct")
+
+
+# shapes ---------------------------------------------------------------------------------
+_DIM_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z][A-Za-z0-9_]*)|(//|\\times|[-+*/(),×]))")
+
+
+class _DimParser:
+    """``m x n``, ``3 x 5``, ``(T, d)``, ``floor((L - K)/2) + 1``: sizes, no eval."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks: list[str] = []
+        pos = 0
+        while pos < len(text):
+            if text[pos:].strip() == "":
+                break
+            m = _DIM_TOKEN.match(text, pos)
+            if m is None or m.end() == pos:
+                raise ShapeError(f"cannot read the shape {text!r} at position {pos}: write "
+                                 f"sizes separated by ' x ', e.g. 'm x n'")
+            self.toks.append(m.group(m.lastindex))
+            pos = m.end()
+        self.k = 0
+
+    def peek(self) -> str | None:
+        return self.toks[self.k] if self.k < len(self.toks) else None
+
+    def take(self) -> str:
+        t = self.peek()
+        if t is None:
+            raise ShapeError(f"the shape {self.text!r} ends too early")
+        self.k += 1
+        return t
+
+    def dims(self) -> tuple:
+        if not self.toks or self.toks == ["(", ")"]:
+            return ()
+        if self.toks[0] == "(" and self._mate(0) == len(self.toks) - 1:
+            self.toks = self.toks[1:-1]
+        if not self.toks:
+            return ()
+        out = [self.sum()]
+        while self.peek() in ("x", ",", "×", r"\times"):
+            self.take()
+            out.append(self.sum())
+        if self.peek() is not None:
+            raise ShapeError(f"cannot read the shape {self.text!r}: unexpected {self.peek()!r}")
+        return tuple(out)
+
+    def _mate(self, k: int) -> int:
+        depth = 0
+        for j in range(k, len(self.toks)):
+            depth += {"(": 1, ")": -1}.get(self.toks[j], 0)
+            if depth == 0:
+                return j
+        raise ShapeError(f"unbalanced parentheses in the shape {self.text!r}")
+
+    def sum(self) -> sp.Expr:
+        out = self.prod()
+        while self.peek() in ("+", "-"):
+            out = out + self.prod() if self.take() == "+" else out - self.prod()
+        return out
+
+    def prod(self) -> sp.Expr:
+        out = self.unary()
+        while self.peek() in ("*", "/", "//"):
+            op = self.take()
+            rhs = self.unary()
+            out = out * rhs if op == "*" else out / rhs if op == "/" else sp.floor(out / rhs)
+        return out
+
+    def unary(self) -> sp.Expr:
+        if self.peek() == "-":
+            self.take()
+            return -self.unary()
+        t = self.take()
+        if t.isdigit():
+            return sp.Integer(int(t))
+        if t == "(":
+            e = self.sum()
+            if self.take() != ")":
+                raise ShapeError(f"unbalanced parentheses in the shape {self.text!r}")
+            return e
+        if t in ("floor", "ceil", "ceiling") and self.peek() == "(":
+            self.take()
+            e = self.sum()
+            if self.take() != ")":
+                raise ShapeError(f"unbalanced parentheses in the shape {self.text!r}")
+            return sp.floor(e) if t == "floor" else sp.ceiling(e)
+        if t == "x" or not (t[0].isalpha()):
+            raise ShapeError(f"cannot read the shape {self.text!r}: unexpected {t!r}")
+        return size(t)
+
+
+def parse_shape(spec: ShapeSpec) -> tuple:
+    """A shape from a tuple of ints / symbols / strings, or a string such as ``"m x n"``.
+
+    Sizes are ints, names (positive integer symbols) or expressions of them with
+    ``+ - * / //`` and ``floor(...)``; dimensions are separated by `` x ``, ``×`` or commas.
+    """
+    if isinstance(spec, str):
+        return tuple(as_dim(d, "size") for d in _DimParser(spec).dims())
+    if isinstance(spec, bool):
+        raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
+    if isinstance(spec, int | sp.Expr):
+        return (as_dim(spec, "size"),)
+    if isinstance(spec, Sequence):
+        out = []
+        for d in spec:
+            if isinstance(d, str):
+                dims = _DimParser(d).dims()
+                if len(dims) != 1:
+                    raise ShapeError(f"{d!r} is not one size")
+                out.append(as_dim(dims[0], "size"))
+            else:
+                out.append(as_dim(d, "size"))
+        return tuple(out)
+    raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
+
+
+def dims_text(shape: Sequence) -> str:
+    """``m x n`` for a shape (``scalar`` for rank 0)."""
+    return " x ".join(str(d) for d in shape) or "scalar"
+
+
+def _same(a: sp.Expr, b: sp.Expr) -> bool:
+    return a == b or sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+
+
+def identifier(text: str) -> str:
+    """A Python identifier for a name as written: ``\\tilde{h}`` -> ``tilde_h``."""
+    s = re.sub(r"\\([A-Za-z]+)\s*\{([^{}]*)\}", r"\1_\2", text)
+    s = re.sub(r"[^0-9A-Za-z_]+", "_", s.replace("\\", "")).strip("_")
+    s = re.sub(r"_+", "_", s)
+    if not s or s[0].isdigit():
+        s = "v_" + s
+    if keyword.iskeyword(s) or s in _RESERVED:
+        s += "_"
+    return s
+
+
+# matrix notation -> index notation -----------------------------------------------------
+@dataclass
+class _Term:
+    """A matrix-notation operand: its shape and its element at given indices."""
+
+    shape: tuple
+    at: Callable[[tuple], sp.Expr]
+    row: bool = False
+    tensor: Tensor | None = None
+    product: bool = False
+
+
+def _scalar(e: sp.Expr) -> _Term:
+    return _Term((), lambda I, e=e: e)
+
+
+class _NotationError(SymgradError):
+    """Internal carrier, re-raised with the definition's site."""
 
 
 class Model:
@@ -54,8 +234,24 @@ class Model:
         self.tensors: dict[str, Tensor] = {}
         self.kinds: dict[str, str] = {}
         self.definitions: dict[str, Definition] = {}
+        self.lags: dict[str, tuple[str, int | None]] = {}
+        self.source: dict[str, str] = {}
+        self._base_shapes: dict[str, tuple] = {}
+        self._auto: dict[sp.Basic, str] = {}
         self._counter = itertools.count()
         self._memo: dict[tuple[str, str], tuple[sp.Expr, tuple, tuple]] = {}
+
+    @classmethod
+    def from_latex(cls, text: str, shapes: Mapping[str, ShapeSpec], name: str = "model",
+                   index_base: int = 1) -> Model:
+        """A model from equations in homework LaTeX, one per line or separated by ``\\\\``.
+
+        ``shapes`` maps names as written (``x`` covers ``x[t]``, ``h`` covers ``h[t]``
+        and ``h[t-1]``) to shapes such as ``"m x n"``; see ``symgrad.latex.equations``.
+        """
+        from symgrad.latex.equations import model_from_latex
+
+        return model_from_latex(text, shapes, name=name, index_base=index_base)
 
     # building -----------------------------------------------------------------
     def _add(self, tensor: Tensor, kind: str) -> Tensor:
@@ -65,23 +261,103 @@ class Model:
         self.kinds[tensor.name] = kind
         return tensor
 
-    def input(self, name: str, shape: Sequence, latex: str = "", style: str = "subscript",
+    def input(self, name: str, shape: ShapeSpec, latex: str = "", style: str = "subscript",
               kind: str = "input") -> Tensor:
-        """Declare a tensor the model reads: ``kind`` is input, param or state."""
-        return self._add(Tensor(name, tuple(shape), latex, style), kind)
+        """Declare a tensor the model reads: ``kind`` is input, param or state.
 
-    def define(self, name: str, shape: Sequence, indices: Sequence[sp.Symbol], expr: sp.Expr,
+        ``shape`` is a tuple of sizes or a string such as ``"m x n"``.
+        """
+        return self._add(Tensor(name, parse_shape(shape), latex, style), kind)
+
+    def param(self, name: str, shape: ShapeSpec, latex: str = "") -> Tensor:
+        """Declare a parameter (shared by every time step)."""
+        return self.input(name, shape, latex, kind="param")
+
+    def lagged(self, base: str, lag: int | None = 1, shape: ShapeSpec | None = None,
+               rows: int | sp.Expr | None = None, latex: str = "", kind: str = "state"
+               ) -> Tensor:
+        """``base`` at time t - lag: ``h_prev`` for h[t-1], ``h_prev2`` for h[t-2].
+
+        ``lag=None`` declares the history ``h_hist`` with ``rows`` rows, row r holding
+        h[t-r-1] (for sums over h[t-i]). ``base`` may be defined later (a state).
+        """
+        if base in self.tensors:
+            base_shape = self.tensors[base].shape
+            if shape is not None and parse_shape(shape) != base_shape:
+                raise ShapeError(f"{base} has shape {dims_text(base_shape)}, not "
+                                 f"{dims_text(parse_shape(shape))}")
+        elif base in self._base_shapes:
+            base_shape = self._base_shapes[base]
+        elif shape is not None:
+            base_shape = parse_shape(shape)
+        else:
+            raise ShapeError(f"the shape of {base} is not known: give shape=")
+        self._base_shapes.setdefault(base, base_shape)
+        if lag is None:
+            if rows is None:
+                raise ShapeError(f"the history of {base} needs rows= (how many steps back)")
+            name = f"{base}_hist"
+            full = (as_dim(rows, "rows"), *base_shape)
+            text = latex or rf"{base}_{{\mathrm{{past}}}}"
+        else:
+            if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
+                raise ShapeError(f"a lag is a positive integer, got {lag!r}")
+            name = f"{base}_prev" + ("" if lag == 1 else str(lag))
+            full = base_shape
+            text = latex or f"{base}[t-{lag}]"
+        if name in self.tensors:
+            if self.lags.get(name) != (base, lag) or self.tensors[name].shape != full:
+                raise ShapeError(f"{name} is already a tensor of {self.name}")
+            return self.tensors[name]
+        tensor = self._add(Tensor(name, full, text), kind)
+        self.lags[name] = (base, lag)
+        return tensor
+
+    def state(self, name: str, shape: ShapeSpec, lag: int = 1, latex: str = "") -> Tensor:
+        """Declare the state ``name`` read at t - lag (``h_prev``); define ``name`` later."""
+        return self.lagged(name, lag, shape, latex=latex)
+
+    def sym(self, name: str) -> sp.Symbol:
+        """The matrix-notation symbol of a tensor (non-commutative)."""
+        self.tensor(name)
+        return sp.Symbol(name, commutative=False)
+
+    def symbols(self, *names: str) -> tuple[sp.Symbol, ...]:
+        """Matrix-notation symbols of several tensors."""
+        return tuple(self.sym(n) for n in names)
+
+    def define(self, name: str, shape: ShapeSpec | sp.Basic,
+               indices: Sequence[sp.Symbol] | None = None, expr: sp.Expr | None = None,
                latex: str = "", style: str = "subscript", rules: dict[str, Rule] | None = None,
                op: str = "") -> Tensor:
-        """Define ``name[indices] = expr`` from tensors declared before it."""
-        tensor = Tensor(name, tuple(shape), latex, style)
+        """Define ``name[indices] = expr`` from tensors declared before it.
+
+        In matrix notation, ``define(name, rhs)`` with ``rhs`` built from ``sym(...)``
+        symbols and the heads of ``symgrad.core.ops`` (shape inferred; see ``equation``).
+        """
+        if indices is None and expr is None:
+            if not isinstance(shape, sp.Basic):
+                raise ShapeError(f"define({name!r}, ...) takes a shape, indices and an "
+                                 f"element, or one matrix-notation expression")
+            return self.equation(name, shape, latex=latex, style=style)
+        if indices is None or expr is None:
+            raise ShapeError(f"define({name!r}, ...) in index notation needs indices and expr")
+        tensor = Tensor(name, parse_shape(shape), latex, style)
         missing = self._reads(expr) - set(self.tensors)
         if missing:
             raise UnknownNameError(f"{name} reads undeclared tensors {sorted(missing)}; "
                                    f"declared: {sorted(self.tensors)}")
+        self._check_state_shape(name, tensor.shape)
         self._add(tensor, "defined")
         self.definitions[name] = Definition(tensor, tuple(indices), expr, rules or {}, op)
         return tensor
+
+    def _check_state_shape(self, name: str, shape: tuple) -> None:
+        want = self._base_shapes.get(name)
+        if want is not None and (len(want) != len(shape)
+                                 or not all(_same(a, b) for a, b in zip(want, shape))):
+            raise ShapeError(f"{name} has shape {dims_text(shape)} but its earlier steps "
+                             f"were declared {dims_text(want)}")
 
     def elementwise(self, name: str, fn: type[sp.Function], arg: Tensor, latex: str = "",
                     style: str = "subscript") -> Tensor:
@@ -98,15 +374,20 @@ class Model:
 
     def softargmax(self, name: str, arg: Tensor, latex: str = "", style: str = "subscript"
                    ) -> Tensor:
-        """``name = softargmax(arg)`` for a vector; d name_i / d arg_j = a_i (delta_ij - a_j)."""
-        (i,), r = self.fresh_indices(1), self.fresh_index("r")
-        expr = sp.exp(arg[i]) / sp.Sum(sp.exp(arg[r]), (r, 0, arg.shape[0] - 1))
+        """``name = softargmax(arg)`` over the last axis (row-wise for a matrix);
+        for a vector, d name_i / d arg_j = a_i (delta_ij - a_j)."""
+        if arg.rank < 1:
+            raise ShapeError(f"softargmax of the scalar {arg.latex} is 1; give a vector")
+        idx, r = self.fresh_indices(arg.rank), self.fresh_index("r")
+        lead = idx[:-1]
+        expr = sp.exp(arg[idx]) / sp.Sum(sp.exp(arg[(*lead, r)]), (r, 0, arg.shape[-1] - 1))
         out = Tensor(name, arg.shape)
 
         def partial(I, K):
-            return out[I] * (sp.KroneckerDelta(I[0], K[0]) - out[K])
+            same = sp.Mul(*map(sp.KroneckerDelta, I[:-1], K[:-1]))
+            return same * out[I] * (sp.KroneckerDelta(I[-1], K[-1]) - out[(*I[:-1], K[-1])])
 
-        return self.define(name, arg.shape, (i,), expr, latex, style, {arg.name: partial},
+        return self.define(name, arg.shape, idx, expr, latex, style, {arg.name: partial},
                            "softargmax")
 
     def fresh_index(self, stem: str = "k") -> sp.Symbol:
@@ -115,10 +396,330 @@ class Model:
     def fresh_indices(self, n: int, stem: str = "k") -> tuple[sp.Symbol, ...]:
         return tuple(self.fresh_index(stem) for _ in range(n))
 
+    # matrix notation ------------------------------------------------------------
+    def equation(self, name: str, rhs: sp.Expr, indices: Sequence[sp.Symbol] | None = None,
+                 shape: ShapeSpec | None = None, latex: str = "", style: str = "subscript",
+                 where: str = "") -> Tensor:
+        """Define ``name`` from a matrix-notation right side (or an element, with ``indices``).
+
+        ``rhs`` uses non-commutative tensor symbols (``sym``), products (matrix-vector,
+        matrix-matrix, outer), ``Hadamard``, ``Transposed``, ``Diag``, element-wise
+        sigmoid / tanh / exp / log / relu, ``Softargmax`` (row-wise for a matrix), sums,
+        ``At(expr, i)`` entries and full index notation. Products inside Hadamard products
+        and arguments of element-wise functions become named intermediates. ``shape``,
+        when given, is checked; ``where`` prefixes error messages (an equation's text).
+        """
+        where = where or f"the definition of {name}"
+        declared = None if shape is None else parse_shape(shape)
+        try:
+            return self._define_matrix(name, sp.sympify(rhs), latex, style, where, declared,
+                                       None if indices is None else tuple(indices))
+        except _NotationError as exc:
+            raise ShapeError(f"{where}: {exc}") from None
+
+    def concat(self, name: str, parts: Sequence[sp.Expr], latex: str = "", where: str = ""
+               ) -> Tensor:
+        """``name = [p_1; p_2; ...]``: column vectors (matrix notation) stacked into one."""
+        where = where or f"the definition of {name}"
+        tensors = []
+        try:
+            for p in parts:
+                p = sp.sympify(p)
+                term = self._convert(p, where, name)
+                if len(term.shape) != 1 or term.row:
+                    raise _NotationError(f"cannot stack {self._operand(p, term)}: only column "
+                                         f"vectors are concatenated")
+                tensors.append(self._as_tensor(p, where, f"{name}_part"))
+        except _NotationError as exc:
+            raise ShapeError(f"{where}: {exc}") from None
+        i, offset, expr = self.fresh_index("i"), sp.Integer(0), sp.Integer(0)
+        for t in tensors:
+            a = self.fresh_index("a")
+            expr += sp.Sum(t[a] * sp.KroneckerDelta(i, a + offset), (a, 0, t.shape[0] - 1))
+            offset += t.shape[0]
+        return self.define(name, (offset,), (i,), expr, latex or r"\left[%s\right]" % "; ".join(
+            t.latex for t in tensors))
+
+    def _define_matrix(self, name: str, rhs: sp.Expr, latex: str, style: str, where: str,
+                       declared: tuple | None, indices: tuple | None) -> Tensor:
+        fn = type(rhs)
+        if indices is None and (fn in _ELEMENTWISE or fn is Softargmax):
+            arg = self._convert(rhs.args[0], where, name)
+            if arg.shape:
+                argt = self._as_tensor(rhs.args[0], where, f"z_{name}")
+                self._check_declared(name, declared, argt.shape, where)
+                if fn is Softargmax:
+                    return self.softargmax(name, argt, latex, style)
+                return self.elementwise(name, fn, argt, latex, style)
+        term = self._convert(rhs, where, name)
+        if indices is not None:
+            if term.shape:
+                raise _NotationError(f"the left side {name} is indexed but the right side is "
+                                     f"a {dims_text(term.shape)} {self._kind(term)}")
+            expr = term.at(())
+            shape_ = declared if declared is not None else self._infer(name, indices, expr)
+            if len(shape_) != len(indices):
+                raise _NotationError(f"{name} has {len(shape_)} axes, written with "
+                                     f"{len(indices)} indices")
+            return self.define(name, shape_, indices, expr, latex, style)
+        self._check_declared(name, declared, term.shape, where)
+        idx = self.fresh_indices(len(term.shape))
+        return self.define(name, term.shape, idx, term.at(idx), latex, style)
+
+    def _check_declared(self, name: str, declared: tuple | None, shape: tuple, where: str
+                        ) -> None:
+        if declared is not None and (len(declared) != len(shape) or not all(
+                _same(a, b) for a, b in zip(declared, shape))):
+            raise _NotationError(f"{name} is declared {dims_text(declared)} but the right "
+                                 f"side is {dims_text(shape)}")
+
+    def _infer(self, name: str, indices: tuple, expr: sp.Expr) -> tuple:
+        """Sizes of the left side's indices from the tensors that the right side reads."""
+        out = []
+        for i in indices:
+            found = None
+            for acc in sorted(expr.atoms(sp.Indexed), key=sp.default_sort_key):
+                t = self.tensors.get(str(acc.base.label))
+                if t is not None and i in acc.indices:
+                    found = t.shape[list(acc.indices).index(i)]
+                    break
+            if found is None:
+                raise _NotationError(f"the size of {name}'s index {i} cannot be inferred; "
+                                     f"declare the shape of {name}")
+            out.append(found)
+        return tuple(out)
+
+    def _latex_of(self, e: sp.Expr) -> str:
+        return _MatrixPrinter(self.tensors).doprint(e)
+
+    def _kind(self, term: _Term) -> str:
+        return {0: "scalar", 1: "row vector" if term.row else "vector", 2: "matrix"}.get(
+            len(term.shape), "tensor")
+
+    def _operand(self, e: sp.Expr, term: _Term) -> str:
+        return f"{self._latex_of(e)} ({dims_text(term.shape)}{', a row' if term.row else ''})"
+
+    def _as_tensor(self, e: sp.Expr, where: str, hint: str) -> Tensor:
+        """A tensor for a matrix expression: itself, or a named intermediate."""
+        if isinstance(e, sp.Symbol) and e.name in self.tensors and not e.is_integer:
+            return self.tensors[e.name]
+        if e in self._auto:
+            return self.tensors[self._auto[e]]
+        bound = sorted(s.name for s in e.free_symbols if s.is_integer and not s.is_positive)
+        if bound:
+            raise _NotationError(f"{self._latex_of(e)} depends on the index {bound[0]}: "
+                                 f"define it as its own equation")
+        name = self._auto_name(e, hint)
+        text = self._latex_of(e)
+        if e.has(sp.Sum, sp.Indexed):
+            stem, _, sub = name.partition("_")
+            text = f"{stem}_{{{sub}}}" if sub else stem
+        tensor = self._define_matrix(name, e, text, "subscript", where, None, None)
+        self._auto[e] = name
+        return tensor
+
+    def _auto_name(self, e: sp.Expr, hint: str) -> str:
+        parts = []
+        for f in sp.Mul.make_args(e) if isinstance(e, sp.Mul) else ():
+            if isinstance(f, sp.Symbol) and f.name in self.tensors:
+                parts.append(f.name)
+            elif isinstance(f, Transposed) and isinstance(f.args[0], sp.Symbol):
+                parts.append(f.args[0].name + "T")
+            elif not f.is_number:
+                parts = []
+                break
+        if type(e) in _SLUG and isinstance(e.args[0], sp.Symbol):
+            parts = [_SLUG[type(e)], e.args[0].name]
+        stem = identifier("_".join(parts) if parts else hint)
+        name, k = stem, 1
+        while name in self.tensors or name in self._base_shapes:
+            k += 1
+            name = f"{stem}{k}"
+        return name
+
+    def _convert(self, e: sp.Expr, where: str, owner: str) -> _Term:
+        """A matrix-notation expression as a _Term (shape + element)."""
+        if isinstance(e, sp.Symbol):
+            t = self.tensors.get(e.name)
+            if t is not None and not e.is_integer:
+                return _Term(t.shape, lambda I, t=t: t[I], tensor=t)
+            if not e.is_commutative:
+                raise UnknownNameError(f"{where}: {e.name} is not a tensor of {self.name}; "
+                                       f"declared: {', '.join(self.tensors)}")
+            return _scalar(e)
+        if isinstance(e, sp.Indexed):
+            return self._element(e, where)
+        if isinstance(e, At):
+            inner = self._convert(e.args[0], where, owner)
+            idx = tuple(e.args[1:])
+            if len(idx) != len(inner.shape):
+                raise _NotationError(f"{self._operand(e.args[0], inner)} has "
+                                     f"{len(inner.shape)} axes, indexed with {len(idx)}")
+            return _scalar(inner.at(idx))
+        if isinstance(e, sp.Sum):
+            body = self._convert(e.function, where, owner)
+            return _Term(body.shape, lambda I: sp.Sum(body.at(I), *e.limits), row=body.row)
+        if isinstance(e, sp.Add):
+            return self._elementwise_terms(e, list(e.args), where, owner, sp.Add, "add")
+        if isinstance(e, Hadamard):
+            return self._elementwise_terms(e, list(e.args), where, owner, sp.Mul, "hadamard")
+        if isinstance(e, sp.Mul):
+            return self._product(e, where, owner)
+        if isinstance(e, sp.Pow):
+            return self._power(e, where, owner)
+        if isinstance(e, Transposed):
+            return self._transpose(self._convert(e.args[0], where, owner))
+        if isinstance(e, Diag):
+            v = self._convert(e.args[0], where, owner)
+            if len(v.shape) != 1:
+                raise _NotationError(f"diag takes a vector, not {self._operand(e.args[0], v)}")
+            return _Term((v.shape[0],) * 2,
+                         lambda I: v.at(I[:1]) * sp.KroneckerDelta(I[0], I[1]))
+        if type(e) in _ELEMENTWISE or isinstance(e, Softargmax):
+            arg = self._convert(e.args[0], where, owner)
+            if not arg.shape:
+                if isinstance(e, Softargmax):
+                    raise _NotationError(f"softargmax of the scalar {self._latex_of(e.args[0])}")
+                return _scalar(type(e)(arg.at(())))
+            if arg.row:
+                raise _NotationError(f"{self._operand(e.args[0], arg)}: apply element-wise "
+                                     f"functions to column vectors")
+            t = self._as_tensor(e, where, f"{_SLUG[type(e)]}_{owner}")
+            return _Term(t.shape, lambda I, t=t: t[I], tensor=t)
+        if isinstance(e, sp.Expr) and e.is_commutative and not e.has(At):
+            unknown = self._reads(e) - set(self.tensors)
+            unknown |= {str(a.base.label) for a in e.atoms(sp.Indexed)} - set(self.tensors)
+            if unknown:
+                raise UnknownNameError(f"{where}: unknown tensors {sorted(unknown)}")
+            return _scalar(e)
+        raise _NotationError(f"{type(e).__name__} is not supported in a definition "
+                             f"({self._latex_of(e)})")
+
+    def _element(self, e: sp.Indexed, where: str) -> _Term:
+        name = str(e.base.label)
+        t = self.tensors.get(name)
+        if t is None:
+            raise UnknownNameError(f"{where}: {name} is not a tensor of {self.name}; "
+                                   f"declared: {', '.join(self.tensors)}")
+        idx = tuple(e.indices)
+        if len(idx) == t.rank:
+            return _scalar(t[idx])
+        if len(idx) < t.rank:
+            return _Term(t.shape[len(idx):], lambda I, t=t, idx=idx: t[(*idx, *I)])
+        raise _NotationError(f"{t.latex} has {t.rank} axes, indexed with {len(idx)}")
+
+    def _elementwise_terms(self, e: sp.Expr, args: list, where: str, owner: str, op,
+                           what: str) -> _Term:
+        terms = [self._convert(a, where, owner) for a in args]
+        if what == "hadamard":
+            terms = [self._named(a, t, where) if t.product else t for a, t in zip(args, terms)]
+        return self._broadcast(list(zip(args, terms)), op, what)
+
+    def _broadcast(self, pairs: list, op, what: str) -> _Term:
+        """Operands combined entry by entry; lower ranks broadcast over the leading axes."""
+        shaped = [(a, t) for a, t in pairs if t.shape]
+        if not shaped:
+            return _scalar(op(*[t.at(()) for _, t in pairs]))
+        a0, t0 = max(shaped, key=lambda p: len(p[1].shape))
+        r0 = len(t0.shape)
+        for a, t in shaped:
+            r = len(t.shape)
+            if not (all(_same(x, y) for x, y in zip(t.shape, t0.shape[r0 - r:]))
+                    and (r < r0 or t.row == t0.row)):
+                verb = {"add": "add", "hadamard": "multiply element-wise"}.get(what, what)
+                raise _NotationError(f"cannot {verb} {self._operand(a0, t0)} and "
+                                     f"{self._operand(a, t)}")
+        terms = [t for _, t in pairs]
+
+        def at(I):
+            return op(*[t.at(tuple(I[len(I) - len(t.shape):])) if t.shape else t.at(())
+                        for t in terms])
+        return _Term(t0.shape, at, row=t0.row)
+
+    def _named(self, e: sp.Expr, term: _Term, where: str) -> _Term:
+        t = self._as_tensor(e, where, "prod")
+        return _Term(t.shape, lambda I, t=t: t[I], row=term.row, tensor=t)
+
+    def _product(self, e: sp.Mul, where: str, owner: str) -> _Term:
+        scalars, chain, divisors = [], [], []
+        for a in e.args:
+            t = self._convert(a, where, owner)
+            if t.shape and isinstance(a, sp.Pow) and a.exp.is_number and a.exp < 0:
+                divisors.append((a, t))
+            else:
+                (chain if t.shape else scalars).append((a, t))
+        if divisors:
+            rest = sp.Mul(*[a for a, _ in scalars + chain])
+            return self._broadcast([(rest, self._convert(rest, where, owner)), *divisors],
+                                   sp.Mul, "divide element-wise")
+        if not chain:
+            return _scalar(sp.Mul(*[t.at(()) for _, t in scalars]))
+        acc_e, acc = chain[0]
+        for b_e, b in chain[1:]:
+            acc = self._matmul(acc_e, acc, b_e, b)
+            acc_e = acc_e * b_e
+        coeff = [t for _, t in scalars]
+
+        def at(I):
+            return sp.Mul(*[t.at(()) for t in coeff]) * acc.at(I)
+        return _Term(acc.shape, at, row=acc.row, product=acc.product)
+
+    def _matmul(self, a_e: sp.Expr, a: _Term, b_e: sp.Expr, b: _Term) -> _Term:
+        ra, rb = len(a.shape), len(b.shape)
+        if ra > 2 or rb > 2:
+            raise _NotationError(f"{self._operand(a_e, a)} times {self._operand(b_e, b)}: "
+                                 f"write products of tensors of rank 3 or more as index sums")
+        if ra == 1 and not a.row and rb == 1 and b.row:
+            return _Term(a.shape + b.shape, lambda I: a.at(I[:1]) * b.at(I[1:]), product=True)
+        inner_a = a.shape[-1]
+        inner_b = b.shape[0]
+        if (ra == 1 and not a.row) or (rb == 1 and b.row):
+            raise _NotationError(
+                f"cannot multiply {self._operand(a_e, a)} by {self._operand(b_e, b)}: "
+                + (r"use \odot for the element-wise product or transpose one of them"
+                   if ra == rb == 1 else "the sizes do not chain"))
+        if not _same(inner_a, inner_b):
+            raise _NotationError(f"cannot multiply {self._operand(a_e, a)} by "
+                                 f"{self._operand(b_e, b)}: the inner sizes {inner_a} and "
+                                 f"{inner_b} differ")
+        q = self.fresh_index("q")
+        lim = (q, 0, inner_a - 1)
+        if ra == 2 and rb == 2:
+            return _Term((a.shape[0], b.shape[1]), lambda I: sp.Sum(
+                a.at((I[0], q)) * b.at((q, I[1])), lim), product=True)
+        if ra == 2:
+            return _Term((a.shape[0],), lambda I: sp.Sum(a.at((I[0], q)) * b.at((q,)), lim),
+                         product=True)
+        if rb == 2:
+            return _Term((b.shape[1],), lambda I: sp.Sum(a.at((q,)) * b.at((q, I[0])), lim),
+                         row=True, product=True)
+        return _Term((), lambda I: sp.Sum(a.at((q,)) * b.at((q,)), lim), product=True)
+
+    def _power(self, e: sp.Pow, where: str, owner: str) -> _Term:
+        base = self._convert(e.base, where, owner)
+        ex = self._convert(e.exp, where, owner)
+        if ex.shape:
+            raise _NotationError(f"the exponent {self._latex_of(e.exp)} must be a scalar")
+        if len(base.shape) == 2:
+            raise _NotationError(f"{self._operand(e.base, base)} to a power: matrix powers "
+                                 f"are not supported")
+        return _Term(base.shape, lambda I: sp.Pow(base.at(I) if base.shape else base.at(()),
+                                                  ex.at(())), row=base.row)
+
+    def _transpose(self, t: _Term) -> _Term:
+        if len(t.shape) == 0:
+            return t
+        if len(t.shape) == 1:
+            return _Term(t.shape, t.at, row=not t.row, product=t.product)
+        if len(t.shape) == 2:
+            return _Term(t.shape[::-1], lambda I: t.at(I[::-1]), product=t.product)
+        raise _NotationError("the transpose of a tensor of rank 3 or more is ambiguous")
+
     # structure ----------------------------------------------------------------
     def _reads(self, expr: sp.Expr) -> set[str]:
         names = {str(b.label) for b in expr.atoms(sp.Indexed) for b in [b.base]}
-        names |= {s.name for s in expr.free_symbols if s.name in self.tensors}
+        names |= {s.name for s in expr.free_symbols
+                  if s.name in self.tensors and not s.is_integer}
         return names
 
     def reads(self, name: str) -> set[str]:
@@ -136,6 +737,44 @@ class Model:
             raise UnknownNameError(f"no tensor {name!r} in {self.name}; "
                                    f"known: {', '.join(self.tensors)}")
         return self.tensors[name]
+
+    def resolve(self, name: str) -> str:
+        """The internal name of a tensor named as written: ``h[t-1]`` -> ``h_prev``."""
+        if name in self.tensors:
+            return name
+        key = re.sub(r"\s+", "", name)
+        for t in self.tensors.values():
+            if re.sub(r"\s+", "", t.latex) == key:
+                return t.name
+        m = re.fullmatch(r"(.+?)\[t(?:-(\d+|[A-Za-z]))?\]", key)
+        if m:
+            base = self._written(m.group(1))
+            lag = None if (m.group(2) or "0").isalpha() else int(m.group(2) or 0)
+            if base is not None and lag == 0:
+                return base
+            for lname, (b, k) in self.lags.items():
+                if b == base and k == lag:
+                    return lname
+        base = self._written(key)
+        if base is not None:
+            return base
+        raise UnknownNameError(f"no tensor {name!r} in {self.name}; known: "
+                               + ", ".join(f"{t.latex}" for t in self.tensors.values()))
+
+    def _written(self, key: str) -> str | None:
+        for t in self.tensors.values():
+            if t.name == key or re.sub(r"\s+|\[t\]$", "", t.latex) == key:
+                return t.name
+        ident = identifier(key)
+        return ident if ident in self.tensors else None
+
+    def states(self) -> dict[str, list[str]]:
+        """Defined tensors read at earlier steps, with their lagged tensors."""
+        out: dict[str, list[str]] = {}
+        for lname, (base, _) in self.lags.items():
+            if base in self.definitions:
+                out.setdefault(base, []).append(lname)
+        return out
 
     # calculus -----------------------------------------------------------------
     def partial(self, of: str, dep: str, I: tuple, K: tuple) -> sp.Expr:
@@ -195,17 +834,467 @@ class Model:
         ranges = ranges_for(J, self.tensors[wrt].shape)
         return collapse(sp.Sum(body, *limits) if limits else body, ranges), J
 
-    def forward(self, arrays: dict, sizes: dict) -> dict:
-        """Every defined tensor from the given arrays, in definition order (vectorised)."""
+    def forward(self, arrays: dict, sizes: dict, only: set[str] | None = None) -> dict:
+        """Every defined tensor (or those in ``only``) from the given arrays, in definition
+        order (vectorised)."""
         env = dict(arrays)
         subs = {k: sp.sympify(v) for k, v in sizes.items()}
         for name, d in self.definitions.items():
-            shape = [int(n.xreplace(subs)) for n in d.tensor.shape]
-            env[name] = evaluate_element(d.expr, d.indices, shape, env, sizes)
+            if only is not None and name not in only:
+                continue
+            dims = [n.xreplace(subs) for n in d.tensor.shape]
+            if any(not n.is_Integer for n in dims):
+                raise ShapeError(f"the size of {d.tensor.latex} ({dims_text(dims)}) is not "
+                                 f"known; pass the sizes by name to evaluate()")
+            env[name] = evaluate_element(_numeric(d.expr), d.indices, [int(n) for n in dims],
+                                         env, sizes)
         return env
+
+    def needed(self, names: set[str]) -> set[str]:
+        """The tensors in ``names`` and every tensor their definitions read, recursively."""
+        out, todo = set(), list(names)
+        while todo:
+            n = todo.pop()
+            if n in out or n not in self.tensors:
+                continue
+            out.add(n)
+            todo.extend(self.reads(n))
+        return out
 
     def graph(self) -> list[tuple[str, str, str, tuple[str, ...], str]]:
         """(name, latex, kind, reads, op) for every tensor, in definition order."""
         return [(n, t.latex, self.kinds[n], tuple(sorted(self.reads(n))),
                  self.definitions[n].op if n in self.definitions else "")
                 for n, t in self.tensors.items()]
+
+    # results --------------------------------------------------------------------
+    def _index_names(self, count: int) -> list[str]:
+        taken = set(self.tensors) | {s.name for t in self.tensors.values() for d in t.shape
+                                     for s in d.free_symbols} | {"t"}
+        pool = [c for c in _INDEX_LETTERS if c not in taken]
+        pool += [f"i_{k}" for k in range(count)]
+        return pool[:count]
+
+    def _sizes(self, sizes: Mapping | None) -> dict:
+        out = {}
+        for k, v in (sizes or {}).items():
+            out[size(k) if isinstance(k, str) else k] = as_dim(v, f"size {k}")
+        return out
+
+    def _size_names(self, *extra: sp.Symbol) -> tuple:
+        free = set(extra)
+        for t in self.tensors.values():
+            for d in t.shape:
+                free |= {s for s in d.free_symbols if s.is_positive}
+        return tuple(sorted(free, key=str))
+
+    def _step_inputs(self, names: set[str]) -> tuple[Tensor, ...]:
+        need = self.needed(names)
+        return tuple(t for n, t in self.tensors.items()
+                     if n not in self.definitions and n in need)
+
+    def _quantity(self, name: str, element: sp.Expr, old: tuple, shape: tuple, lhs: tuple,
+                  sizes: Mapping | None, reads: set[str], **kwargs) -> ModelQuantity:
+        element, free = readable(element, old, self._index_names(len(old)))
+        reads = reads | {str(a.base.label) for a in element.atoms(sp.Indexed)}
+        reads |= {s.name for s in element.free_symbols if s.name in self.tensors
+                  and not s.is_integer}
+        inputs = kwargs.pop("inputs", None) or self._step_inputs(reads)
+        tensors = kwargs.pop("tensors", None) or self.tensors
+        need = self.needed(reads)
+        return ModelQuantity(name, element, free, shape, tensors=tensors, inputs=inputs,
+                             lhs=lhs, prepare=lambda a, s: self.forward(a, s, need),
+                             sizes=self._sizes(sizes), size_names=self._size_names(),
+                             model=self, **kwargs)
+
+    def value(self, name: str, sizes: Mapping | None = None) -> ModelQuantity:
+        """The defining equation of a tensor, as a Quantity (evaluate: the forward pass)."""
+        t = self.tensor(self.resolve(name))
+        if t.name not in self.definitions:
+            raise UnknownNameError(f"{t.latex} is an input of {self.name}, not defined by it")
+        d = self.definitions[t.name]
+        return self._quantity(t.latex, _numeric(d.expr), d.indices, t.shape, (t, None), sizes,
+                              self.reads(t.name), structure=f"definition of {t.latex}")
+
+    def jacobian(self, of: str, wrt: str, sizes: Mapping | None = None) -> ModelQuantity:
+        """d of / d wrt in numerator layout (shape of ``of`` + shape of ``wrt``), the other
+        inputs held fixed; names as written (``"h[t]"``, ``"h[t-1]"``, ``"W_c"``)."""
+        o, w = self.tensor(self.resolve(of)), self.tensor(self.resolve(wrt))
+        element, I, J = self.derivative(o.name, w.name)
+        frac = r"\frac{\partial %s}{\partial %s}" % (o.latex, w.latex)
+        return self._quantity(frac, element, I + J, o.shape + w.shape, (o, w), sizes,
+                              {o.name}, structure="immediate: inputs and earlier states "
+                              "held fixed")
+
+    def state_jacobian(self, sizes: Mapping | None = None) -> ModelQuantity:
+        """d s[t] / d s[t-1] for the model's one state s."""
+        states = self.states()
+        pairs = [(s, n) for s, names in states.items() for n in names if self.lags[n][1] == 1]
+        if len(pairs) != 1:
+            raise UnknownNameError(f"{self.name} has {len(pairs)} states read at t-1; use "
+                                   f"jacobian(of, wrt) with one of "
+                                   f"{', '.join(self.tensors[n].latex for _, n in pairs)}")
+        return self.jacobian(*pairs[0], sizes=sizes)
+
+    def grad(self, wrt: str, steps: int | sp.Expr | None = None, given: str = "total",
+             of: str | None = None, sizes: Mapping | None = None) -> ModelQuantity:
+        """dl/d wrt in gradient layout (the shape of ``wrt``).
+
+        Without ``steps``: one evaluation, given ``g = dl/d of`` (``of`` defaults to the
+        last definition). With ``steps=K`` (a recurrent model, ``wrt`` a parameter): over K
+        steps from zero initial states; ``given="total"`` takes delta[t] = dl/ds[t] for
+        every state s (arrays (K, ...) named ``delta``, or ``delta_<s>`` for several
+        states) and sums delta[t] against the immediate ds[t]/d wrt; ``given="direct"``
+        takes the direct partials g[t] (``g`` / ``g_<s>``) and back-propagates them.
+        """
+        w = self.tensor(self.resolve(wrt))
+        if given not in GIVEN:
+            raise UnknownNameError(f"given must be 'total' (delta[t] = dl/ds[t] known) or "
+                                   f"'direct' (only the direct partials g[t]), not {given!r}")
+        outs = self._outputs(of, steps is not None)
+        if steps is None:
+            (o,) = outs
+            g = Tensor(self._fresh_name("g"), o.shape,
+                       r"\frac{\partial \ell}{\partial %s}" % o.latex, o.style)
+            element, J = self.gradient(o.name, w.name, g)
+            inputs = (*self._step_inputs({o.name}), g)
+            return self._quantity(r"\frac{\partial \ell}{\partial %s}" % w.latex, element, J,
+                                  w.shape, (r"\ell", w), sizes, {o.name}, layout="gradient",
+                                  inputs=inputs, tensors={**self.tensors, g.name: g},
+                                  structure=f"given {g.latex}")
+        return _Unrolled(self, w, outs, steps, given, sizes).quantity()
+
+    def _outputs(self, of: str | None, through_time: bool) -> list[Tensor]:
+        if of is not None:
+            return [self.tensor(self.resolve(of))]
+        if through_time and self.states():
+            return [self.tensors[s] for s in self.states()]
+        if not self.definitions:
+            raise UnknownNameError(f"{self.name} defines nothing to differentiate")
+        return [list(self.definitions.values())[-1].tensor]
+
+    def _fresh_name(self, stem: str) -> str:
+        name, k = stem, 1
+        while name in self.tensors:
+            k += 1
+            name = f"{stem}{k}"
+        return name
+
+    # printing and problem sets ----------------------------------------------------
+    def latex(self, index_base: int = 1) -> str:
+        """The model's definitions in index notation, one per line (``\\\\``)."""
+        return r" \\ ".join(self.value(n).latex(index_base=index_base)
+                            for n in self.definitions)
+
+    def question(self, qid: str, quantity: Quantity, statement: str = "", title: str = ""):
+        """A ``symgrad.problems.base.Question`` answered by ``quantity`` and checkable."""
+        from symgrad.problems.base import Answer, Question
+        from symgrad.verify import quantity_context
+
+        def build(index_base: int = 1) -> Answer:
+            parts = [statement] if statement else []
+            parts.append(r"\[ " + quantity.shape_latex() + r" \]")
+            parts.append(r"\[ " + quantity.latex(index_base=index_base) + r" \]")
+            if quantity.matrix is not None:
+                parts.append(r"\[ " + quantity.latex("matrix") + r" \]")
+            return Answer(qid, title or quantity.name, "\n".join(parts), quantity=quantity)
+
+        return Question(qid, statement or title or quantity.name, build,
+                        lambda: quantity_context(quantity))
+
+    def __repr__(self) -> str:
+        return (f"<Model {self.name}: {len(self.tensors) - len(self.definitions)} inputs, "
+                f"{len(self.definitions)} definitions>")
+
+
+def _template(latex: str) -> str:
+    """``c[t]`` -> ``c[{t}]`` (a format template), other braces escaped."""
+    text = latex.replace("{", "{{").replace("}", "}}")
+    if "[t" not in text:
+        return text + "[{t}]"
+    return re.sub(r"\[t(-\d+)?\]", lambda m: "[{t}" + (m.group(1) or "") + "]", text)
+
+
+def _numeric(expr: sp.Expr) -> sp.Expr:
+    """The expression in functions NumPy evaluates (ReLU as (z + |z|) / 2, exact)."""
+    if not expr.has(relu):
+        return expr
+    return expr.replace(lambda e: isinstance(e, relu),
+                        lambda e: (e.args[0] + sp.Abs(e.args[0])) / 2)
+
+
+# quantities -----------------------------------------------------------------------------
+class _MatrixPrinter(IndexPrinter):
+    """Matrix notation with functions written \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
+
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, sp.tanh | sp.exp | sp.log):
+            text = r"\%s\left(%s\right)" % (type(expr).__name__, self._print(expr.args[0]))
+            return text if exp is None else r"%s^{%s}" % (text, exp)
+        return super()._print_Function(expr, exp)
+
+    _print_tanh = _print_exp = _print_log = _print_Function
+
+
+class _TimePrinter(IndexPrinter):
+    """Prints time-stacked entries c[t, i] as c[t]_i."""
+
+    def __init__(self, tensors: Mapping[str, Tensor], timed: Mapping[str, str],
+                 shift: int = 0) -> None:
+        super().__init__(tensors)
+        self.timed = timed
+        self.shift = shift
+
+    def _print_Indexed(self, expr):
+        name = str(expr.base.label)
+        if name not in self.timed or len(expr.indices) < 1:
+            return super()._print_Indexed(expr)
+        when = self._print(sp.expand(expr.indices[0] + self.shift))
+        head = self.timed[name].format(t=when)
+        if " " in head:
+            head = r"\left(" + head + r"\right)"
+        rest = [self._print(i) for i in expr.indices[1:]]
+        if not rest:
+            return head
+        sub = "".join(rest) if all(len(s) == 1 for s in rest) else ",".join(rest)
+        return head + "_{" + sub + "}"
+
+
+class ModelQuantity(Quantity):
+    """A Quantity of a Model: ``evaluate`` takes names as written (``x[t]``, ``h[t-1]``)
+    and ignores the model's other arrays; sequence results print stacked tensors as c[t]_i."""
+
+    def __init__(self, *args, model: Model, timed: Mapping[str, str] | None = None,
+                 time: sp.Symbol | None = None, matrix_form: sp.Expr | None = None,
+                 recursion: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.model = model
+        self.timed = dict(timed or {})
+        self.time = time
+        self.recursion = recursion
+        self._matrix_form = matrix_form
+
+    @cached_property
+    def matrix(self) -> sp.Expr | None:
+        """The matrix-notation form, or None."""
+        if self.timed:
+            return None if self._matrix_form is None else self._matrix_form.xreplace(self._subs)
+        return to_matrix(self.element, self.indices)
+
+    def _key(self, key: str) -> str | None:
+        if key in self.inputs:
+            return key
+        flat = re.sub(r"\s+", "", key)
+        for t in self.inputs.values():
+            if re.sub(r"\s+", "", t.latex) == flat:
+                return t.name
+        try:
+            return self.model.resolve(key)
+        except UnknownNameError:
+            return None
+
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
+                 **kwargs) -> np.ndarray:
+        """The numeric array for concrete inputs, keyed by internal names or names as
+        written; arrays of the model that this quantity does not read are ignored."""
+        known = set(self.model.tensors) | set(self.tensors)
+        given: dict = {}
+        rest: dict = {}
+        for k, v in [*dict(arrays or {}).items(), *kwargs.items()]:
+            name = self._key(k)
+            if k in kwargs and k not in self.inputs and k in self._free_sizes():
+                rest[k] = v
+            elif name in self.inputs:
+                given[name] = v
+            elif name in known:
+                continue
+            elif k in kwargs:
+                rest[k] = v
+            else:
+                raise UnknownNameError(f"evaluate() got an unknown array {k!r}; it takes "
+                                       + ", ".join(f"{t.name} ({t.latex})"
+                                                   for t in self.inputs.values()))
+        return super().evaluate(given, **rest)
+
+    def latex(self, form: str = "index", index_base: int = 1) -> str:
+        """``lhs = rhs`` in index form (1-based by default) or matrix form."""
+        if not self.timed:
+            return super().latex(form, index_base)
+        if form not in ("index", "matrix"):
+            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
+        if index_base not in (0, 1):
+            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+        if form == "matrix":
+            if self.matrix is None:
+                raise ShapeError(f"{self.name} has no matrix form; use form='index'")
+            rhs = IndexPrinter(self.tensors).doprint(self.matrix)
+            text = f"{self.lhs_latex(indexed=False)} = {rhs}"
+        else:
+            element = self.element
+            if index_base == 0 and self.time is not None:
+                t = self.time
+                element = element.replace(
+                    lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == t,
+                    lambda e: sp.Sum(e.function.xreplace({t: t - 1}),
+                                     (t, e.limits[0][1] + 1, e.limits[0][2] + 1)))
+            element = shift_base(element, self.indices, index_base)
+            printer = _TimePrinter(self.tensors, self.timed, 1 - index_base)
+            split = to_cases(element)
+            if split is None:
+                rhs = printer.doprint(element)
+            else:
+                rhs = (r"\begin{cases} " + printer.doprint(split[0]) + r" & \text{if } "
+                       + printer._print_condition(split[1]) + r" \\ 0 & \text{otherwise} "
+                       r"\end{cases}")
+            text = f"{self.lhs_latex(index_base)} = {rhs}"
+        if self.recursion:
+            text += r", \quad \text{where } " + self.recursion
+        return text
+
+
+class _Unrolled:
+    """A gradient over K steps of a recurrent model (back-propagation through time)."""
+
+    def __init__(self, model: Model, wrt: Tensor, outs: list[Tensor], steps, given: str,
+                 sizes: Mapping | None) -> None:
+        if model.kinds.get(wrt.name) != "param":
+            params = [n for n, k in model.kinds.items() if k == "param"]
+            raise UnknownNameError(f"grad(..., steps=...) is taken with respect to a "
+                                   f"parameter shared by every step: {', '.join(params)}, "
+                                   f"not {wrt.name!r}")
+        try:
+            self.steps = as_dim(steps, "steps")
+        except ShapeError:
+            raise ShapeError(f"steps must be the number of time steps K: a positive integer "
+                             f"or a SymPy symbol, got {steps!r}") from None
+        self.model, self.wrt, self.outs, self.given = model, wrt, outs, given
+        self.sizes = sizes
+        used = {s.name for t in model.tensors.values() for d in t.shape
+                for s in d.free_symbols} | set(model.tensors)
+        self.K = size(next(n for n in ("K", "T", "S", "N", "K_t") if n not in used))
+        single = len(outs) == 1
+        self.upstream: dict[str, tuple[Tensor, Tensor]] = {}
+        for o in outs:
+            sub = "" if single else "_" + o.name
+            lat = "" if single else "_{" + o.latex.replace("[t]", "") + "}"
+            d = Tensor(model._fresh_name("delta" + sub), o.shape, r"\delta" + lat + "[t]")
+            g = Tensor(model._fresh_name("g" + sub), o.shape, "g" + lat + "[t]")
+            self.upstream[o.name] = (d, g)
+        self.timed = [n for n, k in model.kinds.items() if k != "param"]
+
+    def _stack(self, t: Tensor) -> Tensor:
+        return Tensor(t.name, (self.K, *t.shape), t.latex, t.style)
+
+    def quantity(self) -> ModelQuantity:
+        m, t = self.model, index("t")
+        step, J0 = sp.Integer(0), None
+        for o in self.outs:
+            d, _ = self.upstream[o.name]
+            e, J = m.gradient(o.name, self.wrt.name, d)
+            if J0 is None:
+                J0 = J
+            step += e.xreplace(dict(zip(J, J0)))
+        step, free = readable(step, J0, m._index_names(len(J0)))
+        stacked = {n: self._stack(m.tensors[n]) for n in self.timed}
+        stacked.update({d.name: self._stack(d) for d, _ in self.upstream.values()})
+        lifted = step.replace(
+            lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in stacked,
+            lambda e: stacked[str(e.base.label)][(t, *e.indices)])
+        element = sp.Sum(lifted, (t, 0, self.K - 1))
+        step_matrix = to_matrix(step, free)
+        matrix_form = None if step_matrix is None else sp.Sum(step_matrix, (t, 1, self.K))
+        timed = {n: _template(s.latex) for n, s in stacked.items()}
+        upstream = [d if self.given == "total" else g for d, g in self.upstream.values()]
+        params = [m.tensors[n] for n, k in m.kinds.items() if k == "param"]
+        inputs = [stacked[n] for n, k in m.kinds.items() if k == "input"
+                  and n not in m.lags] + params + [self._stack(u) for u in upstream]
+        tensors = {**m.tensors, **stacked}
+        tensors.update({g.name: self._stack(g) for _, g in self.upstream.values()})
+        note = ("sum over t of the immediate terms, each contracted with delta[t]"
+                if self.given == "total" else "back-propagation through time from g[t]")
+        rec = ""
+        if self.given == "direct":
+            parts = [rf"{d.latex} = \frac{{\partial \ell}}{{\partial {o.latex}}}"
+                     for o in self.outs for d in [self.upstream[o.name][0]]]
+            rec = (", ".join(parts) + r" \text{ in total, back-propagated from } "
+                   + ", ".join(self.upstream[o.name][1].latex for o in self.outs))
+        return ModelQuantity(
+            r"\frac{\partial \ell}{\partial %s}" % self.wrt.latex, element, free,
+            self.wrt.shape, tensors=tensors, inputs=inputs, lhs=(r"\ell", self.wrt),
+            prepare=self._unroll, layout="gradient", structure=note,
+            sizes={**m._sizes(self.sizes), self.K: self.steps},
+            size_names=m._size_names(self.K), model=m, timed=timed, time=t,
+            matrix_form=matrix_form, recursion=rec)
+
+    def _dims(self, t: Tensor, subs: dict) -> tuple[int, ...]:
+        dims = [sp.sympify(d).xreplace(subs) for d in t.shape]
+        if any(not d.is_Integer for d in dims):
+            free = sorted({s.name for d in dims for s in d.free_symbols})
+            raise ShapeError(f"the shape of {t.latex} is not known; pass "
+                             + ", ".join(f"{n}=..." for n in free) + " to evaluate()")
+        return tuple(int(d) for d in dims)
+
+    def _unroll(self, arrays: dict, sizes: dict) -> dict:
+        """Forward over t from zero initial states; for ``direct``, delta[t] backwards."""
+        m = self.model
+        subs = {k: sp.Integer(v) for k, v in sizes.items()}
+        K = int(sizes[self.K])
+        params = {n: arrays[n] for n, k in m.kinds.items() if k == "param"}
+        envs: list[dict] = []
+
+        def value(base: str, tau: int) -> np.ndarray:
+            if tau < 0:
+                return np.zeros(self._dims(m.tensors[base], subs))
+            if base in m.definitions:
+                return envs[tau][base]
+            return np.asarray(arrays[base], dtype=float)[tau]
+
+        for t in range(K):
+            a = dict(params)
+            for n, k in m.kinds.items():
+                if k == "input" and n not in m.lags:
+                    a[n] = np.asarray(arrays[n], dtype=float)[t]
+            for n, (base, lag) in m.lags.items():
+                if lag is None:
+                    rows = self._dims(m.tensors[n], subs)[0]
+                    a[n] = np.array([value(base, t - r - 1) for r in range(rows)])
+                else:
+                    a[n] = value(base, t - lag)
+            envs.append(m.forward(a, sizes))
+        env = dict(arrays)
+        for n in self.timed:
+            env[n] = np.array([e[n] for e in envs])
+        if self.given == "direct":
+            env.update(self._backward(envs, arrays, sizes, subs, K))
+        return env
+
+    def _backward(self, envs: list[dict], arrays: dict, sizes: dict, subs: dict, K: int
+                  ) -> dict:
+        m = self.model
+        delta = {o.name: np.array(arrays[self.upstream[o.name][1].name], dtype=float)
+                 for o in self.outs}
+        names = {o.name for o in self.outs}
+        links = [(sp_, ln, base, lag) for ln, (base, lag) in m.lags.items() if base in names
+                 for sp_ in names if m.depends(sp_, ln)]
+        cache: dict = {}
+
+        def jac(of: str, ln: str, tau: int) -> np.ndarray:
+            if (of, ln, tau) not in cache:
+                e, I, J = m.derivative(of, ln)
+                shape = self._dims(m.tensors[of], subs) + self._dims(m.tensors[ln], subs)
+                cache[(of, ln, tau)] = evaluate_element(e, I + J, shape, envs[tau], sizes)
+            return cache[(of, ln, tau)]
+
+        for t in range(K - 1, -1, -1):
+            for of, ln, base, lag in links:
+                rows = [(lag, None)] if lag is not None else [
+                    (r + 1, r) for r in range(self._dims(m.tensors[ln], subs)[0])]
+                for step, r in rows:
+                    tau = t + step
+                    if tau >= K:
+                        continue
+                    rank = m.tensors[of].rank
+                    back = np.tensordot(delta[of][tau], jac(of, ln, tau),
+                                        axes=(list(range(rank)), list(range(rank))))
+                    delta[base][t] += back if r is None else back[r]
+        return {self.upstream[n][0].name: v for n, v in delta.items()}
