@@ -70,7 +70,7 @@ def test_binary_input_is_refused(tmp_path):
 
 
 def test_no_eval_exec_or_sympify_of_text_in_the_source():
-    pattern = re.compile(r"\b(eval|exec|sympify|parse_expr)\s*\(|\bsp\.S\(")
+    pattern = re.compile(r"(?<!def )\b(eval|exec|sympify|parse_expr)\s*\(|\bsp\.S\(")
     offenders = []
     for path in (ROOT / "symgrad").rglob("*.py"):
         for n, line in enumerate(path.read_text().splitlines(), 1):

@@ -1,0 +1,408 @@
+"""Checker contexts for hw2: per question, the tensors a claim may name (with the
+homework's spellings), the sizes, random consistent instances and the true quantities."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from ..core.errors import UnknownNameError
+from ..core.quantity import Quantity
+from ..core.tensor import size
+from ..layers.conv import Conv1d, Conv2d, conv_output_shape
+from ..verify.context import (
+    Context,
+    Grid,
+    Instance,
+    TensorSpec,
+    Truth,
+    as_expr,
+    quantity_truth,
+)
+
+IDS = ("1.1.a", "1.1.b", "1.1.c.i", "1.1.c.ii", "1.1.c.iii", "1.1.c.iv", "1.2.1.b",
+       "1.2.1.c", "1.2.1.d", "1.2.2.b", "1.2.2.c", "1.2.2.d", "1.2.2.e", "1.2.2.f")
+
+OUTPUT = (r"f_W(x)", r"f_{W}(x)", r"\hat{y}", r"\hat y", "y", r"f_W(X)", r"f_{W}(X)")
+UPSTREAM = (r"\frac{\partial \ell}{\partial f_W(x)}",)
+CHANNELS = "the number of input channels, which the convolution sums over"
+
+
+def context(qid: str) -> Context:
+    """The checker's context for one question of hw2, e.g. ``context("1.1.c.iii")``."""
+    key = qid.strip().lower()
+    if key not in _BUILDERS:
+        raise UnknownNameError(f"no checker context for question {qid!r}; questions: "
+                               f"{', '.join(IDS)}")
+    return _BUILDERS[key]()
+
+
+def _rng(seed: int, salt: int) -> np.random.Generator:
+    return np.random.default_rng(1000 * salt + seed)
+
+
+# convolutions -------------------------------------------------------------------------
+def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=None,
+                  fixed=None, about=None, out_shape=None) -> Context:
+    """The tensors x, W, f_W(x) and g of one convolution, with its Jacobians and gradients."""
+    subs = dict(conv.sizes)
+    x_shape, w_shape = (tuple(int(as_expr(d).xreplace(subs))
+                              for d in conv.model.tensors[name].shape) for name in ("x", "W"))
+    y_shape = tuple(conv.output_shape)
+    pad = any(int(v) > 0 for k, v in conv.sizes.items() if k.name.startswith("P"))
+    upstream = TensorSpec("g", y_shape, UPSTREAM[0], ("g",), "the upstream gradient")
+    tensors = [TensorSpec("x", x_shape, "x", ("X",), "the input", padded=pad),
+               TensorSpec("W", w_shape, "W", ("w",), "the filters"),
+               TensorSpec("y", y_shape, r"f_W(x)", OUTPUT, "the output"), upstream]
+    out = conv.output
+    spatial = ("output length",) if len(y_shape) == 2 else ("output height", "output width")
+    labels_y = ("filters", *spatial)
+    labels_w = ("filters", "channels", "taps") if len(w_shape) == 3 else (
+        "filters", "channels", "kernel rows", "kernel columns")
+    labels_x = ("channels", *(("positions",) if len(x_shape) == 2 else ("rows", "columns")))
+    truths = {
+        ("y", None): lambda: quantity_truth(out, "y", None, out_shape or y_shape, (),
+                                            labels=labels_y),
+        ("y", "W"): lambda: quantity_truth(conv.jacobian("W"), "y", "W", y_shape, w_shape,
+                                           labels=labels_y + labels_w),
+        ("y", "x"): lambda: quantity_truth(conv.jacobian("x"), "y", "x", y_shape, x_shape,
+                                           labels=labels_y + labels_x),
+        ("loss", "W"): lambda: quantity_truth(conv.grad("W"), "loss", "W", (), w_shape,
+                                              labels=labels_w),
+        ("loss", "x"): lambda: quantity_truth(conv.grad("x"), "loss", "x", (), x_shape,
+                                              labels=labels_x),
+        ("loss", "y"): lambda: Truth("loss", "y", (), y_shape, upstream.latex,
+                                     lambda inst: inst.arrays["g"]),
+    }
+
+    def instance(seed: int) -> Instance:
+        rng = _rng(seed, 1)
+        x, W, g = (rng.normal(size=shape) for shape in (x_shape, w_shape, y_shape))
+        return Instance({}, {"x": x, "W": W, "y": out.evaluate(x=x, W=W), "g": g},
+                        about=f"random x, W, g (seed {seed})")
+
+    about_all = {"C": CHANNELS, "c": CHANNELS, **(about or {})}
+    if x_shape[0] > 1:
+        about_all[x_shape[0]] = CHANNELS
+    return Context(qid, title, tensors, instance, truths, default, scalars=scalars,
+                   about=about_all, fixed=fixed)
+
+
+def _hw_conv1d() -> Conv1d:
+    return Conv1d(in_channels=5, length=7, kernel_size=3, stride=2)
+
+
+@cache
+def _c11a() -> Context:
+    conv = Conv2d(in_channels=1, height=21, width=12, kernel_size=(4, 5), stride=4)
+    F = size("F")
+    scalars = {"C": size("C"), "c": size("c"), "F": F}
+    return _conv_context("1.1.a", "output of a 4 x 5 convolution, stride 4, on 21 x 12",
+                         conv, ("y", None), scalars=scalars, fixed={"F": 1, "C": 1, "c": 1},
+                         about={"F": "the number of filters"}, out_shape=(F, 5, 2))
+
+
+@cache
+def _c11b() -> Context:
+    names = ("C", "H", "W", "K", "S", "D", "F")
+    syms = {n: size(n) for n in names}
+    syms["P"] = sp.Symbol("P", integer=True, nonnegative=True)
+    C, H, W, K, S, D, F, P = (syms[n] for n in (*names, "P"))
+    dims = conv_output_shape((C, H, W), kernel_size=K, stride=S, padding=P, dilation=D,
+                             filters=F)
+    tensors = [TensorSpec("x", (C, H, W), "x", ("X",), "the input"),
+               TensorSpec("y", dims, r"f_W(x)", OUTPUT + ("output", "ouput"), "the output")]
+    labels = ("filters", "output height", "output width")
+    shown = tuple(f"floor(({n} + 2P - D(K - 1) - 1)/S) + 1" for n in "HW")
+    truth = Truth("y", None, dims, (), r"f_W(x)", None, None, labels, ("F", *shown))
+    grid = Grid({"C": range(1, 4), "F": range(1, 4), "H": range(1, 13), "W": range(1, 13),
+                 "K": range(1, 5), "S": range(1, 4), "D": range(1, 4), "P": range(0, 3)},
+                lambda v: (v["H"] + 2 * v["P"] >= v["D"] * (v["K"] - 1) + 1)
+                & (v["W"] + 2 * v["P"] >= v["D"] * (v["K"] - 1) + 1),
+                "H + 2P >= D(K - 1) + 1 and W + 2P >= D(K - 1) + 1")
+
+    def instance(seed: int) -> Instance:
+        raise UnknownNameError("1.1.b asks for a shape; element formulas are checked in "
+                               "1.1.c")
+
+    about = {"C": CHANNELS, "F": "the number of filters"}
+    return Context("1.1.b", "output shape of a K x K convolution", tensors, instance,
+                   {("y", None): lambda: truth}, ("y", None), scalars=syms, about=about,
+                   grid=grid)
+
+
+def _c11c(qid: str, default, title: str) -> Context:
+    return _conv_context(qid, title, _hw_conv1d(), default)
+
+
+# the gated RNN ------------------------------------------------------------------------
+_RNN_SIZES = ((3, 4, 4), (2, 3, 3), (4, 2, 5))  # (n, m, K) per seed
+
+
+def _tensor_truth(name: str, shape: tuple, latex: str) -> Truth:
+    return Truth(name, None, shape, (), latex, lambda inst: inst.arrays[name])
+
+
+def _rnn_context(qid: str, title: str, default) -> Context:
+    from .hw2_rnn import rnn, steps_symbol
+
+    r = rnn()
+    n, m, K = size("n"), size("m"), steps_symbol()
+    model = r.model
+    specs = [
+        TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
+        TensorSpec("h_prev", (m,), "h[t-1]", (), "the previous state"),
+        TensorSpec("h", (m,), "h[t]", ("h",), "the state"),
+        TensorSpec("c", (m,), "c[t]", ("c",), "the gate"),
+        TensorSpec("z", (m,), "z[t]", (), "the gate's pre-activation"),
+        TensorSpec("u", (m,), "u[t]", (), "W_x x[t]"),
+        TensorSpec("W_c", (m, n), "W_c", (), "the gate's input weights"),
+        TensorSpec("W_h", (m, m), "W_h", (), "the gate's recurrent weights"),
+        TensorSpec("W_x", (m, n), "W_x", (), "the input weights"),
+        TensorSpec("delta", (m,), r"\delta[t]", (r"\frac{\partial \ell}{\partial h[t]}",),
+                   "the total gradient dl/dh[t]"),
+    ]
+    shapes = {t.name: t.shape for t in specs}
+    seq = ("x", "W_c", "W_h", "W_x", "delta")
+
+    def instance(seed: int) -> Instance:
+        nn, mm, KK = _RNN_SIZES[seed % len(_RNN_SIZES)]
+        rng = _rng(seed, 2)
+        params = {w: rng.normal(scale=0.8, size=(mm, nn if w != "W_h" else mm))
+                  for w in ("W_c", "W_h", "W_x")}
+        xs, deltas = rng.normal(size=(KK, nn)), rng.normal(size=(KK, mm))
+        series = {k: [] for k in ("h_prev", "z", "c", "u", "h")}
+        h = np.zeros(mm)
+        for x in xs:
+            env = model.forward({**params, "x": x, "h_prev": h}, {n: nn, m: mm})
+            for k in series:
+                series[k].append(env[k])
+            h = env["h"]
+        series = {"x": xs, "delta": deltas, **{k: np.array(v) for k, v in series.items()}}
+        now = KK - 1
+        arrays = {**params, **{k: v[now] for k, v in series.items()}}
+        return Instance({"n": nn, "m": mm, "K": KK}, arrays, series, now,
+                        f"n={nn}, m={mm}, K={KK}, random weights and inputs (seed {seed}), "
+                        f"t = K")
+
+    def sequence(inst: Instance) -> dict:
+        return {k: inst.series[k] if k in ("x", "delta") else inst.arrays[k] for k in seq}
+
+    truths = {(name, None): (lambda name=name: _tensor_truth(name, shapes[name],
+                                                               _latex(specs, name)))
+              for name in shapes}
+    for name in ("z", "c", "u", "h"):
+        truths[(name, None)] = lambda name=name: quantity_truth(
+            r.value(name), name, None, (m,), ())
+    for w in ("W_x", "W_c", "W_h", "x", "h_prev"):
+        truths[("h", w)] = lambda w=w: quantity_truth(r.jacobian(w), "h", w, (m,), shapes[w])
+    for w in ("W_x", "W_c", "W_h"):
+        truths[("loss", w)] = lambda w=w: quantity_truth(r.grad(w, K), "loss", w, (),
+                                                         shapes[w], inputs=sequence)
+    truths[("loss", "h")] = lambda: Truth("loss", "h", (), (m,), specs[-1].latex,
+                                          lambda inst: inst.arrays["delta"])
+
+    def derive(of: str, wrt: str | None) -> Truth:
+        if of not in model.tensors or wrt not in model.tensors:
+            raise UnknownNameError(f"question {qid} has no quantity d {of} / d {wrt}; the "
+                                   f"model's tensors are {', '.join(model.tensors)} (and "
+                                   f"the loss)")
+        element, I, J = model.derivative(of, wrt)
+        inputs = tuple(model.tensors[k] for k in ("x", "h_prev", "W_c", "W_h", "W_x"))
+        q = Quantity(rf"\frac{{\partial {_latex(specs, of)}}}{{\partial {_latex(specs, wrt)}}}",
+                     element, I + J, shapes[of] + shapes[wrt], tensors=model.tensors,
+                     inputs=inputs, lhs=(model.tensors[of], model.tensors[wrt]),
+                     prepare=model.forward, sizes=r.sizes, size_names=(n, m))
+        return quantity_truth(q, of, wrt, shapes[of], shapes[wrt])
+
+    return Context(qid, title, specs, instance, truths, default,
+                   scalars={"n": n, "m": m, "K": K}, derive=derive, time="t",
+                   zero_before=("h",),
+                   about={"n": "the input size", "m": "the hidden size",
+                          "K": "the number of steps"})
+
+
+def _latex(specs, name: str) -> str:
+    return next(t.latex for t in specs if t.name == name)
+
+
+# AttentionRNN -------------------------------------------------------------------------
+_ATT_SIZES = ((3, 2), (2, 3), (4, 2))  # (n, k) per seed, k used where k is symbolic
+_STEPS = 5
+
+
+def _slots(k: int, n) -> list[TensorSpec]:
+    specs = []
+    for i in range(k + 1):
+        for head in ("Q", "K", "V"):
+            specs.append(TensorSpec(f"{head}_{i}", (n, n), f"{head}_{i}", (), "a weight"))
+        for head in ("q", "k", "v"):
+            specs.append(TensorSpec(f"{head}_{i}", (n,), f"{head}_{i}[t]", (), "a projection"))
+    return specs
+
+
+def _attention_step(att, k: int, seed: int, salt: int, nn: int):
+    """A random sequence through AttentionRNN(k): the forward pass at its last step."""
+    from ..layers.attention_rnn import forward
+
+    rng = _rng(seed, salt)
+    Q, K, V = (rng.normal(scale=0.7, size=(k + 1, nn, nn)) for _ in range(3))
+    xs = rng.normal(size=(_STEPS, nn))
+    H, J = att.unroll(xs, Q, K, V, {size("k"): k})
+    now = _STEPS - 1
+    window = np.array([H[now - i] for i in range(1, k + 1)])
+    env = forward(att.model, {"x": xs[now], "h": window, "Q": Q, "K": K, "V": V},
+                  {size("n"): nn, size("k"): k})
+    return Q, K, V, xs, H, J, window, env, now
+
+
+def _attention_context(qid: str, title: str, default) -> Context:
+    from ..layers.attention_rnn import AttentionRNN
+
+    k = 2
+    n = size("n")
+    att = AttentionRNN(k=k, input_size=n)
+    model = att.model
+    specs = [TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
+             TensorSpec("h", (n,), "h[t]", ("h",), "the state"),
+             *[TensorSpec(f"h_{i}", (n,), f"h[t-{i}]", (), "a past state")
+               for i in range(1, k + 1)],
+             *_slots(k, n),
+             TensorSpec("w", (k + 1,), "w[t]", (), "the attention scores", base=0),
+             TensorSpec("a", (k + 1,), "a[t]", (), "the attention weights", base=0)]
+    shapes = {t.name: t.shape for t in specs}
+
+    def instance(seed: int) -> Instance:
+        nn = _ATT_SIZES[seed % len(_ATT_SIZES)][0]
+        Q, K, V, xs, H, J, window, env, now = _attention_step(att, k, seed, 3, nn)
+        arrays = {"x": xs[now], "h": env["ht"], "w": env["w"], "a": env["a"],
+                  "h@": window, "Q@": Q, "K@": K, "V@": V}
+        for i in range(k + 1):
+            arrays.update({f"Q_{i}": Q[i], f"K_{i}": K[i], f"V_{i}": V[i],
+                           f"q_{i}": env["q"][i], f"k_{i}": env["key"][i],
+                           f"v_{i}": env["v"][i]})
+        for i in range(1, k + 1):
+            arrays[f"h_{i}"] = window[i - 1]
+        return Instance({"n": nn}, arrays, {"x": xs, "h": H}, now,
+                        f"n={nn}, a random sequence of {_STEPS} steps (seed {seed}), t = "
+                        f"{_STEPS}")
+
+    def step_inputs(inst: Instance) -> dict:
+        return {"x": inst.arrays["x"], "h": inst.arrays["h@"], "Q": inst.arrays["Q@"],
+                "K": inst.arrays["K@"], "V": inst.arrays["V@"]}
+
+    truths = {(name, None): (lambda name=name: _tensor_truth(name, shapes[name],
+                                                               _latex(specs, name)))
+              for name in shapes}
+    for lag in range(1, k + 1):
+        truths[("h", f"h_{lag}")] = lambda lag=lag: quantity_truth(
+            att.state_jacobian(lag), "h", f"h_{lag}", (n,), (n,), inputs=step_inputs)
+    truths[("a", "w")] = lambda: quantity_truth(
+        att.jacobian_parts(1)["da/dw"], "a", "w", (k + 1,), (k + 1,), inputs=step_inputs)
+    names = {"h": "ht", "x": "x", "a": "a", "w": "w"}
+
+    def derive(of: str, wrt: str | None) -> Truth:
+        if of not in names or wrt not in names:
+            raise UnknownNameError(
+                f"question {qid} derives h[t], a[t] or w[t] with respect to x[t], w[t] or "
+                f"h[t-i] (i = 1..{k}), not d {of} / d {wrt}")
+        element, I, J = model.derivative(names[of], names[wrt])
+        inputs = tuple(model.tensors[t] for t in ("x", "h", "Q", "K", "V"))
+        from ..layers.attention_rnn import forward
+
+        q = Quantity(rf"\frac{{\partial {_latex(specs, of)}}}{{\partial {_latex(specs, wrt)}}}",
+                     element, I + J, shapes[of] + shapes[wrt], tensors=model.tensors,
+                     inputs=inputs, lhs=(model.tensors[names[of]], model.tensors[names[wrt]]),
+                     prepare=lambda arrays, sz: forward(model, arrays, sz), sizes=att.sizes,
+                     size_names=(n,))
+        return quantity_truth(q, of, wrt, shapes[of], shapes[wrt], inputs=step_inputs)
+
+    return Context(qid, title, specs, instance, truths, default, scalars={"n": n},
+                   derive=derive, time="t", zero_before=("h",),
+                   about={"n": "the state size", 3: "k + 1 = 3 slots: x[t], h[t-1], h[t-2]"})
+
+
+def _attention_grad_context() -> Context:
+    from ..layers.attention_rnn import AttentionRNN, total_jacobians
+
+    n, k, T, L = size("n"), size("k"), size("T"), size("L")
+    att = AttentionRNN(k=k, input_size=n)
+    q = att.grad_state("T", "L", via="total")
+    # h[T] is declared before h[t]: the parser reads h[t - 1] through the last declared
+    # four-token spelling h[.]
+    specs = [TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
+             TensorSpec("h_T", (n,), "h[T]", (), "the state at T"),
+             TensorSpec("h", (n,), "h[t]", ("h",), "the state"),
+             TensorSpec("D", (n, n), r"\frac{\partial h[t]}{\partial h[T]}", (),
+                        "the total Jacobian of h[t] with respect to h[T]"),
+             TensorSpec("g", (n,), r"\frac{\partial \ell}{\partial h[t]}", (),
+                        "the direct partial of the loss with respect to h[t]")]
+
+    def instance(seed: int) -> Instance:
+        nn, kk = _ATT_SIZES[seed % len(_ATT_SIZES)]
+        big = AttentionRNN(k=kk, input_size=n)
+        rng = _rng(seed, 4)
+        Q, K, V = (rng.normal(scale=0.7, size=(kk + 1, nn, nn)) for _ in range(3))
+        xs, g = rng.normal(size=(_STEPS, nn)), rng.normal(size=(_STEPS, nn))
+        H, J = big.unroll(xs, Q, K, V)
+        TT = 2
+        D = total_jacobians(J, TT)
+        arrays = {"x": xs[-1], "h": H[-1], "h_T": H[TT - 1], "D": D[-1], "g": g[-1],
+                  "Q@": Q, "K@": K, "V@": V}
+        return Instance({"n": nn, "k": kk, "T": TT, "L": _STEPS}, arrays,
+                        {"x": xs, "h": H, "D": D, "g": g}, _STEPS - 1,
+                        f"n={nn}, k={kk}, T={TT}, L={_STEPS} steps, random weights (seed {seed})")
+
+    def inputs(inst: Instance) -> dict:
+        a = inst.arrays
+        return {"x": inst.series["x"], "Q": a["Q@"], "K": a["K@"], "V": a["V@"],
+                "g": inst.series["g"]}
+
+    truth = quantity_truth(q, "loss", "h_T", (), (n,), inputs=inputs)
+    truths = {("loss", "h_T"): lambda: truth}
+    return Context("1.2.2.f", "dl/dh[T] for AttentionRNN(k)", specs, instance, truths,
+                   ("loss", "h_T"), scalars={"n": n, "k": k, "T": T, "L": L},
+                   loss=(r"\ell", "l", r"\mathcal{L}"), time="t", zero_before=("h",),
+                   about={"n": "the state size", "L": "the number of steps"})
+
+
+def _system_context(qid: str, shared: bool) -> Context:
+    from ..verify.systems import check_system
+
+    n = size("n")
+    specs = [TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
+             TensorSpec("h", (n,), "h[t]", ("h",), "the state")]
+    what = "AttentionRNN(inf)" if shared else "AttentionRNN(k)"
+
+    def instance(seed: int) -> Instance:
+        raise UnknownNameError(f"question {qid} asks for the system of {what}: write its "
+                               f"equations, e.g. q_i[t] = ..., a[t] = ..., h[t] = ...")
+
+    def system(claim, index_base: int, text: str):
+        return check_system(claim, index_base, text, shared)
+
+    return Context(qid, f"the system of {what}", specs, instance, {}, None,
+                   scalars={"n": n}, time="t", zero_before=("h",), system=system)
+
+
+_BUILDERS = {
+    "1.1.a": _c11a,
+    "1.1.b": _c11b,
+    "1.1.c.i": cache(lambda: _c11c("1.1.c.i", ("y", None), "output of the 1-D convolution")),
+    "1.1.c.ii": cache(lambda: _c11c("1.1.c.ii", ("y", "W"), "Jacobian of f_W(x) w.r.t. W")),
+    "1.1.c.iii": cache(lambda: _c11c("1.1.c.iii", ("y", "x"), "Jacobian of f_W(x) w.r.t. x")),
+    "1.1.c.iv": cache(lambda: _c11c("1.1.c.iv", ("loss", "W"), "dl/dW given dl/df_W(x)")),
+    "1.2.1.b": cache(lambda: _rnn_context("1.2.1.b", "dimension of c[t]", ("c", None))),
+    "1.2.1.c": cache(lambda: _rnn_context("1.2.1.c", "dl/dW_x over K steps",
+                                          ("loss", "W_x"))),
+    "1.2.1.d": cache(lambda: _rnn_context("1.2.1.d", "the state Jacobian dh[t]/dh[t-1]",
+                                          ("h", "h_prev"))),
+    "1.2.2.b": cache(lambda: _attention_context("1.2.2.b", "dimension of a[t]", ("a", None))),
+    "1.2.2.c": cache(lambda: _system_context("1.2.2.c", shared=False)),
+    "1.2.2.d": cache(lambda: _system_context("1.2.2.d", shared=True)),
+    "1.2.2.e": cache(lambda: _attention_context("1.2.2.e", "dh[t]/dh[t-1] of AttentionRNN(2)",
+                                                ("h", "h_1"))),
+    "1.2.2.f": cache(_attention_grad_context),
+}

@@ -1,0 +1,560 @@
+"""Element and matrix formulas: the right side evaluated over every index of concrete
+instances and compared with the truth, with the layout rules of the design."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from ..core.printing import shift_base
+from .context import Context, Instance, Truth, as_expr, singles
+from .numeric import ClaimProblem, Evaluator, Unreadable, dims_text, free_names
+from .printing import printed
+from .verdict import Verdict
+
+SEEDS = (0, 1, 2)
+BUDGET = 8.0
+_NONSCALAR = ("At", "AtTime", "Transposed", "Hadamard", "Diag", "Softargmax", "Stack")
+
+
+@dataclass
+class Axis:
+    """One axis of the truth as the left side binds it: a letter or a fixed position."""
+
+    name: str | None
+    const: int | None
+    size: int
+
+
+def close(claimed: np.ndarray, true: np.ndarray) -> np.ndarray:
+    scale = max(1.0, float(np.nanmax(np.abs(true))) if true.size else 1.0)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(claimed) & np.isclose(claimed, true, rtol=1e-6, atol=1e-9 * scale)
+
+
+def _num(v: float) -> float:
+    v = float(v)
+    return int(v) if v.is_integer() else round(v, 10)
+
+
+def ref_latex(ctx: Context, of: str, wrt: str | None, of_idx=(), wrt_idx=()) -> str:
+    def name(t: str, idx) -> str:
+        head = r"\ell" if t == "loss" else ctx.tensors[t].latex if t in ctx.tensors else t
+        if not idx:
+            return head
+        if "_" in head or " " in head or "(" in head:
+            head = r"\left(%s\right)" % head
+        return "%s_{%s}" % (head, ",".join(sp.latex(i) for i in idx))
+
+    top = name(of, of_idx)
+    return top if wrt is None else r"\frac{\partial %s}{\partial %s}" % (top, name(wrt, wrt_idx))
+
+
+class FormulaCheck:
+    """Checks ``lhs = rhs`` for one context and index base."""
+
+    def __init__(self, ctx: Context, truth: Truth, ref, rhs: sp.Expr, base: int,
+                 claim_latex: str) -> None:
+        self.ctx, self.truth, self.ref, self.rhs = ctx, truth, ref, rhs
+        self.base = base
+        self.claim_latex = claim_latex
+        self.start = time.monotonic()
+        self.notes: list[str] = []
+
+    def verdict(self, kind: str, explanation: str, counter=None, hint=None) -> Verdict:
+        return Verdict(kind, explanation, counter, hint, self.claim_latex, self.notes)
+
+    def run(self) -> Verdict:
+        if self.truth.value is None:
+            return self.verdict("unparsed", f"question {self.ctx.qid} is about a shape: "
+                                f"state it as {self.truth.latex} \\in \\mathbb{{R}}^{{...}}")
+        lhs_names = [s.name for i in (*self.ref.of_indices, *self.ref.wrt_indices)
+                     for s in as_expr(i).free_symbols if s.name not in self.ctx.scalars]
+        allowed = set(lhs_names) | set(self.ctx.scalars) | set(self.ctx.tensors)
+        if self.ctx.time:
+            allowed.add(self.ctx.time)
+        unbound = [n for n in free_names(self.rhs) if n not in allowed]
+        if unbound:
+            bound = ", ".join(dict.fromkeys(lhs_names)) or "no index"
+            return self.verdict("incorrect", f"the index {', '.join(unbound)} is free on the "
+                                f"right side but not bound on the left (which binds "
+                                f"{bound}).")
+        try:
+            if self.ref.of_indices or self.ref.wrt_indices:
+                return self.element()
+            return self.whole()
+        except ClaimProblem as e:
+            found = [str(e).rstrip(".")] + [r for r in self._ranks() if r not in str(e)]
+            return self.verdict("incorrect", "; ".join(found) + ".")
+        except Unreadable as e:
+            return self.verdict("unparsed", f"{e} (construct: {e.construct}).")
+
+    def _ranks(self) -> list[str]:
+        """Tensors on the right side read with the wrong number of indices."""
+        out = []
+        for e in sorted(self.rhs.atoms(sp.Indexed), key=sp.default_sort_key):
+            spec = self.ctx.tensors.get(str(e.base.label))
+            if spec is None:
+                continue
+            rank = len(spec.shape)
+            if len(e.indices) not in (rank, rank - len(singles(spec.shape))):
+                out.append(f"{spec.latex} has {rank} axes ({dims_text(spec.shape)}) but "
+                           f"{printed(e, self.ctx)} gives {len(e.indices)}")
+        return out
+
+    # element formulas -------------------------------------------------------------
+    def _bind(self, shape: tuple) -> list[Axis]:
+        """Left-side indices -> axes of the truth (restoring dropped singleton axes)."""
+        n_of = len(self.truth.of_shape)
+        parts = [(self.ref.of_indices, shape[:n_of], self.ref.of, self.truth.of_shape),
+                 (self.ref.wrt_indices, shape[n_of:], self.ref.wrt, self.truth.wrt_shape)]
+        axes: list[Axis] = []
+        for idx, dims, who, declared in parts:
+            idx = list(idx)
+            if len(idx) != len(dims):
+                single = singles(declared)
+                keep = [k for k in range(len(dims)) if k not in single]
+                if len(idx) != len(keep):
+                    name = ref_latex(self.ctx, who, None) if who else ""
+                    raise ClaimProblem(
+                        f"{name} has {len(dims)} ax{'is' if len(dims) == 1 else 'es'} "
+                        f"({dims_text(dims)}) but the left side indexes it with {len(idx)}"
+                        + (f" ({', '.join(sp.latex(i) for i in idx)})" if idx else ""))
+                full: list = [sp.Integer(self.base)] * len(dims)
+                for k, v in zip(keep, idx, strict=True):
+                    full[k] = v
+                if len(keep) < len(dims) and idx:
+                    self._note("singleton dimension dropped in the left side's indices")
+                idx = full
+            for k, (i, d) in enumerate(zip(idx, dims, strict=True)):
+                i = as_expr(i)
+                if i.is_Integer:
+                    if not self.base <= int(i) < self.base + d:
+                        raise ClaimProblem(f"the left side fixes position {i} on axis "
+                                           f"{k + self.base} of a {dims_text(dims)} tensor")
+                    axes.append(Axis(None, int(i) - self.base, d))
+                elif isinstance(i, sp.Symbol):
+                    axes.append(Axis(i.name, None, d))
+                else:
+                    raise Unreadable(f"the left-side index {sp.latex(i)} is not a letter or a "
+                                     f"number", "left-side index")
+        return axes
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def _free(self, axes: list[Axis]) -> list[tuple[str, int]]:
+        sizes: dict[str, int] = {}
+        for a in axes:
+            if a.name is not None:
+                sizes[a.name] = min(sizes.get(a.name, a.size), a.size)
+        return list(sizes.items())
+
+    def _evaluate(self, inst: Instance, free: list[tuple[str, int]]):
+        """The right side over the grid of ``free``, and the out-of-range findings."""
+        ev = Evaluator(self.ctx.source(inst), self.base, free, self.rhs)
+        v = ev.run(self.rhs)
+        for note in sorted(ev.notes):
+            self._note(note)
+        if v.m and v.trail != (1,) * v.m:
+            raise ClaimProblem(f"the right side is a {dims_text(v.trail)} value but the left "
+                               f"side names one entry")
+        sizes = tuple(s for _, s in free)
+        a = v.a.reshape(v.a.shape[:len(free)])
+        return np.broadcast_to(a, sizes).astype(float), ev.findings
+
+    def _claimed(self, inst: Instance, free: list[tuple[str, int]]) -> np.ndarray:
+        claimed, findings = self._evaluate(inst, free)
+        if findings:
+            raise _Findings(findings)
+        return claimed
+
+    def _true(self, T: np.ndarray, axes: list[Axis], free: list[tuple[str, int]]) -> np.ndarray:
+        pos = {name: k for k, (name, _) in enumerate(free)}
+        idx = []
+        for a in axes:
+            if a.name is None:
+                idx.append(a.const)
+            else:
+                shape = [1] * len(free)
+                shape[pos[a.name]] = free[pos[a.name]][1]
+                idx.append(np.arange(free[pos[a.name]][1]).reshape(shape))
+        return np.broadcast_to(T[tuple(idx)], tuple(s for _, s in free))
+
+    def element(self) -> Verdict:
+        axes = self._bind(self.truth.array(self.ctx.instance(SEEDS[0])).shape)
+        if self._symbolic(axes):
+            self._note("identical to the derived formula after renaming the indices")
+            return self.verdict("correct", f"{self._lhs()} is the derived formula.")
+        checked = 0
+        for seed in SEEDS:
+            inst = self.ctx.instance(seed)
+            T = self.truth.array(inst)
+            axes = self._bind(T.shape)
+            free = self._free(axes)
+            try:
+                claimed = self._claimed(inst, free)
+            except _Findings as f:
+                return self._permuted(inst, axes, free) or self._findings(f.items, inst,
+                                                                          axes, T)
+            true = self._true(T, axes, free)
+            ok = close(claimed, true)
+            checked += ok.size
+            if not ok.all():
+                return self._element_mismatch(inst, axes, free, claimed, true, ok)
+            if time.monotonic() - self.start > BUDGET:
+                break
+        return self.verdict("correct", f"every entry agrees with {self.truth.latex} "
+                            f"({checked} entries over {len(SEEDS)} random instances).")
+
+    def _lhs(self) -> str:
+        return ref_latex(self.ctx, self.ref.of, self.ref.wrt, self.ref.of_indices,
+                         self.ref.wrt_indices)
+
+    def _findings(self, items: list[str], inst, axes, T) -> Verdict:
+        explanation = "; ".join(items) + "."
+        free = self._free(axes)
+        claimed, _ = self._evaluate(inst, free)
+        if close(claimed, self._true(T, axes, free)).all():
+            explanation += (" Read as 0 outside the tensor, the values would agree with the "
+                            "truth: state the range as a condition (cases).")
+        return self.verdict("incorrect", explanation, {"finding": items[0]},
+                            position_hint(self.truth, self.rhs, axes, self.base, self.ctx))
+
+    def _entry(self, free, flat: int, shape) -> dict:
+        where = np.unravel_index(flat, shape) if shape else ()
+        return {name: int(w) + self.base for (name, _), w in zip(free, where, strict=True)}
+
+    def _element_mismatch(self, inst, axes, free, claimed, true, ok) -> Verdict:
+        layout = self._permuted(inst, axes, free)
+        if layout is not None:
+            return layout
+        flat = int(np.argmax(~ok.ravel()))
+        entry = self._entry(free, flat, ok.shape)
+        c, t = claimed.ravel()[flat], true.ravel()[flat]
+        counter = {"entry": entry, "claimed": _num(c), "true": _num(t)}
+        if inst.about:
+            counter["instance"] = inst.about
+        at = ", ".join(f"{k} = {v}" for k, v in entry.items())
+        explanation = (f"at {at} the right side gives {_num(c):.6g}, the true value is "
+                       f"{_num(t):.6g}" if at else
+                       f"the right side gives {_num(c):.6g}, the true value is {_num(t):.6g}")
+        hint = self._hint(claimed, true, axes)
+        return self.verdict("incorrect", explanation[0].upper() + explanation[1:] + ".",
+                            counter, hint)
+
+    def _permuted(self, inst, axes: list[Axis], free) -> Verdict | None:
+        names = [a.name for a in axes if a.name is not None]
+        if len(set(names)) != len(names) or len(names) < 2 or len(names) > 5:
+            return None
+        T = self.truth.array(inst)
+        slots = [k for k, a in enumerate(axes) if a.name is not None]
+        for perm in itertools.permutations(slots):
+            if list(perm) == slots or time.monotonic() - self.start > BUDGET:
+                continue
+            moved = list(axes)
+            for src, dst in zip(slots, perm, strict=True):
+                moved[dst] = Axis(axes[src].name, None, axes[dst].size)
+            moved_free = self._free(moved)
+            try:
+                claimed = self._claimed(inst, moved_free)
+            except (ClaimProblem, _Findings):
+                continue
+            if close(claimed, self._true(T, moved, moved_free)).all():
+                order = ", ".join(a.name for k, a in sorted(enumerate(moved),
+                                                            key=lambda p: p[0])
+                                  if a.name is not None)
+                return self.verdict("layout", f"the right side has the right values, but for "
+                                    f"the indices in the order ({order}): numerator layout "
+                                    f"binds the left side's indices to the axes "
+                                    f"{dims_text(self.truth.shape)} in order.")
+        return None
+
+    def _hint(self, claimed, true, axes) -> str | None:
+        nz = np.abs(true) > 1e-12
+        if nz.any() and np.allclose(claimed[~nz], 0):
+            ratio = claimed[nz] / true[nz]
+            if np.allclose(ratio, ratio.flat[0]) and not np.isclose(ratio.flat[0], 1):
+                r = ratio.flat[0]
+                return ("the sign is flipped" if np.isclose(r, -1) else
+                        f"the right side is {_num(r):.6g} times the true value")
+        return (position_hint(self.truth, self.rhs, axes, self.base, self.ctx)
+                or self._difference(axes))
+
+    def _difference(self, axes: list[Axis]) -> str | None:
+        """'the right side minus the true value simplifies to ...', where that is cheap."""
+        q = self.truth.quantity
+        if not self._comparable(axes):
+            return None
+        claim0 = self._zero_based(self.rhs, q, axes)
+        if claim0 is None:
+            return None
+        const = {i: sp.Integer(a.const) for i, a in zip(q.indices, axes, strict=True)
+                 if a.name is None}
+        diff = sp.factor(sp.expand(claim0 - _deltas(q.element.xreplace(const))))
+        if diff == 0 or sp.count_ops(diff) > 40:
+            return None
+        diff = shift_base(diff, q.indices, self.base).xreplace(
+            {i: sp.Symbol(a.name, integer=True) for i, a in zip(q.indices, axes, strict=True)
+             if a.name is not None})
+        diff = diff.replace(lambda d: isinstance(d, sp.KroneckerDelta), _split_delta)
+        return f"the right side minus the true value simplifies to {printed(diff, self.ctx)}"
+
+    def _comparable(self, axes: list[Axis]) -> bool:
+        q, rhs = self.truth.quantity, self.rhs
+        return not (q is None or not rhs.is_commutative or rhs.has(sp.Sum, sp.Piecewise)
+                    or any(type(f).__name__ in _NONSCALAR for f in rhs.atoms(sp.Function))
+                    or len(q.indices) != len(axes) or sp.count_ops(rhs) > 200)
+
+    def _symbolic(self, axes: list[Axis]) -> bool:
+        """Exact equality with the derived element, where that is cheap."""
+        q, rhs = self.truth.quantity, self.rhs
+        if not self._comparable(axes):
+            return False
+        try:
+            claim0 = self._zero_based(rhs, q, axes)
+        except (ClaimProblem, KeyError):
+            return False
+        if claim0 is None:
+            return False
+        const = {i: sp.Integer(a.const) for i, a in zip(q.indices, axes, strict=True)
+                 if a.name is None}
+        return sp.expand(claim0 - _deltas(q.element.xreplace(const))) == 0
+
+    def _zero_based(self, rhs, q, axes):
+        names = {}
+        for i, a in zip(q.indices, axes, strict=True):
+            if a.name is not None:
+                if a.name in names:
+                    return None
+                names[a.name] = i + self.base
+        if {s.name for s in rhs.free_symbols if isinstance(s, sp.Symbol)} - set(names) \
+                - set(self.ctx.tensors):
+            return None
+
+        def fix(e):
+            if isinstance(e, sp.Symbol) and e.name in names:
+                return names[e.name]
+            if isinstance(e, sp.Symbol) and e.name in self.ctx.tensors:
+                return sp.Symbol(e.name)
+            return e
+
+        out = rhs.replace(lambda e: isinstance(e, sp.Symbol), fix)
+        for e in list(out.atoms(sp.Indexed)):
+            name = str(e.base.label)
+            if name not in q.tensors:
+                return None
+            shape = q.tensors[name].shape
+            idx = list(e.indices)
+            if len(idx) != len(shape):
+                keep = [k for k, d in enumerate(shape) if d == 1]
+                if len(idx) + len(keep) != len(shape):
+                    return None
+                for k in keep:
+                    idx.insert(k, sp.Integer(self.base))
+            new = q.tensors[name][tuple(sp.expand(p - self.base) for p in idx)]
+            out = out.xreplace({e: new})
+        return _deltas(out)
+
+    # whole (matrix) formulas ------------------------------------------------------
+    def whole(self) -> Verdict:
+        chosen = None
+        for seed in SEEDS:
+            inst = self.ctx.instance(seed)
+            T = self.truth.array(inst)
+            ev = Evaluator(self.ctx.source(inst), self.base, [], self.rhs)
+            v = ev.run(self.rhs)
+            for note in sorted(ev.notes):
+                self._note(note)
+            if ev.findings:
+                return self.verdict("incorrect", "; ".join(ev.findings) + ".",
+                                    {"finding": ev.findings[0]})
+            claimed = v.a.reshape(v.trail) if v.m else v.a.reshape(())
+            options = self._arrangements(claimed.shape, T.shape)
+            if chosen is not None:
+                options = [o for o in options if o[3] == chosen[3]]
+            if not options:
+                return self.verdict(
+                    "incorrect", f"the right side is {_shape_words(claimed.shape)}, "
+                    f"{self.truth.latex} is {dims_text(T.shape)} ({inst.about}).",
+                    {"claimed shape": dims_text(claimed.shape),
+                     "true shape": dims_text(T.shape)})
+            match = next((o for o in options
+                          if close(claimed.reshape(o[1](T).shape), o[1](T)).all()), None)
+            if match is None:
+                true = options[0][1](T)
+                ok = close(claimed.reshape(true.shape), true)
+                flat = int(np.argmax(~ok.ravel()))
+                where = np.unravel_index(flat, ok.shape)
+                entry = ", ".join(str(int(w) + self.base) for w in where)
+                c, t = claimed.ravel()[flat], true.ravel()[flat]
+                counter = {"entry": [int(w) + self.base for w in where], "claimed": _num(c),
+                           "true": _num(t), "instance": inst.about}
+                return self.verdict("incorrect", f"entry ({entry}) of the right side is "
+                                    f"{_num(c):.6g}, the true value is {_num(t):.6g}.",
+                                    counter, self._whole_hint(claimed, T))
+            chosen = match
+            if time.monotonic() - self.start > BUDGET:
+                break
+        kind, _, note, _ = chosen
+        if kind == "layout":
+            return self.verdict("layout", f"the right side has the values of "
+                                f"{self.truth.latex} ({dims_text(self.truth.shape)}) with its "
+                                f"axes in another order: {note}.")
+        if note:
+            self._note(note)
+        return self.verdict("correct", f"the right side equals {self.truth.latex} "
+                            f"({len(SEEDS)} random instances, every entry).")
+
+    def _arrangements(self, cs: tuple, ts: tuple) -> list:
+        """Ways the claimed array can line up with the truth, in order of preference:
+        (kind, view of T, note, tag); the tag is the same across instances."""
+        grad = self.truth.is_gradient
+        grad_note = "gradient layout (the shape of the parameter)" if grad else ""
+        numerator = "numerator layout (the transpose of the gradient layout)"
+        c_sq = tuple(d for d in cs if d != 1)
+        t_sq = tuple(d for d in ts if d != 1)
+        dropped = "singleton dimension dropped" if len(t_sq) < len(ts) and cs != ts else ""
+        out = []
+        if cs == ts or c_sq == t_sq:
+            out.append(("correct", lambda T: T.reshape(c_sq), "; ".join(
+                n for n in (grad_note, dropped) if n), "same"))
+        if int(np.prod(c_sq)) == int(np.prod(t_sq)) and len(c_sq) < len(t_sq) \
+                and _is_grouping(c_sq, t_sq):
+            out.append(("correct", lambda T: T.reshape(c_sq),
+                        f"axes flattened in order ({dims_text(t_sq)} as {dims_text(c_sq)})",
+                        "flat"))
+        for perm in itertools.permutations(range(len(t_sq))):
+            if tuple(t_sq[p] for p in perm) != c_sq or list(perm) == sorted(perm):
+                continue
+            reverse = list(perm) == sorted(perm, reverse=True)
+            if grad and reverse:
+                kind, note = "correct", numerator
+            else:
+                kind = "layout"
+                note = ("it is the transpose of numerator layout (denominator layout)"
+                        if len(perm) == 2 else
+                        f"its axes come in the order ({', '.join(str(p + 1) for p in perm)}) "
+                        f"of numerator layout")
+            out.append((kind, lambda T, perm=perm: T.reshape(t_sq).transpose(perm), note,
+                        ("perm", perm)))
+        return out
+
+    def _whole_hint(self, claimed: np.ndarray, T: np.ndarray) -> str | None:
+        c = claimed.reshape(-1)
+        t = T.reshape(-1)
+        if c.size == t.size:
+            if np.allclose(c, -t):
+                return "the sign is flipped"
+        if claimed.ndim == 2 and claimed.shape[0] == claimed.shape[1] and claimed.size == \
+                T.size and np.allclose(claimed.T.reshape(T.shape), T):
+            return "the right side is the transpose of the true matrix"
+        return None
+
+
+def _deltas(e: sp.Expr) -> sp.Expr:
+    """Kronecker deltas in one normal form: delta(i + 1, j + 1) is delta(i - j, 0)."""
+    return e.replace(lambda d: isinstance(d, sp.KroneckerDelta),
+                     lambda d: sp.KroneckerDelta(sp.expand(d.args[0] - d.args[1]), 0))
+
+
+def _split_delta(d: sp.KroneckerDelta) -> sp.Expr:
+    """delta(i - j + 1, 1) printed as delta(i, j): positive terms against negative ones."""
+    terms = sp.Add.make_args(sp.expand(d.args[0] - d.args[1]))
+    plus = sp.Add(*[t for t in terms if not t.could_extract_minus_sign()])
+    minus = sp.Add(*[-t for t in terms if t.could_extract_minus_sign()])
+    return sp.KroneckerDelta(plus, minus)
+
+
+class _Findings(Exception):
+    def __init__(self, items: list[str]) -> None:
+        super().__init__("; ".join(items))
+        self.items = items
+
+
+def _is_grouping(claimed: tuple, true: tuple) -> bool:
+    if not claimed:
+        return not true
+    acc = 1
+    for k, d in enumerate(true):
+        acc *= d
+        if acc == claimed[0]:
+            return _is_grouping(claimed[1:], true[k + 1:])
+        if acc > claimed[0]:
+            return False
+    return False
+
+
+def _shape_words(shape: tuple) -> str:
+    if not shape:
+        return "a single number"
+    if len(shape) == 2 and shape[1] == 1:
+        return f"a vector of {shape[0]} entries"
+    return f"{dims_text(shape)}"
+
+
+def position_hint(truth: Truth, rhs: sp.Expr, axes: list[Axis], base: int,
+                  ctx: Context) -> str | None:
+    """Where the claim reads a tensor at another position than the derived formula, e.g.
+    'x is read at 2 k - 1 + m on axis 2, the derived formula reads 2 k + m - 2'."""
+    q = truth.quantity
+    if q is None or len(q.indices) != len(axes):
+        return None
+    written = shift_base(q.element, q.indices, base)
+    rename = {}
+    for i, a in zip(q.indices, axes, strict=True):
+        rename[i] = sp.Symbol(a.name, integer=True) if a.name else sp.Integer(a.const + base)
+    written = written.xreplace(rename)
+
+    def accesses(e) -> dict:
+        out: dict = {}
+        for node in e.atoms(sp.Indexed):
+            name = str(node.base.label)
+            shape = ctx.tensors[name].shape if name in ctx.tensors else None
+            idx = list(node.indices)
+            if shape is not None and len(idx) < len(shape):
+                keep = [k for k, d in enumerate(shape) if d != 1]
+                if len(keep) == len(idx):
+                    full = [sp.Integer(base)] * len(shape)
+                    for k, v in zip(keep, idx, strict=True):
+                        full[k] = v
+                    idx = full
+            out.setdefault(name, []).append(tuple(idx))
+        return out
+
+    mine, theirs = accesses(rhs), accesses(written)
+    claim_bound = {v.name for s in rhs.atoms(sp.Sum) for v, *_ in s.limits}
+    true_bound = {v for s in written.atoms(sp.Sum) for v, *_ in s.limits}
+    mapping: dict = {}
+    for name in mine.keys() & theirs.keys():
+        if len(mine[name]) == len(theirs[name]) == 1:
+            for c, t in zip(mine[name][0], theirs[name][0]):
+                if isinstance(c, sp.Symbol) and c.name in claim_bound and t in true_bound:
+                    mapping[t] = c
+    for name in sorted(mine.keys() & theirs.keys()):
+        if len(mine[name]) != 1 or len(theirs[name]) != 1:
+            continue
+        c_idx, t_idx = mine[name][0], theirs[name][0]
+        if len(c_idx) != len(t_idx):
+            continue
+        for k, (c, t) in enumerate(zip(c_idx, t_idx, strict=True)):
+            t = as_expr(t).xreplace(mapping)
+            t = t.xreplace({s: sp.Symbol(s.name, integer=True) for s in t.free_symbols})
+            c = as_expr(c).xreplace({s: sp.Symbol(s.name, integer=True)
+                                        for s in as_expr(c).free_symbols})
+            diff = sp.expand(c - t)
+            if diff != 0:
+                label = ctx.tensors[name].latex if name in ctx.tensors else name
+                off = " (off by one)" if diff in (1, -1) else ""
+                return (f"{label} is read at position {_plain(c)} on axis {k + base}, the "
+                        f"derived formula reads {_plain(t)}{off}")
+    return None
+
+
+def _plain(e: sp.Expr) -> str:
+    return sp.sstr(e).replace("*", " ")

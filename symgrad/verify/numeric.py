@@ -1,0 +1,558 @@
+"""Vectorised NumPy evaluation of a claim's right side over a whole index grid.
+
+A value is an array whose leading axes are the index axes (one per free index of the
+left side, one per summation), broadcast, followed by the axes of a matrix-notation
+value (vectors are columns, n x 1). Products of whole tensors follow the written order;
+indices keep the claim's base (a tensor entry at written position p is array[p - base]);
+time is written as in the homework, from 1 (h[0] = 0 is the initial state).
+No user text is evaluated: only the SymPy tree the parser built is walked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import sympy as sp
+from sympy.core.relational import Relational
+
+from ..core.errors import LimitError
+from ..core.ops import At, AtTime, Diag, Hadamard, Softargmax, Stack, Transposed, sigmoid
+from ..core.simplify import Iverson
+
+MAX_ENTRIES = 30_000_000
+TIME_BASE = 1
+
+
+class ClaimProblem(Exception):
+    """The claim is wrong in a way that can be said (incorrect, with this message)."""
+
+
+class Unreadable(Exception):
+    """A construct the checker cannot evaluate (unparsed, naming the construct)."""
+
+    def __init__(self, message: str, construct: str) -> None:
+        super().__init__(message)
+        self.construct = construct
+
+
+@dataclass
+class Val:
+    """``a``: leading index axes, then ``m`` trailing matrix axes."""
+
+    a: np.ndarray
+    m: int = 0
+
+    @property
+    def trail(self) -> tuple:
+        return self.a.shape[self.a.ndim - self.m:] if self.m else ()
+
+
+@dataclass(frozen=True)
+class Env:
+    bind: dict = field(default_factory=dict)
+    active: np.ndarray | None = None
+    time: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a claim's tensors come from: one step's arrays and, for sums over time,
+    time-stacked series (row r is the written time r + base)."""
+
+    arrays: dict
+    sizes: dict
+    shapes: dict
+    latex: dict
+    series: dict = field(default_factory=dict)
+    zero_before: frozenset = frozenset()
+    padded: frozenset = frozenset()
+    bases: dict = field(default_factory=dict)
+    singles: dict = field(default_factory=dict)
+    show: Callable = sp.latex
+    time: str | None = None
+    now: int = 0
+
+
+def dims_text(shape) -> str:
+    return " x ".join(str(d) for d in shape) if shape else "1"
+
+
+def _fmt(v) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() else f"{v:.4g}"
+
+
+ELEMENTWISE = {sigmoid: lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)), sp.exp: np.exp,
+               sp.log: np.log, sp.tanh: np.tanh, sp.floor: np.floor, sp.ceiling: np.ceil,
+               sp.Abs: np.abs, sp.sin: np.sin, sp.cos: np.cos,
+               sp.Heaviside: lambda z: np.where(z > 0, 1.0, np.where(z < 0, 0.0, 0.5))}
+
+
+class Evaluator:
+    """Evaluates one right side over the grid of ``free`` (name, size) indices."""
+
+    def __init__(self, source: Source, index_base: int, free: list[tuple[str, int]],
+                 expr: sp.Basic) -> None:
+        self.src = source
+        self.base = index_base
+        self.free = free
+        self.axes: dict = {}
+        self._allocate(expr)
+        self.n = len(free) + len(self.axes)
+        self.findings: list[str] = []
+        self.notes: set[str] = set()
+
+    # structure ----------------------------------------------------------------
+    def _allocate(self, expr: sp.Basic) -> None:
+        for node in sp.preorder_traversal(expr):
+            if isinstance(node, sp.Sum):
+                for k in range(len(node.limits)):
+                    self.axes.setdefault((node, k), len(self.free) + len(self.axes))
+
+    def grid_env(self) -> Env:
+        bind = {}
+        for k, (name, size) in enumerate(self.free):
+            shape = [1] * self.n
+            shape[k] = size
+            bind[name] = Val(np.arange(size, dtype=float).reshape(shape) + self.base)
+        return Env(bind)
+
+    def run(self, expr: sp.Basic) -> Val:
+        with np.errstate(all="ignore"):
+            return self.ev(expr, self.grid_env())
+
+    def const(self, x) -> Val:
+        return Val(np.asarray(x, dtype=float).reshape((1,) * self.n))
+
+    def _guard(self, v: Val) -> Val:
+        if v.a.size > MAX_ENTRIES:
+            raise LimitError(f"checking this claim would need {v.a.size} entries at once "
+                             f"(limit {MAX_ENTRIES}); check it on smaller sizes")
+        return v
+
+    # dispatch -----------------------------------------------------------------
+    def ev(self, e: sp.Basic, env: Env) -> Val:
+        if isinstance(e, sp.Sum):
+            return self._sum(e, env)
+        if isinstance(e, sp.Indexed):
+            return self._indexed(e, env)
+        if isinstance(e, sp.Symbol):
+            return self._symbol(e, env)
+        if e is sp.true or e is sp.false:
+            return Val(np.full((1,) * self.n, bool(e)))
+        if isinstance(e, sp.Number) or e in (sp.pi, sp.E):
+            return self.const(float(e))
+        if isinstance(e, sp.Add):
+            out = self.ev(e.args[0], env)
+            for a in e.args[1:]:
+                out = self._combine(out, self.ev(a, env), np.add, "adds")
+            return self._guard(out)
+        if isinstance(e, sp.Mul):
+            return self._mul(e, env)
+        if isinstance(e, sp.Pow):
+            return self._pow(e, env)
+        if isinstance(e, sp.Piecewise):
+            return self._piecewise(e, env)
+        if isinstance(e, sp.KroneckerDelta):
+            a, b = (self.ev(x, env) for x in e.args)
+            return Val((a.a == b.a).astype(float))
+        if isinstance(e, Iverson):
+            return Val(self.ev(e.args[0], env).a.astype(float))
+        if isinstance(e, Relational | sp.And | sp.Or | sp.Not):
+            return self._logic(e, env)
+        if isinstance(e, sp.Mod):
+            a, b = (self.ev(x, env) for x in e.args)
+            return Val(np.mod(a.a, b.a))
+        if isinstance(e, sp.Min | sp.Max):
+            fn = np.minimum if isinstance(e, sp.Min) else np.maximum
+            out = self.ev(e.args[0], env)
+            for a in e.args[1:]:
+                out = self._combine(out, self.ev(a, env), fn, "compares")
+            return out
+        if isinstance(e, sp.Function):
+            return self._function(e, env)
+        raise Unreadable(f"the checker cannot evaluate {type(e).__name__}", type(e).__name__)
+
+    # tensors ------------------------------------------------------------------
+    def _symbol(self, e: sp.Symbol, env: Env) -> Val:
+        name = e.name
+        if name in env.bind:
+            return env.bind[name]
+        if name in self.src.shapes:
+            return self._whole(name, env.time)
+        if name in self.src.sizes:
+            return self.const(self.src.sizes[name])
+        if name == self.src.time:
+            return self.const(self.src.now + TIME_BASE)
+        raise ClaimProblem(f"{name} is neither an index bound on the left side, a "
+                           f"summation index, a declared size nor a tensor of this question")
+
+    def _rows(self, name: str, time: np.ndarray) -> np.ndarray:
+        """Rows of ``name``'s series at written times (negative before the first step,
+        where only a state with a zero initial value, like h[0] = 0, may be read)."""
+        rows = np.rint(time).astype(np.int64) - TIME_BASE
+        data = self.src.series[name]
+        early = rows < (np.iinfo(np.int64).min if name in self.src.zero_before else 0)
+        if early.any():
+            raise ClaimProblem(f"{self.src.latex.get(name, name)} is read at time "
+                               f"{_fmt(time.ravel()[np.argmax(early.ravel())])}, before "
+                               f"the first step")
+        if (rows >= data.shape[0]).any():
+            raise ClaimProblem(f"{self.src.latex.get(name, name)} is read past the last "
+                               f"step {data.shape[0] - 1 + TIME_BASE}")
+        return rows
+
+    def _whole(self, name: str, time: np.ndarray | None) -> Val:
+        """A whole tensor in matrix notation: vectors as columns."""
+        if time is not None and name in self.src.series:
+            data, rows = self.src.series[name], self._rows(name, time)
+            zero = rows < 0
+            arr = data[np.where(zero, 0, rows)]
+            arr = np.where(zero.reshape(zero.shape + (1,) * (data.ndim - 1)), 0.0, arr)
+            return self._as_matrix(arr, data.ndim - 1)
+        arr = np.asarray(self.src.arrays[name], dtype=float)
+        return self._as_matrix(arr.reshape((1,) * self.n + arr.shape), arr.ndim)
+
+    def _as_matrix(self, arr: np.ndarray, rank: int) -> Val:
+        if rank == 0:
+            return Val(arr)
+        if rank == 1:
+            return Val(arr[..., None], 2)
+        return Val(arr, rank)
+
+    def _indexed(self, e: sp.Indexed, env: Env) -> Val:
+        name = str(e.base.label)
+        if name not in self.src.shapes:
+            raise ClaimProblem(f"{name} is not a tensor of this question")
+        shape = self.src.shapes[name]
+        idx = list(e.indices)
+        written = self._latex(e)
+        if len(idx) != len(shape):
+            single = self.src.singles.get(name, ())
+            keep = [k for k in range(len(shape)) if k not in single]
+            if len(idx) != len(keep):
+                raise ClaimProblem(
+                    f"{self.src.latex.get(name, name)} has {len(shape)} axes "
+                    f"({dims_text(shape)}) but {written} gives {len(idx)} "
+                    f"ind{'ex' if len(idx) == 1 else 'ices'}")
+            full = [sp.Integer(self.src.bases.get(name, self.base))] * len(shape)
+            for k, v in zip(keep, idx, strict=True):
+                full[k] = v
+            idx = full
+        pos = [self.ev(i, env) for i in idx]
+        if any(p.m for p in pos):
+            raise ClaimProblem(f"an index of {written} is a vector, not a number")
+        if env.time is not None and name in self.src.series:
+            data, rows = self.src.series[name], self._rows(name, env.time)
+            return Val(self._gather(data, [Val(rows.astype(float) + TIME_BASE)] + pos,
+                                    name, written, env, time_axis=True))
+        arr = np.asarray(self.src.arrays[name], dtype=float)
+        return Val(self._gather(arr, pos, name, written, env))
+
+    def _gather(self, arr: np.ndarray, pos: list[Val], name: str, written: str, env: Env,
+                time_axis: bool = False) -> np.ndarray:
+        arrays = np.broadcast_arrays(*[p.a for p in pos])
+        valid = np.ones(arrays[0].shape, dtype=bool)
+        ints = []
+        for k, (p, n) in enumerate(zip(arrays, arr.shape, strict=True)):
+            base = TIME_BASE if time_axis and k == 0 else self.src.bases.get(name, self.base)
+            r = np.rint(p) - base
+            ok = (np.abs(r + base - p) < 1e-9) & (r >= 0) & (r < n)
+            if time_axis and k == 0:
+                ok = np.ones_like(ok)
+            if name not in self.src.padded and not (time_axis and k == 0):
+                self._report(~ok, env, name, written, k - int(time_axis), p)
+            valid &= ok
+            ints.append(np.where(ok, r, 0).astype(np.int64))
+        ints = [np.where(valid, i, 0) for i in ints]
+        if time_axis:
+            zero = ints[0] < 0
+            ints[0] = np.where(zero, 0, ints[0])
+            valid &= ~zero
+        return np.where(valid, arr[tuple(ints)], 0.0)
+
+    def _report(self, bad: np.ndarray, env: Env, name: str, written: str, axis: int,
+                pos: np.ndarray) -> None:
+        if env.active is not None:
+            bad = bad & env.active
+        if not bad.any() or len(self.findings) >= 3:
+            return
+        fields = [v.a for v in env.bind.values() if v.m == 0]
+        bad = np.broadcast_to(bad, np.broadcast_shapes(bad.shape, *[f.shape for f in fields]))
+        where = np.unravel_index(int(np.argmax(bad.ravel())), bad.shape)
+        shape = self.src.shapes[name]
+        at = []
+        for sym, v in env.bind.items():
+            b = np.broadcast_to(v.a, bad.shape) if v.m == 0 else None
+            if b is not None and v.a.size > 1:
+                at.append(f"{sym} = {_fmt(b[where])}")
+        value = _fmt(np.broadcast_to(pos, bad.shape)[where])
+        lo = self.src.bases.get(name, self.base)
+        hi = lo + int(shape[axis]) - 1
+        text = (f"{self.src.latex.get(name, name)} has {dims_text(shape)} entries; "
+                f"{written} reaches position {value} on axis {axis + self.base} "
+                f"(valid {lo}..{hi})" + (f" at {', '.join(at)}" if at else ""))
+        if text not in self.findings:
+            self.findings.append(text)
+
+    def _latex(self, e: sp.Basic) -> str:
+        return self.src.show(e)
+
+    # arithmetic ---------------------------------------------------------------
+    def _lift(self, v: Val, trail: tuple) -> Val:
+        return Val(v.a.reshape(v.a.shape + (1,) * len(trail)), len(trail))
+
+    def _combine(self, x: Val, y: Val, op, verb: str) -> Val:
+        if x.m != y.m or x.trail != y.trail:
+            if x.m == 0:
+                x = self._lift(x, y.trail)
+            elif y.m == 0:
+                y = self._lift(y, x.trail)
+            elif x.trail != y.trail:
+                raise ClaimProblem(f"the right side {verb} a {dims_text(x.trail)} and a "
+                                   f"{dims_text(y.trail)} operand")
+        return Val(op(x.a, y.a), max(x.m, y.m))
+
+    def _mul(self, e: sp.Mul, env: Env) -> Val:
+        out: Val | None = None
+        for f in e.args:
+            v = self.ev(f, env)
+            if out is None:
+                out = v
+            elif out.m == 0 or v.m == 0 or out.trail == (1, 1) or v.trail == (1, 1):
+                out = self._scalar_times(out, v)
+            elif out.m == 2 and v.m == 2:
+                if out.trail == v.trail and out.trail[1] == 1 and out.trail[0] > 1:
+                    self.notes.add("two juxtaposed vectors read as an element-wise product")
+                    out = Val(out.a * v.a, 2)
+                    continue
+                if out.trail[1] != v.trail[0]:
+                    raise ClaimProblem(f"the right side multiplies a {dims_text(out.trail)} "
+                                       f"by a {dims_text(v.trail)} matrix: the shapes do not "
+                                       f"fit")
+                out = Val(np.matmul(out.a, v.a), 2)
+            else:
+                raise Unreadable("products of tensors with more than two axes",
+                                 "tensor product")
+            self._guard(out)
+        return out
+
+    def _scalar_times(self, x: Val, y: Val) -> Val:
+        if x.m and x.trail == (1, 1) and y.m:
+            x = Val(x.a[..., 0, 0])
+        if y.m and y.trail == (1, 1) and x.m:
+            y = Val(y.a[..., 0, 0])
+        return self._combine(x, y, np.multiply, "multiplies")
+
+    def _pow(self, e: sp.Pow, env: Env) -> Val:
+        b = self.ev(e.base, env)
+        x = self.ev(e.exp, env)
+        if x.m:
+            raise Unreadable("a matrix exponent", "power")
+        if b.m == 2 and b.trail[0] == b.trail[1] > 1 and not e.base.is_commutative:
+            k = float(x.a.ravel()[0])
+            if x.a.size == 1 and k.is_integer():
+                return Val(np.linalg.matrix_power(b.a, int(k)), 2)
+            raise Unreadable("a non-integer power of a matrix", "matrix power")
+        return self._combine(b, x, np.power, "raises")
+
+    def _function(self, e: sp.Function, env: Env) -> Val:
+        fn = type(e)
+        if fn in ELEMENTWISE or fn.__name__ == "sigmoid":
+            v = self.ev(e.args[0], env)
+            return Val(ELEMENTWISE.get(fn, ELEMENTWISE[sigmoid])(v.a), v.m)
+        if fn is Transposed:
+            v = self.ev(e.args[0], env)
+            if v.m == 0:
+                return v
+            if v.m != 2:
+                raise Unreadable("the transpose of a tensor with more than two axes",
+                                 "transpose")
+            return Val(np.swapaxes(v.a, -1, -2), 2)
+        if fn is Diag:
+            v = self._vector(self.ev(e.args[0], env), "diag")
+            n = v.trail[0]
+            return Val(v.a * np.eye(n), 2)
+        if fn is Hadamard:
+            vals = [self.ev(a, env) for a in e.args]
+            out = vals[0]
+            for v in vals[1:]:
+                if out.m and v.m and out.trail != v.trail:
+                    raise ClaimProblem(f"a Hadamard product needs operands of one shape, "
+                                       f"got {dims_text(out.trail)} and {dims_text(v.trail)}")
+                out = self._combine(out, v, np.multiply, "multiplies")
+            return out
+        if fn is Softargmax:
+            v = self._vector(self.ev(e.args[0], env), "softargmax")
+            z = v.a - v.a.max(axis=-2, keepdims=True)
+            ez = np.exp(z)
+            return Val(ez / ez.sum(axis=-2, keepdims=True), 2)
+        if fn is Stack:
+            vals = [self.ev(a, env) for a in e.args]
+            if any(v.m for v in vals):
+                raise Unreadable("a stack of vectors", "stack")
+            arrays = np.broadcast_arrays(*[v.a for v in vals])
+            return Val(np.stack(arrays, axis=-1)[..., None], 2)
+        if fn is At:
+            return self._at(e, env)
+        if fn is AtTime:
+            return self._at_time(e, env)
+        raise Unreadable(f"the checker cannot evaluate {fn.__name__}", fn.__name__)
+
+    def _vector(self, v: Val, what: str) -> Val:
+        if v.m == 2 and v.trail[1] == 1:
+            return v
+        if v.m == 2 and v.trail[0] == 1:
+            return Val(np.swapaxes(v.a, -1, -2), 2)
+        raise ClaimProblem(f"{what} takes a vector, got a {dims_text(v.trail)} operand")
+
+    def _at(self, e: At, env: Env) -> Val:
+        inner = self.ev(e.args[0], env)
+        idx = [self.ev(i, env) for i in e.args[1:]]
+        written = self._latex(e)
+        trail = inner.trail
+        if inner.m == 2 and len(idx) == 1:
+            if trail[1] == 1:
+                idx = idx + [self.const(self.base)]
+            elif trail[0] == 1:
+                idx = [self.const(self.base)] + idx
+        if len(idx) != inner.m:
+            raise ClaimProblem(f"{written} gives {len(idx)} indices to a "
+                               f"{dims_text(trail) if trail else 'scalar'} value")
+        lead = inner.a.shape[:self.n]
+        arrays = np.broadcast_arrays(*[np.broadcast_to(i.a, np.broadcast_shapes(
+            i.a.shape, lead)) for i in idx])
+        valid = np.ones(arrays[0].shape, dtype=bool)
+        ints = []
+        for p, n in zip(arrays, trail, strict=True):
+            r = np.rint(p) - self.base
+            ok = (np.abs(r + self.base - p) < 1e-9) & (r >= 0) & (r < n)
+            bad = ~ok if env.active is None else ~ok & env.active
+            if bad.any() and len(self.findings) < 3:
+                self.findings.append(f"{written} reaches position "
+                                     f"{_fmt(p[np.unravel_index(np.argmax(bad), bad.shape)])}"
+                                     f" of a {dims_text(trail)} value")
+            valid &= ok
+            ints.append(np.where(ok, r, 0).astype(np.int64))
+        full = np.broadcast_to(inner.a, arrays[0].shape + trail)
+        grids = np.indices(arrays[0].shape, sparse=True)
+        picked = full[tuple(grids) + tuple(np.where(valid, i, 0) for i in ints)]
+        return Val(np.where(valid, picked, 0.0))
+
+    def _at_time(self, e: AtTime, env: Env) -> Val:
+        head, when = e.args
+        name = str(getattr(head, "name", head))
+        if name not in self.src.series:
+            raise ClaimProblem(f"{sp.latex(e)} names a time step this question does not "
+                               f"give")
+        t = self.ev(when, env)
+        if t.m:
+            raise ClaimProblem(f"the time in {sp.latex(e)} is not a number")
+        return self._whole(name, t.a)
+
+    # control ------------------------------------------------------------------
+    def _logic(self, e: sp.Basic, env: Env) -> Val:
+        if isinstance(e, sp.And | sp.Or):
+            parts = [self.ev(a, env).a.astype(bool) for a in e.args]
+            fn = np.logical_and if isinstance(e, sp.And) else np.logical_or
+            out = parts[0]
+            for p in parts[1:]:
+                out = fn(out, p)
+            return Val(out)
+        if isinstance(e, sp.Not):
+            return Val(~self.ev(e.args[0], env).a.astype(bool))
+        a, b = self.ev(e.lhs, env), self.ev(e.rhs, env)
+        if a.m or b.m:
+            raise ClaimProblem(f"the condition {sp.latex(e)} compares vectors")
+        ops = {sp.Eq: lambda x, y: np.abs(x - y) < 1e-9,
+               sp.Ne: lambda x, y: np.abs(x - y) >= 1e-9,
+               sp.Lt: np.less, sp.Le: np.less_equal, sp.Gt: np.greater,
+               sp.Ge: np.greater_equal}
+        return Val(ops[type(e)](a.a, b.a))
+
+    def _piecewise(self, e: sp.Piecewise, env: Env) -> Val:
+        taken = None
+        values, conds = [], []
+        for value, cond in e.args:
+            c = self.ev(cond, env).a.astype(bool)
+            here = c if taken is None else c & ~taken
+            active = here if env.active is None else here & env.active
+            values.append(self.ev(value, replace(env, active=active)))
+            conds.append(here)
+            taken = c if taken is None else taken | c
+        m = max(v.m for v in values)
+        trail = next((v.trail for v in values if v.m == m), ())
+        values = [self._lift(v, trail) if v.m < m else v for v in values]
+        conds = [c.reshape(c.shape + (1,) * m) for c in conds]
+        shape = np.broadcast_shapes(*[v.a.shape for v in values], *[c.shape for c in conds])
+        out = np.zeros(shape)
+        for v, c in zip(reversed(values), reversed(conds), strict=True):
+            out = np.where(c, v.a, out)
+        return self._guard(Val(out, m))
+
+    def _sum(self, e: sp.Sum, env: Env) -> Val:
+        return self._sum_from(e, len(e.limits) - 1, env)
+
+    def _sum_from(self, e: sp.Sum, k: int, env: Env) -> Val:
+        if k < 0:
+            return self.ev(e.function, env)
+        v, lo_e, hi_e = e.limits[k]
+        axis = self.axes[(e, k)]
+        lo, hi = self.ev(lo_e, env), self.ev(hi_e, env)
+        if lo.m or hi.m:
+            raise ClaimProblem(f"the limits of the sum over {v} are not numbers")
+        a, b = float(np.min(lo.a)), float(np.max(hi.a))
+        if not (np.isfinite(a) and np.isfinite(b)):
+            raise Unreadable("a sum with infinite limits", "infinite sum")
+        count = int(b - a) + 1
+        if count <= 0:
+            return self.const(0.0)
+        if count > 100_000:
+            raise LimitError(f"the sum over {v} has {count} terms; the limit is 100000")
+        shape = [1] * self.n
+        shape[axis] = count
+        values = (np.arange(count, dtype=float) + a).reshape(shape)
+        mask = None
+        if lo.a.size > 1 or hi.a.size > 1:
+            mask = (values >= lo.a) & (values <= hi.a)
+        inner_env = replace(env, bind={**env.bind, v.name: Val(values)})
+        if mask is not None:
+            inner_env = replace(inner_env, active=mask if env.active is None
+                                else mask & env.active)
+        if self.src.time is not None and v.name == self.src.time:
+            inner_env = replace(inner_env, time=values)
+        body = self._sum_from(e, k - 1, inner_env)
+        arr = body.a
+        if mask is not None:
+            arr = np.where(mask.reshape(mask.shape + (1,) * body.m), arr, 0.0)
+        return self._guard(Val(np.sum(arr, axis=axis, keepdims=True), body.m))
+
+
+def free_names(expr: sp.Basic, bound: frozenset = frozenset()) -> list[str]:
+    """Symbol names used outside the scope of any sum that binds them, in order."""
+    out: list[str] = []
+
+    def walk(e, scope):
+        if isinstance(e, sp.Sum):
+            inner = set(scope)
+            for v, lo, hi in reversed(e.limits):
+                walk(lo, inner)
+                walk(hi, inner)
+                inner.add(v.name)
+            walk(e.function, inner)
+            return
+        if isinstance(e, sp.Indexed):
+            for i in e.indices:
+                walk(i, scope)
+            return
+        if isinstance(e, sp.Symbol):
+            if e.name not in scope and e.name not in out:
+                out.append(e.name)
+            return
+        for a in e.args:
+            walk(a, scope)
+
+    walk(expr, set(bound))
+    return out

@@ -1,0 +1,108 @@
+"""A checker context around one Quantity of the library (for ``Quantity.check``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ..core.errors import ShapeError
+from ..core.quantity import Quantity
+from ..core.tensor import Tensor
+from .context import Context, Instance, TensorSpec, as_expr, quantity_truth
+
+_TRIES = 60
+
+
+def _key(q: Quantity) -> tuple[str, str | None]:
+    num, den = q.lhs
+    of = num.name if isinstance(num, Tensor) else ("loss" if isinstance(num, str) else None)
+    wrt = den.name if isinstance(den, Tensor) else None
+    return of or "value", wrt
+
+
+def _dims(shape, subs: dict) -> tuple:
+    out = []
+    for d in shape:
+        d = as_expr(d).xreplace(subs)
+        out.append(int(d) if d.is_Integer else d)
+    return tuple(out)
+
+
+def _pick_sizes(q: Quantity, seed: int) -> dict[str, int]:
+    """Small values of the quantity's free sizes for which every shape is positive, and
+    every dimension that depends on them is at least 2 (so no axis becomes a singleton)."""
+    free = q._free_sizes()
+    if not free:
+        return {}
+    rng = np.random.default_rng(seed)
+    sized = {k: as_expr(v) for k, v in q.sizes.items()}
+    dims = [as_expr(d).xreplace(sized) for t in q.tensors.values() for d in t.shape]
+    dims += [as_expr(d).xreplace(sized) for d in q._shape]
+    for _ in range(_TRIES):
+        values = {}
+        for name, sym in free.items():
+            low = 0 if sym.is_nonnegative and not sym.is_positive else 1
+            values[name] = int(rng.integers(low, 3 if low == 0 else 7))
+        subs = {sym: sp.Integer(values[name]) for name, sym in free.items()}
+        if all(_fits(d, subs) for d in dims):
+            return values
+    raise ShapeError(f"no small sizes fit {q.name}; check it on concrete sizes")
+
+
+def _fits(d: sp.Expr, subs: dict) -> bool:
+    v = d.xreplace(subs)
+    if not v.is_Integer:
+        return False
+    return int(v) >= (1 if d.is_number else 2)
+
+
+def quantity_context(q: Quantity) -> Context:
+    """Tensors from ``q.tensors`` (aliases from their LaTeX), random instances of its inputs
+    with small values for symbolic sizes, and ``q`` itself as the truth."""
+    subs = {k: as_expr(v) for k, v in q.sizes.items()}
+    timed = set(getattr(q, "timed", {}) or {}) if getattr(q, "time", None) is not None else set()
+    specs = []
+    for t in q.tensors.values():
+        shape = _dims(t.shape, subs)
+        if t.name in timed:
+            shape = shape[1:]
+        aliases = tuple(a for a in (t.latex, t.name) if " " not in a or a.startswith(r"\frac"))
+        specs.append(TensorSpec(t.name, shape, t.latex, aliases))
+    fixed = {s.name: int(v) for s, v in q.sizes.items()
+             if isinstance(s, sp.Symbol) and as_expr(v).is_Integer}
+    scalars = {s.name: s for s in q.sizes if isinstance(s, sp.Symbol)}
+    scalars.update(q._free_sizes())
+    of, wrt = _key(q)
+    num, den = q.lhs
+    of_shape = _dims(num.shape, subs) if isinstance(num, Tensor) else ()
+    wrt_shape = _dims(den.shape, subs) if isinstance(den, Tensor) else ()
+    if not isinstance(num, Tensor | str):
+        of_shape = _dims(q._shape, subs)
+
+    def instance(seed: int) -> Instance:
+        sizes = _pick_sizes(q, seed)
+        bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
+        rng = np.random.default_rng(100 + seed)
+        given = {}
+        for name, t in q.inputs.items():
+            shape = tuple(int(d) for d in _dims(t.shape, {**subs, **bound}))
+            given[name] = rng.normal(scale=0.8, size=shape)
+        full = q.bind_sizes(given, sizes)
+        env = q.prepare(dict(given), full) if q.prepare else dict(given)
+        series = {n: np.asarray(env[n]) for n in timed if n in env}
+        arrays = dict(env)
+        for n, s in series.items():
+            arrays[n] = s[-1]
+        now = next(iter(series.values())).shape[0] - 1 if series else 0
+        about = f"random inputs (seed {seed})" + (
+            f", sizes {', '.join(f'{k}={v}' for k, v in sizes.items())}" if sizes else "")
+        return Instance({**fixed, **sizes}, arrays, series, now, about)
+
+    def inputs(inst: Instance) -> dict:
+        return {n: (inst.series[n] if n in inst.series else inst.arrays[n]) for n in q.inputs}
+
+    truth = quantity_truth(q, of, wrt, of_shape, wrt_shape, inputs=inputs)
+    key = (of, wrt)
+    return Context(q.name, q.name, specs, instance, {key: lambda: truth}, key,
+                   scalars=scalars, time="t" if timed else None,
+                   zero_before=("h",) if "h" in timed else ())

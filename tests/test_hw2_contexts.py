@@ -1,0 +1,194 @@
+"""The hw2 checker contexts: instances and truths against independent NumPy references."""
+
+import numpy as np
+import pytest
+
+from symgrad.core.errors import UnknownNameError
+from symgrad.problems.hw2_contexts import IDS, context
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def ref_conv1d(x, W, stride):
+    """Cross-correlation by numpy.correlate, valid part, then strided."""
+    F, C, K = W.shape
+    return np.array([sum(np.correlate(x[c], W[f, c], mode="valid") for c in range(C))[::stride]
+                     for f in range(F)])
+
+
+def ref_gated(xs, Wc, Wh, Wx):
+    """The gated RNN by explicit loops from h[0] = 0: (h_prev, c, h) per step."""
+    h = np.zeros(Wh.shape[0])
+    out = []
+    for x in xs:
+        c = sigmoid(Wc @ x + Wh @ h)
+        new = c * h + (1 - c) * (Wx @ x)
+        out.append((h, c, new))
+        h = new
+    return out
+
+
+def ref_attention(xs, Q, K, V, k):
+    """AttentionRNN(k) (Q: (k+1, n, n)) or, for k None, AttentionRNN(inf) (Q: (2, n, n))."""
+    L, n = xs.shape
+    H = []
+    for t in range(1, L + 1):
+        lags = range(1, k + 1) if k is not None else range(1, t)
+        states = [xs[t - 1]] + [H[t - i - 1] if t - i >= 1 else np.zeros(n) for i in lags]
+        slot = (lambda i: i) if k is not None else (lambda i: min(i, 1))
+        w = np.array([(Q[slot(i)] @ s) @ (K[slot(i)] @ s) for i, s in enumerate(states)])
+        a = np.exp(w - w.max())
+        a /= a.sum()
+        H.append(sum(a[i] * (V[slot(i)] @ s) for i, s in enumerate(states)))
+    return np.array(H)
+
+
+def test_every_question_has_a_context():
+    for qid in IDS:
+        ctx = context(qid)
+        assert ctx.qid == qid
+        assert ctx.declarations().tensors
+    assert context(" 1.1.C.III ").qid == "1.1.c.iii"
+
+
+def test_unknown_question_lists_the_ids():
+    with pytest.raises(UnknownNameError, match="1.1.a.*1.2.2.f"):
+        context("1.9")
+
+
+def test_conv_instances_match_numpy_correlate():
+    ctx = context("1.1.c.i")
+    for seed in range(3):
+        inst = ctx.instance(seed)
+        x, W = inst.arrays["x"], inst.arrays["W"]
+        assert x.shape == (5, 7) and W.shape == (1, 5, 3)
+        np.testing.assert_allclose(inst.arrays["y"], ref_conv1d(x, W, 2), atol=1e-12)
+        np.testing.assert_allclose(ctx.truth("y").value(inst), ref_conv1d(x, W, 2),
+                                   atol=1e-12)
+
+
+def test_conv_truths_are_the_layer_derivatives():
+    ctx = context("1.1.c.iv")
+    inst = ctx.instance(0)
+    x, W, g = (inst.arrays[k] for k in ("x", "W", "g"))
+    # dl/dW by unit perturbations of the (linear) output, contracted with g
+    expected = np.zeros_like(W)
+    for idx in np.ndindex(W.shape):
+        e = np.zeros_like(W)
+        e[idx] = 1.0
+        expected[idx] = np.sum(g * ref_conv1d(x, e, 2))
+    np.testing.assert_allclose(ctx.truth("loss", "W").value(inst), expected, atol=1e-12)
+    assert ctx.truth("y", "x").value(inst).shape == (1, 3, 5, 7)
+    assert ctx.truth(None).shape == (1, 5, 3)
+
+
+def test_shape_contexts():
+    a = context("1.1.a").truth(None)
+    assert [str(d) for d in a.shape] == ["F", "5", "2"]
+    assert context("1.1.a").fixed["F"] == 1
+    b = context("1.1.b")
+    assert len(b.truth(None).shape) == 3
+    pts = b.grid.points()
+    assert np.all(pts["H"] + 2 * pts["P"] >= pts["D"] * (pts["K"] - 1) + 1)
+    first = {n: int(v[0]) for n, v in pts.items()}
+    assert first == {"C": 1, "F": 1, "H": 1, "W": 1, "K": 1, "S": 1, "D": 1, "P": 0}
+
+
+def test_gated_rnn_instances_match_loops():
+    ctx = context("1.2.1.c")
+    for seed in range(3):
+        inst = ctx.instance(seed)
+        a = inst.arrays
+        xs, deltas = inst.series["x"], inst.series["delta"]
+        steps = ref_gated(xs, a["W_c"], a["W_h"], a["W_x"])
+        h_prev, c, h = steps[inst.now]
+        np.testing.assert_allclose(a["h_prev"], h_prev, atol=1e-12)
+        np.testing.assert_allclose(a["c"], c, atol=1e-12)
+        np.testing.assert_allclose(a["h"], h, atol=1e-12)
+        expected = sum(np.outer(d * (1 - s[1]), x) for d, s, x in zip(deltas, steps, xs))
+        np.testing.assert_allclose(ctx.truth("loss", "W_x").value(inst), expected,
+                                   atol=1e-12)
+        jac = ctx.truth("h", "W_x").value(inst)
+        m, n = a["W_x"].shape
+        assert jac.shape == (m, m, n)
+        np.testing.assert_allclose(jac[np.arange(m), np.arange(m)],
+                                   np.outer(1 - c, a["x"]), atol=1e-12)
+
+
+def test_gated_rnn_derives_other_jacobians():
+    ctx = context("1.2.1.d")
+    inst = ctx.instance(1)
+    a = inst.arrays
+    got = ctx.truth("c", "W_c").value(inst)
+    m, n = a["W_c"].shape
+    expected = np.zeros((m, m, n))
+    expected[np.arange(m), np.arange(m)] = np.outer(a["c"] * (1 - a["c"]), a["x"])
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+    with pytest.raises(UnknownNameError):
+        ctx.truth("h", "nothing")
+
+
+def test_attention_instances_match_reference():
+    ctx = context("1.2.2.e")
+    for seed in range(2):
+        inst = ctx.instance(seed)
+        a = inst.arrays
+        H = ref_attention(inst.series["x"], a["Q@"], a["K@"], a["V@"], 2)
+        np.testing.assert_allclose(inst.series["h"], H, atol=1e-10)
+        np.testing.assert_allclose(a["h"], H[inst.now], atol=1e-10)
+        np.testing.assert_allclose(a["h_1"], H[inst.now - 1], atol=1e-10)
+        assert a["a"].shape == (3,) and np.isclose(a["a"].sum(), 1)
+
+
+def test_attention_state_jacobian_by_finite_differences():
+    ctx = context("1.2.2.e")
+    inst = ctx.instance(0)
+    a = inst.arrays
+    x, window, Q, K, V = a["x"], a["h@"], a["Q@"], a["K@"], a["V@"]
+
+    def step(h1):
+        states = [x, h1, window[1]]
+        w = np.array([(Q[i] @ s) @ (K[i] @ s) for i, s in enumerate(states)])
+        e = np.exp(w - w.max())
+        return sum(e[i] / e.sum() * (V[i] @ s) for i, s in enumerate(states))
+
+    eps = 1e-6
+    n = x.size
+    fd = np.array([(step(window[0] + eps * np.eye(n)[j]) - step(window[0] - eps * np.eye(n)[j]))
+                   / (2 * eps) for j in range(n)]).T
+    np.testing.assert_allclose(ctx.truth("h", "h_1").value(inst), fd, atol=1e-6)
+
+
+def test_attention_gradient_truth_by_finite_differences():
+    ctx = context("1.2.2.f")
+    inst = ctx.instance(0)
+    a, T = inst.arrays, inst.sizes["T"]
+    xs, g, Q, K, V = inst.series["x"], inst.series["g"], a["Q@"], a["K@"], a["V@"]
+    k = inst.sizes["k"]
+    H = ref_attention(xs, Q, K, V, k)
+
+    def loss(hT):
+        """sum_t g[t] . h[t] for t >= T, re-running the cell from T + 1 with h[T] = hT."""
+        Hs = list(H[:T - 1]) + [hT]
+        for t in range(T + 1, len(xs) + 1):
+            states = [xs[t - 1]] + [Hs[t - i - 1] if t - i >= 1 else np.zeros(len(hT))
+                                    for i in range(1, k + 1)]
+            w = np.array([(Q[i] @ s) @ (K[i] @ s) for i, s in enumerate(states)])
+            e = np.exp(w - w.max())
+            Hs.append(sum(e[i] / e.sum() * (V[i] @ s) for i, s in enumerate(states)))
+        return sum(g[t - 1] @ Hs[t - 1] for t in range(T, len(xs) + 1))
+
+    eps = 1e-6
+    n = H.shape[1]
+    fd = np.array([(loss(H[T - 1] + eps * np.eye(n)[j]) - loss(H[T - 1] - eps * np.eye(n)[j]))
+                   / (2 * eps) for j in range(n)])
+    np.testing.assert_allclose(ctx.truth("loss", "h_T").value(inst), fd, atol=1e-6)
+
+
+def test_system_contexts_have_no_instances():
+    ctx = context("1.2.2.d")
+    assert ctx.system is not None
+    with pytest.raises(UnknownNameError, match="system"):
+        ctx.instance(0)

@@ -1,0 +1,329 @@
+"""The verdict engine on the seed claims and on claims for every question of hw2."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import symgrad as sg
+from symgrad.core.errors import ShapeError, UnknownNameError
+from symgrad.problems.hw2_contexts import context
+from symgrad.verify import Verdict, check_claim, check_quantity
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "cases" / "seed-claims.json"
+
+# a copy of ../shared/cases/seed-claims.json, so the tests run without ../shared
+SEED_CASES = [
+    ("1.1.a", r"c \times 5 \times 2", "incorrect"),
+    ("1.1.a", r"5 \times 2", "correct"),
+    ("1.1.b", r"F \times C \times \lfloor \frac{H-DK+P+S}{S} \rfloor \times "
+              r"\lfloor \frac{W-DK+P+S}{S} \rfloor", "incorrect"),
+    ("1.1.b", r"F \times \lfloor \frac{H-DK+P+S}{S} \rfloor \times "
+              r"\lfloor \frac{W-DK+P+S}{S} \rfloor", "incorrect"),
+    ("1.1.b", r"F \times \left(\left\lfloor \frac{H+2P-D(K-1)-1}{S} \right\rfloor + 1\right) "
+              r"\times \left(\left\lfloor \frac{W+2P-D(K-1)-1}{S} \right\rfloor + 1\right)",
+     "correct"),
+    ("1.1.c.i", r"f_W(x) \in \mathbb{R}^{1 \times 5 \times 3}", "incorrect"),
+    ("1.1.c.i", r"f_W(x) \in \mathbb{R}^{5 \times 3}", "incorrect"),
+    ("1.1.c.i", r"\hat{y}_{1,j,k} = \sum_{m=1}^{3} W_{j+m} X_{j,2k-1+m}", "incorrect"),
+    ("1.1.c.i", r"f_W(x) = \langle x[2j:2j+3][i], W[i] \rangle", "unparsed"),
+    ("1.1.c.ii", r"\frac{\partial \hat{y}}{\partial W} \in \mathbb{R}^{5 \times 3 \times 3}",
+     "layout"),
+    ("1.1.c.iii", r"\frac{\partial \hat{y}}{\partial x} \in \mathbb{R}^{5 \times 3 \times 7}",
+     "layout"),
+    ("1.2.1.b", r"c[t] \in \mathbb{R}^{m}", "correct"),
+    ("1.2.1.c", r"\frac{\partial h[t]}{\partial W_x} \in \mathbb{R}^{m \times m \times n}",
+     "correct"),
+    ("1.2.1.c", r"\frac{\partial h[t]_i}{\partial (W_x)_{jk}} = \begin{cases} (1 - c[t])_i "
+                r"x[t]_k & j = i \\ 0 & \text{else} \end{cases}", "correct"),
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{3}", "correct"),
+    ("1.2.2.d", r"q_i[t] = Q_i h[t-i],\ k_i[t] = K_i h[t-i],\ v_i[t] = V_i h[t-i],\ "
+                r"w_i[t] = q_i[t]^T k_i[t],\ a[t] = \mathrm{softargmax}([w_0[t], \dots, "
+                r"w_k[t]]),\ h[t] = \sum_{i=0}^{k} a_i[t] v_i[t]", "incorrect"),
+]
+
+
+def _shared_cases():
+    if not SHARED.exists():
+        return []
+    return [(c["question"], c["latex"], c["expected"])
+            for c in json.loads(SHARED.read_text())["cases"]]
+
+
+@pytest.mark.parametrize("qid,latex,expected", SEED_CASES + _shared_cases())
+def test_seed_claims(qid, latex, expected):
+    v = sg.check(qid, latex)
+    assert v.verdict == expected, v.format()
+    assert v.explanation
+
+
+def test_seed_explanations_say_what_is_wrong():
+    v = sg.check("1.1.a", SEED_CASES[0][1])
+    assert "c" in v.explanation and "1 x 5 x 2" in v.explanation
+    v = sg.check("1.1.b", SEED_CASES[3][1])
+    assert v.counterexample["parameters"]["P"] == 1
+    assert (v.counterexample["claimed"], v.counterexample["true"]) == (2, 3)
+    assert "numerator differs by D + P - 1" in v.hint
+    v = sg.check("1.1.b", SEED_CASES[2][1])
+    assert "C" in v.explanation and "extra" in v.explanation
+    v = sg.check("1.1.c.i", SEED_CASES[7][1])
+    assert "2 axes" in v.explanation and "3" in v.explanation
+    v = sg.check("1.1.c.i", SEED_CASES[8][1])
+    assert v.counterexample["position"] == 19 and "slice" in v.counterexample["construct"]
+    v = sg.check("1.2.2.d", SEED_CASES[15][1])
+    assert "AttentionRNN(k)" in v.explanation and "no weight sharing" in v.explanation
+    assert "k is not a parameter of AttentionRNN(inf)" in v.explanation
+
+
+CONV_X = (r"\frac{\partial \hat{y}_{j}}{\partial x_{c,l}} = \begin{cases} W_{c, l-2j+2} & "
+          r"1 \le l-2j+2 \le 3 \\ 0 & \text{otherwise} \end{cases}")
+RNN_GRAD = (r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} (\delta[t] \odot (1 - c[t])) "
+            r"x[t]^T")
+STATE = (r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + \mathrm{diag}((h[t-1] "
+         r"- W_x x[t]) \odot c[t] \odot (1 - c[t])) W_h")
+STATE_SIGMA = STATE.replace(r"c[t] \odot (1 - c[t])", r"\sigma(z[t])(1 - \sigma(z[t]))")
+OFF_BY_ONE = r"\hat{y}_{j} = \sum_{c=1}^{5} \sum_{m=1}^{3} W_{c,m} x_{c, 2j-1+m}"
+WRONG_POSITION = r"\hat{y}_{j} = \sum_{c=1}^{5} \sum_{m=1}^{3} W_{c,m} x_{c, j+m}"
+UNBOUND = r"\hat{y}_{j} = \sum_{c=1}^{5} W_{c,k} x_{c, 2j+k-2}"
+NO_RANGE = r"\frac{\partial \hat{y}_{j}}{\partial x_{c,l}} = W_{c, l-2j+2}"
+NUMERATOR = r"\frac{\partial \ell}{\partial W_x} \in \mathbb{R}^{n \times m}"
+FLAT = r"\frac{\partial \hat{y}}{\partial W} \in \mathbb{R}^{3 \times 15}"
+ATT_E = (r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t] (v_1[t] - h[t]) "
+         r"(k_1[t]^T Q_1 + q_1[t]^T K_1)")
+SYS_C = (r"q_0[t] = Q_0 x[t],\ q_i[t] = Q_i h[t-i],\ k_0[t] = K_0 x[t],\ k_i[t] = K_i h[t-i],"
+         r"\ v_0[t] = V_0 x[t],\ v_i[t] = V_i h[t-i],\ w_i[t] = q_i[t]^T k_i[t],\ a[t] = "
+         r"\mathrm{softargmax}([w_0[t], \dots, w_k[t]]),\ h[t] = \sum_{i=0}^{k} a_i[t] v_i[t]")
+SYS_D = (r"q_0[t] = Q_0 x[t], \quad q_i[t] = Q_h h[t-i], \quad k_0[t] = K_0 x[t], \quad "
+         r"k_i[t] = K_h h[t-i], \quad v_0[t] = V_0 x[t], \quad v_i[t] = V_h h[t-i], \quad "
+         r"w_i[t] = q_i[t]^\top k_i[t], \quad a[t] = \mathrm{softargmax}([w_0[t], \dots, "
+         r"w_{t-1}[t]]), \quad h[t] = \sum_{i=0}^{t-1} a_i[t] v_i[t]")
+GRAD_F = (r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T}^{L} \left(\frac{\partial h[t]}"
+          r"{\partial h[T]}\right)^\top \frac{\partial \ell}{\partial h[t]}")
+
+# (question, claim, index base, expected verdict)
+CLAIMS = [
+    ("1.1.a", r"1 \times 5 \times 2", 1, "correct"),
+    ("1.1.a", r"f_W(x) \in \mathbb{R}^{1 \times 5 \times 2}", 1, "correct"),
+    ("1.1.a", r"5 \times 3", 1, "incorrect"),
+    ("1.1.a", r"6 \times 3", 1, "incorrect"),
+    ("1.1.a", r"2 \times 5", 1, "layout"),
+    ("1.1.b", r"F \times \left\lceil \frac{H+2P-D(K-1)}{S} \right\rceil \times \left\lceil "
+              r"\frac{W+2P-D(K-1)}{S} \right\rceil", 1, "correct"),
+    ("1.1.b", r"f_W(x) \in \mathbb{R}^{F \times (\lfloor (H+2P-DK+D-1)/S \rfloor + 1) \times "
+              r"(\lfloor (W+2P-DK+D-1)/S \rfloor + 1)}", 1, "correct"),
+    ("1.1.b", r"F \times (\lfloor (H+2P-K)/S \rfloor + 1) \times (\lfloor (W+2P-K)/S \rfloor "
+              r"+ 1)", 1, "incorrect"),
+    ("1.1.b", r"F \times (\lfloor (W+2P-D(K-1)-1)/S \rfloor + 1) \times (\lfloor "
+              r"(H+2P-D(K-1)-1)/S \rfloor + 1)", 1, "layout"),
+    ("1.1.c.i", r"f_W(x) \in \mathbb{R}^{1 \times 3}", 1, "correct"),
+    ("1.1.c.i", r"f_W(x)[1,j] = \sum_{c=1}^{5} \sum_{m=1}^{3} W[1,c,m] x[c, 2j+m-2]", 1,
+     "correct"),
+    ("1.1.c.i", r"f_W(x)[0,j] = \sum_{c=0}^{4} \sum_{m=0}^{2} W[0,c,m] x[c, 2j+m]", 0,
+     "correct"),
+    ("1.1.c.i", r"\hat{y}_{j} = \sum_{m=1}^{3} \sum_{c=1}^{5} x_{c, 2j+m-2} W_{c,m}", 1,
+     "correct"),
+    ("1.1.c.i", OFF_BY_ONE, 1, "incorrect"),
+    ("1.1.c.i", WRONG_POSITION, 1, "incorrect"),
+    ("1.1.c.i", UNBOUND, 1, "incorrect"),
+    ("1.1.c.ii", r"\frac{\partial \hat{y}_{j}}{\partial W_{c,k}} = x_{c, 2j+k-2}", 1, "correct"),
+    ("1.1.c.ii", r"\frac{\partial \hat{y}_{j}}{\partial W_{c,k}} = x_{c, 2j+k}", 0, "correct"),
+    ("1.1.c.ii", FLAT, 1, "correct"),
+    ("1.1.c.ii", r"\frac{\partial \hat{y}}{\partial W} \in \mathbb{R}^{1 \times 3 \times 1 "
+                 r"\times 5 \times 3}", 1, "correct"),
+    ("1.1.c.ii", r"\frac{\partial \hat{y}_{j}}{\partial W_{c,k}} = x_{c, 2j+k-1}", 1,
+     "incorrect"),
+    ("1.1.c.ii", r"\frac{\partial \hat{y}}{\partial W} \in \mathbb{R}^{3 \times 3}", 1,
+     "incorrect"),
+    ("1.1.c.iii", CONV_X, 1, "correct"),
+    ("1.1.c.iii", r"\frac{\partial \hat{y}_{j}}{\partial x_{c,l}} = \sum_{k=1}^{3} W_{c,k} "
+                  r"\delta_{l, 2j+k-2}", 1, "correct"),
+    ("1.1.c.iii", r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{3 \times 5 \times 7}", 1,
+     "correct"),
+    ("1.1.c.iii", CONV_X.replace("l-2j+2", "l-2j+1"), 1, "incorrect"),
+    ("1.1.c.iii", NO_RANGE, 1, "incorrect"),
+    ("1.1.c.iii", CONV_X.replace("x_{c,l}", "x_{l,c}"), 1, "layout"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} "
+                 r"\frac{\partial \ell}{\partial f_W(x)}_{j} x_{c, 2j+k-2}", 1, "correct"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=0}^{2} g_{j} x_{c, 2j+k}", 0,
+     "correct"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W} \in \mathbb{R}^{3 \times 5}", 1, "correct"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} g_{j} x_{c, j+k-1}",
+     1, "incorrect"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W} \in \mathbb{R}^{1 \times 3}", 1,
+     "incorrect"),
+    ("1.2.1.b", r"c[t] \in \mathbb{R}^{m \times 1}", 1, "correct"),
+    ("1.2.1.b", r"c[t] = \sigma(W_c x[t] + W_h h[t-1])", 1, "correct"),
+    ("1.2.1.b", r"c[t]_i = \sigma(\sum_{q=0}^{n-1} (W_c)_{iq} x[t]_q + \sum_{r=0}^{m-1} "
+                r"(W_h)_{ir} h[t-1]_r)", 0, "correct"),
+    ("1.2.1.b", r"c[t] \in \mathbb{R}^{n}", 1, "incorrect"),
+    ("1.2.1.b", r"c[t] = \sigma(W_c x[t] + W_h h[t])", 1, "incorrect"),
+    ("1.2.1.b", r"c[t] = \sigma(W_h x[t] + W_c h[t-1])", 1, "incorrect"),
+    ("1.2.1.c", RNN_GRAD, 1, "correct"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} x[t] (\delta[t] \odot "
+                r"(1 - c[t]))^T", 1, "correct"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial (W_x)_{ij}} = \sum_{t=1}^{K} "
+                r"\frac{\partial \ell}{\partial h[t]}_i (1 - \sigma(z[t]_i)) x[t]_j", 1,
+     "correct"),
+    ("1.2.1.c", NUMERATOR, 1, "correct"),
+    ("1.2.1.c", r"\frac{\partial h[t]_i}{\partial (W_x)_{jk}} = \delta_{ij} (1 - c[t]_i) "
+                r"x[t]_k", 0, "correct"),
+    ("1.2.1.c", RNN_GRAD.replace("(1 - c[t])", "c[t]"), 1, "incorrect"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} = (\delta[t] \odot (1 - c[t])) x[t]^T", 1,
+     "incorrect"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} \in \mathbb{R}^{m \times m}", 1,
+     "incorrect"),
+    ("1.2.1.d", STATE, 1, "correct"),
+    ("1.2.1.d", STATE_SIGMA, 1, "correct"),
+    ("1.2.1.d", r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t])", 1, "incorrect"),
+    ("1.2.1.d", r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + W_h^T "
+                r"\mathrm{diag}((h[t-1] - W_x x[t]) \odot c[t] \odot (1 - c[t]))", 1, "layout"),
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{3 \times 1}", 1, "correct"),
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{n}", 1, "incorrect"),
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{2}", 1, "incorrect"),
+    ("1.2.2.c", SYS_C, 1, "correct"),
+    ("1.2.2.c", r"q_0[t], q_1[t], \dots, q_k[t] = Q_0 x[t], Q_1 h[t-1], \dots, Q_k h[t-k],"
+                r"\quad k_0[t], k_1[t], \dots, k_k[t] = K_0 x[t], K_1 h[t-1], \dots, K_k h[t-k],"
+                r"\quad v_0[t], v_1[t], \dots, v_k[t] = V_0 x[t], V_1 h[t-1], \dots, V_k h[t-k],"
+                r"\quad w_i[t] = q_i[t]^\top k_i[t],\quad a[t] = \mathrm{softargmax}([w_0[t], "
+                r"w_1[t], \dots, w_k[t]]),\quad h[t] = \sum_{i=0}^{k} a_i[t] v_i[t]", 1,
+     "correct"),
+    ("1.2.2.c", SEED_CASES[15][1], 1, "incorrect"),
+    ("1.2.2.c", SYS_C.replace(r"q_i[t]^T k_i[t]", r"k_i[t]^T k_i[t]"), 1, "incorrect"),
+    ("1.2.2.c", SYS_D, 1, "incorrect"),
+    ("1.2.2.d", SYS_D, 1, "correct"),
+    ("1.2.2.d", SYS_C, 1, "incorrect"),
+    ("1.2.2.d", SYS_D.replace("w_{t-1}[t]", "w_k[t]").replace("^{t-1}", "^{k}"), 1,
+     "incorrect"),
+    ("1.2.2.e", ATT_E, 1, "correct"),
+    ("1.2.2.e", r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + (v_1[t] - h[t]) a_1[t] "
+                r"(q_1[t]^T K_1 + k_1[t]^T Q_1)", 1, "correct"),
+    ("1.2.2.e", r"\frac{\partial h[t]_j}{\partial h[t-1]_l} = a_1[t] (V_1)_{jl} + a_1[t] "
+                r"(v_1[t]_j - h[t]_j) \sum_{r=0}^{n-1} (k_1[t]_r (Q_1)_{rl} + q_1[t]_r "
+                r"(K_1)_{rl})", 0, "correct"),
+    ("1.2.2.e", r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1", 1, "incorrect"),
+    ("1.2.2.e", ATT_E.replace("k_1[t]^T Q_1", "Q_1^T k_1[t]"), 1, "incorrect"),
+    ("1.2.2.f", GRAD_F, 1, "correct"),
+    ("1.2.2.f", GRAD_F.replace("t=T", "t=T+1"), 1, "incorrect"),
+    ("1.2.2.f", GRAD_F.replace(r"\left(", "").replace(r"\right)^\top", ""), 1, "incorrect"),
+]
+
+
+@pytest.mark.parametrize("qid,latex,base,expected", CLAIMS)
+def test_claims(qid, latex, base, expected):
+    v = check_claim(context(qid), latex, index_base=base)
+    assert v.verdict == expected, v.format()
+    assert v.ok == (expected == "correct")
+
+
+def test_every_question_has_correct_and_wrong_claims():
+    for qid in {c[0] for c in CLAIMS}:
+        verdicts = [c[3] for c in CLAIMS if c[0] == qid]
+        assert "correct" in verdicts and len(verdicts) - verdicts.count("correct") >= 2, qid
+
+
+def test_incorrect_element_shows_smallest_counterexample_and_hint():
+    v = check_claim(context("1.1.c.i"), WRONG_POSITION)
+    assert v.counterexample["entry"] == {"j": 1}
+    assert "2 j + m - 2" in v.hint
+    v = check_claim(context("1.1.c.i"), OFF_BY_ONE)
+    assert "reaches position 8" in v.explanation and "off by one" in v.hint
+    v = check_claim(context("1.1.c.iii"), NO_RANGE)
+    assert "Read as 0 outside the tensor" in v.explanation
+    v = check_claim(context("1.2.1.c"), r"\frac{\partial c[t]_i}{\partial (W_c)_{jk}} = "
+                                        r"\delta_{ij} c[t]_i x[t]_k")
+    assert v.verdict == "incorrect" and "simplifies to" in v.hint
+
+
+def test_notes_say_which_layout_and_what_was_dropped():
+    v = check_claim(context("1.2.1.c"), NUMERATOR)
+    assert any("numerator layout" in n for n in v.notes)
+    v = check_claim(context("1.2.1.c"), RNN_GRAD)
+    assert any("gradient layout" in n for n in v.notes)
+    v = sg.check("1.1.a", r"5 \times 2")
+    assert any("singleton" in n for n in v.notes)
+    v = check_claim(context("1.1.c.ii"), FLAT)
+    assert any("flattened" in n for n in v.notes)
+    v = check_claim(context("1.2.1.d"), STATE_SIGMA)
+    assert any("element-wise" in n for n in v.notes)
+
+
+def test_unbound_index_and_wrong_rank_are_said():
+    v = check_claim(context("1.1.c.i"), UNBOUND)
+    assert "k is free on the right side" in v.explanation
+    v = check_claim(context("1.1.c.i"), r"\hat{y}_{j} = \sum_{m=1}^{3} W_{j+m} x_{1,2j+m-2}")
+    assert v.verdict == "incorrect" and "W has 3 axes" in v.explanation
+
+
+def test_unknown_names_raise_with_the_declared_ones():
+    with pytest.raises(UnknownNameError, match="declared tensors"):
+        check_claim(context("1.2.1.b"), r"q \times 5")
+    with pytest.raises(ShapeError):
+        check_claim(context("1.2.1.b"), r"c[t] \in \mathbb{R}^{m}", index_base=2)
+
+
+def test_verdict_is_json_ready_and_printable():
+    v = sg.check("1.1.b", SEED_CASES[3][1])
+    d = v.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert d["ok"] is False and d["verdict"] == "incorrect"
+    text = v.format()
+    assert text.startswith("INCORRECT:") and "counterexample" in text and "hint" in text
+    assert isinstance(v, Verdict) and v.claim_latex.startswith("f_W(x)")
+
+
+def test_claim_is_printed_back_as_understood():
+    v = check_claim(context("1.2.1.c"), RNN_GRAD)
+    assert r"\left(\delta[t] \odot \left(1 - c[t]\right)\right) x[t]^{\top}" in v.claim_latex
+    v = check_claim(context("1.2.2.d"), SYS_D)
+    assert "h[t - i]" in v.claim_latex
+
+
+def test_several_parts_are_all_checked():
+    v = sg.check("1.1.c.i", r"f_W(x) \in \mathbb{R}^{1 \times 3}, \quad "
+                            r"f_W(x)[1,j] = \sum_{c=1}^{5} \sum_{m=1}^{3} W[1,c,m] x[c, 2j+m-2]")
+    assert v.verdict == "correct"
+    v = sg.check("1.1.c.i", r"f_W(x) \in \mathbb{R}^{1 \times 3}, \quad "
+                            r"f_W(x)[1,j] = \sum_{c=1}^{5} \sum_{m=1}^{3} W[1,c,m] x[c, j+m]")
+    assert v.verdict == "incorrect" and "part 2 (incorrect)" in v.explanation
+
+
+def test_quantity_check_of_a_million_entry_jacobian_is_fast():
+    conv = sg.Conv1d(in_channels=8, length=350, kernel_size=3, stride=1)
+    q = conv.jacobian("x")
+    assert np.prod(q.shape) > 900_000
+    claim = (r"\frac{\partial f_W(x)_{j}}{\partial x_{c,l}} = \begin{cases} W_{c, l-j+1} & "
+             r"1 \le l-j+1 \le 3 \\ 0 & \text{otherwise} \end{cases}")
+    start = time.monotonic()
+    v = q.check(claim)
+    assert v.verdict == "correct", v.format()
+    v = q.check(claim.replace("l-j+1", "l-j+2"))
+    assert v.verdict == "incorrect"
+    assert time.monotonic() - start < 5
+
+
+def test_quantity_check_with_symbolic_sizes():
+    C, L = sg.core.size("C"), sg.core.size("L")
+    conv = sg.Conv1d(in_channels=C, length=L, kernel_size=3, stride=2)
+    assert check_quantity(conv.jacobian("W"), r"\frac{\partial f_W(x)_{j}}{\partial W_{c,k}} "
+                                              r"= x_{c, 2j+k-2}").ok
+    v = conv.jacobian("W").check(r"\frac{\partial f_W(x)_{j}}{\partial W_{c,k}} = x_{c, 2j+k-1}")
+    assert v.verdict == "incorrect"
+    v = conv.grad("W").check(r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{\lfloor "
+                             r"(L-3)/2 \rfloor + 1} g_{j} x_{c, 2j+k-2}")
+    assert v.ok, v.format()
+    assert conv.jacobian("x").check(r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{"
+                                    r"1 \times (\lfloor (L-3)/2 \rfloor + 1) \times C \times L}").ok
+
+
+def test_quantity_check_of_rnn_results():
+    from symgrad.layers.gated_rnn import GatedRNN
+
+    rnn = GatedRNN(3, 4)
+    assert rnn.state_jacobian().check(STATE).ok
+    assert rnn.jacobian("W_x").check(r"\frac{\partial h[t]_i}{\partial (W_x)_{jk}} = "
+                                     r"\delta_{ij} (1 - c[t]_i) x[t]_k").ok
+    grad = rnn.grad("W_x", steps=4)
+    assert grad.check(RNN_GRAD).ok
+    assert grad.check(RNN_GRAD.replace("(1 - c[t])", "c[t]")).verdict == "incorrect"
