@@ -156,7 +156,10 @@ local linear model of the loss holds, into a region where the network makes conf
 wrong predictions. The loss (and the test loss) jumps up and the accuracy drops, and
 the following epochs slowly recover, which gives the spike shape of the curve.
 """
-    return Answer(id="1.3.1", title="What caused the spikes", latex=latex)
+    from .hw2_rnn import figure_png
+
+    return Answer(id="1.3.1", title="What caused the spikes", latex=latex,
+                  files={FIGURE: figure_png()})
 
 
 def answer_1_3_2(index_base: int = 1) -> Answer:

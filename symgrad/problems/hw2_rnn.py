@@ -323,6 +323,12 @@ def plot_png(results: dict) -> bytes:
     return buf.getvalue()
 
 
+@cache
+def figure_png() -> bytes:
+    """The plot of the experiment, built once per process (1.2.1.d and 1.3.1 use it)."""
+    return plot_png(experiment())
+
+
 def _sci(log10: float) -> str:
     exponent = int(np.floor(log10))
     return rf"{10 ** (log10 - exponent):.1f} \times 10^{{{exponent}}}"
@@ -411,4 +417,4 @@ def answer_1_2_1_d(index_base: int = 1) -> Answer:
     ])
     return Answer("1.2.1.d", "Vanishing and exploding gradients in the gated RNN", latex,
                   quantity=q, quantities={"state_jacobian": q},
-                  files={FIGURE: plot_png(results)})
+                  files={FIGURE: figure_png()})
