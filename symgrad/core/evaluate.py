@@ -59,6 +59,15 @@ class _Printer(NumPyPrinter):
             out = f"{fn}({out}, {self._print(a)})"
         return out
 
+    def _print_relu(self, expr):
+        return f"numpy.maximum({self._print(expr.args[0])}, 0.0)"
+
+    def _print_Max(self, expr):
+        return self._chain("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._chain("numpy.minimum", expr.args)
+
     def _print_sigmoid(self, expr):
         return f"_sigmoid({self._print(expr.args[0])})"
 

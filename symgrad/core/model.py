@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -34,6 +35,9 @@ from .printing import IndexPrinter, shift_base, to_cases
 from .quantity import Quantity, readable
 from .simplify import Ranges, collapse
 from .tensor import Tensor, as_dim, index, ranges_for, size
+
+if TYPE_CHECKING:
+    from symgrad.problems.base import Question
 
 Rule = Callable[[tuple, tuple], sp.Expr]
 ShapeSpec = str | int | sp.Expr | Sequence
@@ -190,8 +194,17 @@ def dims_text(shape: Sequence) -> str:
     return " x ".join(str(d) for d in shape) or "scalar"
 
 
+def _expr(value) -> sp.Basic:
+    """An int, float or SymPy value as a SymPy object (never text)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ShapeError(f"expected a number or a SymPy expression, got {value!r}")
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+
+
 def _same(a: sp.Expr, b: sp.Expr) -> bool:
-    return a == b or sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    return a == b or sp.simplify(_expr(a) - _expr(b)) == 0
 
 
 def identifier(text: str) -> str:
@@ -412,7 +425,7 @@ class Model:
         where = where or f"the definition of {name}"
         declared = None if shape is None else parse_shape(shape)
         try:
-            return self._define_matrix(name, sp.sympify(rhs), latex, style, where, declared,
+            return self._define_matrix(name, _expr(rhs), latex, style, where, declared,
                                        None if indices is None else tuple(indices))
         except _NotationError as exc:
             raise ShapeError(f"{where}: {exc}") from None
@@ -424,7 +437,7 @@ class Model:
         tensors = []
         try:
             for p in parts:
-                p = sp.sympify(p)
+                p = _expr(p)
                 term = self._convert(p, where, name)
                 if len(term.shape) != 1 or term.row:
                     raise _NotationError(f"cannot stack {self._operand(p, term)}: only column "
@@ -838,7 +851,7 @@ class Model:
         """Every defined tensor (or those in ``only``) from the given arrays, in definition
         order (vectorised)."""
         env = dict(arrays)
-        subs = {k: sp.sympify(v) for k, v in sizes.items()}
+        subs = {k: _expr(v) for k, v in sizes.items()}
         for name, d in self.definitions.items():
             if only is not None and name not in only:
                 continue
@@ -986,7 +999,8 @@ class Model:
         return r" \\ ".join(self.value(n).latex(index_base=index_base)
                             for n in self.definitions)
 
-    def question(self, qid: str, quantity: Quantity, statement: str = "", title: str = ""):
+    def question(self, qid: str, quantity: Quantity, statement: str = "", title: str = ""
+                 ) -> Question:
         """A ``symgrad.problems.base.Question`` answered by ``quantity`` and checkable."""
         from symgrad.problems.base import Answer, Question
         from symgrad.verify import quantity_context
@@ -1227,7 +1241,7 @@ class _Unrolled:
             matrix_form=matrix_form, recursion=rec)
 
     def _dims(self, t: Tensor, subs: dict) -> tuple[int, ...]:
-        dims = [sp.sympify(d).xreplace(subs) for d in t.shape]
+        dims = [_expr(d).xreplace(subs) for d in t.shape]
         if any(not d.is_Integer for d in dims):
             free = sorted({s.name for d in dims for s in d.free_symbols})
             raise ShapeError(f"the shape of {t.latex} is not known; pass "

@@ -23,22 +23,22 @@ _BOUND_NAMES = "qrspuvabdeg"
 
 
 def readable(element: sp.Expr, old: Sequence[sp.Symbol], new: Sequence[str]) -> tuple:
-    """Rename free indices to ``new`` and summation indices to unused short letters."""
+    """Rename free indices to ``new`` and summation indices to short unused letters (no
+    two summation indices to one letter)."""
     free = [index(n) for n in new]
     element = element.xreplace(dict(zip(old, free, strict=True)))
     taken = {s.name for s in element.free_symbols} | set(new)
-    pool = iter(n for n in _BOUND_NAMES if n not in taken)
-    sums = sorted(element.atoms(sp.Sum), key=sp.default_sort_key)
-    renames = {}
-    for s in sums:
+    pool = [n for n in _BOUND_NAMES if n not in taken]
+    renames: dict = {}
+    for s in sorted(element.atoms(sp.Sum), key=sp.default_sort_key):
         for v, _, _ in s.limits:
-            if v not in renames and ("_" in v.name or v.name in new):
-                stem = v.name.split("_")[0]
-                if stem not in taken:
-                    taken.add(stem)
-                    renames[v] = index(stem)
-                else:
-                    renames[v] = index(next(n for n in pool if n not in taken))
+            if v in renames or not ("_" in v.name or v.name in new):
+                continue
+            stem = v.name.split("_")[0]
+            if stem in taken:
+                stem = next((n for n in pool if n not in taken), f"{stem}{len(renames)}")
+            taken.add(stem)
+            renames[v] = index(stem)
     return element.xreplace(renames), tuple(free)
 
 
