@@ -40,20 +40,21 @@ _LATEX = {name: tpl.format(t="t") for name, tpl in _TIMED.items()}
 
 @cache
 def _symbolic() -> tuple[Model, dict[str, sp.Symbol]]:
-    """The one-step model with symbolic sizes n, m: built once per process."""
+    """The one-step model with symbolic sizes n, m, from its two equations in matrix
+    notation: c[t] = sigma(W_c x[t] + W_h h[t-1]), h[t] = c[t] ⊙ h[t-1] + (1 - c[t]) ⊙ W_x x[t]
+    (built once per process)."""
     n, m, K = size("n"), size("m"), size("K")
     model = Model("GatedRNN")
-    x = model.input("x", (n,), _LATEX["x"])
-    h_prev = model.input("h_prev", (m,), _LATEX["h_prev"], kind="state")
-    W_c = model.input("W_c", (m, n), "W_c", kind="param")
-    W_h = model.input("W_h", (m, m), "W_h", kind="param")
-    W_x = model.input("W_x", (m, n), "W_x", kind="param")
-    i, q, r = index("i"), index("q"), index("r")
-    z = model.define("z", (m,), (i,), sp.Sum(W_c[i, q] * x[q], (q, 0, n - 1))
-                     + sp.Sum(W_h[i, r] * h_prev[r], (r, 0, m - 1)), _LATEX["z"])
-    c = model.elementwise("c", sigmoid, z, _LATEX["c"])
-    u = model.define("u", (m,), (i,), sp.Sum(W_x[i, q] * x[q], (q, 0, n - 1)), _LATEX["u"])
-    model.define("h", (m,), (i,), c[i] * h_prev[i] + (1 - c[i]) * u[i], _LATEX["h"])
+    model.input("x", (n,), _LATEX["x"])
+    model.state("h", (m,), latex=_LATEX["h_prev"])
+    for name, shape in (("W_c", (m, n)), ("W_h", (m, m)), ("W_x", (m, n))):
+        model.param(name, shape)
+    x, h_prev, W_c, W_h, W_x = model.symbols("x", "h_prev", "W_c", "W_h", "W_x")
+    model.define("z", W_c * x + W_h * h_prev, latex=_LATEX["z"])
+    c = model.define("c", sigmoid(model.sym("z")), latex=_LATEX["c"])
+    u = model.define("u", W_x * x, latex=_LATEX["u"])
+    c, u = model.sym(c.name), model.sym(u.name)
+    model.define("h", Hadamard(c, h_prev) + Hadamard(1 - c, u), latex=_LATEX["h"])
     return model, {"n": n, "m": m, "K": K}
 
 
