@@ -183,7 +183,7 @@ def test_gated_bptt_equals_the_layer(n, m, K, given):
 def test_gated_bptt_printing_and_check():
     q = gated_model().grad("W_x", steps=size("K"))
     assert q.latex() == (r"\frac{\partial \ell}{\partial \left(W_x\right)_{ij}} = "
-                         r"\sum_{t=1}^{K} \left(1 - c[t]_{i}\right) \delta[t]_{i} x[t]_{j}")
+                         r"\sum_{t=1}^{K} \delta[t]_{i} \left(1 - c[t]_{i}\right) x[t]_{j}")
     assert q.latex(index_base=0) == q.latex()
     assert q.latex("matrix") == GatedRNN(size("n"), size("m")).grad("W_x", size("K")).latex(
         "matrix")

@@ -31,7 +31,7 @@ from .errors import ShapeError, SymgradError, UnknownNameError
 from .evaluate import evaluate_element
 from .matrix import to_matrix
 from .ops import At, Diag, Hadamard, Softargmax, Transposed, relu, sigmoid
-from .printing import IndexPrinter, shift_base, to_cases
+from .printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from .quantity import Quantity, readable
 from .simplify import Ranges, collapse
 from .tensor import Tensor, as_dim, index, ranges_for, size
@@ -1050,30 +1050,6 @@ class _MatrixPrinter(IndexPrinter):
     _print_tanh = _print_exp = _print_log = _print_Function
 
 
-class _TimePrinter(IndexPrinter):
-    """Prints time-stacked entries c[t, i] as c[t]_i."""
-
-    def __init__(self, tensors: Mapping[str, Tensor], timed: Mapping[str, str],
-                 shift: int = 0) -> None:
-        super().__init__(tensors)
-        self.timed = timed
-        self.shift = shift
-
-    def _print_Indexed(self, expr):
-        name = str(expr.base.label)
-        if name not in self.timed or len(expr.indices) < 1:
-            return super()._print_Indexed(expr)
-        when = self._print(sp.expand(expr.indices[0] + self.shift))
-        head = self.timed[name].format(t=when)
-        if " " in head:
-            head = r"\left(" + head + r"\right)"
-        rest = [self._print(i) for i in expr.indices[1:]]
-        if not rest:
-            return head
-        sub = "".join(rest) if all(len(s) == 1 for s in rest) else ",".join(rest)
-        return head + "_{" + sub + "}"
-
-
 class ModelQuantity(Quantity):
     """A Quantity of a Model: ``evaluate`` takes names as written (``x[t]``, ``h[t-1]``)
     and ignores the model's other arrays; sequence results print stacked tensors as c[t]_i."""
@@ -1152,7 +1128,8 @@ class ModelQuantity(Quantity):
                     lambda e: sp.Sum(e.function.xreplace({t: t - 1}),
                                      (t, e.limits[0][1] + 1, e.limits[0][2] + 1)))
             element = shift_base(element, self.indices, index_base)
-            printer = _TimePrinter(self.tensors, self.timed, 1 - index_base)
+            printer = TimePrinter(self.tensors, self.timed, 1 - index_base,
+                                      self.indices[-1] if self.indices else None)
             split = to_cases(element)
             if split is None:
                 rhs = printer.doprint(element)

@@ -23,7 +23,7 @@ from ..core.evaluate import evaluate_element
 from ..core.matrix import to_matrix
 from ..core.model import Model
 from ..core.ops import Hadamard, sigmoid
-from ..core.printing import IndexPrinter, shift_base, to_cases
+from ..core.printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from ..core.quantity import Quantity, readable
 from ..core.tensor import Tensor, as_dim, as_expr, index, size
 
@@ -58,58 +58,8 @@ def _symbolic() -> tuple[Model, dict[str, sp.Symbol]]:
     return model, {"n": n, "m": m, "K": K}
 
 
-def _paren(text: str) -> str:
-    return r"\left(" + text + r"\right)"
-
-
 def _frac(top: str, bottom: str) -> str:
     return r"\frac{\partial " + top + r"}{\partial " + bottom + "}"
-
-
-class TimePrinter(IndexPrinter):
-    """IndexPrinter that writes time-stacked entries c[t, i] as c[t]_i and groups
-    Hadamard products inside matrix products, so ``(a \\odot b) x^T`` reads right."""
-
-    def __init__(self, tensors: Mapping[str, Tensor], timed: Mapping[str, str],
-                 shift: int = 0, column: sp.Symbol | None = None, **settings) -> None:
-        super().__init__(tensors, **settings)
-        self.timed = timed
-        self.shift = shift
-        self.column = column
-
-    def _print_Indexed(self, expr):
-        name = str(expr.base.label)
-        if name not in self.timed or len(expr.indices) < 2:
-            return super()._print_Indexed(expr)
-        when = self._print(sp.expand(expr.indices[0] + self.shift))
-        head = self.timed[name].format(t=when)
-        if " " in head:
-            head = _paren(head)
-        return head + "_{" + "".join(self._print(i) for i in expr.indices[1:]) + "}"
-
-    def _print_Mul(self, expr):
-        coeff, rest = expr.as_coeff_Mul()
-        factors = sp.Mul.make_args(rest)
-        if expr.is_commutative and coeff.is_Integer and any(self._stacked(f) for f in factors):
-            body = " ".join(self.parenthesize(f, 50) for f in sorted(factors, key=self._rank))
-            return {1: body, -1: "- " + body}.get(int(coeff), self._print(coeff) + " " + body)
-        if not expr.is_commutative and any(isinstance(f, Hadamard) for f in expr.args):
-            body = " ".join(_paren(self._print(f)) if isinstance(f, Hadamard)
-                            else self.parenthesize(f, 50) for f in sp.Mul.make_args(rest))
-            return body if coeff == 1 else self._print(coeff) + " " + body
-        return super()._print_Mul(expr)
-
-    def _stacked(self, f) -> bool:
-        return isinstance(f, sp.Indexed) and str(f.base.label) in self.timed \
-            and len(f.indices) > 1
-
-    def _rank(self, f):
-        """Upstream gradient first, then the row factors, then those of the last index."""
-        if self._stacked(f) and str(f.base.label) in ("delta", "g"):
-            return (0, sp.default_sort_key(f))
-        last = self._stacked(f) and f.indices[-1] == self.column
-        group = 4 if last else 1 if self._stacked(f) else 2 if isinstance(f, sp.Add) else 3
-        return (group, sp.default_sort_key(f))
 
 
 class RNNQuantity(Quantity):
