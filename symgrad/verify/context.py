@@ -19,7 +19,9 @@ LOSS = (r"\ell", "l", "L", r"\mathcal{L}")
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """A tensor of a question: shape (ints or size symbols), LaTeX name and aliases."""
+    """A tensor of a question: shape (ints or size symbols), LaTeX name and aliases.
+    ``family``: the first axis numbers slots from ``base`` (``v_i[t]`` is slot i, a
+    vector); ``gradient``: a given gradient of the loss (a row in numerator layout)."""
 
     name: str
     shape: tuple
@@ -28,6 +30,8 @@ class TensorSpec:
     about: str = ""
     padded: bool = False
     base: int | None = None
+    family: bool = False
+    gradient: bool = False
 
 
 @dataclass
@@ -181,7 +185,8 @@ class Context:
                       padded=frozenset(t.name for t in self.tensors.values() if t.padded),
                       bases={t.name: t.base for t in self.tensors.values() if t.base is not None},
                       singles={t.name: singles(t.shape) for t in self.tensors.values()},
-                      time=self.time, now=inst.now, show=lambda e: printed(e, self))
+                      time=self.time, now=inst.now, show=lambda e: printed(e, self),
+                      families=frozenset(t.name for t in self.tensors.values() if t.family))
 
 
 def as_expr(value) -> sp.Expr:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.errors import ParseError, ShapeError
+from ..core.errors import ParseError, ShapeError, SymgradError
 from .context import Context
 from .formula import FormulaCheck, ref_latex
 from .numeric import ClaimProblem, Unreadable
@@ -55,6 +55,22 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
         return Verdict("incorrect", str(e).rstrip(".") + ".", claim_latex=text)
     except Unreadable as e:
         return Verdict("unparsed", f"{e} (construct: {e.construct}).", claim_latex=text)
+    except SymgradError:
+        raise
+    except Exception as e:  # the engine boundary: a verdict, never a traceback
+        return unexpected(e, name, text)
+
+
+def unexpected(error: Exception, what: str, text: str) -> Verdict:
+    """An ``unparsed`` verdict for a failure the checker did not foresee, naming it."""
+    construct = {"ShapeClaim": "shape claim", "FormulaClaim": "formula",
+                 "SystemClaim": "system of equations"}.get(what, what)
+    detail = str(error).splitlines()[0] if str(error) else ""
+    return Verdict("unparsed", f"the checker could not evaluate this {construct} "
+                   f"({type(error).__name__}{': ' + detail if detail else ''}); "
+                   f"please report it (construct: {construct}).",
+                   {"construct": construct, "error": type(error).__name__}, None, text,
+                   [f"construct not evaluated: {construct}"])
 
 
 def combine(parts: list[Verdict]) -> Verdict:
@@ -82,5 +98,10 @@ def check(ctx: Context, latex: str, index_base: int = 1) -> Verdict:
         return Verdict("unparsed", f"the claim could not be read{where}: {e}",
                        {"position": e.position, "construct": e.construct}, None, latex,
                        [f"construct not understood: {e.construct}"] if e.construct else [])
-    return combine([check_one(ctx, c, index_base) for c in claims])
+    try:
+        return combine([check_one(ctx, c, index_base) for c in claims])
+    except SymgradError:
+        raise
+    except Exception as e:  # combining is ours too: still a verdict
+        return unexpected(e, "claim", latex)
 

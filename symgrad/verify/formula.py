@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy as sp
 
 from ..core.printing import shift_base
 from .context import Context, Instance, Truth, as_expr, singles
-from .numeric import ClaimProblem, Evaluator, Unreadable, dims_text, free_names
+from .numeric import ClaimProblem, Evaluator, Mismatch, Unreadable, dims_text, free_names
 from .printing import printed
 from .verdict import Verdict
 
 SEEDS = (0, 1, 2)
 BUDGET = 8.0
 _NONSCALAR = ("At", "AtTime", "Transposed", "Hadamard", "Diag", "Softargmax", "Stack")
+ROW_NOTE = "numerator layout (row vector): the loss gradients are read as 1 x n rows"
 
 
 @dataclass
@@ -64,6 +65,7 @@ class FormulaCheck:
         self.claim_latex = claim_latex
         self.start = time.monotonic()
         self.notes: list[str] = []
+        self.rows: frozenset = frozenset()
 
     def verdict(self, kind: str, explanation: str, counter=None, hint=None) -> Verdict:
         return Verdict(kind, explanation, counter, hint, self.claim_latex, self.notes)
@@ -84,14 +86,47 @@ class FormulaCheck:
                                 f"right side but not bound on the left (which binds "
                                 f"{bound}).")
         try:
-            if self.ref.of_indices or self.ref.wrt_indices:
-                return self.element()
-            return self.whole()
+            try:
+                return self._check()
+            except Mismatch:
+                alternative = self._as_rows()
+                if alternative is not None:
+                    return alternative
+                raise
         except ClaimProblem as e:
             found = [str(e).rstrip(".")] + [r for r in self._ranks() if r not in str(e)]
             return self.verdict("incorrect", "; ".join(found) + ".")
         except Unreadable as e:
             return self.verdict("unparsed", f"{e} (construct: {e.construct}).")
+
+    def _check(self) -> Verdict:
+        if self.ref.of_indices or self.ref.wrt_indices:
+            return self.element()
+        return self.whole()
+
+    def _as_rows(self) -> Verdict | None:
+        """The claim with the loss gradients read as row vectors (numerator layout), for a
+        product that does not fit with columns, e.g. dl/dh[t] dh[t]/dh[T]."""
+        rows = frozenset(t.name for t in self.ctx.tensors.values()
+                         if t.gradient and len(t.shape) == 1)
+        used = {str(getattr(a, "name", "")) for a in self.rhs.atoms(sp.Symbol)} | {
+            str(a.base.label) for a in self.rhs.atoms(sp.Indexed)}
+        if self.rows or not self.truth.is_gradient or not rows & used:
+            return None
+        saved = list(self.notes)
+        self.rows, self.notes = rows & used, [ROW_NOTE]
+        try:
+            verdict = self._check()
+        except (ClaimProblem, Unreadable):
+            verdict = None
+        if verdict is None or verdict.verdict not in ("correct", "incorrect"):
+            self.rows, self.notes = frozenset(), saved
+            return None
+        return verdict
+
+    def _source(self, inst: Instance):
+        source = self.ctx.source(inst)
+        return replace(source, rows=self.rows) if self.rows else source
 
     def _ranks(self) -> list[str]:
         """Tensors on the right side read with the wrong number of indices."""
@@ -157,7 +192,7 @@ class FormulaCheck:
 
     def _evaluate(self, inst: Instance, free: list[tuple[str, int]]):
         """The right side over the grid of ``free``, and the out-of-range findings."""
-        ev = Evaluator(self.ctx.source(inst), self.base, free, self.rhs)
+        ev = Evaluator(self._source(inst), self.base, free, self.rhs)
         v = ev.run(self.rhs)
         for note in sorted(ev.notes):
             self._note(note)
@@ -200,8 +235,8 @@ class FormulaCheck:
             try:
                 claimed = self._claimed(inst, free)
             except _Findings as f:
-                return self._permuted(inst, axes, free) or self._findings(f.items, inst,
-                                                                          axes, T)
+                layout, swap = self._permuted(inst, axes, free)
+                return layout or self._findings(f.items, inst, axes, T, swap)
             true = self._true(T, axes, free)
             ok = close(claimed, true)
             checked += ok.size
@@ -216,7 +251,7 @@ class FormulaCheck:
         return ref_latex(self.ctx, self.ref.of, self.ref.wrt, self.ref.of_indices,
                          self.ref.wrt_indices)
 
-    def _findings(self, items: list[str], inst, axes, T) -> Verdict:
+    def _findings(self, items: list[str], inst, axes, T, swap: str | None = None) -> Verdict:
         explanation = "; ".join(items) + "."
         free = self._free(axes)
         claimed, _ = self._evaluate(inst, free)
@@ -224,14 +259,15 @@ class FormulaCheck:
             explanation += (" Read as 0 outside the tensor, the values would agree with the "
                             "truth: state the range as a condition (cases).")
         return self.verdict("incorrect", explanation, {"finding": items[0]},
-                            position_hint(self.truth, self.rhs, axes, self.base, self.ctx))
+                            swap or position_hint(self.truth, self.rhs, axes, self.base,
+                                                  self.ctx))
 
     def _entry(self, free, flat: int, shape) -> dict:
         where = np.unravel_index(flat, shape) if shape else ()
         return {name: int(w) + self.base for (name, _), w in zip(free, where, strict=True)}
 
     def _element_mismatch(self, inst, axes, free, claimed, true, ok) -> Verdict:
-        layout = self._permuted(inst, axes, free)
+        layout, swap = self._permuted(inst, axes, free)
         if layout is not None:
             return layout
         flat = int(np.argmax(~ok.ravel()))
@@ -244,14 +280,18 @@ class FormulaCheck:
         explanation = (f"at {at} the right side gives {_num(c):.6g}, the true value is "
                        f"{_num(t):.6g}" if at else
                        f"the right side gives {_num(c):.6g}, the true value is {_num(t):.6g}")
-        hint = self._hint(claimed, true, axes)
+        hint = swap or self._hint(claimed, true, axes)
         return self.verdict("incorrect", explanation[0].upper() + explanation[1:] + ".",
                             counter, hint)
 
-    def _permuted(self, inst, axes: list[Axis], free) -> Verdict | None:
+    def _permuted(self, inst, axes: list[Axis], free) -> tuple[Verdict | None, str | None]:
+        """Another order of the left side's letters under which every value agrees: a
+        layout verdict when that moves letters to axes of other sizes (the claim lays the
+        axes out otherwise), else a hint (the left side binds the letters, so swapping
+        letters between axes of one size is a wrong formula, not a layout)."""
         names = [a.name for a in axes if a.name is not None]
         if len(set(names)) != len(names) or len(names) < 2 or len(names) > 5:
-            return None
+            return None, None
         T = self.truth.array(inst)
         slots = [k for k, a in enumerate(axes) if a.name is not None]
         for perm in itertools.permutations(slots):
@@ -265,15 +305,17 @@ class FormulaCheck:
                 claimed = self._claimed(inst, moved_free)
             except (ClaimProblem, _Findings):
                 continue
-            if close(claimed, self._true(T, moved, moved_free)).all():
-                order = ", ".join(a.name for k, a in sorted(enumerate(moved),
-                                                            key=lambda p: p[0])
-                                  if a.name is not None)
-                return self.verdict("layout", f"the right side has the right values, but for "
-                                    f"the indices in the order ({order}): numerator layout "
-                                    f"binds the left side's indices to the axes "
-                                    f"{dims_text(self.truth.shape)} in order.")
-        return None
+            if not close(claimed, self._true(T, moved, moved_free)).all():
+                continue
+            if all(axes[src].size == axes[dst].size for src, dst in zip(slots, perm,
+                                                                         strict=True)):
+                return None, _swap_hint(axes, moved)
+            order = ", ".join(a.name for a in moved if a.name is not None)
+            return self.verdict("layout", f"the right side has the right values, but for "
+                                f"the indices in the order ({order}): numerator layout "
+                                f"binds the left side's indices to the axes "
+                                f"{dims_text(self.truth.shape)} in order."), None
+        return None, None
 
     def _hint(self, claimed, true, axes) -> str | None:
         nz = np.abs(true) > 1e-12
@@ -367,7 +409,7 @@ class FormulaCheck:
         for seed in SEEDS:
             inst = self.ctx.instance(seed)
             T = self.truth.array(inst)
-            ev = Evaluator(self.ctx.source(inst), self.base, [], self.rhs)
+            ev = Evaluator(self._source(inst), self.base, [], self.rhs)
             v = ev.run(self.rhs)
             for note in sorted(ev.notes):
                 self._note(note)
@@ -416,6 +458,8 @@ class FormulaCheck:
         (kind, view of T, note, tag); the tag is the same across instances."""
         grad = self.truth.is_gradient
         grad_note = "gradient layout (the shape of the parameter)" if grad else ""
+        if self.rows:
+            grad_note = ""
         numerator = "numerator layout (the transpose of the gradient layout)"
         c_sq = tuple(d for d in cs if d != 1)
         t_sq = tuple(d for d in ts if d != 1)
@@ -469,6 +513,14 @@ def _split_delta(d: sp.KroneckerDelta) -> sp.Expr:
     plus = sp.Add(*[t for t in terms if not t.could_extract_minus_sign()])
     minus = sp.Add(*[-t for t in terms if t.could_extract_minus_sign()])
     return sp.KroneckerDelta(plus, minus)
+
+
+def _swap_hint(axes: list[Axis], moved: list[Axis]) -> str:
+    changed = [(a.name, b.name) for a, b in zip(axes, moved, strict=True) if a.name != b.name]
+    if len(changed) == 2:
+        return f"it would match with {changed[0][0]} and {changed[1][0]} swapped"
+    order = ", ".join(a.name for a in moved if a.name is not None)
+    return f"it would match with the indices in the order ({order})"
 
 
 class _Findings(Exception):

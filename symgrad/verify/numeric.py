@@ -17,16 +17,21 @@ import numpy as np
 import sympy as sp
 from sympy.core.relational import Relational
 
-from ..core.errors import LimitError
+from ..core.errors import LimitError, SymgradError
 from ..core.ops import At, AtTime, Diag, Hadamard, Softargmax, Stack, Transposed, sigmoid
 from ..core.simplify import Iverson
 
 MAX_ENTRIES = 30_000_000
+MAX_FACTORS = 1000
 TIME_BASE = 1
 
 
 class ClaimProblem(Exception):
     """The claim is wrong in a way that can be said (incorrect, with this message)."""
+
+
+class Mismatch(ClaimProblem):
+    """A product whose factors' shapes do not fit."""
 
 
 class Unreadable(Exception):
@@ -73,6 +78,8 @@ class Source:
     show: Callable = sp.latex
     time: str | None = None
     now: int = 0
+    families: frozenset = frozenset()
+    rows: frozenset = frozenset()
 
 
 def dims_text(shape) -> str:
@@ -134,8 +141,26 @@ class Evaluator:
 
     # dispatch -----------------------------------------------------------------
     def ev(self, e: sp.Basic, env: Env) -> Val:
+        """The value of ``e``; an unexpected failure names the innermost construct."""
+        try:
+            return self._dispatch(e, env)
+        except (ClaimProblem, Unreadable, SymgradError):
+            raise
+        except Exception as exc:
+            raise Unreadable(f"the checker could not evaluate {self._shown(e)} "
+                             f"({type(exc).__name__}: {exc})", type(e).__name__) from exc
+
+    def _shown(self, e: sp.Basic) -> str:
+        try:
+            return self._latex(e)
+        except Exception:
+            return type(e).__name__
+
+    def _dispatch(self, e: sp.Basic, env: Env) -> Val:
         if isinstance(e, sp.Sum):
             return self._sum(e, env)
+        if isinstance(e, sp.Product):
+            return self._product(e, env)
         if isinstance(e, sp.Indexed):
             return self._indexed(e, env)
         if isinstance(e, sp.Symbol):
@@ -211,15 +236,17 @@ class Evaluator:
             zero = rows < 0
             arr = data[np.where(zero, 0, rows)]
             arr = np.where(zero.reshape(zero.shape + (1,) * (data.ndim - 1)), 0.0, arr)
-            return self._as_matrix(arr, data.ndim - 1)
+            return self._as_matrix(arr, data.ndim - 1, name in self.src.rows)
         arr = np.asarray(self.src.arrays[name], dtype=float)
-        return self._as_matrix(arr.reshape((1,) * self.n + arr.shape), arr.ndim)
+        return self._as_matrix(arr.reshape((1,) * self.n + arr.shape), arr.ndim,
+                               name in self.src.rows)
 
-    def _as_matrix(self, arr: np.ndarray, rank: int) -> Val:
+    def _as_matrix(self, arr: np.ndarray, rank: int, row: bool = False) -> Val:
+        """Matrix notation: a vector is a column (a row when ``row``)."""
         if rank == 0:
             return Val(arr)
         if rank == 1:
-            return Val(arr[..., None], 2)
+            return Val(arr[..., None, :] if row else arr[..., None], 2)
         return Val(arr, rank)
 
     def _indexed(self, e: sp.Indexed, env: Env) -> Val:
@@ -229,6 +256,8 @@ class Evaluator:
         shape = self.src.shapes[name]
         idx = list(e.indices)
         written = self._latex(e)
+        if name in self.src.families and len(idx) < len(shape):
+            return self._slot(e, env)
         if len(idx) != len(shape):
             single = self.src.singles.get(name, ())
             keep = [k for k in range(len(shape)) if k not in single]
@@ -251,13 +280,29 @@ class Evaluator:
         arr = np.asarray(self.src.arrays[name], dtype=float)
         return Val(self._gather(arr, pos, name, written, env))
 
+    def _slot(self, e: sp.Indexed, env: Env) -> Val:
+        """`v_i[t]` of a slot family: slot i (the first axis, from 0) in matrix notation,
+        or one of its entries when more indices follow the slot."""
+        name = str(e.base.label)
+        arr = np.asarray(self.src.arrays[name], dtype=float)
+        pos = [self.ev(i, env) for i in e.indices]
+        if any(p.m for p in pos):
+            raise ClaimProblem(f"an index of {self._latex(e)} is a vector, not a number")
+        picked = self._gather(arr, pos, name, self._latex(e), env, prefix=True)
+        return self._as_matrix(picked, arr.ndim - len(pos), name in self.src.rows)
+
     def _gather(self, arr: np.ndarray, pos: list[Val], name: str, written: str, env: Env,
-                time_axis: bool = False) -> np.ndarray:
+                time_axis: bool = False, prefix: bool = False) -> np.ndarray:
+        """Entries of ``arr`` at the positions ``pos`` (all axes, or the leading ones when
+        ``prefix``: the rest are kept as trailing axes); 0 outside the tensor."""
         arrays = np.broadcast_arrays(*[p.a for p in pos])
         valid = np.ones(arrays[0].shape, dtype=bool)
         ints = []
-        for k, (p, n) in enumerate(zip(arrays, arr.shape, strict=True)):
+        family = name in self.src.families
+        for k, (p, n) in enumerate(zip(arrays, arr.shape[:len(arrays)], strict=True)):
             base = TIME_BASE if time_axis and k == 0 else self.src.bases.get(name, self.base)
+            if family:
+                base = self.src.bases.get(name, 0) if k == 0 else self.base
             r = np.rint(p) - base
             ok = (np.abs(r + base - p) < 1e-9) & (r >= 0) & (r < n)
             if time_axis and k == 0:
@@ -271,7 +316,10 @@ class Evaluator:
             zero = ints[0] < 0
             ints[0] = np.where(zero, 0, ints[0])
             valid &= ~zero
-        return np.where(valid, arr[tuple(ints)], 0.0)
+        picked = arr[tuple(ints)]
+        if prefix:
+            valid = valid.reshape(valid.shape + (1,) * (picked.ndim - valid.ndim))
+        return np.where(valid, picked, 0.0)
 
     def _report(self, bad: np.ndarray, env: Env, name: str, written: str, axis: int,
                 pos: np.ndarray) -> None:
@@ -290,6 +338,8 @@ class Evaluator:
                 at.append(f"{sym} = {_fmt(b[where])}")
         value = _fmt(np.broadcast_to(pos, bad.shape)[where])
         lo = self.src.bases.get(name, self.base)
+        if name in self.src.families and axis > 0:
+            lo = self.base
         hi = lo + int(shape[axis]) - 1
         text = (f"{self.src.latex.get(name, name)} has {dims_text(shape)} entries; "
                 f"{written} reaches position {value} on axis {axis + self.base} "
@@ -317,27 +367,44 @@ class Evaluator:
 
     def _mul(self, e: sp.Mul, env: Env) -> Val:
         out: Val | None = None
+        loose = False
         for f in e.args:
             v = self.ev(f, env)
-            if out is None:
-                out = v
-            elif out.m == 0 or v.m == 0 or out.trail == (1, 1) or v.trail == (1, 1):
-                out = self._scalar_times(out, v)
-            elif out.m == 2 and v.m == 2:
-                if out.trail == v.trail and out.trail[1] == 1 and out.trail[0] > 1:
-                    self.notes.add("two juxtaposed vectors read as an element-wise product")
-                    out = Val(out.a * v.a, 2)
-                    continue
-                if out.trail[1] != v.trail[0]:
-                    raise ClaimProblem(f"the right side multiplies a {dims_text(out.trail)} "
-                                       f"by a {dims_text(v.trail)} matrix: the shapes do not "
-                                       f"fit")
-                out = Val(np.matmul(out.a, v.a), 2)
-            else:
-                raise Unreadable("products of tensors with more than two axes",
-                                 "tensor product")
-            self._guard(out)
+            # a commutative factor that is not a number (a slot v_i[t]) may have been
+            # moved ahead of the matrices it was written after
+            loose = loose or (f.is_commutative and v.m > 0 and v.trail != (1, 1))
+            try:
+                out = v if out is None else self._times(out, v)
+            except ClaimProblem as exc:
+                if loose:
+                    raise Unreadable(f"{exc}, and the order in which the factors of "
+                                     f"{self._shown(e)} were written was not kept when it "
+                                     f"was read", "slot vector product") from None
+                raise
         return out
+
+    def _times(self, out: Val, v: Val) -> Val:
+        """One product in written order: scalars scale, matrices multiply, and a tensor
+        with more axes contracts its first axis with the last axis of the left factor."""
+        if out.m == 0 or v.m == 0 or out.trail == (1, 1) or v.trail == (1, 1):
+            return self._scalar_times(out, v)
+        if out.m == 2 and v.m == 2:
+            if out.trail == v.trail and out.trail[1] == 1 and out.trail[0] > 1:
+                self.notes.add("two juxtaposed vectors read as an element-wise product")
+                return self._guard(Val(out.a * v.a, 2))
+            if out.trail[1] != v.trail[0]:
+                raise Mismatch(f"the right side multiplies a {dims_text(out.trail)} "
+                               f"by a {dims_text(v.trail)} matrix: the shapes do not fit")
+            return self._guard(Val(np.matmul(out.a, v.a), 2))
+        if out.trail[-1] != v.trail[0]:
+            raise Mismatch(f"the right side multiplies a {dims_text(out.trail)} by a "
+                           f"{dims_text(v.trail)} tensor: the shapes do not fit")
+        left, right = out.trail[:-1], v.trail[1:]
+        a = out.a.reshape(out.a.shape[:out.a.ndim - out.m] + (int(np.prod(left)), out.trail[-1]))
+        b = v.a.reshape(v.a.shape[:v.a.ndim - v.m] + (v.trail[0], int(np.prod(right))))
+        prod = np.matmul(a, b)
+        return self._guard(Val(prod.reshape(prod.shape[:-2] + left + right),
+                               len(left) + len(right)))
 
     def _scalar_times(self, x: Val, y: Val) -> Val:
         if x.m and x.trail == (1, 1) and y.m:
@@ -491,6 +558,37 @@ class Evaluator:
         for v, c in zip(reversed(values), reversed(conds), strict=True):
             out = np.where(c, v.a, out)
         return self._guard(Val(out, m))
+
+    def _product(self, e: sp.Product, env: Env) -> Val:
+        """An ordered product, term by term (matrices multiply in the order of the index)."""
+        if len(e.limits) != 1:
+            raise Unreadable("a product over several indices", "product")
+        (v, lo_e, hi_e), = e.limits
+        out: Val | None = None
+        lo, hi = self.ev(lo_e, env), self.ev(hi_e, env)
+        if lo.m or hi.m:
+            raise ClaimProblem(f"the limits of the product over {v} are not numbers")
+        a, b = float(np.min(lo.a)), float(np.max(hi.a))
+        if not (np.isfinite(a) and np.isfinite(b)):
+            raise Unreadable("a product with infinite limits", "infinite product")
+        count = int(b - a) + 1
+        if count > MAX_FACTORS:
+            raise LimitError(f"the product over {v} has {count} factors; the limit is "
+                             f"{MAX_FACTORS}")
+        varying = lo.a.size > 1 or hi.a.size > 1
+        for step in range(max(count, 0)):
+            value = np.asarray(a + step).reshape((1,) * self.n)
+            inner = replace(env, bind={**env.bind, v.name: Val(value)})
+            if self.src.time is not None and v.name == self.src.time:
+                inner = replace(inner, time=value)
+            term = self.ev(e.function, inner)
+            if varying:
+                if term.m:
+                    raise Unreadable("a product of matrices whose limits depend on an index",
+                                     "product")
+                term = Val(np.where((value >= lo.a) & (value <= hi.a), term.a, 1.0))
+            out = term if out is None else self._times(out, term)
+        return out if out is not None else self.const(1.0)
 
     def _sum(self, e: sp.Sum, env: Env) -> Val:
         return self._sum_from(e, len(e.limits) - 1, env)

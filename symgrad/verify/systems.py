@@ -11,24 +11,40 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ..core.ops import AtTime, Hadamard, Softargmax, Stack, Transposed
+from ..core.ops import AtTime, Hadamard, Softargmax, Stack, Transposed, sigmoid
+from .numeric import ELEMENTWISE
 from .verdict import Verdict
 
 ROLES = {"q": "Q", "k": "K", "v": "V"}
 DOTS = "..."
 
 
+SLOT = sp.Symbol("slot", integer=True)
+
+
 class SystemProblem(Exception):
-    """The system is wrong (or cannot be run) in a way that can be said."""
+    """The system is wrong in a way that can be said (incorrect)."""
+
+
+class SystemUnreadable(SystemProblem):
+    """A part of the system the checker cannot interpret (unparsed, naming it)."""
+
+    def __init__(self, message: str, construct: str) -> None:
+        super().__init__(message)
+        self.construct = construct
 
 
 @dataclass
 class Rule:
-    """``family_slot[t] = rhs``: for one slot, or for every slot (``var`` is the slot)."""
+    """``family_slot[t] = rhs``: for one slot, for every slot (``var`` is the slot), for
+    the slot ``at`` (written with t or k, e.g. q_{t-1}[t]) or, filled in for an ellipsis,
+    for the slots strictly ``between`` two others (``var`` is the slot)."""
 
     slot: int | None
     var: str | None
     rhs: sp.Expr
+    at: sp.Expr | None = None
+    between: tuple | None = None
 
 
 @dataclass
@@ -41,37 +57,57 @@ class Claimed:
     @classmethod
     def read(cls, equations, declared: set[str]) -> Claimed:
         out = cls()
+        last: tuple | None = None
+        gap = False
         for lhs, rhs in equations:
             if _is_dots(lhs):
+                gap = True
                 continue
             head = lhs.args[0] if isinstance(lhs, AtTime) else lhs
             if isinstance(head, sp.Indexed):
                 fam = str(head.base.label)
                 (s,) = head.indices if len(head.indices) == 1 else (None,)
                 if s is None:
-                    raise SystemProblem(f"{sp.latex(lhs)} has more than one slot index")
+                    raise SystemUnreadable(f"{sp.latex(lhs)} has more than one slot index",
+                                           "slot")
                 if s.is_Integer:
-                    out.rules.setdefault(fam, []).append(Rule(int(s), None, rhs))
+                    rule = Rule(int(s), None, rhs)
                 elif isinstance(s, sp.Symbol):
-                    out.rules.setdefault(fam, []).append(Rule(None, s.name, rhs))
+                    rule = Rule(None, s.name, rhs)
+                elif {x.name for x in s.free_symbols} <= {"t", "k"}:
+                    rule = Rule(None, None, rhs, at=s)
                 else:
-                    raise SystemProblem(f"the slot {sp.latex(s)} of {fam} is not a number "
-                                        f"or a letter")
+                    raise SystemUnreadable(f"the slot {sp.latex(s)} of {fam} is not a number, "
+                                           f"a letter or an expression in t and k", "slot")
+                if gap and last is not None and last[0] == fam and rule.var is None \
+                        and last[1].var is None:
+                    out.rules[fam].append(_between(fam, last[1], rule))
+                out.rules.setdefault(fam, []).append(rule)
+                last = (fam, rule)
             elif isinstance(head, sp.Symbol):
                 out.whole[head.name] = rhs
+                last = None
             else:
-                raise SystemProblem(f"the left side {sp.latex(lhs)} is not a variable of the "
-                                    f"model")
+                raise SystemUnreadable(f"the left side {sp.latex(lhs)} is not a variable of "
+                                       f"the model", "left side")
+            gap = False
         if "h" not in out.whole:
             raise SystemProblem("the system never defines h[t]")
         return out
 
-    def rule(self, fam: str, slot: int) -> tuple[Rule, dict]:
+    def rule(self, fam: str, slot: int, value: Callable[[sp.Expr], int]) -> tuple[Rule, dict]:
+        """The rule that defines ``fam`` at ``slot``; ``value`` evaluates a slot expression."""
         rules = self.rules.get(fam, [])
         for r in rules:
             if r.slot == slot:
                 return r, {}
-        generic = [r for r in rules if r.var is not None]
+        for r in rules:
+            if r.at is not None and value(r.at) == slot:
+                return r, {}
+        for r in rules:
+            if r.between is not None and value(r.between[0]) < slot < value(r.between[1]):
+                return r, {r.var: slot}
+        generic = [r for r in rules if r.var is not None and r.between is None]
         if generic:
             return generic[-1], {generic[-1].var: slot}
         raise SystemProblem(f"{fam}_{slot}[t] is used but never defined")
@@ -88,6 +124,49 @@ class Claimed:
                 if slot is not None:
                     return slot[1]
         return None
+
+
+def _slot_expr(rule: Rule) -> sp.Expr:
+    return sp.Integer(rule.slot) if rule.slot is not None else rule.at
+
+
+def _between(fam: str, first: Rule, last: Rule) -> Rule:
+    """The rule an ellipsis stands for between two written slots, e.g. Q_1 h[t-1], ...,
+    Q_1 h[1] for slots 1 and t - 1: where the two right sides differ, a linear function of
+    the slot (here h[t - slot])."""
+    lo, hi = _slot_expr(first), _slot_expr(last)
+    try:
+        rhs = _interpolate(first.rhs, last.rhs, lo, hi)
+    except SystemUnreadable as e:
+        raise SystemUnreadable(f"the ellipsis between {fam}_{sp.latex(lo)}[t] and "
+                               f"{fam}_{sp.latex(hi)}[t]: {e}", "ellipsis") from None
+    return Rule(None, SLOT.name, rhs, between=(lo, hi))
+
+
+def _is_index(e) -> bool:
+    return isinstance(e, sp.Expr) and e.is_commutative and not e.has(sp.Indexed, AtTime) \
+        and all(isinstance(s, sp.Symbol) for s in e.free_symbols)
+
+
+def _interpolate(a, b, lo: sp.Expr, hi: sp.Expr):
+    if a == b:
+        return a
+    if _is_index(a) and _is_index(b):
+        num, den = sp.fraction(sp.cancel((b - a) / (hi - lo)))
+        if not den.is_number or den == 0:
+            raise SystemUnreadable(f"{sp.latex(a)} and {sp.latex(b)} do not change by a "
+                                   f"whole step per slot", "ellipsis")
+        return sp.expand(a + (SLOT - lo) * num / den)
+    if type(a) is not type(b) or len(a.args) != len(b.args) or not a.args:
+        raise SystemUnreadable(f"{sp.latex(a)} and {sp.latex(b)} do not have one form",
+                               "ellipsis")
+    if isinstance(a, sp.Indexed):
+        if a.base != b.base:
+            raise SystemUnreadable(f"{sp.latex(a)} and {sp.latex(b)} name different "
+                                   f"weights", "ellipsis")
+        return a.base[tuple(_interpolate(x, y, lo, hi) for x, y in
+                            zip(a.indices, b.indices, strict=True))]
+    return a.func(*[_interpolate(x, y, lo, hi) for x, y in zip(a.args, b.args, strict=True)])
 
 
 def _is_dots(e) -> bool:
@@ -127,10 +206,14 @@ class Runner:
             self.memo: dict = {}
             self.busy: set = set()
             self.a_slots: list[int] = []
-            self.H[t] = self._whole("h")
-            if self.H[t].shape != (self.xs.shape[1], 1):
-                raise SystemProblem(f"h[t] comes out with shape {self.H[t].shape}, not a "
-                                    f"vector of {self.xs.shape[1]}")
+            value = np.asarray(self._whole("h"), dtype=float)
+            n = self.xs.shape[1]
+            if value.ndim == 0 and value == 0:  # a sum with no terms at this step
+                value = np.zeros((n, 1))
+            if value.shape != (n, 1):
+                shape = " x ".join(str(d) for d in value.shape) or "a number"
+                raise SystemProblem(f"h[{t}] comes out as {shape}, not a vector of {n}")
+            self.H[t] = value
         return np.array([self.H[t][:, 0] for t in range(1, len(self.xs) + 1)])
 
     # values -------------------------------------------------------------------
@@ -159,7 +242,7 @@ class Runner:
             return vec[self.a_slots.index(slot)]
         if key in self.busy:
             raise SystemProblem(f"{fam}_{slot}[t] is defined through itself")
-        rule, bind = self.sys.rule(fam, slot)
+        rule, bind = self.sys.rule(fam, slot, lambda e: self._int(e, {}))
         self.busy.add(key)
         value = self.ev(rule.rhs, bind, (fam, slot))
         self.busy.discard(key)
@@ -170,7 +253,7 @@ class Runner:
         v = self.ev(e, bind, None)
         v = float(np.asarray(v).ravel()[0]) if np.size(v) == 1 else None
         if v is None or not float(v).is_integer():
-            raise SystemProblem(f"{sp.latex(e)} is not a whole number")
+            raise SystemUnreadable(f"{sp.latex(e)} is not a whole number", "slot")
         return int(v)
 
     def _state(self, when: int, where) -> np.ndarray:
@@ -184,6 +267,16 @@ class Runner:
         return self.H.get(when, np.zeros((self.xs.shape[1], 1)))
 
     def ev(self, e, bind: dict, where):
+        """The value of ``e`` at step t; an unexpected failure names the construct."""
+        try:
+            return self._ev(e, bind, where)
+        except SystemProblem:
+            raise
+        except Exception as exc:
+            raise SystemUnreadable(f"the checker could not run {sp.latex(e)} "
+                                   f"({type(exc).__name__}: {exc})", type(e).__name__) from exc
+
+    def _ev(self, e, bind: dict, where):
         if isinstance(e, sp.Number):
             return float(e)
         if isinstance(e, sp.Symbol):
@@ -202,7 +295,8 @@ class Runner:
             if e.name in self.sys.whole:
                 return self._whole(e.name)
             if _is_dots(e):
-                raise SystemProblem("an ellipsis outside a list cannot be expanded")
+                raise SystemUnreadable("an ellipsis outside a list cannot be expanded",
+                                       "ellipsis")
             return self._use(where, e.name, None)
         if isinstance(e, AtTime):
             head, when = e.args
@@ -219,7 +313,7 @@ class Runner:
         if isinstance(e, sp.Indexed):
             fam = str(e.base.label)
             if len(e.indices) != 1:
-                raise SystemProblem(f"{sp.latex(e)} has more than one slot index")
+                raise SystemUnreadable(f"{sp.latex(e)} has more than one slot index", "slot")
             s = e.indices[0]
             if fam in self.sys.rules or fam in self.sys.whole:
                 return self._family(fam, self._int(s, bind))
@@ -246,8 +340,9 @@ class Runner:
             for a in e.args[1:]:
                 out = out * self.ev(a, bind, where)
             return out
-        if isinstance(e, sp.exp):
-            return np.exp(self.ev(e.args[0], bind, where))
+        if type(e) in ELEMENTWISE or type(e).__name__ == "sigmoid":
+            f = ELEMENTWISE.get(type(e), ELEMENTWISE[sigmoid])
+            return f(np.asarray(self.ev(e.args[0], bind, where), dtype=float))
         if isinstance(e, Softargmax):
             z = np.asarray(self.ev(e.args[0], bind, where), dtype=float).reshape(-1, 1)
             z = np.exp(z - z.max())
@@ -257,12 +352,13 @@ class Runner:
         if isinstance(e, sp.Sum):
             (v, lo, hi), = e.limits if len(e.limits) == 1 else (None,)
             if v is None:
-                raise SystemProblem("a sum over several indices")
+                raise SystemUnreadable("a sum over several indices", "sum")
             out = 0.0
             for s in range(self._int(lo, bind), self._int(hi, bind) + 1):
                 out = out + self.ev(e.function, {**bind, v.name: s}, where)
             return out
-        raise SystemProblem(f"the checker cannot run {type(e).__name__} in a system")
+        raise SystemUnreadable(f"the checker cannot run {type(e).__name__} in a system",
+                               type(e).__name__)
 
     def _stack(self, e: Stack, bind: dict, where) -> np.ndarray:
         items = list(e.args)
@@ -275,7 +371,8 @@ class Runner:
                 before, after = _slot_of(items[k - 1]) if k else None, (
                     _slot_of(items[k + 1]) if k + 1 < len(items) else None)
                 if before is None or after is None or before[0] != after[0]:
-                    raise SystemProblem("an ellipsis needs the same variable on both sides")
+                    raise SystemUnreadable("an ellipsis needs the same variable on both sides",
+                                           "ellipsis")
                 lo = self._int(before[1], bind) + 1
                 hi = self._int(after[1], bind) - 1
                 for s in range(lo, hi + 1):
@@ -333,6 +430,8 @@ def structure(system: Claimed) -> Structure:
             if rule.slot is not None:
                 by_slot[rule.slot] = params[0] if params else None
                 continue
+            if rule.at is not None:
+                continue
             slot_dependent = [p for p in params if rule.var in p[2]]
             if slot_dependent:
                 how = "per slot"
@@ -382,6 +481,8 @@ def check_system(claim, index_base: int, text: str, shared: bool) -> Verdict:
     try:
         system = Claimed.read(claim.equations, {"x", "h"})
         st = structure(system)
+    except SystemUnreadable as e:
+        return _unreadable(e, text)
     except SystemProblem as e:
         return Verdict("incorrect", f"{e}.", None, None, text)
     findings = _structural(st, shared)
@@ -411,6 +512,8 @@ def check_system(claim, index_base: int, text: str, shared: bool) -> Verdict:
 
             try:
                 got = Runner(system, xs, k, param).run()
+            except SystemUnreadable as e:
+                return _unreadable(e, text)
             except SystemProblem as e:
                 return Verdict("incorrect", f"{e}.", None, None, text)
             ok = np.isclose(got, H, rtol=1e-6, atol=1e-9)
@@ -427,6 +530,12 @@ def check_system(claim, index_base: int, text: str, shared: bool) -> Verdict:
     return Verdict("correct", f"the system defines {model} ({what}): run on random "
                    f"sequences it reproduces the layer's h[t] at every step"
                    + ("" if shared else " for k = 2 and 3") + ".", None, None, text)
+
+
+def _unreadable(e: SystemUnreadable, text: str) -> Verdict:
+    return Verdict("unparsed", f"the system could not be read as a recurrence: {e} "
+                   f"(construct: {e.construct}).", {"construct": e.construct}, None, text,
+                   [f"construct not understood: {e.construct}"])
 
 
 def _plain(e) -> str | None:
