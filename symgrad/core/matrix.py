@@ -44,6 +44,9 @@ def _vec(expr: sp.Expr, i: sp.Symbol) -> sp.Expr:
         return sp.Mul(*scal) * body
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
         return expr.func(_vec(expr.args[0], i))
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and 1 < expr.exp <= 4:
+        base = _vec(expr.base, i)
+        return Hadamard(*[base] * int(expr.exp))
     raise NoMatrixForm
 
 

@@ -166,6 +166,9 @@ class IndexPrinter(LatexPrinter):
             out.append(self._print(p))
         return r",\ ".join(out)
 
+    def _print_Heaviside(self, expr, exp=None):
+        return r"\left[%s > 0\right]" % self._print(expr.args[0])
+
     def _print_Mod(self, expr, exp=None):
         return r"%s \bmod %s" % (self.parenthesize(expr.args[0], 50),
                                  self.parenthesize(expr.args[1], 50))
