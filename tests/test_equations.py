@@ -407,3 +407,12 @@ def test_other_errors():
         model.grad("W_x", steps=3, given="partial")
     with pytest.raises(ShapeError, match="steps"):
         model.grad("W_x", steps=0)
+
+
+def test_compact_shape_strings():
+    from symgrad.core.model import parse_shape
+    from symgrad.core.tensor import size
+
+    assert parse_shape("4x3") == (4, 3)
+    assert parse_shape("m X n") == (size("m"), size("n"))
+    assert parse_shape("mxn") == (size("m"), size("n"))

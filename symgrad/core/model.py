@@ -34,7 +34,7 @@ from .ops import At, Diag, Hadamard, Softargmax, Transposed, relu, sigmoid
 from .printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from .quantity import Quantity, readable
 from .simplify import Ranges, collapse
-from .tensor import Tensor, as_dim, index, ranges_for, size
+from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
 
 if TYPE_CHECKING:
     from symgrad.problems.base import Question
@@ -163,6 +163,9 @@ class _DimParser:
         return size(t)
 
 
+_COMPACT = re.compile(r"^\s*(\d+|[A-Za-z])(\s*[xX]\s*(\d+|[A-Za-z]))+\s*$")
+
+
 def parse_shape(spec: ShapeSpec) -> tuple:
     """A shape from a tuple of ints / symbols / strings, or a string such as ``"m x n"``.
 
@@ -170,6 +173,8 @@ def parse_shape(spec: ShapeSpec) -> tuple:
     ``+ - * / //`` and ``floor(...)``; dimensions are separated by `` x ``, ``×`` or commas.
     """
     if isinstance(spec, str):
+        if _COMPACT.match(spec):
+            spec = " x ".join(p for p in re.split(r"\s*[xX]\s*", spec.strip()))
         return tuple(as_dim(d, "size") for d in _DimParser(spec).dims())
     if isinstance(spec, bool):
         raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
@@ -194,17 +199,8 @@ def dims_text(shape: Sequence) -> str:
     return " x ".join(str(d) for d in shape) or "scalar"
 
 
-def _expr(value) -> sp.Basic:
-    """An int, float or SymPy value as a SymPy object (never text)."""
-    if isinstance(value, sp.Basic):
-        return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ShapeError(f"expected a number or a SymPy expression, got {value!r}")
-    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
-
-
 def _same(a: sp.Expr, b: sp.Expr) -> bool:
-    return a == b or sp.simplify(_expr(a) - _expr(b)) == 0
+    return a == b or sp.simplify(as_expr(a) - as_expr(b)) == 0
 
 
 def identifier(text: str) -> str:
@@ -425,7 +421,7 @@ class Model:
         where = where or f"the definition of {name}"
         declared = None if shape is None else parse_shape(shape)
         try:
-            return self._define_matrix(name, _expr(rhs), latex, style, where, declared,
+            return self._define_matrix(name, as_expr(rhs), latex, style, where, declared,
                                        None if indices is None else tuple(indices))
         except _NotationError as exc:
             raise ShapeError(f"{where}: {exc}") from None
@@ -437,7 +433,7 @@ class Model:
         tensors = []
         try:
             for p in parts:
-                p = _expr(p)
+                p = as_expr(p)
                 term = self._convert(p, where, name)
                 if len(term.shape) != 1 or term.row:
                     raise _NotationError(f"cannot stack {self._operand(p, term)}: only column "
@@ -851,7 +847,7 @@ class Model:
         """Every defined tensor (or those in ``only``) from the given arrays, in definition
         order (vectorised)."""
         env = dict(arrays)
-        subs = {k: _expr(v) for k, v in sizes.items()}
+        subs = {k: as_expr(v) for k, v in sizes.items()}
         for name, d in self.definitions.items():
             if only is not None and name not in only:
                 continue
@@ -1218,7 +1214,7 @@ class _Unrolled:
             matrix_form=matrix_form, recursion=rec)
 
     def _dims(self, t: Tensor, subs: dict) -> tuple[int, ...]:
-        dims = [_expr(d).xreplace(subs) for d in t.shape]
+        dims = [as_expr(d).xreplace(subs) for d in t.shape]
         if any(not d.is_Integer for d in dims):
             free = sorted({s.name for d in dims for s in d.free_symbols})
             raise ShapeError(f"the shape of {t.latex} is not known; pass "
