@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 import sympy as sp
+from reference import central, sig
 
 import symgrad as sg
 from symgrad.core.tensor import size
@@ -56,20 +57,8 @@ ATTENTION_SHAPES = {"X": "T x d", "W_q": "d x d", "W_k": "d x d", "W_v": "d x d"
 SIZES = [(3, 4), (2, 1), (1, 3)]
 
 
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
-def central(f, a, eps=1e-6):
-    """Central differences of f at a: shape f(a).shape + a.shape."""
-    a = np.asarray(a, dtype=float)
-    out = []
-    for k in range(a.size):
-        e = np.zeros(a.size)
-        e[k] = eps
-        e = e.reshape(a.shape)
-        out.append((np.asarray(f(a + e)) - np.asarray(f(a - e))) / (2 * eps))
-    return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
 
 
 def close(got, ref, tol=1e-6):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from reference import central, sig
 
 import symgrad as sg
 from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
@@ -23,20 +24,8 @@ GATED = (r"c[t] = \sigma(W_c x[t] + W_h h[t-1]) \\ "
 GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x n"}
 
 
-def sig(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
-def central(f, a, eps=1e-6):
-    """Central differences of f at a: shape f(a).shape + a.shape."""
-    a = np.asarray(a, dtype=float)
-    out = []
-    for k in range(a.size):
-        e = np.zeros(a.size)
-        e[k] = eps
-        e = e.reshape(a.shape)
-        out.append((np.asarray(f(a + e)) - np.asarray(f(a - e))) / (2 * eps))
-    return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
 
 
 def check_jacobian(model, of, wrt, arrays, f, tol=1e-6):

@@ -1,0 +1,20 @@
+"""Numeric reference helpers shared by the tests, independent of symgrad's derivations."""
+
+import numpy as np
+
+
+def sig(z):
+    """The logistic sigmoid."""
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def central(f, a, eps=1e-6):
+    """Central differences of f (array -> array) at a: shape f(a).shape + a.shape."""
+    a = np.asarray(a, dtype=float)
+    out = []
+    for k in range(a.size):
+        e = np.zeros(a.size)
+        e[k] = eps
+        e = e.reshape(a.shape)
+        out.append((np.asarray(f(a + e)) - np.asarray(f(a - e))) / (2 * eps))
+    return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
