@@ -192,3 +192,28 @@ def test_system_contexts_have_no_instances():
     assert ctx.system is not None
     with pytest.raises(UnknownNameError, match="system"):
         ctx.instance(0)
+
+
+def test_declared_jacobians_are_the_truths():
+    ctx = context("1.1.c.iv")
+    inst = ctx.instance(1)
+    for v in ("W", "x"):
+        np.testing.assert_allclose(inst.arrays[f"dy_d{v}"], ctx.truth("y", v).value(inst))
+    ctx = context("1.2.1.c")
+    inst = ctx.instance(2)
+    for w in ("W_x", "W_c", "W_h", "x", "h_prev"):
+        series = inst.series[f"dh_d{w}"]
+        assert series.shape[0] == inst.sizes["K"]
+        np.testing.assert_allclose(series[inst.now], ctx.truth("h", w).value(inst))
+
+
+def test_the_value_family_and_the_given_gradient_at_T():
+    ctx = context("1.2.2.e")
+    inst = ctx.instance(0)
+    assert ctx.tensors["v"].family
+    for i in range(3):
+        np.testing.assert_allclose(inst.arrays["v"][i], inst.arrays[f"v_{i}"])
+    ctx = context("1.2.2.f")
+    inst = ctx.instance(1)
+    np.testing.assert_allclose(inst.arrays["g_T"], inst.series["g"][inst.sizes["T"] - 1])
+    assert "L" in ctx.loss and ctx.tensors["g"].gradient

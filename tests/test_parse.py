@@ -495,3 +495,236 @@ def test_braces_and_hats_in_references():
         FormulaClaim(Ref("h", "h_prev"), mat("W_h")),)
     assert parse_claim(r"h[t]_i = \begin{cases} 1 & \text{if} j=i \\ 0 & \text{otherwise}"
                        r"\end{cases}", RNN)[0].rhs == sp.Piecewise((1, sp.Eq(i, j)), (0, True))
+
+
+# ----------------------------------------------------------------------------- red-team constructs
+
+T_, L_ = size("T"), size("L")
+f_, fp, r_ = idx("f"), idx("f'"), idx("r")
+# 1.2.2.f: h[T] is its own tensor; g and D are the given derivatives at step t
+GRAD = Declarations(tensors=(
+    TensorDecl("x", (n,), ("x[t]",)),
+    TensorDecl("h_T", (n,), ("h[T]",)),
+    TensorDecl("h", (n,), ("h[t]",)),
+    TensorDecl("D", (n, n), (r"\frac{\partial h[t]}{\partial h[T]}",)),
+    TensorDecl("g", (n,), (r"\frac{\partial \ell}{\partial h[t]}",)),
+), scalars=("n", "k", "T", "L"), loss=(r"\ell", "l", r"\mathcal{L}"))
+ATT_SLOTS = Declarations(tensors=(
+    TensorDecl("h", (n,), ("h[t]",)), TensorDecl("h_1", (n,), ("h[t-1]",)),
+    TensorDecl("a", (3,), ("a[t]",)),
+    *(TensorDecl(f"v_{q}", (n,), (f"v_{q}[t]",)) for q in range(3)),
+), scalars=("n",))
+
+
+@pytest.mark.parametrize("latex, decls, dims", [
+    (r"R^m", RNN, (m,)),
+    (r"R^{1 \times 5 \times 2}", Q11A, (1, 5, 2)),
+    (r"\mathbb{R}^{3}", ATT2, (3,)),
+    (r"\mathbb{R}^{18 \times 8}", Q11A, (18, 8)),
+    (r"R^{5x2}", Q11A, (5, 2)),
+    (r"(5, 2)", Q11A, (5, 2)),
+    (r"5x2", Q11A, (5, 2)),
+])
+def test_bare_shapes(latex, decls, dims):
+    assert parse_claim(latex, decls) == (ShapeClaim(None, dims),)
+
+
+def test_definition_followed_by_its_shape():
+    c = Ref("c", None)
+    assert parse_claim(r"c[t] = \sigma\left(W_c x[t] + W_h h[t-1]\right) \in \mathbb{R}^{m}",
+                       RNN) == (FormulaClaim(c, sigmoid(mat("W_c") * mat("x")
+                                                        + mat("W_h") * mat("h_prev"))),
+                                ShapeClaim(c, (m,)))
+    assert parse_claim(r"c[t] = \sigma(\cdot) \in \mathbb{R}^m", RNN) == (ShapeClaim(c, (m,)),)
+
+
+def test_entries_of_the_upstream_gradient():
+    for latex in (r"\frac{\partial \ell}{\partial f_W(x)}[1, j]",
+                  r"\frac{\partial \ell}{\partial f_W(x)}_{1,j}",
+                  r"\frac{\partial \ell}{\partial \hat{y}_{1,j}}"):
+        assert parse_expression(latex, CONV) == el("g", 1, j)
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial W[f, c, k]} = \sum_{i=1}^{3} \frac{\partial \ell}"
+        r"{\partial f_W(x)}[f, i] x[c, k + 2 i - 2]", CONV)
+    assert claim == FormulaClaim(Ref("loss", "W", (), (f_, c_, k)),
+                                 sp.Sum(el("g", f_, i) * el("x", c_, k + 2 * i - 2), (i, 1, 3)))
+    u = l - 2 * i + 2
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial x[c, l]} = \sum_{i=1}^{3} W[1, c, l - 2 i + 2] "
+        r"\frac{\partial \ell}{\partial f_W(x)}[1, i] \left[1 \le l - 2 i + 2 \le 3\right]", CONV)
+    assert claim.rhs == sp.Sum(sp.Piecewise(
+        (el("W", 1, c_, u) * el("g", 1, i), sp.And(sp.Le(1, u), sp.Le(u, 3))), (0, True)),
+        (i, 1, 3))
+
+
+def test_time_steps_of_declared_derivatives():
+    g, D = mat("g"), mat("D")
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial h[T]} = g[T] + \sum_{t=T+1}^{L} \left(\frac{\partial h[t]}"
+        r"{\partial h[T]}\right)^{\top} g[t]", GRAD)
+    assert claim == FormulaClaim(Ref("loss", "h_T"), AtTime(g, T_) + sp.Sum(
+        Transpose(AtTime(D, t)) * AtTime(g, t), (t, T_ + 1, L_)))
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial h[T]_{j}} = \sum_{\substack{1 \leq r \leq n\\T \leq t "
+        r"\leq L}} D[t, r, j] g[t, r]", GRAD)
+    assert claim == FormulaClaim(Ref("loss", "h_T", (), (j,)), sp.Sum(
+        At(AtTime(D, t), r_, j) * At(AtTime(g, t), r_), (t, T_, L_), (r_, 1, n)))
+    assert parse_expression(r"g[j] + \frac{\partial \ell}{\partial h[T]}", GRAD) == (
+        el("g", j) + AtTime(g, T_))
+
+
+def test_chain_rule_in_numerator_layout_and_the_loss_L():
+    chain = sp.Sum(AtTime(mat("g"), t) * AtTime(mat("D"), t), (t, T_, L_))
+    for latex in (r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T}^{L} \frac{\partial \ell}"
+                  r"{\partial h[t]} \frac{\partial h[t]}{\partial h[T]}",
+                  r"\frac{\partial L}{\partial h[T]} = \sum_{t \geq T} \frac{\partial L}"
+                  r"{\partial h[t]} \frac{\partial h[t]}{\partial h[T]}"):
+        assert parse_claim(latex, GRAD) == (FormulaClaim(Ref("loss", "h_T"), chain),)
+
+
+@pytest.mark.parametrize("latex, limits", [
+    (r"\sum_{t \geq T} g[t]", (t, T_, L_)),
+    (r"\sum_{t > T} g[t]", (t, T_ + 1, L_)),
+    (r"\sum_{t=T} g[t]", (t, T_, L_)),
+    (r"\sum_{T < t \le L} g[t]", (t, T_ + 1, L_)),
+])
+def test_sums_with_inequalities_and_open_upper_bound(latex, limits):
+    assert parse_expression(latex, GRAD) == sp.Sum(AtTime(mat("g"), t), limits)
+
+
+def test_open_upper_bound_needs_a_declared_length():
+    with pytest.raises(ParseError) as err:
+        parse_expression(r"\sum_{t \geq 1} x[t]", RNN)
+    assert err.value.construct == "sum without an upper bound"
+    assert parse_expression(r"\sum_{1 \le i \le n} z_i", VEC) == sp.Sum(el("z", i), (i, 1, n))
+
+
+def test_iverson_brackets_and_indicators():
+    u = l - 2 * j + 2
+    inside = sp.And(sp.Le(1, u), sp.Le(u, 3))
+    assert parse_expression(r"W_{c,l-2j+2} \left[1 \le l-2j+2 \le 3\right]", VEC_CONV) == (
+        sp.Piecewise((el("W", c_, u), inside), (0, True)))
+    assert parse_expression(r"\sum_{k=1}^{3} W_{c,k} [l = 2j+k-2]", VEC_CONV) == sp.Sum(
+        sp.Piecewise((el("W", c_, k), sp.Eq(l, 2 * j + k - 2)), (0, True)), (k, 1, 3))
+    for latex in (r"\mathbb{1}\{1 \le l-2j+2 \le 3\}", r"\mathbb{1}[1 \le l-2j+2 \le 3]",
+                  r"\mathbf{1}_{1 \le l-2j+2 \le 3}", r"\mathds{1}\{1 \le l-2j+2 \le 3\}"):
+        assert parse_expression(latex, VEC_CONV) == sp.Piecewise((1, inside), (0, True))
+    with pytest.raises(ParseError) as err:
+        parse_expression(r"\mathbb{1} W_{c,1}", VEC_CONV)
+    assert err.value.construct == "indicator"
+
+
+def test_conditions_with_absolute_values_and_sets():
+    cases = (r"\begin{cases} W_{c,l-2j+2} & \text{if } %s \\ 0 & \text{otherwise} "
+             r"\end{cases}")
+    w = el("W", c_, l - 2 * j + 2)
+    assert parse_expression(cases % r"|l-2j| \le 1", VEC_CONV) == sp.Piecewise(
+        (w, sp.Le(sp.Abs(l - 2 * j), 1)), (0, True))
+    assert parse_expression(cases % r"\lvert l-2j \rvert \le 1", VEC_CONV) == sp.Piecewise(
+        (w, sp.Le(sp.Abs(l - 2 * j), 1)), (0, True))
+    assert parse_expression(cases % r"l \in \{2j-1, 2j, 2j+1\}", VEC_CONV) == sp.Piecewise(
+        (w, sp.Or(sp.Eq(l, 2 * j - 1), sp.Eq(l, 2 * j), sp.Eq(l, 2 * j + 1))), (0, True))
+    assert parse_expression(r"[i \in \{1, \dots, n\}]", VEC) == sp.Piecewise(
+        (1, sp.And(sp.Le(1, i), sp.Le(i, n))), (0, True))
+    assert parse_expression(r"[i \notin \{1, 2\}]", VEC) == sp.Piecewise(
+        (1, sp.Not(sp.Or(sp.Eq(i, 1), sp.Eq(i, 2)))), (0, True))
+
+
+def test_primed_index_letters():
+    (claim,) = parse_claim(r"\frac{\partial f_W(x)[f,j]}{\partial W[f',c,k]} = \delta_{ff'} "
+                           r"x[c,2j+k-2]", CONV)
+    assert claim == FormulaClaim(Ref("y", "W", (f_, j), (fp, c_, k)),
+                                 sp.KroneckerDelta(f_, fp) * el("x", c_, 2 * j + k - 2))
+    assert parse_expression(r"\delta_{f f^\prime}", CONV) == sp.KroneckerDelta(f_, fp)
+
+
+def test_outer_product_and_time_subscripts():
+    c, g, x = (AtTime(mat(s), t) for s in ("c", "g", "x"))
+    (claim,) = parse_claim(
+        r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} ((1 - c[t]) \odot "
+        r"\frac{\partial \ell}{\partial h[t]}) \otimes x[t]", RNN)
+    assert claim.rhs == sp.Sum(Hadamard(1 - c, g) * Transpose(x), (t, 1, K))
+    assert parse_claim(r"h_t = c_t \odot h_{t-1} + (1 - c_t) \odot W_x x_t", RNN) == parse_claim(
+        r"h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]", RNN)
+    assert parse_claim(r"\frac{\partial h_t}{\partial h_{t-1}} = W_h", RNN) == (
+        FormulaClaim(Ref("h", "h_prev"), mat("W_h")),)
+    assert parse_expression(r"h_{t-2} + x_{t}", RNN) == AtTime(mat("h"), t - 2) + mat("x")
+
+
+def test_sum_over_numbered_tensors_is_written_out():
+    assert parse_expression(r"\sum_{i=0}^{2} a_i[t] v_i[t]", ATT_SLOTS) == sum(
+        (el("a", q) * mat(f"v_{q}") for q in range(3)), sp.Integer(0))
+    with pytest.raises(UnknownNameError):
+        parse_expression(r"\sum_{i=0}^{2} a_i[t] u_i[t]", ATT_SLOTS)
+
+
+def _system(latex, decls=ATT_INF):
+    (claim,) = parse_claim(latex, decls)
+    assert isinstance(claim, SystemClaim)
+    return claim
+
+
+def test_aligned_and_gathered_environments():
+    q0, qi = (AtTime(fam("q", s), t) for s in (0, i))
+    expected = SystemClaim((
+        (q0, fam("Q", 0) * mat("x")),
+        (qi, fam("Q", i) * AtTime(mat("h"), t - i)),
+        (mat("h"), sp.Sum(AtTime(fam("a", i), t) * AtTime(fam("v", i), t), (i, 0, k))),
+    ))
+    rows = (r"q_0[t] &= Q_0 x[t], & q_i[t] &= Q_i h[t-i] \\ h[t] &= \sum_{i=0}^{k} a_i[t] "
+            r"v_i[t] \\ &\text{with } Q_i \in \mathbb{R}^{n \times n} \text{ (no sharing)}")
+    for env in ("aligned", "align*", "gathered"):
+        text = rows.replace("&", "") if env == "gathered" else rows
+        assert _system(rf"\begin{{{env}}} {text} \end{{{env}}}") == expected
+    assert parse_claim(r"\begin{gathered} a[t] \in \mathbb{R}^{3} \end{gathered}", ATT2) == (
+        ShapeClaim(Ref("a", None), (3,)),)
+
+
+def test_range_qualifiers_of_systems():
+    h_sum = sp.Sum(AtTime(fam("a", j), t) * AtTime(fam("v", j), t), (j, 0, t - 1))
+    claim = _system(r"q_0[t] = Q_0 x[t],\ q_i[t] = Q_h h[t-i] \text{ for } i = 1, \dots, t-1,\ "
+                    r"h[t] = \sum_{j=0}^{t-1} a_j[t] v_j[t]")
+    assert claim.equations[1] == (AtTime(fam("q", i), t),
+                                  fam("Q", idx("h")) * AtTime(mat("h"), t - i))
+    assert claim.equations[2] == (mat("h"), h_sum)
+    assert claim.ranges == ((i, 1, t - 1),)
+    claim = _system(r"q_i[t] = Q h[t-i] \text{ for every } 1 \le i < t, \quad "
+                    r"h[t] = \sum_{j=0}^{t-1} a_j[t] v_j[t]")
+    assert claim.ranges == ((i, 1, t - 1),)
+    # the letter of a qualified rule is renamed where an unqualified rule uses it too
+    claim = _system(r"q_i[t] = Q_i h[t-i] \text{ for } i = 1, \dots, k, \quad w_i[t] = q_i[t]^T "
+                    r"k_i[t] \quad i \in \{0, \dots, k\}, \quad h[t] = \sum_{i=0}^{k} a_i[t] "
+                    r"v_i[t]")
+    assert claim.equations[0] == (AtTime(fam("q", j), t), fam("Q", j) * AtTime(mat("h"), t - j))
+    assert claim.equations[1][0] == AtTime(fam("w", i), t)
+    assert claim.ranges == ((j, 1, k), (i, 0, k))
+    with pytest.raises(ParseError) as err:
+        parse_claim(r"q_i[t] = Q h[t-i] \text{ for } i = 1, \dots", ATT_INF)
+    assert err.value.construct == "qualifier"
+    with pytest.raises(ParseError) as err:
+        parse_claim(r"y_j = x_j \text{ for } j = 1, \dots, 3", CONV)
+    assert err.value.construct == "qualifier"
+
+
+def test_tuple_assignment_up_to_a_time_dependent_slot():
+    claim = _system(r"q_0[t], q_1[t], \dots, q_{t-1}[t] = Q_0 x[t], Q_1 h[t-1], \dots, Q_1 h[1] "
+                    r"\\ w_i[t] = q_i[t]^T k_i[t] \\ h[t] = \sum_{i=0}^{t-1} a_i[t] v_i[t]")
+    assert claim.equations[:3] == (
+        (AtTime(fam("q", 0), t), fam("Q", 0) * mat("x")),
+        (AtTime(fam("q", 1), t), fam("Q", 1) * AtTime(mat("h"), t - 1)),
+        (AtTime(fam("q", j), t), fam("Q", 1) * AtTime(mat("h"), t - j)),
+    )
+    assert claim.ranges == ((j, 1, t - 1),)
+    with pytest.raises(ParseError) as err:
+        parse_claim(r"q_0[t], q_1[t], \dots, q_{t-1}[t] = Q_0 x[t], Q_1 h[t-1], \dots, Q_2 x[t] "
+                    r"\\ h[t] = \sum_{i=0}^{t-1} a_i[t] v_i[t]", ATT_INF)
+    assert err.value.construct == "tuple assignment"
+
+
+def test_tuple_rules_are_tried_within_a_budget():
+    row = (r"q_0[t], q_1[t], \dots, q_{t-1}[t] = Q_0 x[t], Q_1 K_1 V_1 A_1 B_1 C_1, \dots, "
+           r"Q_{t-1} K_{t-1} V_{t-1} A_{t-1} B_{t-1} C_{t-1}")
+    start = time.perf_counter()
+    with pytest.raises(LimitError):
+        parse_claim(r" \\ ".join([row] * 60) + r" \\ h[t] = x[t]", ATT_INF)
+    assert time.perf_counter() - start < 2

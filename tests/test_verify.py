@@ -101,6 +101,13 @@ SYS_D = (r"q_0[t] = Q_0 x[t], \quad q_i[t] = Q_h h[t-i], \quad k_0[t] = K_0 x[t]
          r"w_{t-1}[t]]), \quad h[t] = \sum_{i=0}^{t-1} a_i[t] v_i[t]")
 GRAD_F = (r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T}^{L} \left(\frac{\partial h[t]}"
           r"{\partial h[T]}\right)^\top \frac{\partial \ell}{\partial h[t]}")
+ROW_F = (r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T}^{L} \frac{\partial \ell}{\partial "
+         r"h[t]} \frac{\partial h[t]}{\partial h[T]}")
+SLOT_SUM = (r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + \sum_{i=0}^{2} a_i[t] "
+            r"(\delta_{i1} - a_1[t]) v_i[t] \left(k_1[t]^T Q_1 + q_1[t]^T K_1\right)")
+CHAIN = (r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} \frac{\partial \ell}"
+         r"{\partial \hat{y}_{j}} \frac{\partial \hat{y}_{j}}{\partial W_{c,k}}")
+SWAPPED = r"\frac{\partial \hat{y}_{j}}{\partial W_{c,k}} = x_{c,2k+j-2}"
 
 # (question, claim, index base, expected verdict)
 CLAIMS = [
@@ -144,6 +151,7 @@ CLAIMS = [
     ("1.1.c.iii", CONV_X.replace("l-2j+2", "l-2j+1"), 1, "incorrect"),
     ("1.1.c.iii", NO_RANGE, 1, "incorrect"),
     ("1.1.c.iii", CONV_X.replace("x_{c,l}", "x_{l,c}"), 1, "layout"),
+    ("1.1.c.ii", SWAPPED, 1, "incorrect"),
     ("1.1.c.iv", r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} "
                  r"\frac{\partial \ell}{\partial f_W(x)}_{j} x_{c, 2j+k-2}", 1, "correct"),
     ("1.1.c.iv", r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=0}^{2} g_{j} x_{c, 2j+k}", 0,
@@ -207,6 +215,26 @@ CLAIMS = [
     ("1.2.2.f", GRAD_F, 1, "correct"),
     ("1.2.2.f", GRAD_F.replace("t=T", "t=T+1"), 1, "incorrect"),
     ("1.2.2.f", GRAD_F.replace(r"\left(", "").replace(r"\right)^\top", ""), 1, "incorrect"),
+    ("1.2.2.f", ROW_F, 1, "correct"),
+    ("1.2.2.f", ROW_F.replace("t=T", "t=T+1"), 1, "incorrect"),
+    ("1.2.2.f", r"\frac{\partial \ell}{\partial h[T]} = g[T] + \sum_{t=T+1}^{L} \left("
+                r"\frac{\partial h[t]}{\partial h[T]}\right)^{\top} g[t]", 1, "correct"),
+    ("1.2.2.f", GRAD_F.replace(r"\ell", "L"), 1, "correct"),
+    ("1.2.2.f", r"\frac{\partial \ell}{\partial h[T]} = \prod_{t=T+1}^{L} \frac{\partial h[t]}"
+                r"{\partial h[T]}", 1, "incorrect"),
+    ("1.2.1.c", RNN_GRAD.replace(r"\sum", r"\prod"), 1, "incorrect"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \frac{\partial \ell}"
+                r"{\partial h[t]} \frac{\partial h[t]}{\partial W_x}", 1, "correct"),
+    ("1.2.2.e", SLOT_SUM, 1, "correct"),
+    ("1.2.2.e", SLOT_SUM.replace(r"\delta_{i1} - ", "1 - "), 1, "incorrect"),
+    ("1.2.2.e", r"h[t] = \sum_{i=0}^{2} a_i[t] v_i[t]", 1, "correct"),
+    ("1.2.2.e", r"h[t] = \sum_{i=0}^{1} a_i[t] v_i[t]", 1, "incorrect"),
+    ("1.2.2.e", r"a[t] = \mathrm{softargmax}([q_0[t]^T k_0[t], q_1[t]^T k_1[t], "
+                r"q_2[t]^T k_2[t]])", 1, "correct"),
+    ("1.1.c.iv", CHAIN, 1, "correct"),
+    ("1.1.c.iv", CHAIN.replace(r"\sum_{j=1}^{3} ", ""), 1, "correct"),
+    ("1.1.c.iv", CHAIN.replace(r"\sum_{j=1}^{3} ", "").replace(
+        r"\frac{\partial \hat{y}_{j}}{\partial W_{c,k}}", "x_{c,2j+k-2}"), 1, "incorrect"),
 ]
 
 
@@ -327,3 +355,47 @@ def test_quantity_check_of_rnn_results():
     grad = rnn.grad("W_x", steps=4)
     assert grad.check(RNN_GRAD).ok
     assert grad.check(RNN_GRAD.replace("(1 - c[t])", "c[t]")).verdict == "incorrect"
+
+
+def test_a_formula_right_for_swapped_letters_of_one_size_is_wrong_with_a_hint():
+    v = check_claim(context("1.1.c.ii"), SWAPPED)
+    assert v.verdict == "incorrect" and v.hint == "it would match with j and k swapped"
+    v = check_claim(context("1.1.c.iii"), CONV_X.replace("x_{c,l}", "x_{l,c}"))
+    assert v.verdict == "layout" and "(j, c, l)" in v.explanation
+
+
+def test_loss_gradients_may_be_rows():
+    v = check_claim(context("1.2.2.f"), ROW_F)
+    assert v.ok and any("numerator layout (row vector)" in n for n in v.notes)
+    v = check_claim(context("1.2.2.f"), GRAD_F)
+    assert v.ok and not any("row vector" in n for n in v.notes)
+    v = check_claim(context("1.2.2.f"), ROW_F.replace("t=T", "t=T+1"))
+    assert v.verdict == "incorrect" and "true value" in v.explanation
+
+
+def test_a_chain_rule_with_an_implied_sum_says_so():
+    v = check_claim(context("1.1.c.iv"), CHAIN.replace(r"\sum_{j=1}^{3} ", ""))
+    assert v.ok and any("Einstein" in n and "index j" in n for n in v.notes)
+    v = check_claim(context("1.1.c.iv"), r"\frac{\partial \ell}{\partial W_{c,k}} = "
+                                         r"\frac{\partial \ell}{\partial \hat{y}_{j}} "
+                                         r"x_{c,2j+k-2}")
+    assert v.verdict == "incorrect" and "j is free on the right side" in v.explanation
+
+
+def test_no_exception_escapes_the_engine(monkeypatch):
+    from symgrad.verify import formula, systems
+
+    def broken(self):
+        raise KeyError("internal")
+
+    monkeypatch.setattr(formula.FormulaCheck, "run", broken)
+    v = sg.check("1.1.c.ii", SWAPPED)
+    assert v.verdict == "unparsed" and "KeyError" in v.explanation
+    assert v.counterexample["construct"] == "formula"
+
+    def crash(*args):
+        raise AttributeError("'float' object has no attribute 'shape'")
+
+    monkeypatch.setattr(systems, "structure", crash)
+    v = sg.check("1.2.2.d", SYS_D)
+    assert v.verdict == "unparsed" and "system of equations" in v.explanation

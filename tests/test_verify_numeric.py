@@ -85,3 +85,59 @@ def test_limits_and_unsupported_constructs():
         run(sp.Sum(a[1], (m, 1, 10**6)))
     with pytest.raises(Unreadable):
         run(sp.Integral(a[1], (m, 0, 1)))
+
+
+def test_products_are_evaluated_in_the_order_of_their_index():
+    _, val = run(sp.Product(a[m], (m, 1, 4)))
+    np.testing.assert_allclose(val.a.reshape(()), np.prod(ARR["a"][:4]))
+    _, val = run(sp.Product(a[m], (m, 1, j)), [("j", 5)])
+    np.testing.assert_allclose(val.a.ravel(), np.cumprod(ARR["a"]))
+    Ms = RNG.normal(size=(3, 2, 2))
+    M = sp.Symbol("M", commutative=False)
+    _, val = run(sp.Product(AtTime(M, t), (t, 1, 3)), arrays={"M": Ms[-1]}, series={"M": Ms},
+                 time="t", now=2)
+    np.testing.assert_allclose(val.a.reshape(2, 2), Ms[0] @ Ms[1] @ Ms[2])
+    _, val = run(sp.Product(a[m], (m, 3, 2)))
+    assert val.a.reshape(()) == 1.0
+    with pytest.raises(LimitError):
+        run(sp.Product(a[1], (m, 1, 10**4)))
+
+
+def test_slot_families_give_a_slot_as_a_vector():
+    fam = RNG.normal(size=(3, 4))
+    f = sp.IndexedBase("f")
+    kw = {"arrays": {"f": fam}, "families": frozenset({"f"}), "bases": {"f": 0}}
+    _, val = run(sp.Sum(a[m + 1] * f[m], (m, 0, 2)), **kw)
+    np.testing.assert_allclose(val.a.reshape(4), ARR["a"][:3] @ fam)
+    _, val = run(f[2, j], [("j", 4)], **kw)
+    np.testing.assert_allclose(val.a.ravel(), fam[2])
+    ev, _ = run(f[3], **kw)
+    assert ev.findings and "reaches position 3" in ev.findings[0]
+
+
+def test_a_slot_moved_ahead_of_a_matrix_is_unreadable_not_wrong():
+    f = sp.IndexedBase("f")
+    kw = {"arrays": {"f": RNG.normal(size=(3, 3))}, "families": frozenset({"f"}),
+          "bases": {"f": 0}}
+    with pytest.raises(Unreadable, match="order"):
+        run(A * f[1], **kw)
+
+
+def test_rows_and_contraction_with_a_tensor_of_three_axes():
+    J = RNG.normal(size=(4, 4, 3))
+    Js = sp.Symbol("J", commutative=False)
+    with pytest.raises(ClaimProblem, match="do not fit"):
+        run(v * Js, arrays={"J": J})
+    _, val = run(v * Js, arrays={"J": J}, rows=frozenset({"v"}))
+    assert val.trail == (1, 4, 3)
+    np.testing.assert_allclose(val.a.reshape(4, 3), np.tensordot(ARR["v"], J, 1))
+
+
+def test_an_unexpected_failure_names_the_construct(monkeypatch):
+    def broken(self, e, env):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(Evaluator, "_pow", broken)
+    with pytest.raises(Unreadable, match="could not evaluate") as info:
+        run(a[1] + a[2] ** 2)
+    assert info.value.construct == "Pow" and "ZeroDivisionError" in str(info.value)

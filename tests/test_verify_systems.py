@@ -1,12 +1,24 @@
 """Defining systems of AttentionRNN(k) / AttentionRNN(inf), read and run as recurrences."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import sympy as sp
 
-from symgrad.latex.parse import parse_claim
+from symgrad.core.ops import AtTime
+from symgrad.latex.parse import SystemClaim, parse_claim
 from symgrad.layers.attention_rnn import AttentionRNN
 from symgrad.problems.hw2_contexts import context
-from symgrad.verify.systems import Claimed, Runner, SystemProblem, structure
+from symgrad.verify import check_claim
+from symgrad.verify.systems import (
+    Claimed,
+    Runner,
+    SystemProblem,
+    SystemUnreadable,
+    check_system,
+    structure,
+)
 
 PER_SLOT = (r"q_0[t] = Q_0 x[t],\ q_i[t] = Q_i h[t-i],\ k_0[t] = K_0 x[t],\ k_i[t] = K_i h[t-i],"
             r"\ v_0[t] = V_0 x[t],\ v_i[t] = V_i h[t-i],\ w_i[t] = q_i[t]^T k_i[t],\ a[t] = "
@@ -63,3 +75,72 @@ def test_reading_the_state_being_defined_is_said():
     Q, K, V = (rng.normal(size=(3, 3, 3)) for _ in range(3))
     with pytest.raises(SystemProblem, match=r"h\[t\] is read on the right side"):
         run(sys, 2, Q, K, V, rng.normal(size=(3, 3)))
+
+
+TUPLE_D = (r"q_0[t], q_1[t], \dots, q_{t-1}[t] = Q_0 x[t], Q_1 h[t-1], \dots, Q_1 h[1] \\ "
+           r"k_0[t], k_1[t], \dots, k_{t-1}[t] = K_0 x[t], K_1 h[t-1], \dots, K_1 h[1] \\ "
+           r"v_0[t], v_1[t], \dots, v_{t-1}[t] = V_0 x[t], V_1 h[t-1], \dots, V_1 h[1] \\ "
+           r"w_i[t] = q_i[t]^T k_i[t] \\ a[t] = \text{softargmax}([w_0[t], \dots, w_{t-1}[t]])"
+           r" \\ h[t] = \sum_{i=0}^{t-1} a_i[t] v_i[t]")
+
+
+def _tuple_rules(last_rhs) -> list:
+    """q_0[t], q_1[t], ..., q_{t-1}[t] = Q_0 x[t], Q_1 h[t-1], ..., <last_rhs> as the reader
+    leaves a tuple with an ellipsis, with the other rules of SHARED."""
+    (claim,) = parse_claim(SHARED, context("1.2.2.d").declarations())
+    t = sp.Symbol("t", integer=True)
+    q, Q = (sp.IndexedBase(n, commutative=False) for n in "qQ")
+    x, h, dots = (sp.Symbol(n, commutative=False) for n in ("x", "h", "..."))
+    tuple_q = [(AtTime(q[0], t), Q[0] * x), (AtTime(q[1], t), Q[1] * AtTime(h, t - 1)),
+               (dots, dots), (AtTime(q[t - 1], t), last_rhs)]
+    rest = [(lhs, rhs) for lhs, rhs in claim.equations if "q" not in str(lhs)]
+    return tuple_q + rest
+
+
+def test_an_ellipsis_between_written_slots_is_filled_in():
+    Q, h = sp.IndexedBase("Q", commutative=False), sp.Symbol("h", commutative=False)
+    sys = Claimed.read(_tuple_rules(Q[1] * AtTime(h, 1)), {"x", "h"})
+    between = [r for r in sys.rules["q"] if r.between is not None]
+    assert len(between) == 1 and str(between[0].rhs) == "Q[1]*AtTime(h, -slot + t)"
+    assert [str(r.at) for r in sys.rules["q"] if r.at is not None] == ["t - 1"]
+    rng = np.random.default_rng(4)
+    Qs, Ks, Vs = (rng.normal(scale=0.7, size=(2, 3, 3)) for _ in range(3))
+    xs = rng.normal(size=(6, 3))
+    H, _ = AttentionRNN(k=None, input_size=3).unroll(xs, Qs, Ks, Vs)
+    np.testing.assert_allclose(run(sys, None, Qs, Ks, Vs, xs), H, atol=1e-12)
+    assert check_claim(context("1.2.2.d"), TUPLE_D).verdict == "correct"
+    assert check_claim(context("1.2.2.c"), TUPLE_D).verdict == "incorrect"
+
+
+def test_what_the_reader_cannot_interpret_is_unparsed():
+    Q, h, x = (sp.IndexedBase("Q", commutative=False),
+               *(sp.Symbol(n, commutative=False) for n in "hx"))
+    odd = _tuple_rules(Q[1] * AtTime(h, 1) + x)
+    with pytest.raises(SystemUnreadable, match="ellipsis"):
+        Claimed.read(odd, {"x", "h"})
+    v = check_system(SystemClaim(tuple(odd)), 1, "", shared=True)
+    assert v.verdict == "unparsed" and "ellipsis" in v.explanation
+
+
+@pytest.mark.parametrize("change", [("^{t-1}", "^{t-2}"), ("w_{t-1}[t]", "w_{t-2}[t]"),
+                                    ("sum_{i=0}", "sum_{i=1}")])
+def test_a_window_that_leaves_out_a_slot_is_incorrect_not_a_crash(change):
+    v = check_claim(context("1.2.2.d"), SHARED.replace(*change))
+    assert v.verdict == "incorrect", v.format()
+
+
+def test_a_list_ends_at_its_last_slot():
+    listed = SHARED.replace(r"[w_0[t], \dots", r"[w_0[t], w_1[t], \dots")
+    assert check_claim(context("1.2.2.d"), listed).verdict == "correct"
+
+
+def test_ranges_limit_the_rules_written_with_their_letter():
+    text = (SHARED.replace(r"q_0[t] = Q_0 x[t],\ ", "").replace("q_i[t] = Q_h h[t-i]",
+            "q_j[t] = Q_h h[t-j]").replace("k_i[t] = K_h h[t-i]", "k_j[t] = K_h h[t-j]")
+            .replace("v_i[t] = V_h h[t-i]", "v_j[t] = V_h h[t-j]"))
+    (claim,) = parse_claim(text, context("1.2.2.d").declarations())
+    j, t = sp.Symbol("j", integer=True), sp.Symbol("t", integer=True)
+    v = check_system(replace(claim, ranges=((j, sp.Integer(1), t - 1),)), 1, "", True)
+    assert v.verdict == "incorrect" and "q_0[t] is used but never defined" in v.explanation
+    v = check_system(replace(claim, ranges=((j, sp.Integer(0), t - 1),)), 1, "", True)
+    assert v.verdict == "incorrect" and "h[t] is read on the right side" in v.explanation

@@ -1,10 +1,13 @@
 """Homework LaTeX -> structured claims of SymPy expressions.
 
-A claim is a shape (`f_W(x) \\in \\mathbb{R}^{1 \\times 3}`), an element or matrix formula
-(`LHS = RHS`), a bare product of sizes, or a defining system of equations, possibly several
-separated by `,`, `;`, `\\quad` or `\\\\`. The text is read by a tokenizer and a small
-recursive-descent grammar of our own (no eval, no sympify, no external grammar on user
-text), so every refusal names the character position and the construct not understood.
+A claim is a shape (`f_W(x) \\in \\mathbb{R}^{1 \\times 3}`, or bare: `R^{5x2}`, `(5, 2)`), an
+element or matrix formula (`LHS = RHS`, optionally `\\in \\mathbb{R}^{...}` after it), or a
+defining system of equations (rows of `aligned`/`gathered`, tuple assignments, qualifiers
+`\\text{for } i = 1, \\dots, k`), possibly several separated by `,`, `;`, `\\quad` or `\\\\`;
+`\\text{with } ...` asides are skipped to the end of their row. The text is read by a
+tokenizer and a small recursive-descent grammar of our own (no eval, no sympify, no external
+grammar on user text), so every refusal names the character position and the construct not
+understood.
 Tensor names are resolved against the question's `Declarations`.
 """
 
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import combinations
 
 import sympy as sp
 
@@ -45,6 +49,8 @@ __all__ = [
 MAX_LENGTH = 20000
 MAX_DEPTH = 100
 _MAX_NEST = 120
+_MAX_MARKS = 6
+_MAX_RULES = 256
 _NOT_A_SIZE = "a shape is a product of sizes; a formula needs a left side `... =`"
 
 
@@ -94,9 +100,11 @@ class FormulaClaim:
 
 @dataclass(frozen=True)
 class SystemClaim:
-    """A defining system of equations, as (lhs, rhs) pairs."""
+    """A defining system of equations, as (lhs, rhs) pairs; ``ranges`` holds the family
+    indices' qualifiers (`\\text{for } i = 1, \\dots, k`) as (symbol, lo, hi)."""
 
     equations: tuple[tuple[sp.Expr, sp.Expr], ...]
+    ranges: tuple = ()
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -124,7 +132,7 @@ _FONT_TEXT = {
     "text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal", "mbox",
     "mathrm", "operatorname", "mathit", "mathsf", "mathbf", "mathtt", "boldsymbol", "bm",
 }
-_FONT_LETTER = {"mathbb", "mathcal", "mathscr", "mathfrak", "mathds"}
+_FONT_LETTER = {"mathbb", "mathcal", "mathscr", "mathfrak", "mathds", "mathbbm"}
 _TRANSPARENT_ENVS = {"equation", "equation*", "displaymath", "math"}
 _OPEN_CMDS = {"lfloor", "lceil", "langle"}
 _CLOSE_CMDS = {"rfloor", "rceil", "rangle"}
@@ -133,6 +141,14 @@ _PAIRS = {
     r"\lfloor": r"\rfloor", r"\lceil": r"\rceil", r"\langle": r"\rangle",
 }
 _KEYWORDS = {"if", "else", "otherwise", "and", "or", "for", "when"}
+_ASIDES = {"with", "where"}
+_QUANTIFIERS = {"every", "all", "each", "any"}
+_ROW_ENVS = {
+    "aligned", "align", "align*", "alignat", "alignat*", "alignedat", "gathered", "gather",
+    "gather*", "split", "eqnarray", "eqnarray*", "multline", "multline*", "flalign", "flalign*",
+}
+_DEFAULT_LOSS = (r"\ell", "l", "L", r"\mathcal{L}")
+_INDICATOR = r"\mathbb{1}"
 _FUNC_WORDS = {
     "softargmax": "softargmax", "softmax": "softargmax", "sigmoid": "sigmoid",
     "diag": "diag", "relu": "relu", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log",
@@ -172,7 +188,7 @@ _REL_CMDS = {
 _STOP_CMDS = (
     _MULOPS | _HADAMARD | set(_REL_CMDS) | _TRANSPOSE
     | {r"\in", r"\notin", r"\land", r"\wedge", r"\lor", r"\vee", r"\pm", r"\mp", r"\to",
-       r"\rightarrow", r"\mid", r"\prime"}
+       r"\rightarrow", r"\mid", r"\prime", r"\otimes"}
 )
 
 
@@ -303,12 +319,17 @@ class _Lexer:
             env = text[a:b].strip()
             if env not in _TRANSPARENT_ENVS:
                 self.add(name, env, i, k)
+            if name == "begin" and env in ("alignat", "alignat*", "alignedat"):
+                k = self._brace_arg(k, hi)[2]
             return k
+        elif name in ("lvert", "rvert", "vert"):
+            self.add("sym", "|", i, j)
         elif name in _FONT_TEXT:
             return self._font(i, j, hi)
         elif name in _FONT_LETTER:
             a, b, k = self._brace_arg(j, hi)
-            self.add("cmd", f"\\{name}{{{text[a:b].strip()}}}", i, k)
+            letter = text[a:b].strip()
+            self.add("cmd", _INDICATOR if letter == "1" else f"\\{name}{{{letter}}}", i, k)
             return k
         elif name in _OPEN_CMDS:
             self.add("open", "\\" + name, i, j)
@@ -330,9 +351,19 @@ class _Lexer:
             self.space = True
             return k
         first_at = a + content.index(words[0])
-        if words[0].lower() in _KEYWORDS:
+        if content.strip() == "1" and self.text[i + 1:j] in ("mathbf", "boldsymbol", "bm"):
+            self.add("cmd", _INDICATOR, i, k)
+        elif words[0].lower() in _KEYWORDS:
             self.add("word", words[0].lower(), first_at, first_at + len(words[0]))
-            self._splice(first_at + len(words[0]), b)
+            rest = words[1:]
+            if rest and all(w.isascii() and w.isalpha() and len(w) > 1 for w in rest):
+                at = first_at + len(words[0])
+                for w in rest:
+                    at = content.index(w, at - a) + a
+                    self.add("word", w.lower(), at, at + len(w))
+                    at += len(w)
+            else:
+                self._splice(first_at + len(words[0]), b)
         elif len(words) == 1 and words[0].isascii() and words[0].isalpha() and len(words[0]) > 1:
             self.add("word", words[0], first_at, first_at + len(words[0]))
         else:
@@ -411,12 +442,38 @@ def _normalize(toks: list[_Tok]) -> tuple[list[_Tok], list[int]]:
     return out, _mates(out)
 
 
+def _unwrap_rows(toks: list[_Tok]) -> list[_Tok]:
+    """`aligned`, `gathered`, ...: their rows become parts; of the `&` of a row, the
+    alignment points go and the ones between equation columns separate parts."""
+    out: list[_Tok] = []
+    stack: list[list] = [["", True, 0]]
+    for t in toks:
+        top = stack[-1]
+        if t.kind == "begin":
+            stack.append([t.text, t.text in _ROW_ENVS, 0])
+            if t.text in _ROW_ENVS:
+                continue
+        elif t.kind == "end" and len(stack) > 1 and top[0] == t.text:
+            stack.pop()
+            if top[1]:
+                continue
+        elif top[1] and t.key == ("sym", "&"):
+            top[2] += 1
+            if top[2] % 2 == 0:
+                out.append(_Tok("sep", "quad", t.pos, t.end, t.sp))
+            continue
+        elif top[1] and t.key == ("sep", "\\\\"):
+            top[2] = 0
+        out.append(t)
+    return out
+
+
 def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
     if not isinstance(text, str):
         raise ParseError("a claim must be a string of LaTeX", position=0, construct="input")
     if len(text) > MAX_LENGTH:
         raise LimitError(f"the LaTeX is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    return _normalize(_Lexer(text).run(0, len(text)))
+    return _normalize(_unwrap_rows(_Lexer(text).run(0, len(text))))
 
 
 # ----------------------------------------------------------------------------- declarations
@@ -445,7 +502,7 @@ class _Ctx:
         self.scalars = tuple(decls.scalars)
         self.by_first: dict[tuple, list[_Entry]] = {}
         self.exact: dict[tuple, _Entry] = {}
-        derivative_aliases = []
+        derivative_aliases, bracketed = [], []
         for d in decls.tensors:
             spellings = list(d.aliases)
             if re.fullmatch(r"[A-Za-z](_[A-Za-z0-9])?", d.name) and d.name not in spellings:
@@ -454,12 +511,21 @@ class _Ctx:
                 if s.lstrip().startswith((r"\frac", r"\dfrac", r"\tfrac")):
                     derivative_aliases.append((s, d.name))
                 else:
-                    self._add(_keys(s), "tensor", d.name)
+                    keys = _keys(s)
+                    self._add(keys, "tensor", d.name)
+                    if len(keys) > 3 and keys[1] == ("open", "[") and keys[-1] == ("close", "]"):
+                        bracketed.append((s, d.name))
         for s in decls.scalars:
             self._add(_keys(s), "scalar", s)
         for entries in self.by_first.values():
             entries.sort(key=lambda e: (-len(e.keys), e.kind != "tensor"))
         self.loss = {_keys(s) for s in decls.loss}
+        self.loss_any = self.loss | {_keys(s) for s in _DEFAULT_LOSS}
+        self.sub_time: dict[tuple, set[str]] = {}
+        for e in (e for es in self.by_first.values() for e in es):
+            if e.kind == "tensor" and e.has_bracket and e.keys[1] == ("open", "["):
+                self.sub_time.setdefault(e.keys[0], set()).update(e.bracket_letters)
+        self.time_letters = set().union(*self.sub_time.values())
         self.time_base: dict[tuple, str] = {}
         for e in (e for es in self.by_first.values() for e in es):
             if (e.kind == "tensor" and len(e.keys) == 4 and e.keys[1] == ("open", "[")
@@ -468,13 +534,28 @@ class _Ctx:
         for e in (e for es in self.by_first.values() for e in es):
             if e.kind == "tensor" and e.has_bracket and e.keys[1] == ("open", "["):
                 self.time_base.setdefault(e.keys[0], e.keys[0][1])
+        self.steps: dict[str, tuple] = {}
+        for s, name in bracketed:
+            st = _State.make(s, self, "formula")
+            try:
+                when = _Parser(st, 0, len(st.toks)).parse_range(2, len(st.toks) - 1, index=True)
+            except SymgradError:
+                continue
+            self.steps.setdefault(name, (st.toks[0].key, when))
         self.derivs: list[tuple[str, str, str]] = []
+        self.time_tensors: dict[str, int] = {}
         for s, name in derivative_aliases:
             st = _State.make(s, self, "formula")
             p = _Parser(st, 0, len(st.toks))
             of, wrt = p.derivative_refs()
             p.finish()
             self.derivs.append((of[0], wrt[0], name))
+            if "[" in s and name in self.tensors:
+                self.time_tensors[name] = len(self.tensors[name].shape)
+
+    def step(self, name: str) -> tuple | None:
+        """(head key, time) of a tensor declared as one time step, e.g. h[T] -> (h, T)."""
+        return self.steps.get(name)
 
     def _add(self, keys: tuple, kind: str, name: str) -> None:
         if not keys:
@@ -543,6 +624,8 @@ class _State:
     mode: str
     sum_bound: list[str] = field(default_factory=list)
     lhs_bound: set[str] = field(default_factory=set)
+    time_vars: list[str] = field(default_factory=list)
+    unrolling: bool = False
     nest: int = 0
     last: int = 0
 
@@ -555,10 +638,46 @@ class _State:
         if not toks:
             raise ParseError("could not read an empty claim at position 0", position=0,
                              construct="empty claim")
-        return cls(text, toks, mate[: len(toks)], ctx, mode)
+        if ctx.sub_time:
+            toks = _time_subscripts(toks, mate, ctx)
+        return cls(text, toks, _mates(toks), ctx, mode)
 
     def snip(self, lo: int, hi: int) -> str:
         return self.text[self.toks[lo].pos: self.toks[hi - 1].end] if hi > lo else ""
+
+
+def _time_subscripts(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]:
+    """`h_t`, `h_{t-1}` -> `h[t]`, `h[t-1]` where `h[t]` is declared."""
+    out, k, n = [], 0, len(toks)
+    while k < n:
+        t = toks[k]
+        letters = ctx.sub_time.get(t.key)
+        if not letters or k + 2 >= n or toks[k + 1].key != ("sym", "_") or (
+                k > 0 and toks[k - 1].key == ("sym", "_")):
+            out.append(t)
+            k += 1
+            continue
+        sub = toks[k + 2]
+        if sub.key == ("open", "{"):
+            end = mate[k + 2]
+            inner = toks[k + 3:end]
+        else:
+            end, inner = k + 2, [sub]
+        plain = all(u.kind in ("name", "num") or u.key in (("sym", "+"), ("sym", "-"))
+                    for u in inner)
+        names = [u.text for u in inner if u.kind == "name"]
+        timed = len(names) == 1 and names[0] in letters
+        if not (plain and timed) or (end + 1 < n and toks[end + 1].key == ("open", "[")):
+            out.append(t)
+            k += 1
+            continue
+        u = toks[k + 1]
+        last = toks[end]
+        out.extend([t, _Tok("open", "[", u.pos, u.end, u.sp), *inner,
+                    _Tok("close", "]", last.end - 1 if sub.kind == "open" else last.end,
+                         last.end)])
+        k = end + 1
+    return out
 
 
 def _index_symbol(letter: str) -> sp.Symbol:
@@ -672,7 +791,7 @@ class _Parser:
     def starts_atom(self, t: _Tok | None) -> bool:
         if t is None:
             return False
-        if t.kind in ("num", "name", "begin", "open"):
+        if t.kind in ("num", "name", "begin", "open") or t.key == ("sym", "|"):
             return True
         if t.kind == "word":
             return t.text.lower() not in _KEYWORDS
@@ -714,10 +833,17 @@ class _Parser:
             elif t.key == ("sym", "/"):
                 self.take()
                 factors.append(sp.Pow(self.postfix(), -1))
+            elif t.key == ("cmd", r"\otimes"):
+                self.take()
+                factors.append(Transpose(self.postfix()))
             elif self.starts_atom(t):
                 factors.append(self.postfix())
             else:
                 break
+        guards = [f.args[0].cond for f in factors if _is_iverson(f)]
+        if guards and len(guards) < len(factors):
+            rest = [f for f in factors if not _is_iverson(f)]
+            return sp.Piecewise((sp.Mul(*rest), sp.And(*guards)), (0, True))
         return sp.Mul(*factors)
 
     def postfix(self) -> sp.Expr:
@@ -772,6 +898,8 @@ class _Parser:
                                10 ** len(frac)), "number"
         if kind == "open":
             return self.group_atom(t)
+        if t.key == ("sym", "|"):
+            return self.absolute(t), "other"
         if kind == "begin":
             return self.environment(), "other"
         if kind == "cmd":
@@ -790,6 +918,17 @@ class _Parser:
                 return sp.exp(self.arg_expr()), "other"
             return self.name()
         raise self.error(f"`{_spell(t)}`", "a term is expected here", f"unexpected {_spell(t)}")
+
+    def absolute(self, t: _Tok) -> sp.Expr:
+        """`|a - b|` -> Abs(a - b)."""
+        k = self.i + 1
+        while k < self.hi and self.toks[k].key != ("sym", "|"):
+            k = self.mate[k] + 1 if self.toks[k].kind in ("open", "begin") else k + 1
+        if k >= self.hi:
+            raise _fail("the absolute value `|`", t.pos, "it is never closed", "absolute value")
+        e = self.parse_range(self.i + 1, k)
+        self.i = k + 1
+        return sp.Abs(e)
 
     def is_declared(self) -> bool:
         return self.ctx.match(self.toks, self.i, self.hi, set(), ("tensor", "scalar")) is not None
@@ -833,6 +972,8 @@ class _Parser:
         if x == r"\infty":
             self.take()
             return sp.oo, "number"
+        if x == _INDICATOR:
+            return self.indicator(t), "other"
         if x == r"\partial":
             raise self.error("`\\partial`", "write derivatives as \\frac{\\partial A}{\\partial B}",
                              "partial")
@@ -859,6 +1000,25 @@ class _Parser:
             return self.name()
         raise self.error(f"the command `{x}`", "unknown command", f"command {x}")
 
+    def indicator(self, t: _Tok) -> sp.Expr:
+        """`\\mathbb{1}\\{c\\}`, `\\mathbb{1}[c]`, `\\mathbf{1}_{c}`: the Iverson bracket of c."""
+        self.take()
+        if self.at("sym", "_"):
+            self.take()
+        nxt = self.peek()
+        if nxt is None or nxt.kind != "open" or nxt.text not in ("{", "\\{", "[", "("):
+            raise _fail("the indicator", t.pos, "write its condition, e.g. "
+                        "\\mathbb{1}\\{1 \\le l \\le 3\\}", "indicator")
+        k = self.i
+        j = self.mate[k]
+        self.i = j + 1
+        if j == k + 1:
+            raise _fail("the indicator", t.pos, "its condition is empty", "indicator")
+        p = self.child(k + 1, j, index=True)
+        cond = p.condition()
+        p.finish()
+        return sp.Piecewise((1, cond), (0, True))
+
     # ------------------------------------------------------------------ names
     def name(self) -> tuple[sp.Expr, str]:
         """A tensor (element), a time-indexed tensor, a size, an index or a model variable."""
@@ -874,10 +1034,12 @@ class _Parser:
                                  "tensor in a shape")
             raise self.unknown(t)
         follows_index = self.tok_at(i0 + 1, "sym", "_") or self.tok_at(i0 + 1, "open", "[")
+        extra, marks = self.primes(i0 + 1) if t.kind == "name" else (0, "")
+        width, letter = 1 + extra, t.text + marks
         if t.kind == "name" and not follows_index and (
-                t.text in st.sum_bound or t.text in st.lhs_bound):
-            self.i += 1
-            return _index_symbol(t.text), "index"
+                letter in st.sum_bound or letter in st.lhs_bound or (width > 1 and self.index)):
+            self.i += width
+            return _index_symbol(letter), "index"
         split = self.split_subscript_alias()
         if split is None:
             split = self.family_alias()
@@ -891,6 +1053,8 @@ class _Parser:
             if not e.has_bracket and t.key in ctx.time_base and self.tok_at(after, "open", "["):
                 return self.time_ref(), "other"
             self.i = after
+            if self.at("open", "[") and self.reads_time(e.name, after):
+                return self.time_element(e.name), "other"
             return self.tensor_indices(e.name), "tensor"
         if t.key in ctx.time_base and self.tok_at(i0 + 1, "open", "["):
             return self.time_ref(), "other"
@@ -899,11 +1063,51 @@ class _Parser:
             self.i += len(e.keys)
             return _scalar_symbol(e.name), "scalar"
         if t.kind == "name" and (self.index or t.text in st.sum_bound or t.text in st.lhs_bound):
-            self.i += 1
-            return _index_symbol(t.text), "index"
+            self.i += width
+            return _index_symbol(letter), "index"
         if self.mode == "system" and (t.kind == "name" or t.text in _GREEK):
             return self.model_variable(), "other"
         raise self.unknown(t)
+
+    def primes(self, j: int) -> tuple[int, str]:
+        """The primes (`'`, `^\\prime`) after an index letter at j: (tokens, "'" each)."""
+        k, marks = j, ""
+        while True:
+            if self.tok_at(k, "sym", "'") and not self.toks[k].sp:
+                k += 1
+            elif self.tok_at(k, "sym", "^") and self.tok_at(k + 1, "cmd", r"\prime"):
+                k += 2
+            else:
+                return k - j, marks
+            marks += "'"
+
+    def reads_time(self, name: str, k: int) -> bool:
+        """`g[t]`, `g[T]`, `g[t, r]`: a time step of a tensor declared as a time derivative."""
+        rank = self.ctx.time_tensors.get(name)
+        if rank is None or self.iverson_at(k):
+            return False
+        parts = self.split(k + 1, self.mate[k], lambda u: u.key == ("sym", ","))
+        if len(parts) == rank + 1:
+            return True
+        times = self.ctx.time_letters | set(self.st.time_vars)
+        a, b = parts[0]
+        return len(parts) == 1 and any(
+            u.kind == "name" and u.text in times for u in self.toks[a:b])
+
+    def time_element(self, name: str) -> sp.Expr:
+        """`g[t]` -> g at step t; `g[t, r]` -> entry r of g at step t."""
+        items = self.bracket_items()
+        e = AtTime(_tensor(name), items[0])
+        if len(items) > 1:
+            e = At(e, *items[1:])
+        if self.at("sym", "_"):
+            self.take()
+            e = At(e, *self.sub_items(name))
+        return e
+
+    def iverson_at(self, k: int) -> bool:
+        """Whether the bracket group at k holds a condition (an Iverson bracket)."""
+        return bool(self.split(k + 1, self.mate[k], self.is_relation)[1:])
 
     def unknown(self, t: _Tok) -> UnknownNameError:
         spelled = t.text
@@ -918,7 +1122,7 @@ class _Parser:
             if self.at("sym", "_"):
                 self.take()
                 idx.extend(self.sub_items(name))
-            elif self.at("open", "["):
+            elif self.at("open", "[") and not self.iverson_at(self.i):
                 idx.extend(self.bracket_items())
             else:
                 break
@@ -933,15 +1137,14 @@ class _Parser:
         return sp.Indexed(sp.IndexedBase(name, commutative=not slice_), *idx)
 
     def time_ref(self) -> sp.Expr:
-        """`h[t-2]`: a time step of a time-indexed tensor that no alias names."""
+        """`h[t-2]`: a time step of a time-indexed tensor that no alias names (`g[t, r]`:
+        entry r of g at step t)."""
         head = self.take()
-        k = self.i
-        j = self.mate[k]
-        self.check_slice(k + 1, j)
-        tau = self.parse_range(k + 1, j, index=True)
-        self.i = j + 1
+        items = self.bracket_items()
         base = self.ctx.time_base[head.key]
-        e = AtTime(_tensor(base), tau)
+        e = AtTime(_tensor(base), items[0])
+        if len(items) > 1:
+            e = At(e, *items[1:])
         if self.at("sym", "_"):
             self.take()
             e = At(e, *self.sub_items(base))
@@ -1034,11 +1237,17 @@ class _Parser:
         parts = self.split(lo, hi, lambda u: u.key == ("sym", ","))
         if len(parts) > 1:
             return [self.parse_range(a, b, index=True) for a, b in parts]
-        toks = self.toks[lo:hi]
-        if not all(u.kind in ("name", "num") and "." not in u.text for u in toks):
-            return [self.parse_range(lo, hi, index=True)]
+        units, k = [], lo
+        while k < hi:
+            u = self.toks[k]
+            if u.kind not in ("name", "num") or "." in u.text:
+                return [self.parse_range(lo, hi, index=True)]
+            width = 1 + (self.primes(k + 1)[0] if u.kind == "name" else 0)
+            units.append((k, min(k + width, hi)))
+            k += width
+        toks = [self.toks[a] for a, _ in units]
         targets = targets if targets is not None else self.ctx.rank(name)
-        whole = [self.child(k, k + 1, index=True).expr() for k in range(lo, hi)]
+        whole = [self.child(a, b, index=True).expr() for a, b in units]
         digits: list = []
         for u, w in zip(toks, whole, strict=True):
             if u.kind == "num":
@@ -1111,8 +1320,29 @@ class _Parser:
                 raise _fail("the derivative", t.pos, _NOT_A_SIZE,
                             "derivative in a shape")
             of, wrt = self.refs_from(t, a1, b1, a2, b2)
-            return self.derivative_value(t, of, wrt)
+            return self.derivative_entry(t, self.derivative_value(t, of, wrt))
         return self.parse_range(a1, b1) * sp.Pow(self.parse_range(a2, b2), -1)
+
+    def derivative_entry(self, t: _Tok, value: sp.Expr) -> sp.Expr:
+        """`\\frac{..}{..}[f, i]`, `\\frac{..}{..}_{1,j}`: an entry of the derivative's tensor."""
+        head = value.args[0] if isinstance(value, AtTime) else value
+        name = head.name if isinstance(head, sp.Symbol) else None
+        idx: list = []
+        while True:
+            if self.at("open", "[") and not self.iverson_at(self.i):
+                idx.extend(self.bracket_items())
+            elif self.at("sym", "_"):
+                self.take()
+                idx.extend(self.sub_items(name))
+            else:
+                break
+        if not idx:
+            return value
+        if name is None:
+            raise _fail("the derivative", t.pos, "its entry is named twice", "derivative")
+        if isinstance(value, AtTime):
+            return At(value, *idx)
+        return sp.Indexed(sp.IndexedBase(name), *idx)
 
     def is_partial(self, k: int) -> bool:
         return self.toks[k].key == ("cmd", r"\partial")
@@ -1142,7 +1372,7 @@ class _Parser:
             lo, hi = lo + 1, hi - 1
         keys = tuple(u.key for u in self.toks[lo:hi])
         full = self.ctx.match(self.toks, lo, hi, set(), ("tensor",))
-        if numerator and keys in self.ctx.loss and not (full and len(full.keys) == hi - lo):
+        if numerator and keys in self.ctx.loss_any and not (full and len(full.keys) == hi - lo):
             return ("loss", (), None)
         e = self.parse_range(lo, hi, index=False, mode="formula")
         decoded = _decode(e, self.ctx)
@@ -1153,6 +1383,28 @@ class _Parser:
 
     def derivative_value(self, t: _Tok, of: tuple, wrt: tuple) -> sp.Expr:
         """A derivative on a right side: the declared tensor that it names (e.g. g)."""
+        try:
+            return self.declared_derivative(t, of, wrt)
+        except ParseError:
+            steps = self.as_step(of), self.as_step(wrt)
+            if steps == (of, wrt) or (steps[0][2] is not None and steps[1][2] is not None):
+                raise
+            return self.declared_derivative(t, *steps)
+
+    def as_step(self, ref: tuple) -> tuple:
+        """`h[T]` declared as its own tensor h_T: the time step T of h."""
+        step = self.ctx.step(ref[0])
+        if ref[2] is not None or step is None:
+            return ref
+        base = self.ctx.time_base.get(step[0])
+        base_step = self.ctx.step(base) if base else None
+        if base is None or base == ref[0] or base_step is None or not isinstance(
+                base_step[1], sp.Symbol):
+            return ref
+        return (base, ref[1], step[1])
+
+    def declared_derivative(self, t: _Tok, of: tuple, wrt: tuple) -> sp.Expr:
+        """The declared tensor named by the derivative of `of` in `wrt`."""
         for d_of, d_wrt, name in self.ctx.derivs:
             if d_of == of[0] and d_wrt == wrt[0]:
                 idx = tuple(of[1]) + tuple(wrt[1])
@@ -1168,37 +1420,142 @@ class _Parser:
 
     def big_operator(self) -> sp.Expr:
         t = self.take()
-        var = lower = upper = None
+        limits = upper = None
         for _ in range(2):
-            if self.at("sym", "_") and var is None:
+            if self.at("sym", "_") and limits is None:
                 self.take()
-                lo, hi = self.arg_range()
-                parts = self.split(lo, hi, lambda u: u.key == ("sym", "="))
-                if len(parts) != 2:
-                    raise _fail("the sum", t.pos, "write the index and its bounds, "
-                                "e.g. \\sum_{m=1}^{K}", "sum")
-                (va, vb), (la, lb) = parts
-                if vb != va + 1 or self.toks[va].kind != "name":
-                    raise _fail("the sum", t.pos, "its index must be a single letter", "sum")
-                var = self.toks[va].text
-                lower = self.parse_range(la, lb, index=True)
+                limits = self.sum_limits(t, *self.arg_range())
             elif self.at("sym", "^") and upper is None:
                 self.take()
                 upper = self.arg_expr_index()
             else:
                 break
-        if var is None or upper is None:
+        if limits is None:
             raise _fail("the sum", t.pos, "write the index and its bounds, e.g. \\sum_{m=1}^{K}",
                         "sum")
-        self.st.sum_bound.append(var)
+        if upper is not None:
+            if len(limits) != 1 or limits[0][2] is not None:
+                raise _fail("the sum", t.pos, "its upper bound is given twice", "sum")
+            limits[0] = (*limits[0][:2], upper)
+        limits = [(v, lo, self.open_bound(t) if hi is None else hi) for v, lo, hi in limits]
+        times = self.ctx.time_letters | set(self.st.time_vars)
+        timed = [v for v, lo, hi in limits if v in self.ctx.time_letters
+                 or {s.name for s in (lo - hi).free_symbols} & times]
+        self.st.sum_bound.extend(v for v, _, _ in limits)
+        self.st.time_vars.extend(timed)
         try:
             if not self.starts_atom(self.peek()):
                 raise _fail("the sum", t.pos, "it has no summand", "sum")
-            body = self.hadamard()
+            start = self.i
+            try:
+                body = self.hadamard()
+            except UnknownNameError as err:
+                self.i = start
+                return self.unrolled(limits, err)
         finally:
-            self.st.sum_bound.pop()
+            del self.st.sum_bound[len(self.st.sum_bound) - len(limits):]
+            del self.st.time_vars[len(self.st.time_vars) - len(timed):]
         op = sp.Sum if t.text == r"\sum" else sp.Product
-        return op(body, (_index_symbol(var), lower, upper))
+        return op(body, *[(_index_symbol(v), lo, hi) for v, lo, hi in reversed(limits)])
+
+    def open_bound(self, t: _Tok) -> sp.Expr:
+        """The upper bound of `\\sum_{t \\ge T}`: the sequence length L, where it is declared."""
+        if "L" in self.ctx.scalars:
+            return _scalar_symbol("L")
+        raise _fail("the sum", t.pos, "it has no upper bound; write it, e.g. \\sum_{t=T}^{L}",
+                    "sum without an upper bound")
+
+    def unrolled(self, limits: list, err: UnknownNameError) -> sp.Expr:
+        """`\\sum_{i=0}^{2} a_i[t] v_i[t]` over tensors v_0, v_1, v_2: the sum written out."""
+        if len(limits) != 1 or self.st.unrolling:
+            raise err
+        (var, lo, hi), k = limits[0], self.i
+        family = any(
+            self.toks[m].key == ("sym", "_") and self.toks[m + 1].key == ("name", var)
+            and any(len(e.keys) > 2 and e.keys[1] == ("sym", "_") and e.keys[2][0] == "num"
+                    for e in self.ctx.by_first.get(self.toks[m - 1].key, ()))
+            for m in range(k + 1, self.hi - 1))
+        if not (family and lo.is_Integer and hi.is_Integer and 0 < hi - lo + 1 <= 16):
+            raise err
+        saved = list(self.st.toks)
+        terms = []
+        self.st.unrolling = True
+        try:
+            for value in range(int(lo), int(hi) + 1):
+                for m in range(k, self.hi):
+                    u = saved[m]
+                    if u.key == ("name", var):
+                        self.st.toks[m] = _Tok("num", str(value), u.pos, u.end, u.sp)
+                self.i = k
+                terms.append(self.hadamard())
+        finally:
+            self.st.toks[:] = saved
+            self.st.unrolling = False
+        return sp.Add(*terms)
+
+    def sum_limits(self, t: _Tok, lo: int, hi: int) -> list:
+        """The subscript of a sum: `m=1`, `t \\ge T`, `1 \\le r \\le n`, or a `\\substack` of
+        these; (letter, lower, upper or None) per index, outermost first."""
+        if self.tok_at(lo, "cmd", r"\substack") and self.tok_at(lo + 1, "open", "{"):
+            j = self.mate[lo + 1]
+            if j + 1 != hi:
+                raise _fail("the sum", t.pos, "write its \\substack alone", "sum")
+            rows = [r for r in self.split(lo + 2, j, lambda u: u.kind == "sep") if r[0] < r[1]]
+            return [self.sum_row(t, a, b) for a, b in rows]
+        return [self.sum_row(t, lo, hi)]
+
+    def sum_row(self, t: _Tok, lo: int, hi: int) -> tuple:
+        """`m=1` / `t \\ge T` / `t > T` / `1 \\le r \\le n` -> (letter, lower, upper or None)."""
+        pieces, ops, start, k = [], [], lo, lo
+        while k < hi:
+            u = self.toks[k]
+            if u.kind in ("open", "begin"):
+                k = self.mate[k] + 1
+                continue
+            op, width = None, 1
+            if u.kind == "cmd" and u.text in _REL_CMDS:
+                op = _REL_CMDS[u.text]
+            elif u.kind == "sym" and u.text in "=<>":
+                op = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt}[u.text]
+                if u.text != "=" and self.tok_at(k + 1, "sym", "="):
+                    op, width = (sp.Le if u.text == "<" else sp.Ge), 2
+            if op is None:
+                k += 1
+                continue
+            pieces.append((start, k))
+            ops.append(op)
+            k += width
+            start = k
+        pieces.append((start, hi))
+        how = "write the index and its bounds, e.g. \\sum_{m=1}^{K} or \\sum_{1 \\le m \\le K}"
+
+        def letter(piece):
+            a, b = piece
+            return self.toks[a].text if b == a + 1 and self.toks[a].kind == "name" else None
+
+        def bound(piece, shift=0):
+            if piece[0] >= piece[1]:
+                raise _fail("the sum", t.pos, how, "sum")
+            return self.parse_range(*piece, index=True) + shift
+
+        up, down = (sp.Le, sp.Lt), (sp.Ge, sp.Gt)
+        if len(pieces) == 2 and letter(pieces[0]):
+            var, op = letter(pieces[0]), ops[0]
+            if op in (sp.Eq, *down):
+                return var, bound(pieces[1], int(op is sp.Gt)), None
+        elif len(pieces) == 2 and letter(pieces[1]) and ops[0] in up:
+            return letter(pieces[1]), bound(pieces[0], int(ops[0] is sp.Lt)), None
+        elif len(pieces) == 3 and letter(pieces[1]):
+            var = letter(pieces[1])
+            if ops[0] in up and ops[1] in up:
+                return (var, bound(pieces[0], int(ops[0] is sp.Lt)),
+                        bound(pieces[2], -int(ops[1] is sp.Lt)))
+            if ops[0] in down and ops[1] in down:
+                return (var, bound(pieces[2], int(ops[1] is sp.Gt)),
+                        bound(pieces[0], -int(ops[0] is sp.Gt)))
+        if len(pieces) >= 2 and not any(letter(x) for x in pieces):
+            raise _fail("the sum", t.pos, "its index must be a single letter", "sum")
+        raise _fail("the sum", t.pos, how, "sum")
 
     def arg_expr_index(self) -> sp.Expr:
         lo, hi = self.arg_range()
@@ -1284,6 +1641,8 @@ class _Parser:
             hi -= 1
         if lo < hi and self.toks[lo].kind == "word" and self.toks[lo].text in ("if", "for", "when"):
             lo += 1
+        while lo < hi and self.toks[lo].kind == "word" and self.toks[lo].text in _QUANTIFIERS:
+            lo += 1
         if hi == lo + 1 and self.toks[lo].kind == "word" and self.toks[lo].text in (
                 "else", "otherwise"):
             return sp.true
@@ -1295,7 +1654,8 @@ class _Parser:
         return c
 
     def is_relation(self, t: _Tok) -> bool:
-        return (t.kind == "sym" and t.text in "=<>") or (t.kind == "cmd" and t.text in _REL_CMDS)
+        return (t.kind == "sym" and t.text in "=<>") or (t.kind == "cmd" and (
+            t.text in _REL_CMDS or t.text in (r"\in", r"\notin")))
 
     def condition(self) -> sp.Basic:
         disjuncts = [self.conjunction()]
@@ -1314,7 +1674,15 @@ class _Parser:
 
     def chain(self) -> sp.Basic:
         left, relations = self.expr(), []
-        while (op := self.relation_op()) is not None:
+        while True:
+            if self.at("cmd", r"\in") or self.at("cmd", r"\notin"):
+                negate = self.take().text == r"\notin"
+                inside = self.membership(left)
+                relations.append(sp.Not(inside) if negate else inside)
+                break
+            op = self.relation_op()
+            if op is None:
+                break
             right = self.expr()
             relations.append(op(left, right))
             left = right
@@ -1322,6 +1690,40 @@ class _Parser:
             raise self.error("a condition", "write a comparison such as `j = i` or "
                              "`1 \\le l \\le 3`", "condition")
         return sp.And(*relations)
+
+    def membership(self, left: sp.Expr) -> sp.Basic:
+        """`l \\in \\{2j-1, 2j, 2j+1\\}` -> Or of Eq; `i \\in \\{1, \\dots, k\\}` -> 1 <= i <= k."""
+        t = self.peek()
+        if t is None or t.key != ("open", "\\{"):
+            raise self.error("the set", "write it as \\{a, b, c\\} or \\{1, \\dots, k\\}", "set")
+        k = self.i
+        self.i = self.mate[k] + 1
+        lo, hi, members = self.set_members(k)
+        if members is None:
+            return sp.And(sp.Le(lo, left), sp.Le(left, hi))
+        return sp.Or(*[sp.Eq(left, m) for m in members])
+
+    def set_members(self, k: int) -> tuple:
+        """The members of the set group at k: (lo, hi, None) for a range with `\\dots`,
+        else (None, None, members)."""
+        j = self.mate[k]
+        if j == k + 1:
+            raise _fail("the set", self.toks[k].pos, "it is empty", "set")
+        parts = self.split(k + 1, j, lambda u: u.key == ("sym", ","))
+        dots = [b == a + 1 and self.toks[a].kind == "cmd" and self.toks[a].text in _DOTS
+                for a, b in parts]
+        if not any(dots):
+            return None, None, [self.parse_range(a, b, index=True) for a, b in parts]
+        if dots.count(True) != 1 or dots[0] or dots[-1]:
+            raise _fail("the set", self.toks[k].pos, "write a range as \\{1, \\dots, k\\}", "set")
+        at = dots.index(True)
+        before = [self.parse_range(a, b, index=True) for a, b in parts[:at]]
+        after = [self.parse_range(a, b, index=True) for a, b in parts[at + 1:]]
+        items = before + after
+        if any(sp.expand(b - a) != 1 for a, b in zip(before, before[1:])) or len(after) != 1:
+            raise _fail("the set", self.toks[k].pos, "its members before `\\dots` must count "
+                        "up by one, with one last member after it", "set")
+        return items[0], items[-1], None
 
     def relation_op(self):
         t = self.peek()
@@ -1368,8 +1770,8 @@ class _Claims:
         self.toks = st.toks
 
     def run(self) -> tuple:
-        p, toks = self.p, self.toks
-        segs = [s for s in p.split(0, len(toks), _is_separator) if s[0] < s[1]]
+        toks = self.toks
+        segs, self.ranges = self.segments()
         expanded = []
         for a, b in segs:
             if toks[a].kind == "cmd" and toks[a].text in _DOTS and b > a + 1:
@@ -1383,8 +1785,10 @@ class _Claims:
             if kind == "bare":
                 run.append(data)
                 k += 1
-            elif kind == "in":
-                subject, space = data
+            elif kind in ("in", "defin"):
+                subject, space = data[0], data[-1]
+                if kind == "defin" and data[1] is not None:
+                    items.append(("eq", subject, data[1], False, None))
                 for s in [*run, subject]:
                     items.append(("shape", s, space))
                 run, k = [], k + 1
@@ -1400,18 +1804,154 @@ class _Claims:
                                 "tuple assignment")
                 for lhs, rhs in zip([*run, data[0]], [data[1]] + [x[1] for x in extra],
                                     strict=True):
-                    items.append(("eq", lhs, rhs, True))
+                    items.append(("eq", lhs, rhs, True, run[0]))
                 run, k = [], k + n
             else:
-                items.extend(("eq", data[0], rhs, False) for rhs in data[1:])
+                items.extend(("eq", data[0], rhs, False, None) for rhs in data[1:])
                 k += 1
         items.extend(("dims", r) for r in run)
         return self.build(items)
+
+    def next_at(self, k: int, pred) -> int:
+        """The first depth-0 token from k on that satisfies pred (or the end)."""
+        toks, n = self.toks, len(self.toks)
+        while k < n:
+            if toks[k].kind in ("open", "begin"):
+                k = self.st.mate[k] + 1
+                continue
+            if pred(toks[k]):
+                return k
+            k += 1
+        return n
+
+    def segments(self) -> tuple[list, list]:
+        """The parts between separators, without asides (`\\text{with } ...`, to the end of its
+        row) and range qualifiers (`\\text{for } i = 1, \\dots, k`); and those ranges."""
+        toks, n = self.toks, len(self.toks)
+        segs, ranges, start, k = [], [], 0, 0
+        while k < n:
+            u = toks[k]
+            if u.kind in ("open", "begin"):
+                k = self.st.mate[k] + 1
+                continue
+            if _is_separator(u):
+                segs.append((start, k))
+                start = k = k + 1
+                continue
+            if u.kind == "word" and u.text in _ASIDES:
+                segs.append((start, k))
+                start = k = self.next_at(k, lambda v: v.key == ("sep", "\\\\"))
+                continue
+            qualifier = None
+            if u.key == ("word", "for"):
+                qualifier = self.qualifier(k + 1, u)
+            elif k == start:
+                qualifier = self.qualifier(k, None)
+            if qualifier is not None:
+                segs.append((start, k))
+                start, rng = qualifier
+                ranges.append((k, *rng))
+                k = start
+                continue
+            k += 1
+        segs.append((start, n))
+        return [s for s in segs if s[0] < s[1]], ranges
+
+    def qualifier(self, k: int, word: _Tok | None) -> tuple | None:
+        """`i = 1, \\dots, k` / `i \\in \\{0, \\dots, k\\}` / `1 \\le i \\le t-1` after `for` (or
+        standing alone): (end, (symbol, lo, hi)); None for a bare part that is no qualifier."""
+        toks, n, p = self.toks, len(self.toks), self.p
+        while k < n and toks[k].kind == "word" and toks[k].text in _QUANTIFIERS:
+            k += 1
+        how = "write it as `for i = 1, \\dots, k` or `for i \\in \\{1, \\dots, k\\}`"
+        if k >= n:
+            if word is None:
+                return None
+            raise _fail("the qualifier", word.pos, how, "qualifier")
+        extra, marks = p.primes(k + 1) if toks[k].kind == "name" else (-1, "")
+        width, m = extra + 1, k + extra + 1
+        if width and m + 1 < n and toks[m].key == ("cmd", r"\in") and toks[m + 1].key == (
+                "open", "\\{"):
+            end = self.st.mate[m + 1] + 1
+            if word is None and end < n and not _is_separator(toks[end]):
+                return None
+            lo, hi, members = p.set_members(m + 1)
+            if members is not None:
+                lo, hi = self.consecutive(members, toks[m + 1].pos)
+            return end, (_index_symbol(toks[k].text + marks), lo, hi)
+        if width and m < n and toks[m].key == ("sym", "="):
+            return self.listed(toks[k].text + marks, k, m + 1, word)
+        if word is None:
+            return None
+        end = self.next_at(k, _is_separator)
+        var, lo, hi = p.sum_row(word, k, end)
+        return end, (_index_symbol(var), lo, hi)
+
+    def listed(self, var: str, k: int, a: int, word: _Tok | None) -> tuple | None:
+        """`i = 1, \\dots, t-1` (or `i = 1, 2`): the values of a qualifier, up to its last."""
+        toks, n, p = self.toks, len(self.toks), self.p
+        items, dots = [], False
+        while True:
+            b = self.next_at(a, _is_separator)
+            if a >= b:
+                break
+            is_dots = b == a + 1 and toks[a].kind == "cmd" and toks[a].text in _DOTS
+            if not (is_dots or self.simple(a, b)):
+                break
+            items.append((a, b, is_dots))
+            if (dots and not is_dots) or b >= n or toks[b].key != ("sym", ","):
+                break
+            dots = dots or is_dots
+            a = b + 1
+        flags = [d for _, _, d in items]
+        if not items or flags[0] or flags[-1] or (word is None and True not in flags):
+            if word is None:
+                return None
+            raise _fail("the qualifier", word.pos, "write it as `for i = 1, \\dots, k`",
+                        "qualifier")
+        values = [p.parse_range(x, y, index=True) for x, y, d in items if not d]
+        if True in flags:
+            before = values[:flags.index(True)]
+            if any(sp.expand(v - u) != 1 for u, v in zip(before, before[1:])):
+                raise _fail("the qualifier", toks[k].pos, "its values before `\\dots` must "
+                            "count up by one", "qualifier")
+            lo, hi = values[0], values[-1]
+        else:
+            lo, hi = self.consecutive(values, toks[k].pos)
+        return items[-1][1], (_index_symbol(var), lo, hi)
+
+    def simple(self, a: int, b: int) -> bool:
+        """A value in a list: no relation, no word, no derivative."""
+        return all(not (u.kind == "word" or self.p.is_relation(u)
+                        or (u.kind == "cmd" and u.text in _FRACS)) for u in self.toks[a:b])
+
+    def consecutive(self, values: list, pos: int) -> tuple:
+        if any(sp.expand(v - u) != 1 for u, v in zip(values, values[1:])):
+            raise _fail("the qualifier", pos, "its values must count up by one, e.g. "
+                        "\\{1, 2, 3\\}", "qualifier")
+        return values[0], values[-1]
+
+    def is_space(self, a: int, b: int) -> bool:
+        """Whether toks[a:b] is a bare space `R^{...}` / `\\mathbb{R}^{...}`."""
+        t = self.toks[a]
+        named = t.key == ("name", "R") and not self.st.ctx.match(self.toks, a, b, set(),
+                                                                 ("tensor", "scalar"))
+        if not (named or (t.kind == "cmd" and t.text in _R_SPACES)):
+            return False
+        return b == a + 1 or self.toks[a + 1].key == ("sym", "^")
 
     def classify(self, a: int, b: int) -> tuple[str, object]:
         p, toks = self.p, self.toks
         ins = p.split(a, b, lambda u: u.key == ("cmd", r"\in"))
         eqs = p.split(a, b, lambda u: u.key == ("sym", "="))
+        if len(ins) == 2 and len(eqs) == 2 and eqs[0][1] < ins[0][1]:
+            (sa, sb), (ra, rb) = eqs[0], ins[1]
+            if sa >= sb or ra >= rb or eqs[1][0] >= ins[0][1]:
+                raise _fail("the claim", toks[a].pos, "write `A = B \\in \\mathbb{R}^{...}`",
+                            "claim")
+            formula = (eqs[1][0], ins[0][1])
+            return "defin", ((sa, sb), None if self.placeholder(*formula) else formula,
+                             (ra, rb))
         if len(ins) > 1:
             if len(ins) > 2 or len(eqs) > 1:
                 raise _fail("the claim", toks[a].pos, "use one `\\in` or `=` per part", "claim")
@@ -1428,7 +1968,16 @@ class _Claims:
                     raise _fail("`=`", toks[max(lo - 1, a)].pos, "one side is missing", "equation")
                 ranges.append((lo, hi))
             return "eq", ranges
+        if self.is_space(a, b):
+            return "in", (None, (a, b))
         return "bare", (a, b)
+
+    def placeholder(self, a: int, b: int) -> bool:
+        """`\\sigma(\\cdot)`: a definition written with a placeholder argument."""
+        toks = self.toks
+        return any(toks[k].kind == "cmd" and toks[k].text in ({r"\cdot"} | _DOTS)
+                   and toks[k - 1].kind == "open" and k + 1 < b and toks[k + 1].kind == "close"
+                   for k in range(a + 1, b))
 
     def build(self, items: list) -> tuple:
         eqs = [it for it in items if it[0] == "eq"]
@@ -1436,8 +1985,12 @@ class _Claims:
         if not system and len(eqs) >= 2 and not any(self.is_derivative(it[1]) for it in eqs):
             kinds = [self.lhs_kind(it[1]) for it in eqs]
             system = "model" in kinds or all(k == "whole" for k in kinds)
+        if self.ranges and not system:
+            raise _fail("the qualifier", self.toks[0].pos, "a range `for i = ...` is read only "
+                        "in a system of equations", "qualifier")
         claims: list = []
         equations: list = []
+        groups: dict = {}
         for it in items:
             if it[0] == "shape":
                 subject = None if it[1] is None else self.lhs_ref(*it[1])
@@ -1449,12 +2002,40 @@ class _Claims:
                     claims.append(None)
                 lhs = self.p.parse_range(*it[1], mode="system")
                 rhs = self.p.parse_range(*it[2], mode="system")
+                if it[4] is not None:
+                    groups.setdefault(it[4], []).append(len(equations))
                 equations.append((lhs, rhs))
             else:
                 claims.append(self.formula(it[1], it[2]))
         if system:
-            claims[claims.index(None)] = SystemClaim(tuple(equations))
+            ranges = self.scoped([it[1][0] for it in eqs], equations)
+            used = {x.name for a, b in equations for x in a.free_symbols | b.free_symbols}
+            budget = [_MAX_RULES]
+            for first, slots in reversed(groups.items()):
+                pairs, rng = _generalize([equations[q] for q in slots], used,
+                                         self.toks[first[0]].pos, budget)
+                equations[slots[0]: slots[-1] + 1] = pairs
+                ranges.extend(r for r in rng if r not in ranges)
+            claims[claims.index(None)] = SystemClaim(tuple(equations), tuple(ranges))
         return tuple(claims)
+
+    def scoped(self, starts: list[int], equations: list) -> list:
+        """The qualifiers' ranges. A qualifier binds its letter in the equations since the
+        previous one; where other equations use that letter too, it is renamed in its own."""
+        out, done = [], 0
+        for at, var, lo, hi in self.ranges:
+            mine = [q for q, k in enumerate(starts) if done <= k < at]
+            done = at
+            others = {x for q, (a, b) in enumerate(equations) if q not in mine
+                      for x in (a.free_symbols | b.free_symbols)}
+            if var in others:
+                used = {x.name for a, b in equations for x in a.free_symbols | b.free_symbols}
+                fresh = _index_symbol(next(c for c in "ijpqrsu" + "abcdefgm" if c not in used))
+                for q in mine:
+                    equations[q] = tuple(e.xreplace({var: fresh}) for e in equations[q])
+                var = fresh
+            out.append((var, lo, hi))
+        return out
 
     def is_derivative(self, r: tuple[int, int]) -> bool:
         t = self.toks[r[0]]
@@ -1512,10 +2093,13 @@ class _Claims:
 
     def dims(self, lo: int, hi: int) -> tuple:
         p = _Parser(self.st, lo, hi, mode="dims")
+        cut = _is_times
         if self.toks[lo].key == ("open", "(") and self.st.mate[lo] == hi - 1:
             lo, hi = lo + 1, hi - 1
+            if len(p.split(lo, hi, _is_comma)) > 1:
+                cut = _is_comma
         out: list = []
-        for a, b in p.split(lo, hi, lambda u: u.key == ("cmd", r"\times")):
+        for a, b in p.split(lo, hi, cut):
             if a >= b:
                 raise _fail("a dimension", self.toks[max(a - 1, 0)].pos, "it is empty",
                             "shape")
@@ -1540,6 +2124,81 @@ class _Claims:
             raise _fail(f"the size `{self.st.snip(lo, hi)}`", self.toks[lo].pos,
                         _NOT_A_SIZE, "shape")
         return e
+
+
+def _is_iverson(e: sp.Expr) -> bool:
+    """An Iverson bracket [c] = Piecewise((1, c), (0, True)); a product with one is 0
+    wherever c fails, whatever the other factors read there (Knuth's strong zero)."""
+    return (isinstance(e, sp.Piecewise) and len(e.args) == 2 and e.args[0].expr == 1
+            and e.args[1].expr == 0 and e.args[1].cond is sp.true)
+
+
+def _slot(e: sp.Expr) -> sp.Expr | None:
+    """The slot of a family member `q_s[t]`, or None."""
+    head = e.args[0] if isinstance(e, AtTime) else e
+    if isinstance(head, sp.Indexed) and len(head.indices) == 1:
+        return head.indices[0]
+    return None
+
+
+def _generalize(pairs: list, used: set, pos: int, budget: list) -> tuple[list, list]:
+    """`q_0[t], q_1[t], \\dots, q_{t-1}[t] = Q_0 x[t], Q_1 h[t-1], \\dots, Q_1 h[1]`: the last
+    slot `t-1` is a formula, so the listed pairs become one rule q_i[t] = Q_1 h[t-i] for
+    every slot from the first listed one on, with that range; ``budget`` caps the rules
+    tried over a claim."""
+    dots = [k for k, (lhs, _) in enumerate(pairs) if isinstance(lhs, sp.Symbol)
+            and lhs.name == "..."]
+    slots = [_slot(lhs) for lhs, _ in pairs]
+    tail = [k for k in range(len(pairs)) if dots and k > dots[0] and slots[k] is not None
+            and not slots[k].is_Integer and not isinstance(slots[k], sp.Symbol)]
+    if not tail:
+        return pairs, []
+    last = tail[-1]
+    listed = [(int(s), pairs[k][1]) for k, s in enumerate(slots)
+              if k < dots[0] and s is not None and s.is_Integer and s >= 1]
+    var = _index_symbol(next((c for c in "ijpqrsu" if c not in used), "i"))
+    end = slots[last]
+    if listed:
+        first, template = listed[0]
+        marks: list = []
+
+        def mark(e):
+            if e.is_Integer and abs(e) == first:
+                marks.append(sp.Dummy(integer=True))
+                return marks[-1] if e > 0 else -marks[-1]
+            args = [mark(a) for a in e.args]
+            return e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
+
+        marked = mark(template)
+        fits = [(end, pairs[last][1])] + [(sp.Integer(s), r) for s, r in listed]
+        if len(marks) <= _MAX_MARKS:
+            for size in range(1, len(marks) + 1):
+                for chosen in _subsets(len(marks), size):
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        raise LimitError(f"the tuple assignments before position {pos} need "
+                                         f"more than {_MAX_RULES} trial rules")
+                    rule = marked.xreplace({d: var if q in chosen else sp.Integer(first)
+                                            for q, d in enumerate(marks)})
+                    if all(rule.xreplace({var: s}) == r for s, r in fits):
+                        keep = [pr for k, pr in enumerate(pairs) if k < dots[0]]
+                        lhs = pairs[last][0].xreplace({end: var})
+                        return keep + [(lhs, rule)], [(var, sp.Integer(first), end)]
+    raise ParseError(f"could not read the tuple assignment at position {pos}: no single rule "
+                     f"for the slots after `\\dots` gives the listed ones; write it as "
+                     f"`q_i[t] = ...` with a range", position=pos, construct="tuple assignment")
+
+
+def _subsets(n: int, size: int):
+    return (set(c) for c in combinations(range(n), size))
+
+
+def _is_times(t: _Tok) -> bool:
+    return t.key == ("cmd", r"\times")
+
+
+def _is_comma(t: _Tok) -> bool:
+    return t.key == ("sym", ",")
 
 
 def _is_separator(t: _Tok) -> bool:

@@ -27,6 +27,7 @@ IDS = ("1.1.a", "1.1.b", "1.1.c.i", "1.1.c.ii", "1.1.c.iii", "1.1.c.iv", "1.2.1.
 
 OUTPUT = (r"f_W(x)", r"f_{W}(x)", r"\hat{y}", r"\hat y", "y", r"f_W(X)", r"f_{W}(X)")
 UPSTREAM = (r"\frac{\partial \ell}{\partial f_W(x)}",)
+JACOBIAN = r"\frac{\partial f_W(x)}{\partial %s}"
 CHANNELS = "the number of input channels, which the convolution sums over"
 
 
@@ -52,11 +53,16 @@ def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=
                               for d in conv.model.tensors[name].shape) for name in ("x", "W"))
     y_shape = tuple(conv.output_shape)
     pad = any(int(v) > 0 for k, v in conv.sizes.items() if k.name.startswith("P"))
-    upstream = TensorSpec("g", y_shape, UPSTREAM[0], ("g",), "the upstream gradient")
+    upstream = TensorSpec("g", y_shape, UPSTREAM[0], ("g",), "the upstream gradient",
+                          gradient=True)
     tensors = [TensorSpec("x", x_shape, "x", ("X",), "the input", padded=pad),
                TensorSpec("W", w_shape, "W", ("w",), "the filters"),
-               TensorSpec("y", y_shape, r"f_W(x)", OUTPUT, "the output"), upstream]
+               TensorSpec("y", y_shape, r"f_W(x)", OUTPUT, "the output"), upstream,
+               *[TensorSpec(f"dy_d{v}", y_shape + shape, JACOBIAN % v, (),
+                            f"the Jacobian of f_W(x) with respect to {v}")
+                 for v, shape in (("W", w_shape), ("x", x_shape))]]
     out = conv.output
+    jacobians = {v: conv.jacobian(v) for v in ("W", "x")}
     spatial = ("output length",) if len(y_shape) == 2 else ("output height", "output width")
     labels_y = ("filters", *spatial)
     labels_w = ("filters", "channels", "taps") if len(w_shape) == 3 else (
@@ -80,8 +86,10 @@ def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=
     def instance(seed: int) -> Instance:
         rng = _rng(seed, 1)
         x, W, g = (rng.normal(size=shape) for shape in (x_shape, w_shape, y_shape))
-        return Instance({}, {"x": x, "W": W, "y": out.evaluate(x=x, W=W), "g": g},
-                        about=f"random x, W, g (seed {seed})")
+        arrays = {"x": x, "W": W, "y": out.evaluate(x=x, W=W), "g": g}
+        arrays.update({f"dy_d{v}": np.asarray(q.evaluate({"x": x, "W": W}), dtype=float)
+                       for v, q in jacobians.items()})
+        return Instance({}, arrays, about=f"random x, W, g (seed {seed})")
 
     about_all = {"C": CHANNELS, "c": CHANNELS, **(about or {})}
     if x_shape[0] > 1:
@@ -162,8 +170,13 @@ def _rnn_context(qid: str, title: str, default) -> Context:
         TensorSpec("W_h", (m, m), "W_h", (), "the gate's recurrent weights"),
         TensorSpec("W_x", (m, n), "W_x", (), "the input weights"),
         TensorSpec("delta", (m,), r"\delta[t]", (r"\frac{\partial \ell}{\partial h[t]}",),
-                   "the total gradient dl/dh[t]"),
+                   "the total gradient dl/dh[t]", gradient=True),
     ]
+    wrt = {"W_x": (m, n), "W_c": (m, n), "W_h": (m, m), "x": (n,), "h_prev": (m,)}
+    specs += [TensorSpec(f"dh_d{w}", (m, *shape), r"\frac{\partial h[t]}{\partial %s}"
+                         % _latex(specs, w), (), f"the immediate Jacobian of h[t] with "
+                         f"respect to {_latex(specs, w)}") for w, shape in wrt.items()]
+    jacobians = {w: r.jacobian(w) for w in wrt}
     shapes = {t.name: t.shape for t in specs}
     seq = ("x", "W_c", "W_h", "W_x", "delta")
 
@@ -181,6 +194,10 @@ def _rnn_context(qid: str, title: str, default) -> Context:
                 series[k].append(env[k])
             h = env["h"]
         series = {"x": xs, "delta": deltas, **{k: np.array(v) for k, v in series.items()}}
+        for w, q in jacobians.items():
+            series[f"dh_d{w}"] = np.array([q.evaluate(
+                {"x": xs[s], "h_prev": series["h_prev"][s], **params}, n=nn, m=mm)
+                for s in range(KK)], dtype=float)
         now = KK - 1
         arrays = {**params, **{k: v[now] for k, v in series.items()}}
         return Instance({"n": nn, "m": mm, "K": KK}, arrays, series, now,
@@ -271,13 +288,16 @@ def _attention_context(qid: str, title: str, default) -> Context:
                for i in range(1, k + 1)],
              *_slots(k, n),
              TensorSpec("w", (k + 1,), "w[t]", (), "the attention scores", base=0),
-             TensorSpec("a", (k + 1,), "a[t]", (), "the attention weights", base=0)]
+             TensorSpec("a", (k + 1,), "a[t]", (), "the attention weights", base=0),
+             TensorSpec("v", (k + 1, n), "v[t]", (), "the values v_i[t], slot i = 0..k",
+                        base=0, family=True)]
     shapes = {t.name: t.shape for t in specs}
 
     def instance(seed: int) -> Instance:
         nn = _ATT_SIZES[seed % len(_ATT_SIZES)][0]
         Q, K, V, xs, H, J, window, env, now = _attention_step(att, k, seed, 3, nn)
         arrays = {"x": xs[now], "h": env["ht"], "w": env["w"], "a": env["a"],
+                  "v": np.asarray(env["v"], dtype=float),
                   "h@": window, "Q@": Q, "K@": K, "V@": V}
         for i in range(k + 1):
             arrays.update({f"Q_{i}": Q[i], f"K_{i}": K[i], f"V_{i}": V[i],
@@ -337,8 +357,12 @@ def _attention_grad_context() -> Context:
              TensorSpec("h", (n,), "h[t]", ("h",), "the state"),
              TensorSpec("D", (n, n), r"\frac{\partial h[t]}{\partial h[T]}", (),
                         "the total Jacobian of h[t] with respect to h[T]"),
-             TensorSpec("g", (n,), r"\frac{\partial \ell}{\partial h[t]}", (),
-                        "the direct partial of the loss with respect to h[t]")]
+             TensorSpec("g_T", (n,), "g[T]", (r"\frac{\partial \ell}{\partial h[T]}",),
+                        "the direct partial of the loss with respect to h[T]",
+                        gradient=True),
+             TensorSpec("g", (n,), r"\frac{\partial \ell}{\partial h[t]}", ("g[t]",),
+                        "the direct partial of the loss with respect to h[t]",
+                        gradient=True)]
 
     def instance(seed: int) -> Instance:
         nn, kk = _ATT_SIZES[seed % len(_ATT_SIZES)]
@@ -350,6 +374,7 @@ def _attention_grad_context() -> Context:
         TT = 2
         D = total_jacobians(J, TT)
         arrays = {"x": xs[-1], "h": H[-1], "h_T": H[TT - 1], "D": D[-1], "g": g[-1],
+                  "g_T": g[TT - 1],
                   "Q@": Q, "K@": K, "V@": V}
         return Instance({"n": nn, "k": kk, "T": TT, "L": _STEPS}, arrays,
                         {"x": xs, "h": H, "D": D, "g": g}, _STEPS - 1,
@@ -364,7 +389,7 @@ def _attention_grad_context() -> Context:
     truths = {("loss", "h_T"): lambda: truth}
     return Context("1.2.2.f", "dl/dh[T] for AttentionRNN(k)", specs, instance, truths,
                    ("loss", "h_T"), scalars={"n": n, "k": k, "T": T, "L": L},
-                   loss=(r"\ell", "l", r"\mathcal{L}"), time="t", zero_before=("h",),
+                   loss=(r"\ell", "l", "L", r"\mathcal{L}"), time="t", zero_before=("h",),
                    about={"n": "the state size", "L": "the number of steps"})
 
 

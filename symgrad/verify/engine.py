@@ -86,22 +86,23 @@ def combine(parts: list[Verdict]) -> Verdict:
 
 
 def check(ctx: Context, latex: str, index_base: int = 1) -> Verdict:
-    """Parse ``latex`` with the context's declarations and check every part."""
+    """Parse ``latex`` with the context's declarations and check every part; a failure
+    that is not a SymgradError becomes an ``unparsed`` verdict, never a traceback."""
     from ..latex.parse import parse_claim
 
     if index_base not in (0, 1):
         raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
     try:
-        claims = parse_claim(latex, ctx.declarations())
-    except ParseError as e:
-        where = f" at position {e.position}" if e.position is not None else ""
-        return Verdict("unparsed", f"the claim could not be read{where}: {e}",
-                       {"position": e.position, "construct": e.construct}, None, latex,
-                       [f"construct not understood: {e.construct}"] if e.construct else [])
-    try:
+        try:
+            claims = parse_claim(latex, ctx.declarations())
+        except ParseError as e:
+            where = f" at position {e.position}" if e.position is not None else ""
+            return Verdict("unparsed", f"the claim could not be read{where}: {e}",
+                           {"position": e.position, "construct": e.construct}, None, latex,
+                           [f"construct not understood: {e.construct}"] if e.construct
+                           else [])
         return combine([check_one(ctx, c, index_base) for c in claims])
     except SymgradError:
         raise
-    except Exception as e:  # combining is ours too: still a verdict
+    except Exception as e:  # the engine boundary: still a verdict
         return unexpected(e, "claim", latex)
-

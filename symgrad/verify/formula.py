@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import sympy as sp
 
+from ..core.ops import At, AtTime
 from ..core.printing import shift_base
 from .context import Context, Instance, Truth, as_expr, singles
 from .numeric import ClaimProblem, Evaluator, Mismatch, Unreadable, dims_text, free_names
@@ -80,6 +81,13 @@ class FormulaCheck:
         if self.ctx.time:
             allowed.add(self.ctx.time)
         unbound = [n for n in free_names(self.rhs) if n not in allowed]
+        for name in list(unbound):
+            summed = self._einstein(name)
+            if summed is not None:
+                self.rhs = summed
+                unbound.remove(name)
+                self._note(f"summed over the repeated index {name} of the chain rule "
+                           f"(Einstein convention: the left side does not bind {name})")
         if unbound:
             bound = ", ".join(dict.fromkeys(lhs_names)) or "no index"
             return self.verdict("incorrect", f"the index {', '.join(unbound)} is free on the "
@@ -98,6 +106,34 @@ class FormulaCheck:
             return self.verdict("incorrect", "; ".join(found) + ".")
         except Unreadable as e:
             return self.verdict("unparsed", f"{e} (construct: {e.construct}).")
+
+    def _einstein(self, name: str) -> sp.Expr | None:
+        """The right side summed over ``name`` when every term repeats it in exactly two
+        factors, one of them a Jacobian symbol such as dy_j/dW_{c,k}; else None."""
+        dim = None
+        for term in sp.Add.make_args(self.rhs):
+            uses = [e for e in term.atoms(sp.Indexed, At)
+                    if any(name in {s.name for s in as_expr(i).free_symbols}
+                           for i in _entry(e)[1])]
+            if len(uses) != 2 or name in {s.name for s in term.xreplace(
+                    {e: sp.Symbol("@") for e in uses}).free_symbols}:
+                return None
+            for e in uses:
+                head, idx = _entry(e)
+                spec = self.ctx.tensors.get(head)
+                if spec is None or not _is_jacobian(spec):
+                    continue
+                axes = [k for k in range(len(spec.shape)) if len(idx) == len(spec.shape)
+                        or k not in singles(spec.shape)]
+                if len(axes) != len(idx):
+                    continue
+                for k, i in zip(axes, idx, strict=True):
+                    if isinstance(i, sp.Symbol) and i.name == name:
+                        dim = dim or spec.shape[k]
+            if dim is None:
+                return None
+        var = next(s for s in self.rhs.free_symbols if s.name == name)
+        return sp.Sum(self.rhs, (var, self.base, as_expr(dim) + self.base - 1))
 
     def _check(self) -> Verdict:
         if self.ref.of_indices or self.ref.wrt_indices:
@@ -513,6 +549,20 @@ def _split_delta(d: sp.KroneckerDelta) -> sp.Expr:
     plus = sp.Add(*[t for t in terms if not t.could_extract_minus_sign()])
     minus = sp.Add(*[-t for t in terms if t.could_extract_minus_sign()])
     return sp.KroneckerDelta(plus, minus)
+
+
+def _entry(e) -> tuple[str, tuple]:
+    """(tensor name, indices) of an entry: W[c, k], or (h[t])_i of a time step."""
+    if isinstance(e, sp.Indexed):
+        return str(e.base.label), tuple(e.indices)
+    head = e.args[0].args[0] if isinstance(e.args[0], AtTime) else e.args[0]
+    return str(getattr(head, "name", "")), tuple(e.args[1:])
+
+
+def _is_jacobian(spec) -> bool:
+    """A declared derivative of the model (not a given gradient of the loss)."""
+    return not spec.gradient and any(a.lstrip().startswith(r"\frac")
+                                     for a in (spec.latex, *spec.aliases))
 
 
 def _swap_hint(axes: list[Axis], moved: list[Axis]) -> str:

@@ -458,6 +458,7 @@ class Evaluator:
             return Val(ez / ez.sum(axis=-2, keepdims=True), 2)
         if fn is Stack:
             vals = [self.ev(a, env) for a in e.args]
+            vals = [Val(v.a[..., 0, 0]) if v.m == 2 and v.trail == (1, 1) else v for v in vals]
             if any(v.m for v in vals):
                 raise Unreadable("a stack of vectors", "stack")
             arrays = np.broadcast_arrays(*[v.a for v in vals])

@@ -38,6 +38,26 @@ def _timed(expr: sp.Basic, ctx, extra: dict) -> sp.Basic:
                         swap)
 
 
+def _slots(expr: sp.Basic, ctx, extra: dict) -> sp.Basic:
+    """A slot of a vector over slots written as the homework does: a_1[t], v_i[t]."""
+    def swap(e):
+        spec = ctx.tensors.get(str(e.base.label))
+        if spec is None or not spec.latex.endswith("[t]") or "_" in spec.latex:
+            return e
+        at = IndexPrinter({}).doprint(e.indices[0])
+        name = f"@{len(extra)}"
+        extra[name] = Tensor(name, (), f"{spec.latex[:-3]}_{{{at}}}[t]")
+        return sp.Symbol(name, commutative=e.is_commutative)
+
+    return expr.replace(lambda e: isinstance(e, sp.Indexed) and len(e.indices) == 1
+                        and _slotted(ctx, str(e.base.label)), swap)
+
+
+def _slotted(ctx, name: str) -> bool:
+    spec = ctx.tensors.get(name)
+    return spec is not None and (spec.family or spec.base == 0)
+
+
 class _Paren(sp.Function):
     """A Hadamard product inside a matrix product or a transpose, kept in parentheses."""
 
@@ -59,7 +79,7 @@ def _grouped(expr: sp.Basic) -> sp.Basic:
 def printed(expr: sp.Basic, ctx) -> str:
     """An expression of a claim as LaTeX, tensors as the context writes them."""
     extra: dict = {}
-    expr = _grouped(_timed(expr, ctx, extra))
+    expr = _grouped(_slots(_timed(expr, ctx, extra), ctx, extra))
     return _printer(ctx, extra).doprint(expr)
 
 

@@ -53,10 +53,20 @@ class Claimed:
 
     rules: dict[str, list[Rule]] = field(default_factory=dict)
     whole: dict[str, sp.Expr] = field(default_factory=dict)
+    ranges: dict[str, tuple] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, equations, declared: set[str]) -> Claimed:
+    def read(cls, equations, declared: set[str], ranges=()) -> Claimed:
+        """The rules of a system; ``ranges`` are qualifiers (symbol, lo, hi) such as
+        `\\text{for } i = 1, \\dots, k` that limit the rules written with that letter."""
         out = cls()
+        for item in ranges:
+            bounds = tuple(item[1:]) if isinstance(item, tuple) and len(item) == 3 else ()
+            bounds = tuple(sp.Integer(b) if isinstance(b, int) else b for b in bounds)
+            if not bounds or not all(isinstance(b, sp.Expr) and {
+                    x.name for x in b.free_symbols} <= {"t", "k"} for b in bounds):
+                raise SystemUnreadable(f"the range {item} of a family index", "range")
+            out.ranges[str(getattr(item[0], "name", item[0]))] = bounds
         last: tuple | None = None
         gap = False
         for lhs, rhs in equations:
@@ -107,10 +117,17 @@ class Claimed:
         for r in rules:
             if r.between is not None and value(r.between[0]) < slot < value(r.between[1]):
                 return r, {r.var: slot}
-        generic = [r for r in rules if r.var is not None and r.between is None]
+        generic = [r for r in rules if r.var is not None and r.between is None
+                   and self._in_range(r.var, slot, value)]
         if generic:
             return generic[-1], {generic[-1].var: slot}
         raise SystemProblem(f"{fam}_{slot}[t] is used but never defined")
+
+    def _in_range(self, var: str, slot: int, value: Callable[[sp.Expr], int]) -> bool:
+        if var not in self.ranges:
+            return True
+        lo, hi = self.ranges[var]
+        return value(lo) <= slot <= value(hi)
 
     def window(self) -> sp.Expr | None:
         """The last slot attended to: the upper limit of the sum in h[t]."""
@@ -308,7 +325,9 @@ class Runner:
                     return self.xs[w - 1][:, None]
                 return self._state(w, where)
             if self._int(when, bind) != self.t:
-                raise SystemProblem(f"{sp.latex(e)} is read at another time than t")
+                raise SystemUnreadable(f"{sp.latex(e)} is read at another time than t; the "
+                                       f"checker runs the system one step at a time",
+                                       "time step")
             return self.ev(head, bind, where)
         if isinstance(e, sp.Indexed):
             fam = str(e.base.label)
@@ -345,6 +364,8 @@ class Runner:
             return f(np.asarray(self.ev(e.args[0], bind, where), dtype=float))
         if isinstance(e, Softargmax):
             z = np.asarray(self.ev(e.args[0], bind, where), dtype=float).reshape(-1, 1)
+            if not z.size:
+                return z
             z = np.exp(z - z.max())
             return z / z.sum()
         if isinstance(e, Stack):
@@ -361,9 +382,10 @@ class Runner:
                                type(e).__name__)
 
     def _stack(self, e: Stack, bind: dict, where) -> np.ndarray:
+        """`[w_0[t], \\dots, w_{t-1}[t]]`: ellipses expanded; a list ends at the slot of its
+        last item, so [w_0, w_1, ..., w_{t-1}] at t = 1 is [w_0]."""
         items = list(e.args)
-        slots: list = []
-        values = []
+        entries: list = []  # (slot, item, family): an item, or a slot an ellipsis adds
         k = 0
         while k < len(items):
             item = items[k]
@@ -375,21 +397,22 @@ class Runner:
                                            "ellipsis")
                 lo = self._int(before[1], bind) + 1
                 hi = self._int(after[1], bind) - 1
-                for s in range(lo, hi + 1):
-                    values.append(self._family(before[0], s))
-                    slots.append(s)
+                entries.extend((s, None, before[0]) for s in range(lo, hi + 1))
                 k += 1
                 continue
             found = _slot_of(item)
             slot = self._int(found[1], bind) if found else None
             k += 1
-            if k > 1 and _is_dots(items[k - 2]) and slot is not None and slots \
-                    and slots[-1] is not None and slot <= slots[-1]:
+            last = entries[-1][0] if entries else None
+            if k > 1 and _is_dots(items[k - 2]) and slot is not None and last is not None \
+                    and slot <= last:
+                entries = [x for x in entries if x[0] is None or x[0] <= slot]
                 continue
-            values.append(self.ev(item, bind, where))
-            slots.append(slot)
+            entries.append((slot, item, None))
+        values = [self._family(fam, s) if fam is not None else self.ev(item, bind, where)
+                  for s, item, fam in entries]
         if where and where[0] in self.sys.whole:
-            self.a_slots = slots
+            self.a_slots = [s for s, _, _ in entries]
         return np.array([float(np.asarray(v).ravel()[0]) for v in values]).reshape(-1, 1)
 
     def _use(self, where, param: str, key) -> np.ndarray:
@@ -479,7 +502,7 @@ def check_system(claim, index_base: int, text: str, shared: bool) -> Verdict:
 
     model = "AttentionRNN(inf)" if shared else "AttentionRNN(k)"
     try:
-        system = Claimed.read(claim.equations, {"x", "h"})
+        system = Claimed.read(claim.equations, {"x", "h"}, getattr(claim, "ranges", ()))
         st = structure(system)
     except SystemUnreadable as e:
         return _unreadable(e, text)
