@@ -14,8 +14,9 @@ from reference import central, sig
 
 import symgrad as sg
 from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
-from symgrad.core.model import Model, parse_shape
+from symgrad.core.model import Model
 from symgrad.core.ops import Hadamard, Softargmax, sigmoid
+from symgrad.core.shapes import parse_shape
 from symgrad.core.tensor import index, size
 from symgrad.latex.equations import model_from_latex, split_equations
 
@@ -396,12 +397,3 @@ def test_other_errors():
         model.grad("W_x", steps=3, given="partial")
     with pytest.raises(ShapeError, match="steps"):
         model.grad("W_x", steps=0)
-
-
-def test_compact_shape_strings():
-    from symgrad.core.model import parse_shape
-    from symgrad.core.tensor import size
-
-    assert parse_shape("4x3") == (4, 3)
-    assert parse_shape("m X n") == (size("m"), size("n"))
-    assert parse_shape("mxn") == (size("m"), size("n"))

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
-from symgrad.core.model import Model, ShapeSpec, dims_text, identifier, parse_shape
+from symgrad.core.model import Model, identifier
 from symgrad.core.ops import At, AtTime, Stack
+from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
 from symgrad.latex.parse import (
     Declarations,

@@ -1,0 +1,139 @@
+"""Shapes written as text (``"m x n"``, ``"3 x 5"``, ``"(T, d)"``, ``"4x3"``), read without eval."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import sympy as sp
+
+from .errors import ShapeError
+from .tensor import as_dim, size
+
+ShapeSpec = str | int | sp.Expr | Sequence
+
+_DIM_TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z][A-Za-z0-9_]*)|(//|\\times|[-+*/(),×]))")
+
+
+class _DimParser:
+    """``m x n``, ``3 x 5``, ``(T, d)``, ``floor((L - K)/2) + 1``: sizes, no eval."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks: list[str] = []
+        pos = 0
+        while pos < len(text):
+            if text[pos:].strip() == "":
+                break
+            m = _DIM_TOKEN.match(text, pos)
+            if m is None or m.end() == pos:
+                raise ShapeError(f"cannot read the shape {text!r} at position {pos}: write "
+                                 f"sizes separated by ' x ', e.g. 'm x n'")
+            self.toks.append(m.group(m.lastindex))
+            pos = m.end()
+        self.k = 0
+
+    def peek(self) -> str | None:
+        return self.toks[self.k] if self.k < len(self.toks) else None
+
+    def take(self) -> str:
+        t = self.peek()
+        if t is None:
+            raise ShapeError(f"the shape {self.text!r} ends too early")
+        self.k += 1
+        return t
+
+    def dims(self) -> tuple:
+        if not self.toks or self.toks == ["(", ")"]:
+            return ()
+        if self.toks[0] == "(" and self._mate(0) == len(self.toks) - 1:
+            self.toks = self.toks[1:-1]
+        if not self.toks:
+            return ()
+        out = [self.sum()]
+        while self.peek() in ("x", ",", "×", r"\times"):
+            self.take()
+            out.append(self.sum())
+        if self.peek() is not None:
+            raise ShapeError(f"cannot read the shape {self.text!r}: unexpected {self.peek()!r}")
+        return tuple(out)
+
+    def _mate(self, k: int) -> int:
+        depth = 0
+        for j in range(k, len(self.toks)):
+            depth += {"(": 1, ")": -1}.get(self.toks[j], 0)
+            if depth == 0:
+                return j
+        raise ShapeError(f"unbalanced parentheses in the shape {self.text!r}")
+
+    def sum(self) -> sp.Expr:
+        out = self.prod()
+        while self.peek() in ("+", "-"):
+            out = out + self.prod() if self.take() == "+" else out - self.prod()
+        return out
+
+    def prod(self) -> sp.Expr:
+        out = self.unary()
+        while self.peek() in ("*", "/", "//"):
+            op = self.take()
+            rhs = self.unary()
+            out = out * rhs if op == "*" else out / rhs if op == "/" else sp.floor(out / rhs)
+        return out
+
+    def unary(self) -> sp.Expr:
+        if self.peek() == "-":
+            self.take()
+            return -self.unary()
+        t = self.take()
+        if t.isdigit():
+            return sp.Integer(int(t))
+        if t == "(":
+            e = self.sum()
+            if self.take() != ")":
+                raise ShapeError(f"unbalanced parentheses in the shape {self.text!r}")
+            return e
+        if t in ("floor", "ceil", "ceiling") and self.peek() == "(":
+            self.take()
+            e = self.sum()
+            if self.take() != ")":
+                raise ShapeError(f"unbalanced parentheses in the shape {self.text!r}")
+            return sp.floor(e) if t == "floor" else sp.ceiling(e)
+        if t == "x" or not (t[0].isalpha()):
+            raise ShapeError(f"cannot read the shape {self.text!r}: unexpected {t!r}")
+        return size(t)
+
+
+_COMPACT = re.compile(r"^\s*(\d+|[A-Za-z])(\s*[xX]\s*(\d+|[A-Za-z]))+\s*$")
+
+
+def parse_shape(spec: ShapeSpec) -> tuple:
+    """A shape from a tuple of ints / symbols / strings, or a string such as ``"m x n"``.
+
+    Sizes are ints, names (positive integer symbols) or expressions of them with
+    ``+ - * / //`` and ``floor(...)``; dimensions are separated by `` x ``, ``×`` or commas.
+    """
+    if isinstance(spec, str):
+        if _COMPACT.match(spec):
+            spec = " x ".join(p for p in re.split(r"\s*[xX]\s*", spec.strip()))
+        return tuple(as_dim(d, "size") for d in _DimParser(spec).dims())
+    if isinstance(spec, bool):
+        raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
+    if isinstance(spec, int | sp.Expr):
+        return (as_dim(spec, "size"),)
+    if isinstance(spec, Sequence):
+        out = []
+        for d in spec:
+            if isinstance(d, str):
+                dims = _DimParser(d).dims()
+                if len(dims) != 1:
+                    raise ShapeError(f"{d!r} is not one size")
+                out.append(as_dim(dims[0], "size"))
+            else:
+                out.append(as_dim(d, "size"))
+        return tuple(out)
+    raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
+
+
+def dims_text(shape: Sequence) -> str:
+    """``m x n`` for a shape (``scalar`` for rank 0)."""
+    return " x ".join(str(d) for d in shape) or "scalar"

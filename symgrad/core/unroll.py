@@ -1,0 +1,291 @@
+"""Quantities of a user-defined Model: names as written, and back-propagation through time."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import sympy as sp
+
+from .errors import ShapeError, UnknownNameError
+from .evaluate import evaluate_element
+from .matrix import to_matrix
+from .ops import relu
+from .printing import IndexPrinter, TimePrinter, shift_base, to_cases
+from .quantity import Quantity, readable
+from .tensor import Tensor, as_dim, as_expr, index, size
+
+if TYPE_CHECKING:
+    from .model import Model
+
+def _template(latex: str) -> str:
+    """``c[t]`` -> ``c[{t}]`` (a format template), other braces escaped."""
+    text = latex.replace("{", "{{").replace("}", "}}")
+    if "[t" not in text:
+        return text + "[{t}]"
+    return re.sub(r"\[t(-\d+)?\]", lambda m: "[{t}" + (m.group(1) or "") + "]", text)
+
+
+def _numeric(expr: sp.Expr) -> sp.Expr:
+    """The expression in functions NumPy evaluates (ReLU as (z + |z|) / 2, exact)."""
+    if not expr.has(relu):
+        return expr
+    return expr.replace(lambda e: isinstance(e, relu),
+                        lambda e: (e.args[0] + sp.Abs(e.args[0])) / 2)
+
+
+# quantities -----------------------------------------------------------------------------
+class _MatrixPrinter(IndexPrinter):
+    """Matrix notation with functions written \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
+
+    def _print_Function(self, expr, exp=None):
+        if isinstance(expr, sp.tanh | sp.exp | sp.log):
+            text = r"\%s\left(%s\right)" % (type(expr).__name__, self._print(expr.args[0]))
+            return text if exp is None else r"%s^{%s}" % (text, exp)
+        return super()._print_Function(expr, exp)
+
+    _print_tanh = _print_exp = _print_log = _print_Function
+
+
+class ModelQuantity(Quantity):
+    """A Quantity of a Model: ``evaluate`` takes names as written (``x[t]``, ``h[t-1]``)
+    and ignores the model's other arrays; sequence results print stacked tensors as c[t]_i."""
+
+    def __init__(self, *args, model: Model, timed: Mapping[str, str] | None = None,
+                 time: sp.Symbol | None = None, matrix_form: sp.Expr | None = None,
+                 recursion: str = "", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.model = model
+        self.timed = dict(timed or {})
+        self.time = time
+        self.recursion = recursion
+        self._matrix_form = matrix_form
+
+    @cached_property
+    def matrix(self) -> sp.Expr | None:
+        """The matrix-notation form, or None."""
+        if self.timed:
+            return None if self._matrix_form is None else self._matrix_form.xreplace(self._subs)
+        return to_matrix(self.element, self.indices)
+
+    def _key(self, key: str) -> str | None:
+        if key in self.inputs:
+            return key
+        flat = re.sub(r"\s+", "", key)
+        for t in self.inputs.values():
+            if re.sub(r"\s+", "", t.latex) == flat:
+                return t.name
+        try:
+            return self.model.resolve(key)
+        except UnknownNameError:
+            return None
+
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
+                 **kwargs) -> np.ndarray:
+        """The numeric array for concrete inputs, keyed by internal names or names as
+        written; arrays of the model that this quantity does not read are ignored."""
+        known = set(self.model.tensors) | set(self.tensors)
+        given: dict = {}
+        rest: dict = {}
+        for k, v in [*dict(arrays or {}).items(), *kwargs.items()]:
+            name = self._key(k)
+            if k in kwargs and k not in self.inputs and k in self._free_sizes():
+                rest[k] = v
+            elif name in self.inputs:
+                given[name] = v
+            elif name in known:
+                continue
+            elif k in kwargs:
+                rest[k] = v
+            else:
+                raise UnknownNameError(f"evaluate() got an unknown array {k!r}; it takes "
+                                       + ", ".join(f"{t.name} ({t.latex})"
+                                                   for t in self.inputs.values()))
+        return super().evaluate(given, **rest)
+
+    def latex(self, form: str = "index", index_base: int = 1) -> str:
+        """``lhs = rhs`` in index form (1-based by default) or matrix form."""
+        if not self.timed:
+            return super().latex(form, index_base)
+        if form not in ("index", "matrix"):
+            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
+        if index_base not in (0, 1):
+            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+        if form == "matrix":
+            if self.matrix is None:
+                raise ShapeError(f"{self.name} has no matrix form; use form='index'")
+            rhs = IndexPrinter(self.tensors).doprint(self.matrix)
+            text = f"{self.lhs_latex(indexed=False)} = {rhs}"
+        else:
+            element = self.element
+            if index_base == 0 and self.time is not None:
+                t = self.time
+                element = element.replace(
+                    lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == t,
+                    lambda e: sp.Sum(e.function.xreplace({t: t - 1}),
+                                     (t, e.limits[0][1] + 1, e.limits[0][2] + 1)))
+            element = shift_base(element, self.indices, index_base)
+            printer = TimePrinter(self.tensors, self.timed, 1 - index_base,
+                                      self.indices[-1] if self.indices else None)
+            split = to_cases(element)
+            if split is None:
+                rhs = printer.doprint(element)
+            else:
+                rhs = (r"\begin{cases} " + printer.doprint(split[0]) + r" & \text{if } "
+                       + printer._print_condition(split[1]) + r" \\ 0 & \text{otherwise} "
+                       r"\end{cases}")
+            text = f"{self.lhs_latex(index_base)} = {rhs}"
+        if self.recursion:
+            text += r", \quad \text{where } " + self.recursion
+        return text
+
+
+class _Unrolled:
+    """A gradient over K steps of a recurrent model (back-propagation through time)."""
+
+    def __init__(self, model: Model, wrt: Tensor, outs: list[Tensor], steps, given: str,
+                 sizes: Mapping | None) -> None:
+        if model.kinds.get(wrt.name) != "param":
+            params = [n for n, k in model.kinds.items() if k == "param"]
+            raise UnknownNameError(f"grad(..., steps=...) is taken with respect to a "
+                                   f"parameter shared by every step: {', '.join(params)}, "
+                                   f"not {wrt.name!r}")
+        try:
+            self.steps = as_dim(steps, "steps")
+        except ShapeError:
+            raise ShapeError(f"steps must be the number of time steps K: a positive integer "
+                             f"or a SymPy symbol, got {steps!r}") from None
+        self.model, self.wrt, self.outs, self.given = model, wrt, outs, given
+        self.sizes = sizes
+        used = {s.name for t in model.tensors.values() for d in t.shape
+                for s in d.free_symbols} | set(model.tensors)
+        self.K = size(next(n for n in ("K", "T", "S", "N", "K_t") if n not in used))
+        single = len(outs) == 1
+        self.upstream: dict[str, tuple[Tensor, Tensor]] = {}
+        for o in outs:
+            sub = "" if single else "_" + o.name
+            lat = "" if single else "_{" + o.latex.replace("[t]", "") + "}"
+            d = Tensor(model._fresh_name("delta" + sub), o.shape, r"\delta" + lat + "[t]")
+            g = Tensor(model._fresh_name("g" + sub), o.shape, "g" + lat + "[t]")
+            self.upstream[o.name] = (d, g)
+        self.timed = [n for n, k in model.kinds.items() if k != "param"]
+
+    def _stack(self, t: Tensor) -> Tensor:
+        return Tensor(t.name, (self.K, *t.shape), t.latex, t.style)
+
+    def quantity(self) -> ModelQuantity:
+        m, t = self.model, index("t")
+        step, J0 = sp.Integer(0), None
+        for o in self.outs:
+            d, _ = self.upstream[o.name]
+            e, J = m.gradient(o.name, self.wrt.name, d)
+            if J0 is None:
+                J0 = J
+            step += e.xreplace(dict(zip(J, J0)))
+        step, free = readable(step, J0, m._index_names(len(J0)))
+        stacked = {n: self._stack(m.tensors[n]) for n in self.timed}
+        stacked.update({d.name: self._stack(d) for d, _ in self.upstream.values()})
+        lifted = step.replace(
+            lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in stacked,
+            lambda e: stacked[str(e.base.label)][(t, *e.indices)])
+        element = sp.Sum(lifted, (t, 0, self.K - 1))
+        step_matrix = to_matrix(step, free)
+        matrix_form = None if step_matrix is None else sp.Sum(step_matrix, (t, 1, self.K))
+        timed = {n: _template(s.latex) for n, s in stacked.items()}
+        upstream = [d if self.given == "total" else g for d, g in self.upstream.values()]
+        params = [m.tensors[n] for n, k in m.kinds.items() if k == "param"]
+        inputs = [stacked[n] for n, k in m.kinds.items() if k == "input"
+                  and n not in m.lags] + params + [self._stack(u) for u in upstream]
+        tensors = {**m.tensors, **stacked}
+        tensors.update({g.name: self._stack(g) for _, g in self.upstream.values()})
+        note = ("sum over t of the immediate terms, each contracted with delta[t]"
+                if self.given == "total" else "back-propagation through time from g[t]")
+        rec = ""
+        if self.given == "direct":
+            parts = [rf"{d.latex} = \frac{{\partial \ell}}{{\partial {o.latex}}}"
+                     for o in self.outs for d in [self.upstream[o.name][0]]]
+            rec = (", ".join(parts) + r" \text{ in total, back-propagated from } "
+                   + ", ".join(self.upstream[o.name][1].latex for o in self.outs))
+        return ModelQuantity(
+            r"\frac{\partial \ell}{\partial %s}" % self.wrt.latex, element, free,
+            self.wrt.shape, tensors=tensors, inputs=inputs, lhs=(r"\ell", self.wrt),
+            prepare=self._unroll, layout="gradient", structure=note,
+            sizes={**m._sizes(self.sizes), self.K: self.steps},
+            size_names=m._size_names(self.K), model=m, timed=timed, time=t,
+            matrix_form=matrix_form, recursion=rec)
+
+    def _dims(self, t: Tensor, subs: dict) -> tuple[int, ...]:
+        dims = [as_expr(d).xreplace(subs) for d in t.shape]
+        if any(not d.is_Integer for d in dims):
+            free = sorted({s.name for d in dims for s in d.free_symbols})
+            raise ShapeError(f"the shape of {t.latex} is not known; pass "
+                             + ", ".join(f"{n}=..." for n in free) + " to evaluate()")
+        return tuple(int(d) for d in dims)
+
+    def _unroll(self, arrays: dict, sizes: dict) -> dict:
+        """Forward over t from zero initial states; for ``direct``, delta[t] backwards."""
+        m = self.model
+        subs = {k: sp.Integer(v) for k, v in sizes.items()}
+        K = int(sizes[self.K])
+        params = {n: arrays[n] for n, k in m.kinds.items() if k == "param"}
+        envs: list[dict] = []
+
+        def value(base: str, tau: int) -> np.ndarray:
+            if tau < 0:
+                return np.zeros(self._dims(m.tensors[base], subs))
+            if base in m.definitions:
+                return envs[tau][base]
+            return np.asarray(arrays[base], dtype=float)[tau]
+
+        for t in range(K):
+            a = dict(params)
+            for n, k in m.kinds.items():
+                if k == "input" and n not in m.lags:
+                    a[n] = np.asarray(arrays[n], dtype=float)[t]
+            for n, (base, lag) in m.lags.items():
+                if lag is None:
+                    rows = self._dims(m.tensors[n], subs)[0]
+                    a[n] = np.array([value(base, t - r - 1) for r in range(rows)])
+                else:
+                    a[n] = value(base, t - lag)
+            envs.append(m.forward(a, sizes))
+        env = dict(arrays)
+        for n in self.timed:
+            env[n] = np.array([e[n] for e in envs])
+        if self.given == "direct":
+            env.update(self._backward(envs, arrays, sizes, subs, K))
+        return env
+
+    def _backward(self, envs: list[dict], arrays: dict, sizes: dict, subs: dict, K: int
+                  ) -> dict:
+        m = self.model
+        delta = {o.name: np.array(arrays[self.upstream[o.name][1].name], dtype=float)
+                 for o in self.outs}
+        names = {o.name for o in self.outs}
+        links = [(sp_, ln, base, lag) for ln, (base, lag) in m.lags.items() if base in names
+                 for sp_ in names if m.depends(sp_, ln)]
+        cache: dict = {}
+
+        def jac(of: str, ln: str, tau: int) -> np.ndarray:
+            if (of, ln, tau) not in cache:
+                e, I, J = m.derivative(of, ln)
+                shape = self._dims(m.tensors[of], subs) + self._dims(m.tensors[ln], subs)
+                cache[(of, ln, tau)] = evaluate_element(e, I + J, shape, envs[tau], sizes)
+            return cache[(of, ln, tau)]
+
+        for t in range(K - 1, -1, -1):
+            for of, ln, base, lag in links:
+                rows = [(lag, None)] if lag is not None else [
+                    (r + 1, r) for r in range(self._dims(m.tensors[ln], subs)[0])]
+                for step, r in rows:
+                    tau = t + step
+                    if tau >= K:
+                        continue
+                    rank = m.tensors[of].rank
+                    back = np.tensordot(delta[of][tau], jac(of, ln, tau),
+                                        axes=(list(range(rank)), list(range(rank))))
+                    delta[base][t] += back if r is None else back[r]
+        return {self.upstream[n][0].name: v for n, v in delta.items()}

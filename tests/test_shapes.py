@@ -1,0 +1,25 @@
+"""Shapes written as text."""
+
+import pytest
+import sympy as sp
+
+from symgrad.core.errors import ShapeError
+from symgrad.core.shapes import dims_text, parse_shape
+from symgrad.core.tensor import size
+
+
+def test_shape_strings():
+    m, n = size("m"), size("n")
+    assert parse_shape("m x n") == (m, n)
+    assert parse_shape("3 \\times 5") == (3, 5)
+    assert parse_shape("(T, d)") == (size("T"), size("d"))
+    assert parse_shape("4x3") == (4, 3) and parse_shape("mxn") == (m, n)
+    assert parse_shape(("m", 3)) == (m, 3)
+    assert parse_shape("floor((L - 3)/2) + 1") == (sp.floor((size("L") - 3) / 2) + 1,)
+    assert dims_text((m, 3)) == "m x 3" and dims_text(()) == "scalar"
+
+
+@pytest.mark.parametrize("bad", ["m x", "__import__('os')", "0 x 3", "m ** n", True])
+def test_bad_shapes_are_shape_errors(bad):
+    with pytest.raises(ShapeError):
+        parse_shape(bad)
