@@ -1,6 +1,6 @@
-"""The red team's 202 student-style claims on hw2 (every question with a checker
-context, about half of them wrong) with the verdict each should get: a regression test of
-the verdict engine and of the LaTeX reader in front of it."""
+"""The red team's student-style claims on hw2 (202 in round 1, 140 in round 2; every
+question with a checker context, about half of them wrong) with the verdict each should get:
+a regression test of the verdict engine and of the LaTeX reader in front of it."""
 
 import pytest
 
@@ -760,11 +760,569 @@ CLAIMS = [
      r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \frac{\partial \ell}{\partial h[t]} "
      r"\frac{\partial h[t]}{\partial W_x}",
      r"chain rule left symbolic (seed style, with the sum)"),
+    # round 2 (/tmp/redteam2_claims.json)
+    (202, "1.1.a", 1, "correct",
+     r"\text{dimension } 5 \times 2",
+     r"5x2"),
+    (203, "1.1.a", 1, "correct",
+     r"\text{output dimension: } 1 \times 5 \times 2",
+     r"1 filter x 5 x 2"),
+    (204, "1.1.a", 1, "correct",
+     r"f(x) \in \mathbb{R}^{5\,\times\,2}",
+     r"thin-space noise"),
+    (205, "1.1.a", 1, "correct",
+     r"\left\lfloor \frac{21-4}{4} \right\rfloor + 1 \times \left\lfloor \frac{12-5}{4} "
+     r"\right\rfloor + 1 = 5 \times 2",
+     r"worked computation; final 5x2"),
+    (206, "1.1.a", 1, "correct",
+     r"y \in R^{5 \times 2}",
+     r"plain R"),
+    (207, "1.1.a", 1, "incorrect",
+     r"\mathbb{R}^{6 \times 2}",
+     r"ceil(21/4)=6 style error"),
+    (208, "1.1.a", 1, "incorrect",
+     r"\text{dimension } 18 \times 8",
+     r"forgot stride: 21-4+1, 12-5+1"),
+    (209, "1.1.a", 1, "incorrect",
+     r"\mathbb{R}^{5 \times 3}",
+     r"ceil(12/4)=3 error"),
+    (210, "1.1.a", 1, "incorrect",
+     r"f(x) \in \mathbb{R}^{4 \times 2}",
+     r"floor(17/4)=4 without +1"),
+    (211, "1.1.a", 1, "layout",
+     r"\mathbb{R}^{2 \times 5}",
+     r"axes swapped W x H: values right, order permuted (layout per conventions)"),
+    (212, "1.1.a", 1, "incorrect",
+     r"\mathbb{R}^{\frac{21-4}{4}+1 \times \frac{12-5}{4}+1}",
+     r"no floor: 5.25 x 2.75"),
+    (213, "1.1.b", 1, "correct",
+     r"F \times \left\lceil \frac{H+2P-D(K-1)}{S} \right\rceil \times \left\lceil "
+     r"\frac{W+2P-D(K-1)}{S} \right\rceil",
+     r"ceil(a/S)=floor((a-1)/S)+1 for integer a>=1"),
+    (214, "1.1.b", 1, "correct",
+     r"\mathbb{R}^{F \times \left(\lfloor \tfrac{H + 2P - DK + D - 1}{S} \rfloor + 1\right) \times "
+     r"\left(\lfloor \tfrac{W + 2P - DK + D - 1}{S} \rfloor + 1\right)}",
+     r"expanded D(K-1)"),
+    (215, "1.1.b", 1, "correct",
+     r"F \times \left\lfloor \frac{H+2P-D(K-1)-1}{S} + 1 \right\rfloor \times \left\lfloor "
+     r"\frac{W+2P-D(K-1)-1}{S} + 1 \right\rfloor",
+     r"+1 inside floor is the same"),
+    (216, "1.1.b", 1, "correct",
+     r"\text{output: } F \times \left(\left\lfloor \frac{H + 2P - D\,(K-1) - 1}{S} \right\rfloor + "
+     r"1\right) \times \left(\left\lfloor \frac{W + 2P - D\,(K-1) - 1}{S} \right\rfloor + 1\right)",
+     r"words + thin spaces"),
+    (217, "1.1.b", 1, "incorrect",
+     r"F \times \left(\left\lfloor \frac{H + 2P - K}{S} \right\rfloor + 1\right) \times "
+     r"\left(\left\lfloor \frac{W + 2P - K}{S} \right\rfloor + 1\right)",
+     r"dilation forgotten"),
+    (218, "1.1.b", 1, "incorrect",
+     r"C \times \left(\left\lfloor \frac{H + 2P - D(K-1) - 1}{S} \right\rfloor + 1\right) \times "
+     r"\left(\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1\right)",
+     r"C instead of F channels"),
+    (219, "1.1.b", 1, "incorrect",
+     r"F \times \left(\left\lfloor \frac{H + 2P - DK}{S} \right\rfloor + 1\right) \times "
+     r"\left(\left\lfloor \frac{W + 2P - DK}{S} \right\rfloor + 1\right)",
+     r"DK instead of D(K-1)+1"),
+    (220, "1.1.b", 1, "incorrect",
+     r"F \times C \times \left(\left\lfloor \frac{H + 2P - D(K-1) - 1}{S} \right\rfloor + 1\right) "
+     r"\times \left(\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1\right)",
+     r"extra C axis (seed style)"),
+    (221, "1.1.b", 1, "incorrect",
+     r"F \times \left(\frac{H + 2P - D(K-1) - 1}{S} + 1\right) \times \left(\frac{W + 2P - D(K-1) "
+     r"- 1}{S} + 1\right)",
+     r"no floor"),
+    (222, "1.1.b", 1, "incorrect",
+     r"F \times \left(\left\lfloor \frac{H + 2P - D(K-1)}{S} \right\rfloor + 1\right) \times "
+     r"\left(\left\lfloor \frac{W + 2P - D(K-1)}{S} \right\rfloor + 1\right)",
+     r"missing -1 (off by one when S divides)"),
+    (223, "1.1.b", 1, "incorrect",
+     r"F \times \left(\left\lfloor \frac{H + P - D(K-1) - 1}{S} \right\rfloor + 1\right) \times "
+     r"\left(\left\lfloor \frac{W + P - D(K-1) - 1}{S} \right\rfloor + 1\right)",
+     r"P not 2P"),
+    (224, "1.1.c.i", 1, "correct",
+     r"f_W(x)[1, j] = \sum_{c=1}^{5} \sum_{m=0}^{2} W[1, c, m+1] \, x[c, 2j - 1 + m]",
+     r"0-based tap sum inside 1-based claim"),
+    (225, "1.1.c.i", 1, "correct",
+     r"y_j = \sum_{c=1}^{5}\sum_{m=-1}^{1} W_{c,m+2}\, x_{c,2j+m}",
+     r"centered -M..M form like the slides: taps at 2j-1..2j+1"),
+    (226, "1.1.c.i", 0, "correct",
+     r"f_W(x)[0, j] = \sum_{c=0}^{4} \sum_{m=0}^{2} W[0, c, m] \, x[c, 2j + m]",
+     r"python indexing"),
+    (227, "1.1.c.i", 1, "correct",
+     r"\text{dimension } 1 \times 3, \quad f_W(x)[1, j] = \sum_{c=1}^{5}\sum_{k=1}^{3} "
+     r"W[1,c,k]\,x[c,2j+k-2]",
+     r"words + shape + element"),
+    (228, "1.1.c.i", 1, "correct",
+     r"s[j] = \sum_{c=1}^{5} \sum_{k=1}^{3} x[c, 2(j-1)+k] \, W[1,c,k]",
+     r"s[n] notation"),
+    (229, "1.1.c.i", 1, "incorrect",
+     r"f_W(x)[1, j] = \sum_{c=1}^{5} \sum_{m=0}^{2} W[1, c, m] \, x[c, 2j - 1 + m]",
+     r"0-based tap into 1-based W (W[1,c,0] undefined/shifted)"),
+    (230, "1.1.c.i", 1, "incorrect",
+     r"f_W(x)[1, j] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k]\,x[c,j+k-1]",
+     r"forgot stride"),
+    (231, "1.1.c.i", 1, "incorrect",
+     r"f_W(x)[1, j] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k]\,x[c,2j+k]",
+     r"off by two"),
+    (232, "1.1.c.i", 1, "incorrect",
+     r"f_W(x) \in \mathbb{R}^{5 \times 3}",
+     r"channels kept (seed error)"),
+    (233, "1.1.c.i", 1, "incorrect",
+     r"(x * k)[j] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k]\,x[c,2j-k]",
+     r"true convolution (flipped) instead of cross-correlation"),
+    (234, "1.1.c.i", 0, "incorrect",
+     r"f_W(x)[0, j] = \sum_{c=0}^{4} \sum_{m=0}^{2} W[0, c, m] \, x[c, j + m]",
+     r"python indexing, stride forgotten"),
+    (235, "1.1.c.ii", 1, "correct",
+     r"\frac{\partial f_W(x)}{\partial W} \in \mathbb{R}^{3 \times 5 \times 3}, \quad "
+     r"\frac{\partial f_W(x)[1,j]}{\partial W[1,c,k]} = x[c,\, 2j+k-2]",
+     r"dropped singletons"),
+    (236, "1.1.c.ii", 0, "correct",
+     r"\frac{\partial y[0,j]}{\partial W[0,c,m]} = x[c, 2j+m]",
+     r"python idx"),
+    (237, "1.1.c.ii", 1, "correct",
+     r"\frac{\partial f_W(x)}{\partial W} \in \mathbb{R}^{3 \times 15}",
+     r"flattened adjacent axes in order"),
+    (238, "1.1.c.ii", 1, "correct",
+     r"\frac{\partial y_j}{\partial W_{c,m+1}} = x_{c,2j-1+m}",
+     r"shifted tap variable on lhs"),
+    (239, "1.1.c.ii", 1, "correct",
+     r"\frac{\partial \hat{y}_{1,j}}{\partial W_{1,c,k}} = X_{c,\,2(j-1)+k}",
+     r"X alias"),
+    (240, "1.1.c.ii", 1, "incorrect",
+     r"\frac{\partial f_W(x)}{\partial W} \in \mathbb{R}^{1 \times 5 \times 3}",
+     r"shape of W, not Jacobian"),
+    (241, "1.1.c.ii", 1, "correct",
+     r"\frac{\partial f_W(x)}{\partial W} \in \mathbb{R}^{15 \times 3}",
+     r"15x3 = (1*3*1*5) x 3: adjacent axes flattened in order (my first guess, layout, was wrong)"),
+    (242, "1.1.c.ii", 1, "incorrect",
+     r"\frac{\partial y_j}{\partial W_{c,k}} = x_{c,j+k-1}",
+     r"forgot stride"),
+    (243, "1.1.c.ii", 1, "incorrect",
+     r"\frac{\partial y_j}{\partial W_{c,k}} = \sum_{c=1}^{5} x_{c,2j+k-2}",
+     r"spurious sum over c"),
+    (244, "1.1.c.ii", 0, "incorrect",
+     r"\frac{\partial y[0,j]}{\partial W[0,c,m]} = x[c, 2j+m+1]",
+     r"python idx off by one"),
+    (245, "1.1.c.ii", 1, "incorrect",
+     r"\frac{\partial y_j}{\partial W_{c,k}} = W_{c,k}",
+     r"derivative wrt wrong thing"),
+    (246, "1.1.c.iii", 1, "correct",
+     r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{3 \times 5 \times 7}",
+     r"dropped singleton"),
+    (247, "1.1.c.iii", 1, "correct",
+     r"\frac{\partial y_j}{\partial x_{c,l}} = \sum_{k=1}^{3} W_{c,k}\,\delta_{l,\,2j+k-2}",
+     r"Kronecker form"),
+    (248, "1.1.c.iii", 0, "correct",
+     r"\frac{\partial y[0,j]}{\partial x[c,l]} = \begin{cases} W[0,c,l-2j] & 2j \le l \le 2j+2 \\ "
+     r"0 & \text{else} \end{cases}",
+     r"python idx, cases without 'if'"),
+    (249, "1.1.c.iii", 1, "correct",
+     r"\frac{\partial y_j}{\partial x_{c,l}} = \begin{cases} W_{c,\,l-2j+2}, & \text{if } 2j-1 \le "
+     r"l \le 2j+1 \\ 0, & \text{otherwise} \end{cases}",
+     r"condition on l"),
+    (250, "1.1.c.iii", 1, "correct",
+     r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{3 \times 35}",
+     r"flattened x"),
+    (251, "1.1.c.iii", 1, "layout",
+     r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{5 \times 3 \times 7}",
+     r"seed's permuted axes"),
+    (252, "1.1.c.iii", 1, "incorrect",
+     r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{3 \times 7}",
+     r"channel axis lost"),
+    (253, "1.1.c.iii", 1, "incorrect",
+     r"\frac{\partial y_j}{\partial x_{c,l}} = \begin{cases} W_{c,\,l-2j+1} & \text{if } 2j-1 \le "
+     r"l \le 2j+1 \\ 0 & \text{otherwise} \end{cases}",
+     r"tap off by one"),
+    (254, "1.1.c.iii", 1, "incorrect",
+     r"\frac{\partial y_j}{\partial x_{c,l}} = \begin{cases} W_{c,\,l-j+1} & \text{if } j \le l "
+     r"\le j+2 \\ 0 & \text{otherwise} \end{cases}",
+     r"forgot stride"),
+    (255, "1.1.c.iii", 1, "incorrect",
+     r"\frac{\partial y_j}{\partial x_{c,l}} = W_{c,\,l-2j+2}",
+     r"no zero outside window (W index out of range)"),
+    (256, "1.1.c.iii", 0, "incorrect",
+     r"\frac{\partial y[0,j]}{\partial x[c,l]} = \sum_{m=0}^{2} W[0,c,m]\,\delta_{l,2j+m+1}",
+     r"python idx off by one"),
+    (257, "1.1.c.iv", 1, "correct",
+     r"\frac{\partial \ell}{\partial W} \in \mathbb{R}^{5 \times 3}",
+     r"dropped singleton of 1x5x3"),
+    (258, "1.1.c.iv", 0, "correct",
+     r"\frac{\partial \ell}{\partial W[0,c,m]} = \sum_{j=0}^{2} \frac{\partial \ell}{\partial "
+     r"y[0,j]} \, x[c, 2j+m]",
+     r"python"),
+    (259, "1.1.c.iv", 1, "correct",
+     r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} \frac{\partial \ell}{\partial "
+     r"f_W(x)_j}\, \frac{\partial f_W(x)_j}{\partial W_{c,k}} = \sum_{j=1}^{3} \frac{\partial "
+     r"\ell}{\partial f_W(x)_j}\, x_{c,2j+k-2}",
+     r"chain of equalities"),
+    (260, "1.1.c.iv", 1, "correct",
+     r"\frac{\partial \ell}{\partial W_{c,m+1}} = \sum_{j=1}^{3} \frac{\partial \ell}{\partial "
+     r"y_j} \, x_{c,2j-1+m}",
+     r"0-based tap variable"),
+    (261, "1.1.c.iv", 1, "correct",
+     r"\frac{\partial \ell}{\partial W_{1,c,k}} = \sum_{j=1}^{3} x_{c,\,2j+k-2}\;\frac{\partial "
+     r"\ell}{\partial \hat{y}_{1,j}}",
+     r"factor order + \;"),
+    (262, "1.1.c.iv", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W} \in \mathbb{R}^{1 \times 3}",
+     r"shape of output"),
+    (263, "1.1.c.iv", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} \frac{\partial \ell}{\partial "
+     r"y_j}\, x_{c,j+k-1}",
+     r"forgot stride"),
+    (264, "1.1.c.iv", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} \frac{\partial \ell}{\partial "
+     r"y_j}\, x_{c,2j+k-1}",
+     r"off by one"),
+    (265, "1.1.c.iv", 0, "incorrect",
+     r"\frac{\partial \ell}{\partial W[0,c,m]} = \sum_{j=0}^{2} \frac{\partial \ell}{\partial "
+     r"y[0,j]} \, x[c, 2j+m+1]",
+     r"python off by one"),
+    (266, "1.1.c.iv", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_{c,k}} = \frac{\partial \ell}{\partial y_k}\, x_{c,2k+k-2}",
+     r"missing sum over j"),
+    (267, "1.1.c.iv", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} \frac{\partial \ell}{\partial "
+     r"y_j}\, W_{c,k}",
+     r"W instead of x"),
+    (268, "1.2.1.b", 1, "correct",
+     r"\text{dimension } m",
+     r"words"),
+    (269, "1.2.1.b", 1, "correct",
+     r"c[t] \in \mathbb{R}^{m \times 1}",
+     r"column vector"),
+    (270, "1.2.1.b", 1, "correct",
+     r"c[t]\;\in\;R^{m}",
+     r"spacing"),
+    (271, "1.2.1.b", 1, "correct",
+     r"\mathbb{R}^{1 \times m}",
+     r"row vector: dropped singleton (debatable; convention says singleton dropping ok)"),
+    (272, "1.2.1.b", 1, "correct",
+     r"c[t] \in \left[0, 1\right]^{m}",
+     r"range-of-sigmoid style; dimension m"),
+    (273, "1.2.1.b", 1, "incorrect",
+     r"c[t] \in \mathbb{R}^{n}",
+     r"input size"),
+    (274, "1.2.1.b", 1, "incorrect",
+     r"c[t] \in \mathbb{R}^{m \times n}",
+     r"matrix"),
+    (275, "1.2.1.b", 1, "incorrect",
+     r"\text{dimension } n \times 1",
+     r"n"),
+    (276, "1.2.1.b", 1, "incorrect",
+     r"c[t] \in \mathbb{R}^{m \times m}",
+     r"mxm"),
+    (277, "1.2.1.b", 1, "incorrect",
+     r"c[t] \in \mathbb{R}",
+     r"scalar"),
+    (278, "1.2.1.c", 1, "correct",
+     r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \text{diag}(\mathbf{1} - c[t]) \, "
+     r"\frac{\partial \ell}{\partial h[t]} \, x[t]^{\top}",
+     r"diag with explicit ones vector"),
+    (279, "1.2.1.c", 1, "correct",
+     r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \left[ \frac{\partial \ell}{\partial "
+     r"h[t]} \odot \left(1 - \sigma(W_c x[t] + W_h h[t-1])\right) \right] x[t]'",
+     r"prime transpose, sigma expanded"),
+    (280, "1.2.1.c", 1, "correct",
+     r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} x[t] \left(\frac{\partial "
+     r"\ell}{\partial h[t]} \odot (1 - c[t])\right)^{T}",
+     r"numerator layout n x m (checker accepts either)"),
+    (281, "1.2.1.c", 1, "correct",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + "
+     r"\mathrm{diag}\left(\sigma'(W_c x[t] + W_h h[t-1]) \odot (h[t-1] - W_x x[t])\right) W_h",
+     r"gated Jacobian with sigma'"),
+    (282, "1.2.1.c", 1, "correct",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = \text{diag}(c[t]) + \text{diag}\left(c[t] \odot (1 "
+     r"- c[t]) \odot (h[t-1] - W_x x[t])\right) W_h",
+     r"gated Jacobian"),
+    (283, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_x} = \left(\frac{\partial \ell}{\partial h[K]} \odot (1 - "
+     r"c[K])\right) x[K]^{\top}",
+     r"missing sum over t"),
+    (284, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \frac{\partial \ell}{\partial h[t]} \, "
+     r"x[t]^{\top}",
+     r"missing (1 - c)"),
+    (285, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \left(\frac{\partial \ell}{\partial "
+     r"h[t]} \odot (1 - \sigma(W_c x[t] + W_h h[t]))\right) x[t]^{\top}",
+     r"h[t] where h[t-1] meant"),
+    (286, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + \mathrm{diag}\left(c[t] \odot "
+     r"(1 - c[t]) \odot (h[t-1] - W_x x[t])\right) W_h^{\top}",
+     r"transposed W_h"),
+    (287, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + "
+     r"\mathrm{diag}\left(\sigma'(W_c x[t] + W_h h[t-1]) \odot (W_x x[t] - h[t-1])\right) W_h",
+     r"sign flipped"),
+    (288, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t])",
+     r"gate dependence on h[t-1] ignored"),
+    (289, "1.2.1.c", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \text{diag}(c[t]) \, \frac{\partial "
+     r"\ell}{\partial h[t]} \, x[t]^{\top}",
+     r"c instead of 1-c"),
+    (290, "1.2.2.b", 1, "correct",
+     r"a[t] \in \mathbb{R}^{3 \times 1}",
+     r"column"),
+    (291, "1.2.2.b", 1, "correct",
+     r"\text{dimension } 3",
+     r"words"),
+    (292, "1.2.2.b", 1, "correct",
+     r"a[t]\in R^{3}",
+     r"plain"),
+    (293, "1.2.2.b", 1, "correct",
+     r"a[t] \in \mathbb{R}^{1 \times 3}",
+     r"row; singleton dropped"),
+    (294, "1.2.2.b", 1, "correct",
+     r"a[t] \in \Delta^{2} \subset \mathbb{R}^{3}",
+     r"simplex remark, still R^3 (may be unparsed)"),
+    (295, "1.2.2.b", 1, "incorrect",
+     r"a[t] \in \mathbb{R}^{n}",
+     r"n"),
+    (296, "1.2.2.b", 1, "incorrect",
+     r"a[t] \in \mathbb{R}^{3 \times n}",
+     r"3xn"),
+    (297, "1.2.2.b", 1, "incorrect",
+     r"a[t] \in \mathbb{R}^{2}",
+     r"forgot x slot"),
+    (298, "1.2.2.b", 1, "incorrect",
+     r"a[t] \in \mathbb{R}^{n \times n}",
+     r"nxn"),
+    (299, "1.2.2.b", 1, "incorrect",
+     r"\text{dimension } 1",
+     r"scalar"),
+    (300, "1.2.2.c", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}\left(\left[w_0[t], w_1[t], \ldots, "
+     r"w_k[t]\right]\right), \; h[t] = \sum_{i=0}^{k} a_i[t]\, v_i[t]",
+     r"semicolon-spaced system"),
+    (301, "1.2.2.c", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = k_i[t]^{T} "
+     r"q_i[t], \; a[t] = \text{softmax}(w_0[t], \ldots, w_k[t]), \; h[t] = \sum_{j=0}^{k} a_j[t]\, "
+     r"v_j[t]",
+     r"k^T q symmetric; softmax without brackets; j dummy"),
+    (302, "1.2.2.c", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t] \cdot "
+     r"k_i[t], \; a[t] = \text{softargmax}\left(\left[w_0[t], w_1[t], \ldots, "
+     r"w_k[t]\right]\right), \; h[t] = \sum_{i=0}^{k} a_i[t]\, v_i[t]",
+     r"dot product"),
+    (303, "1.2.2.c", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a_i[t] = \frac{e^{w_i[t]}}{\sum_{j=0}^{k} e^{w_j[t]}}, \; h[t] = a_0[t] v_0[t] + "
+     r"a_1[t] v_1[t] + \cdots + a_k[t] v_k[t]",
+     r"explicit softmax and ellipsis sum"),
+    (304, "1.2.2.c", 1, "correct",
+     r"\begin{aligned} q_0[t], q_1[t], \ldots, q_k[t] &= Q_0 x[t], Q_1 h[t-1], \ldots, Q_k h[t-k] "
+     r"\\ k_0[t], \ldots, k_k[t] &= K_0 x[t], K_1 h[t-1], \ldots, K_k h[t-k] \\ v_0[t], \ldots, "
+     r"v_k[t] &= V_0 x[t], V_1 h[t-1], \ldots, V_k h[t-k] \\ w_i[t] &= q_i[t]' k_i[t] \\ a[t] &= "
+     r"\mathrm{softargmax}([w_0[t], \ldots, w_k[t]]) \\ h[t] &= \sum_{i=0}^{k} a_i[t] v_i[t] "
+     r"\end{aligned}",
+     r"slide copy with prime transpose"),
+    (305, "1.2.2.c", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i-1], \; "
+     r"k_i[t] = K_i h[t-i-1], \; v_i[t] = V_i h[t-i-1] \; (1 \le i \le k), \; w_i[t] = "
+     r"q_i[t]^{\top} k_i[t], \; a[t] = \text{softargmax}\left(\left[w_0[t], w_1[t], \ldots, "
+     r"w_k[t]\right]\right), \; h[t] = \sum_{i=0}^{k} a_i[t]\, v_i[t]",
+     r"off-by-one lag"),
+    (306, "1.2.2.c", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t] "
+     r"k_i[t]^{\top}, \; a[t] = \text{softargmax}\left(\left[w_0[t], w_1[t], \ldots, "
+     r"w_k[t]\right]\right), \; h[t] = \sum_{i=0}^{k} a_i[t]\, v_i[t]",
+     r"outer product: w_i is a matrix"),
+    (307, "1.2.2.c", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{k-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{k-1} a_i[t] v_i[t]",
+     r"k slots instead of k+1"),
+    (308, "1.2.2.c", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}\left(\left[w_0[t], w_1[t], \ldots, "
+     r"w_k[t]\right]\right), \; h[t] = \sum_{i=0}^{k} a_i[t]\, h[t-i]",
+     r"h instead of v"),
+    (309, "1.2.2.c", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le k), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \sigma([w_0[t], \ldots, w_k[t]]), \; h[t] = \sum_{i=0}^{k} a_i[t]\, "
+     r"v_i[t]",
+     r"sigmoid instead of softargmax"),
+    (310, "1.2.2.c", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-k], \; "
+     r"k_i[t] = K_i h[t-k], \; v_i[t] = V_i h[t-k] \; (1 \le i \le k), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}\left(\left[w_0[t], w_1[t], \ldots, "
+     r"w_k[t]\right]\right), \; h[t] = \sum_{i=0}^{k} a_i[t]\, v_i[t]",
+     r"every slot reads h[t-k]"),
+    (311, "1.2.2.d", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_h h[t-i], \; "
+     r"k_i[t] = K_h h[t-i], \; v_i[t] = V_h h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t] v_i[t]",
+     r"shared Q_h"),
+    (312, "1.2.2.d", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_1 h[t-i], \; "
+     r"k_i[t] = K_1 h[t-i], \; v_i[t] = V_1 h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t] v_i[t]",
+     r"shared as Q_1 (slides' style)"),
+    (313, "1.2.2.d", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_h h[t-i], \; "
+     r"k_i[t] = K_h h[t-i], \; v_i[t] = V_h h[t-i] \; (i = 1, \ldots, t-1), \; w_i[t] = q_i[t] "
+     r"\cdot k_i[t], \; a_i[t] = \frac{\exp(w_i[t])}{\sum_{j=0}^{t-1} \exp(w_j[t])}, \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t]\, v_i[t]",
+     r"explicit softmax"),
+    (314, "1.2.2.d", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q h[t-i], \; "
+     r"k_i[t] = K h[t-i], \; v_i[t] = V h[t-i] \; (1 \le i < t), \; w_i[t] = q_i[t]^{\top} k_i[t], "
+     r"\; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = \sum_{i=0}^{t-1} "
+     r"a_i[t] v_i[t]",
+     r"unsubscripted shared"),
+    (315, "1.2.2.d", 1, "correct",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_{t-s}[t] = Q_h h[s], \; "
+     r"k_{t-s}[t] = K_h h[s], \; v_{t-s}[t] = V_h h[s] \; (1 \le s \le t-1), \; w_i[t] = "
+     r"q_i[t]^{\top} k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t] v_i[t]",
+     r"indexed by absolute time s"),
+    (316, "1.2.2.d", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_i h[t-i], \; "
+     r"k_i[t] = K_i h[t-i], \; v_i[t] = V_i h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t] v_i[t]",
+     r"no weight sharing"),
+    (317, "1.2.2.d", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_h h[t-i], \; "
+     r"k_i[t] = K_h h[t-i], \; v_i[t] = V_h h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_1[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=1}^{t-1} a_i[t] v_i[t]",
+     r"x slot dropped"),
+    (318, "1.2.2.d", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_h h[t-i], \; "
+     r"k_i[t] = K_h h[t-i], \; v_i[t] = V_h h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} w_i[t] v_i[t]",
+     r"raw scores instead of a"),
+    (319, "1.2.2.d", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_h h[t-i], \; "
+     r"k_i[t] = K_h h[t-i], \; v_i[t] = V_h h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_0[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t] v_i[t]",
+     r"keys of x only"),
+    (320, "1.2.2.d", 1, "incorrect",
+     r"q_0[t] = Q_0 x[t], \; k_0[t] = K_0 x[t], \; v_0[t] = V_0 x[t], \; q_i[t] = Q_h h[t-i], \; "
+     r"k_i[t] = K_h h[t-i], \; v_i[t] = V_h h[t-i] \; (1 \le i \le t-1), \; w_i[t] = q_i[t]^{\top} "
+     r"k_i[t], \; a[t] = \text{softargmax}([w_0[t], \ldots, w_{t-1}[t]]), \; h[t] = "
+     r"\sum_{i=0}^{t-1} a_i[t] v_{t-i}[t]",
+     r"values reversed"),
+    (321, "1.2.2.e", 1, "correct",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + \sum_{i=0}^{2} v_i[t] \, a_i[t] "
+     r"(\delta_{i1} - a_1[t]) \, h[t-1]^{\top} (Q_1^{\top} K_1 + K_1^{\top} Q_1)",
+     r"softmax derivative expanded with delta"),
+    (322, "1.2.2.e", 1, "correct",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + \left[ a_1[t](1 - a_1[t]) v_1[t] - "
+     r"a_0[t] a_1[t] v_0[t] - a_2[t] a_1[t] v_2[t] \right] \left( q_1[t]^{T} K_1 + k_1[t]^{T} Q_1 "
+     r"\right)",
+     r"expanded softmax terms"),
+    (323, "1.2.2.e", 1, "correct",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] \, V_1 + a_1[t] \left(v_1[t] - "
+     r"\sum_{j=0}^{2} a_j[t] v_j[t]\right) \left(K_1^{\top} Q_1 h[t-1] + Q_1^{\top} K_1 "
+     r"h[t-1]\right)^{\top}",
+     r"column then transpose"),
+    (324, "1.2.2.e", 1, "correct",
+     r"\frac{\partial h[t]_j}{\partial h[t-1]_l} = a_1[t] (V_1)_{jl} + \sum_{i=0}^{2} (v_i[t])_j "
+     r"\, a_i[t] (\delta_{i1} - a_1[t]) \left( (Q_1^{\top} k_1[t])_l + (K_1^{\top} q_1[t])_l "
+     r"\right)",
+     r"index form with delta"),
+    (325, "1.2.2.e", 1, "correct",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t] (v_1[t] - h[t]) (k_1[t]' Q_1 + "
+     r"q_1[t]' K_1)",
+     r"prime transposes"),
+    (326, "1.2.2.e", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t](1 - a_1[t])\, v_1[t] "
+     r"\left(k_1[t]^{\top} Q_1 + q_1[t]^{\top} K_1\right)",
+     r"missing cross terms of softmax derivative"),
+    (327, "1.2.2.e", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + \sum_{i=0}^{2} v_i[t] \, a_i[t] "
+     r"(\delta_{i1} - a_i[t]) \left(k_1[t]^{\top} Q_1 + q_1[t]^{\top} K_1\right)",
+     r"a_i instead of a_1 in delta term"),
+    (328, "1.2.2.e", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t] (v_1[t] - h[t]) \, 2\, "
+     r"k_1[t]^{\top} Q_1",
+     r"assumed Q_1=K_1 symmetric"),
+    (329, "1.2.2.e", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t] (v_1[t] - h[t]) (k_1[t]^{\top} "
+     r"K_1 + q_1[t]^{\top} Q_1)",
+     r"Q/K swapped"),
+    (330, "1.2.2.e", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t] (v_1[t] - h[t-1]) "
+     r"(k_1[t]^{\top} Q_1 + q_1[t]^{\top} K_1)",
+     r"h[t-1] where h[t] meant"),
+    (331, "1.2.2.e", 1, "incorrect",
+     r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_2[t] V_2",
+     r"h[t-2] does not depend on h[t-1]"),
+    (332, "1.2.2.f", 1, "correct",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{t = T}^{L} \left( \frac{\partial h[t]}{\partial "
+     r"h[T]} \right)^{\!\top} \frac{\partial \ell}{\partial h[t]}",
+     r"\! noise; direct partials convention"),
+    (333, "1.2.2.f", 1, "correct",
+     r"\frac{\partial \ell}{\partial h[T]} = \frac{\partial \ell}{\partial h[T]} + \sum_{t > T} "
+     r"\left(\frac{\partial h[t]}{\partial h[T]}\right)^{T} \frac{\partial \ell}{\partial h[t]}",
+     r"direct + sum t>T, gradient layout"),
+    (334, "1.2.2.f", 1, "correct",
+     r"\frac{\partial \ell}{\partial h[T]_j} = \sum_{t=T}^{L} \sum_{r=1}^{n} \frac{\partial "
+     r"h[t]_r}{\partial h[T]_j} \frac{\partial \ell}{\partial h[t]_r}",
+     r"index form, factor order swapped"),
+    (335, "1.2.2.f", 1, "correct",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T}^{L} \frac{\partial \ell}{\partial h[t]} \, "
+     r"\frac{\partial h[t]}{\partial h[T]} \quad \text{(row vectors)}",
+     r"numerator layout row"),
+    (336, "1.2.2.f", 1, "correct",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{s=T}^{L} \frac{\partial \ell}{\partial "
+     r"h[s]}\frac{\partial h[s]}{\partial h[T]}",
+     r"dummy s"),
+    (337, "1.2.2.f", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{t = T}^{T+k} \left( \frac{\partial "
+     r"h[t]}{\partial h[T]} \right)^{\top} \frac{\partial \ell}{\partial h[t]}",
+     r"truncated at T+k with total Jacobians and direct partials"),
+    (338, "1.2.2.f", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial h[T]} = \prod_{t=T+1}^{L} \frac{\partial h[t]}{\partial "
+     r"h[t-1]} \frac{\partial \ell}{\partial h[L]}",
+     r"only last loss, ignoring attention skip"),
+    (339, "1.2.2.f", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T+1}^{L} \left( \frac{\partial h[t]}{\partial "
+     r"h[T]} \right)^{\top} \frac{\partial \ell}{\partial h[t]}",
+     r"direct term at T missing"),
+    (340, "1.2.2.f", 1, "correct",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=1}^{L} \left( \frac{\partial h[t]}{\partial "
+     r"h[T]} \right)^{\top} \frac{\partial \ell}{\partial h[t]}",
+     r"sum from 1: dh[t]/dh[T]=0 for t<T, I at t=T, so identical"),
+    (341, "1.2.2.f", 1, "incorrect",
+     r"\frac{\partial \ell}{\partial h[T]} = \sum_{t=T}^{L} \frac{\partial \ell}{\partial h[t]}",
+     r"Jacobians dropped"),
 ]
 
 
-@pytest.mark.parametrize("qid,base,expected,latex,why",
-                         [pytest.param(*c[1:], id=f"{c[0]}-{c[1]}") for c in CLAIMS])
+# Round-2 claims the checker does not yet get right, with the reason (strict: a fix shows up).
+KNOWN_MISSES = {
+    302: "the verifier reads `u \\cdot v` of two vectors as a product, not a dot product",
+    303: "the verifier cannot expand a sum written `a_0 v_0 + \\cdots + a_k v_k`",
+    304: "tuple rows with `\\ldots` on both sides and different counts are not aligned",
+    313: "the verifier reads `u \\cdot v` of two vectors as a product, not a dot product",
+    315: "the verifier does not accept a family slot `t-s` on the left side",
+    338: "dh[t]/dh[t-1] is not a declared quantity in 1.2.2.f",
+}
+
+
+@pytest.mark.parametrize("qid,base,expected,latex,why", [
+    pytest.param(*c[1:], id=f"{c[0]}-{c[1]}", marks=[pytest.mark.xfail(
+        reason=KNOWN_MISSES[c[0]], strict=True)] if c[0] in KNOWN_MISSES else [])
+    for c in CLAIMS])
 def test_claim(qid, base, expected, latex, why):
     v = sg.check(qid, latex, index_base=base)
     assert v.verdict == expected, f"{why}\n{v.format()}"
@@ -772,6 +1330,6 @@ def test_claim(qid, base, expected, latex, why):
 
 
 def test_the_data_is_whole():
-    assert len(CLAIMS) == 202 and [c[0] for c in CLAIMS] == list(range(202))
+    assert len(CLAIMS) == 342 and [c[0] for c in CLAIMS] == list(range(342))
     assert {c[3] for c in CLAIMS} == {"correct", "incorrect", "layout", "unparsed"}
     assert len({c[1] for c in CLAIMS}) == 13

@@ -397,3 +397,109 @@ def test_other_errors():
         model.grad("W_x", steps=3, given="partial")
     with pytest.raises(ShapeError, match="steps"):
         model.grad("W_x", steps=0)
+
+
+# names and notation as users write them --------------------------------------------
+ELMAN_SHAPES = {"x": "n", "h": "m", "W": "m x n", "U": "m x m"}
+
+
+@pytest.mark.parametrize("text, now, prev, x", [
+    (r"h_t = \tanh(W x_t + U h_{t-1})", "h_t", "h_{t-1}", "x_t"),
+    (r"h^{(t)} = \tanh(W x^{(t)} + U h^{(t-1)})", "h^{(t)}", "h^{(t-1)}", "x^{(t)}"),
+])
+def test_time_subscript_names_are_accepted(text, now, prev, x):
+    m = model_from_latex(text, ELMAN_SHAPES)
+    rng = np.random.default_rng(0)
+    W, U, xv, hp = (rng.normal(size=s) for s in [(2, 3), (2, 2), 3, 2])
+    arrays = {x: xv, prev: hp, "W": W, "U": U}
+    got = m.jacobian(now, prev).evaluate(arrays)
+    want = central(lambda v: np.tanh(W @ xv + U @ v), hp)
+    assert np.allclose(got, want, atol=1e-8)
+    assert np.allclose(m.jacobian("h[t]", "h[t-1]").evaluate(arrays), got)
+    g = rng.normal(size=2)
+    grad = m.grad("W", of=now).evaluate({**arrays, "g": g})
+    assert np.allclose(grad, np.outer(g * (1 - np.tanh(W @ xv + U @ hp) ** 2), xv))
+
+
+def test_index_notation_infers_the_left_shape():
+    m = model_from_latex(r"y_i = \tanh(x_i)", {"x": "n"})
+    assert m.tensors["y"].shape == (size("n"),)
+    x = np.linspace(-1, 1, 3)
+    assert np.allclose(m.jacobian("y", "x").evaluate({"x": x}), central(np.tanh, x))
+    rng = np.random.default_rng(1)
+    x, W, b = rng.normal(size=3), rng.normal(size=(2, 3)), rng.normal(size=2)
+    for text in (r"y_i = \sigma(\sum_j W_{ij} x_j + b_i)",
+                 r"y_i = \sigma(\sum_{j=1}^{n} W_{ij} x_j + b_i)"):
+        m = model_from_latex(text, {"x": "n", "W": "m x n", "b": "m"})
+        assert m.tensors["y"].shape == (size("m"),)
+        a = {"x": x, "W": W, "b": b}
+        assert np.allclose(m.jacobian("y", "x").evaluate(a),
+                           central(lambda v: sig(W @ v + b), x), atol=1e-8)
+        assert np.allclose(m.jacobian("y", "W").evaluate(a),
+                           central(lambda v: sig(v @ x + b), W), atol=1e-8)
+
+
+def test_index_left_side_that_cannot_be_read_says_what_to_declare():
+    with pytest.raises(ShapeError, match="declare the shape of y"):
+        model_from_latex(r"y_i = \tanh(x_{i+1})", {"x": "n"})
+
+
+@pytest.mark.parametrize("key", ["alpha", r"\alpha"])
+def test_greek_shapes_keys_with_or_without_backslash(key):
+    m = model_from_latex(r"y = \alpha W x", {key: "", "W": "m x n", "x": "n"})
+    W, x = np.arange(6.0).reshape(2, 3), np.ones(3)
+    for name in ("alpha", r"\alpha"):
+        got = m.jacobian("y", name).evaluate({name: 2.0, "W": W, "x": x})
+        assert np.allclose(got, W @ x)
+
+
+def test_unknown_greek_name_is_not_listed_as_known():
+    with pytest.raises(UnknownNameError) as exc:
+        model_from_latex(r"y = \alpha \beta x", {"alpha": "", "x": "n"})
+    assert "`\\beta`" in str(exc.value) and "beta" not in str(exc.value).split("known:")[1]
+
+
+@pytest.mark.parametrize("key", ["W", r"\mathbf{W}"])
+def test_decorated_names_resolve_plainly(key):
+    m = model_from_latex(r"\mathbf{y} = \mathbf{W}\mathbf{x}", {key: "m x n", "x": "n"})
+    W = np.arange(6.0).reshape(2, 3)
+    got = m.jacobian("y", "x").evaluate({"W": W, "x": np.ones(3)})
+    assert np.allclose(got, W)
+    hat = model_from_latex(r"\hat{y} = W x", {"W": "m x n", "x": "n"})
+    assert np.allclose(hat.jacobian("y", "x").evaluate({"W": W, "x": np.ones(3)}), W)
+    both = model_from_latex(r"\hat{y} = W x \\ \tilde{y} = W x", {"W": "m x n", "x": "n"})
+    with pytest.raises(UnknownNameError):
+        both.jacobian("y", "x")
+
+
+def test_star_is_hadamard_when_no_matrix_product_fits():
+    m = model_from_latex(r"f = \sigma(W x) * \tanh(U x) \\ g = W x * U x \\ z = W * x",
+                         {"W": "m x n", "U": "m x n", "x": "n"})
+    rng = np.random.default_rng(2)
+    W, U, x = rng.normal(size=(2, 3)), rng.normal(size=(2, 3)), rng.normal(size=3)
+    a = {"W": W, "U": U, "x": x}
+    assert np.allclose(m.jacobian("f", "x").evaluate(a),
+                       central(lambda v: sig(W @ v) * np.tanh(U @ v), x), atol=1e-8)
+    assert np.allclose(m.jacobian("g", "x").evaluate(a),
+                       central(lambda v: (W @ v) * (U @ v), x), atol=1e-8)
+    assert np.allclose(m.jacobian("z", "x").evaluate(a), W)
+    assert len(m.notes) == 2 and all("element-wise" in n for n in m.notes)
+    with pytest.raises(ShapeError, match="odot"):
+        model_from_latex(r"f = a b", {"a": "n", "b": "n"})
+
+
+def test_jacobian_wrt_one_row_of_a_summed_history():
+    m = model_from_latex(r"h[t] = \tanh(W x[t] + \sum_{i=1}^{2} U h[t-i])", ELMAN_SHAPES)
+    rng = np.random.default_rng(3)
+    W, U, x, H = (rng.normal(size=s) for s in [(2, 3), (2, 2), 3, (2, 2)])
+    a = {"x[t]": x, "W": W, "U": U, "h_hist": H}
+    for lag in (1, 2):
+        def f(v, lag=lag):
+            rows = H.copy()
+            rows[lag - 1] = v
+            return np.tanh(W @ x + U @ rows.sum(axis=0))
+        got = m.jacobian("h[t]", f"h[t-{lag}]").evaluate(a)
+        assert np.allclose(got, central(f, H[lag - 1]), atol=1e-8)
+    assert np.allclose(m.jacobian("h_t", "h_{t-2}").evaluate(a), got)
+    with pytest.raises(UnknownNameError, match=r"rows h\[t-1\], h\[t-2\]"):
+        m.jacobian("h[t]", "h[t-3]")

@@ -609,9 +609,7 @@ def test_iverson_brackets_and_indicators():
     for latex in (r"\mathbb{1}\{1 \le l-2j+2 \le 3\}", r"\mathbb{1}[1 \le l-2j+2 \le 3]",
                   r"\mathbf{1}_{1 \le l-2j+2 \le 3}", r"\mathds{1}\{1 \le l-2j+2 \le 3\}"):
         assert parse_expression(latex, VEC_CONV) == sp.Piecewise((1, inside), (0, True))
-    with pytest.raises(ParseError) as err:
-        parse_expression(r"\mathbb{1} W_{c,1}", VEC_CONV)
-    assert err.value.construct == "indicator"
+    assert parse_expression(r"\mathbb{1} W_{c,1}", VEC_CONV) == el("W", c_, 1)
 
 
 def test_conditions_with_absolute_values_and_sets():
@@ -728,3 +726,98 @@ def test_tuple_rules_are_tried_within_a_budget():
     with pytest.raises(LimitError):
         parse_claim(r" \\ ".join([row] * 60) + r" \\ h[t] = x[t]", ATT_INF)
     assert time.perf_counter() - start < 2
+
+
+H_ = AtTime(mat("h"), t - i)
+
+
+def test_index_ranges_beside_a_system():
+    tail = r", \; w_i[t] = q_i[t]^T k_i[t]"
+    for qualifier, hi in ((r"(1 \le i \le k)", k), (r"(i = 1, \ldots, t-1)", t - 1),
+                          (r"(1 \le i < t)", t - 1), (r"\forall i \in \{1, \dots, k\}", k),
+                          (r", \ i = 1, \dots, k", k), (r"\quad (1 \le i \le k)", k)):
+        claim = _system(r"q_i[t] = Q_i h[t-i] \; " + qualifier + tail)
+        assert claim.equations[0] == (AtTime(fam("q", j), t), fam("Q", j) * AtTime(
+            mat("h"), t - j))
+        assert claim.ranges == ((j, 1, hi),)
+    claim = _system(r"q_i[t] = Q_i h[t-i] (1 + i)" + tail)
+    assert claim.ranges == () and claim.equations[0][1].has(H_, 1 + i)
+
+
+def test_commentary_in_text_is_dropped():
+    for latex in (r"\text{dimension } 5 \times 2", r"\text{output dimension: } 5 \times 2",
+                  r"\text{The output is } 5\times2", r"\textrm{shape} \; 5 \times 2",
+                  r"\mathbb{R}^{5\times2} \text{ (one filter)}",
+                  r"5 \times 2 \quad \text{(row vectors)}", r"\mathrm{dimension}\ 5 \times 2"):
+        assert parse_claim(latex, Q11A) == (ShapeClaim(None, (5, 2)),), latex
+    assert parse_claim(r"c[t] \in \mathbb{R}^m, \text{ the same as } h[t]", RNN) == (
+        ShapeClaim(Ref("c", None), (m,)),)
+    (claim,) = parse_claim(r"y_j = \sum_{k=1}^{3} W_{1,c,k} x_{c,k} \text{ where } c = 1", CONV)
+    assert isinstance(claim, FormulaClaim)
+    assert parse_claim(r"\text{dimension } 1 \times 3, \quad y_j = x_{1,j}", CONV) == (
+        ShapeClaim(None, (1, 3)), FormulaClaim(Ref("y", None, (j,)), el("x", 1, j)))
+    with pytest.raises(UnknownNameError):
+        parse_expression(r"\text{sign}(x_{1,1})", CONV)
+    assert parse_expression(r"\text{diag}(c[t])", RNN) == Diag(mat("c"))
+    cases = r"\begin{cases} 1 & \text{if } i = j \\ 0 & \text{otherwise} \end{cases}"
+    assert parse_expression(cases, VEC) == sp.Piecewise((1, sp.Eq(i, j)), (0, True))
+
+
+def test_prime_transposes():
+    assert parse_expression(r"x[t]' + W_x' + x^{\prime}", RNN) == (
+        2 * Transpose(mat("x")) + Transpose(mat("W_x")))
+    claim = _system(r"w_i[t] = q_i[t]' k_i[t] \\ h[t] = x[t]")
+    assert claim.equations[0][1] == Transpose(AtTime(fam("q", i), t)) * AtTime(fam("k", i), t)
+    (f,) = parse_claim(r"\frac{\partial y_j}{\partial x_{c,l'}} = W_{c,l'-2j+2}", CONV)
+    assert f.lhs.wrt_indices == (c_, idx("l'"))
+    s = sigmoid(mat("z"))
+    assert parse_expression(r"\sigma'(z)", VEC) == Hadamard(s, 1 - s)
+    with pytest.raises(ParseError):
+        parse_expression(r"n'", RNN)
+
+
+def test_shifted_left_side_index_is_renamed():
+    (f,) = parse_claim(r"\frac{\partial y_j}{\partial W_{c,m+1}} = x_{c,2j-1+m}", CONV)
+    assert f.lhs.wrt_indices == (c_, m_) and f.rhs == el("x", c_, 2 * j + m_ - 2)
+    (f,) = parse_claim(r"y_{j+1} = x_{1,j}", CONV)
+    assert f.lhs.of_indices == (j,) and f.rhs == el("x", 1, j - 1)
+    (f,) = parse_claim(r"\frac{\partial y_j}{\partial x_{c,2j+1}} = W_{1,c,3}", CONV)
+    assert f.lhs.wrt_indices == (c_, 2 * j + 1)
+
+
+def test_all_ones_vector_and_indicators():
+    for ones in (r"\mathbf{1}", r"\vec{1}", r"\mathbb{1}", r"\boldsymbol{1}", r"\mathbf{1}_m"):
+        assert parse_expression(ones + r" - c[t]", RNN) == 1 - mat("c"), ones
+    assert parse_expression(r"\text{diag}(1 - c[t])", RNN) == Diag(1 - mat("c"))
+    inside = sp.Piecewise((1, sp.Eq(i, j)), (0, True))
+    for latex in (r"\mathbb{1}\{i = j\}", r"\mathbb{1}[i = j]", r"\mathbf{1}_{i=j}"):
+        assert parse_expression(latex, VEC) == inside
+
+
+def test_output_aliases_as_the_question_names_them():
+    decls = Declarations(tensors=(
+        TensorDecl("x", (5, 7)), TensorDecl("W", (1, 5, 3)),
+        TensorDecl("y", (1, 3), ("f(x)", "s", r"(x * k)", r"(x \ast k)"))))
+    assert parse_claim(r"f(x) \in \mathbb{R}^{1 \times 3}", decls) == (
+        ShapeClaim(Ref("y", None), (1, 3)),)
+    for lhs in ("s[j]", r"(x * k)[j]", r"(x \ast k)[j]"):
+        (f,) = parse_claim(lhs + r" = x[1, j]", decls)
+        assert f.lhs == Ref("y", None, (j,)), lhs
+
+
+def test_worked_computations_and_other_sets():
+    latex = (r"\left\lfloor \frac{21-4}{4} \right\rfloor + 1 \times \left\lfloor \frac{12-5}{4} "
+             r"\right\rfloor + 1 = 5 \times 2")
+    assert parse_claim(latex, Q11A) == (ShapeClaim(None, (5, 2)),)
+    assert parse_claim(r"c[t] \in \left[0, 1\right]^{m}", RNN) == (
+        ShapeClaim(Ref("c", None), (m,)),)
+    assert parse_claim(r"a[t] \in \Delta^{2} \subset \mathbb{R}^{3}", ATT2) == (
+        ShapeClaim(Ref("a", None), (3,)),)
+    with pytest.raises(ParseError):
+        parse_claim(r"c[t] \in [0, 1]", RNN)
+
+
+def test_softargmax_of_listed_scores():
+    claim = _system(r"a[t] = \text{softmax}(w_0[t], \ldots, w_k[t]) \\ h[t] = x[t]")
+    assert claim.equations[0][1] == Softargmax(Stack(
+        AtTime(fam("w", 0), t), sp.Symbol("..."), AtTime(fam("w", k), t)))

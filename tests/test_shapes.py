@@ -23,3 +23,18 @@ def test_shape_strings():
 def test_bad_shapes_are_shape_errors(bad):
     with pytest.raises(ShapeError):
         parse_shape(bad)
+
+
+def test_numpy_ints_and_real_space_strings():
+    import numpy as np
+
+    m, n = size("m"), size("n")
+    assert parse_shape(np.int64(4)) == (4,)
+    assert parse_shape((np.int64(3), "n")) == (3, n)
+    assert parse_shape(r"\mathbb{R}^{m \times n}") == (m, n)
+    assert parse_shape(r"\mathbb{R}^{3\times 4}") == (3, 4)
+    assert parse_shape("R^{m x n}") == (m, n)
+    assert parse_shape(r"\mathbb{R}^n") == (n,)
+    assert parse_shape(r"\mathbb{R}") == ()
+    assert parse_shape(r"m \times n") == (m, n)
+    assert parse_shape("R") == (size("R"),)

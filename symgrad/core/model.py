@@ -72,6 +72,29 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
     return a == b or sp.simplify(as_expr(a) - as_expr(b)) == 0
 
 
+_DECOR = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|hat|tilde|bar|overline|widehat|widetilde|"
+                    r"mathrm|mathit|mathsf|mathcal|check|dot|ddot)\s*\{([^{}]*)\}")
+_TIME_KEY = re.compile(r"(.+?)(?:_\{?t\}?|_\{t(-\d+|-[A-Za-z])\}|\^\{?\(t(-\d+|-[A-Za-z])?\)\}?)")
+
+
+def _plain(text: str) -> str:
+    r"""A name without decorations or spaces: ``\mathbf{W}`` -> ``W``, ``\alpha`` -> ``alpha``."""
+    s = re.sub(r"\s+", "", text)
+    s = re.sub(r"\[t\]$", "", s)
+    while _DECOR.search(s):
+        s = _DECOR.sub(r"\1", s)
+    return re.sub(r"_\{(\w)\}", r"_\1", s.replace("\\", ""))
+
+
+def time_key(text: str) -> str:
+    """``h_t``, ``h_{t-1}``, ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]`` (other names unchanged)."""
+    key = re.sub(r"\s+", "", text)
+    m = _TIME_KEY.fullmatch(key)
+    if m is None:
+        return key
+    return f"{m.group(1)}[t{m.group(2) or m.group(3) or ''}]"
+
+
 def identifier(text: str) -> str:
     """A Python identifier for a name as written: ``\\tilde{h}`` -> ``tilde_h``."""
     s = re.sub(r"\\([A-Za-z]+)\s*\{([^{}]*)\}", r"\1_\2", text)
@@ -114,6 +137,8 @@ class Model:
         self.definitions: dict[str, Definition] = {}
         self.lags: dict[str, tuple[str, int | None]] = {}
         self.source: dict[str, str] = {}
+        self.notes: list[str] = []
+        self._star = False
         self._base_shapes: dict[str, tuple] = {}
         self._auto: dict[sp.Basic, str] = {}
         self._counter = itertools.count()
@@ -277,7 +302,7 @@ class Model:
     # matrix notation ------------------------------------------------------------
     def equation(self, name: str, rhs: sp.Expr, indices: Sequence[sp.Symbol] | None = None,
                  shape: ShapeSpec | None = None, latex: str = "", style: str = "subscript",
-                 where: str = "") -> Tensor:
+                 where: str = "", star: bool = False) -> Tensor:
         """Define ``name`` from a matrix-notation right side (or an element, with ``indices``).
 
         ``rhs`` uses non-commutative tensor symbols (``sym``), products (matrix-vector,
@@ -286,14 +311,19 @@ class Model:
         ``At(expr, i)`` entries and full index notation. Products inside Hadamard products
         and arguments of element-wise functions become named intermediates. ``shape``,
         when given, is checked; ``where`` prefixes error messages (an equation's text).
+        With ``star`` (the equation wrote ``*``), a product of two operands of one shape
+        that is no matrix product is read as element-wise, and a note is added to ``notes``.
         """
         where = where or f"the definition of {name}"
         declared = None if shape is None else parse_shape(shape)
+        self._star = star
         try:
             return self._define_matrix(name, as_expr(rhs), latex, style, where, declared,
                                        None if indices is None else tuple(indices))
         except _NotationError as exc:
             raise ShapeError(f"{where}: {exc}") from None
+        finally:
+            self._star = False
 
     def concat(self, name: str, parts: Sequence[sp.Expr], latex: str = "", where: str = ""
                ) -> Tensor:
@@ -532,15 +562,48 @@ class Model:
                                    sp.Mul, "divide element-wise")
         if not chain:
             return _scalar(sp.Mul(*[t.at(()) for _, t in scalars]))
-        acc_e, acc = chain[0]
-        for b_e, b in chain[1:]:
-            acc = self._matmul(acc_e, acc, b_e, b)
-            acc_e = acc_e * b_e
+        acc = self._chain(chain, where)
         coeff = [t for _, t in scalars]
 
         def at(I):
             return sp.Mul(*[t.at(()) for t in coeff]) * acc.at(I)
         return _Term(acc.shape, at, row=acc.row, product=acc.product)
+
+    def _chain(self, chain: list, where: str) -> _Term:
+        """Matrix products left to right; with ``*`` written, a chain that is none is split
+        into two chains of one shape, multiplied element-wise (``W x * U h``)."""
+        acc_e, acc = chain[0]
+        try:
+            for b_e, b in chain[1:]:
+                acc = self._matmul(acc_e, acc, b_e, b)
+                acc_e = acc_e * b_e
+            return acc
+        except _NotationError as exc:
+            if not self._star:
+                raise
+            error = exc
+        for k in range(1, len(chain)):
+            try:
+                a, b = self._chain(chain[:k], where), self._chain(chain[k:], where)
+            except _NotationError:
+                continue
+            if (a.shape and a.row == b.row and len(a.shape) == len(b.shape)
+                    and all(_same(x, y) for x, y in zip(a.shape, b.shape))):
+                a_e = sp.Mul(*[e for e, _ in chain[:k]])
+                b_e = sp.Mul(*[e for e, _ in chain[k:]])
+                return self._star_product(a_e, a, b_e, b, where)
+        raise error
+
+    def _star_product(self, a_e: sp.Expr, a: _Term, b_e: sp.Expr, b: _Term, where: str
+                      ) -> _Term:
+        """``a * b`` of one shape, no matrix product: element-wise, noted in ``notes``."""
+        note = (f"{where}: {self._latex_of(a_e)} * {self._latex_of(b_e)} is read as the "
+                f"element-wise (Hadamard) product")
+        if note not in self.notes:
+            self.notes.append(note)
+        pairs = [(e, self._named(e, t, where) if t.product else t)
+                 for e, t in ((a_e, a), (b_e, b))]
+        return self._broadcast(pairs, sp.Mul, "hadamard")
 
     def _matmul(self, a_e: sp.Expr, a: _Term, b_e: sp.Expr, b: _Term) -> _Term:
         ra, rb = len(a.shape), len(b.shape)
@@ -617,34 +680,68 @@ class Model:
         return self.tensors[name]
 
     def resolve(self, name: str) -> str:
-        """The internal name of a tensor named as written: ``h[t-1]`` -> ``h_prev``."""
+        """The internal name of a tensor named as written: ``h[t-1]`` -> ``h_prev``;
+        ``h_{t-1}`` and ``h^{(t-1)}`` as well, and ``y`` for ``\\mathbf{y}`` if unambiguous."""
         if name in self.tensors:
             return name
-        key = re.sub(r"\s+", "", name)
-        for t in self.tensors.values():
-            if re.sub(r"\s+", "", t.latex) == key:
-                return t.name
-        m = re.fullmatch(r"(.+?)\[t(?:-(\d+|[A-Za-z]))?\]", key)
-        if m:
-            base = self._written(m.group(1))
-            lag = None if (m.group(2) or "0").isalpha() else int(m.group(2) or 0)
-            if base is not None and lag == 0:
+        raw = re.sub(r"\s+", "", name)
+        for key in dict.fromkeys((raw, time_key(raw))):
+            for t in self.tensors.values():
+                if re.sub(r"\s+", "", t.latex) == key:
+                    return t.name
+            m = re.fullmatch(r"(.+?)\[t(?:-(\d+|[A-Za-z]))?\]", key)
+            if m:
+                base = self._written(m.group(1))
+                lag = None if (m.group(2) or "0").isalpha() else int(m.group(2) or 0)
+                if base is not None and lag == 0:
+                    return base
+                for lname, (b, k) in self.lags.items():
+                    if b == base and k == lag:
+                        return lname
+            base = self._written(key)
+            if base is not None:
                 return base
-            for lname, (b, k) in self.lags.items():
-                if b == base and k == lag:
-                    return lname
-        base = self._written(key)
-        if base is not None:
-            return base
         raise UnknownNameError(f"no tensor {name!r} in {self.name}; known: "
-                               + ", ".join(f"{t.latex}" for t in self.tensors.values()))
+                               + ", ".join(self._known()))
+
+    def _known(self) -> list[str]:
+        """Names as written, with the rows of each history (``h[t-1]``, ...)."""
+        out = []
+        for n, t in self.tensors.items():
+            base, lag = self.lags.get(n, (None, 0))
+            rows = t.shape[0] if lag is None else None
+            if rows is not None and rows.is_Integer:
+                latex = re.sub(r"\[t\]$", "", self.tensors[base].latex)
+                steps = ", ".join(f"{latex}[t-{r + 1}]" for r in range(int(rows)))
+                out.append(f"{t.latex} (rows {steps}; jacobian() takes each row)")
+            else:
+                out.append(t.latex)
+        return out
+
+    def _history_row(self, name: str) -> tuple[str, int] | None:
+        """``h[t-r]`` read through a history ``h_hist`` (a sum over h[t-i]): (hist, r - 1)."""
+        m = re.fullmatch(r"(.+?)\[t-(\d+)\]", time_key(name))
+        base = self._written(m.group(1)) if m else None
+        if base is None:
+            return None
+        lag = int(m.group(2))
+        for lname, (b, k) in self.lags.items():
+            rows = self.tensors[lname].shape[0]
+            if b == base and k is None and lag >= 1 and not (rows.is_Integer and lag > rows):
+                return lname, lag - 1
+        return None
 
     def _written(self, key: str) -> str | None:
         for t in self.tensors.values():
             if t.name == key or re.sub(r"\s+|\[t\]$", "", t.latex) == key:
                 return t.name
         ident = identifier(key)
-        return ident if ident in self.tensors else None
+        if ident in self.tensors:
+            return ident
+        plain = _plain(key)
+        hits = [t.name for t in self.tensors.values()
+                if t.name not in self.lags and _plain(t.latex) == plain]
+        return hits[0] if len(hits) == 1 else None
 
     def states(self) -> dict[str, list[str]]:
         """Defined tensors read at earlier steps, with their lagged tensors."""
@@ -797,12 +894,25 @@ class Model:
     def jacobian(self, of: str, wrt: str, sizes: Mapping | None = None) -> ModelQuantity:
         """d of / d wrt in numerator layout (shape of ``of`` + shape of ``wrt``), the other
         inputs held fixed; names as written (``"h[t]"``, ``"h[t-1]"``, ``"W_c"``)."""
-        o, w = self.tensor(self.resolve(of)), self.tensor(self.resolve(wrt))
+        o = self.tensor(self.resolve(of))
+        row = None
+        try:
+            w = self.tensor(self.resolve(wrt))
+        except UnknownNameError:
+            row = self._history_row(wrt)
+            if row is None:
+                raise
+            w = self.tensors[row[0]]
         element, I, J = self.derivative(o.name, w.name)
-        frac = r"\frac{\partial %s}{\partial %s}" % (o.latex, w.latex)
-        return self._quantity(frac, element, I + J, o.shape + w.shape, (o, w), sizes,
+        den, note = w, ""
+        if row is not None:
+            element, J = element.xreplace({J[0]: row[1]}), J[1:]
+            den = Tensor(f"{w.name}_row{row[1] + 1}", w.shape[1:], time_key(wrt))
+            note = f"; {den.latex} is row {row[1] + 1} of {w.latex} ({w.name})"
+        frac = r"\frac{\partial %s}{\partial %s}" % (o.latex, den.latex)
+        return self._quantity(frac, element, I + J, o.shape + den.shape, (o, den), sizes,
                               {o.name}, structure="immediate: inputs and earlier states "
-                              "held fixed")
+                              "held fixed" + note, tensors={**self.tensors, den.name: den})
 
     def state_jacobian(self, sizes: Mapping | None = None) -> ModelQuantity:
         """d s[t] / d s[t-1] for the model's one state s."""

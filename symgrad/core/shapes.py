@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 
@@ -104,6 +105,29 @@ class _DimParser:
 
 
 _COMPACT = re.compile(r"^\s*(\d+|[A-Za-z])(\s*[xX]\s*(\d+|[A-Za-z]))+\s*$")
+_REALS = re.compile(r"^\s*(?:(?:\\mathbb\s*\{?\s*R\s*\}?|\\R|ℝ)\s*(?:\^\s*(.*))?|R\s*\^\s*(.*))$",
+                    re.S)
+
+
+def _strip_reals(spec: str) -> str:
+    r"""``\mathbb{R}^{m \times n}``, ``R^{m x n}``, ``\mathbb{R}^n`` -> ``m \times n``, ``n``."""
+    m = _REALS.match(spec)
+    if m is None:
+        return spec
+    rest = (m.group(1) or m.group(2) or "").strip()
+    if rest.startswith("{") and rest.endswith("}"):
+        rest = rest[1:-1]
+    return rest
+
+
+def _integral(spec: object) -> int | None:
+    """A NumPy or other integer (not bool) as an int, else None."""
+    if isinstance(spec, bool) or isinstance(spec, str | sp.Expr):
+        return None
+    try:
+        return operator.index(spec)
+    except TypeError:
+        return None
 
 
 def parse_shape(spec: ShapeSpec) -> tuple:
@@ -113,14 +137,17 @@ def parse_shape(spec: ShapeSpec) -> tuple:
     ``+ - * / //`` and ``floor(...)``; dimensions are separated by `` x ``, ``×`` or commas.
     """
     if isinstance(spec, str):
+        spec = _strip_reals(spec)
         if _COMPACT.match(spec):
             spec = " x ".join(p for p in re.split(r"\s*[xX]\s*", spec.strip()))
         return tuple(as_dim(d, "size") for d in _DimParser(spec).dims())
     if isinstance(spec, bool):
         raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
-    if isinstance(spec, int | sp.Expr):
+    if _integral(spec) is not None:
+        return (as_dim(_integral(spec), "size"),)
+    if isinstance(spec, sp.Expr):
         return (as_dim(spec, "size"),)
-    if isinstance(spec, Sequence):
+    if isinstance(spec, Sequence) or hasattr(spec, "tolist"):
         out = []
         for d in spec:
             if isinstance(d, str):
@@ -129,7 +156,8 @@ def parse_shape(spec: ShapeSpec) -> tuple:
                     raise ShapeError(f"{d!r} is not one size")
                 out.append(as_dim(dims[0], "size"))
             else:
-                out.append(as_dim(d, "size"))
+                k = _integral(d)
+                out.append(as_dim(d if k is None else k, "size"))
         return tuple(out)
     raise ShapeError(f"a shape must be a string or a tuple of sizes, got {spec!r}")
 

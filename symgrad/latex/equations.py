@@ -60,6 +60,7 @@ class _Name:
     declared: bool
     eq: int | None = None
     timed: bool = False
+    rank: int = 0
 
 
 def _strip_comments(text: str) -> str:
@@ -146,16 +147,53 @@ def _relu_max(text: str) -> str:
 
 
 def _time_subscripts(text: str, names: list[str]) -> str:
-    """``h_t``, ``h_{t-1}`` -> ``h[t]``, ``h[t-1]`` for the given names, when the text has no
-    ``[t`` of its own and no summation over t."""
+    """``h_t``, ``h_{t-1}``, ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]`` for the given names, when
+    the text has no ``[t`` of its own and no summation over t."""
     if re.search(r"\[\s*t\s*[\]+-]", text) or re.search(r"_\{\s*t\s*=", text):
         return text
     for name in sorted(set(names), key=len, reverse=True):
         pat = (r"(?<![A-Za-z\\])(" + re.escape(name)
-               + r")_(?:\{\s*t\s*(?:([-+])\s*(\d+|[A-Za-z]))?\s*\}|t(?![A-Za-z0-9]))")
-        text = re.sub(pat, lambda m: m.group(1) + "[t" + (m.group(2) or "")
-                      + (m.group(3) or "") + "]", text)
+               + r")(?:_\{\s*t\s*(?:([-+])\s*(\d+|[A-Za-z]))?\s*\}|_t(?![A-Za-z0-9])"
+               r"|\^\s*\{\s*\(\s*t\s*(?:([-+])\s*(\d+|[A-Za-z]))?\s*\)\s*\})")
+        text = re.sub(pat, lambda m: m.group(1) + "[t" + (m.group(2) or m.group(4) or "")
+                      + (m.group(3) or m.group(5) or "") + "]", text)
     return text
+
+
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+          "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau",
+          "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+          "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega", "Pi"}
+_DECORATED = (r"\\(?:mathbf|boldsymbol|bm|vec|hat|tilde|bar|overline|mathrm|mathit|mathsf|"
+              r"mathcal)\s*\{\s*")
+
+
+def _occurs(name: str, text: str) -> bool:
+    """``name`` as written appears in ``text`` (not as part of a longer name)."""
+    pat = r"(?<![A-Za-z\\{])" + re.escape(name) + r"(?![A-Za-z}])"
+    if name.startswith("\\"):
+        pat = re.escape(name) + r"(?![A-Za-z])"
+    return re.search(pat, text) is not None
+
+
+def _spelled(key: str, text: str) -> str:
+    r"""The spelling in ``text`` of a ``shapes`` key: ``alpha`` -> ``\alpha``, ``W`` ->
+    ``\mathbf{W}``, ``\mathbf{W}`` -> ``W`` (when the key itself does not occur)."""
+    if not isinstance(key, str) or _occurs(key, text):
+        return key
+    bare = re.sub(_DECORATED + r"([^{}]*?)\s*\}", r"\1", key).lstrip("\\")
+    head, _, sub = bare.partition("_")
+    tail = (r"\s*_\s*(?:\{\s*" + re.escape(sub) + r"\s*\}|" + re.escape(sub) + ")"
+            if sub else "")
+    pats = [r"(?<![A-Za-z\\{])" + re.escape(head) + tail + r"(?![A-Za-z}])",
+            _DECORATED + r"\\?" + re.escape(head) + r"\s*\}" + tail + r"(?![A-Za-z])"]
+    if head in _GREEK:
+        pats.append(r"\\" + re.escape(head) + tail + r"(?![A-Za-z])")
+    found = {}
+    for p in pats:
+        for m in re.finditer(p, text):
+            found.setdefault(_norm(m.group()), m.group())
+    return next(iter(found.values())) if len(found) == 1 else key
 
 
 def _split_top(inner: str) -> list[str]:
@@ -184,7 +222,7 @@ def _concatenations(rhs: str, written: list[str]) -> tuple[str, list[tuple[str, 
             return rhs, found
         parts = _split_top(rhs[k + 1:j])
         if len(parts) > 1 and all(any(n.search(p) for n in names) for p in parts):
-            word = r"\mathrm{concat" + "ABCDEFGHIJ"[len(found) % 10] * (1 + len(found) // 10) + "}"
+            word = r"\mathit{concat" + "ABCDEFGHIJ"[len(found) % 10] * (1 + len(found) // 10) + "}"
             found.append((word, parts))
             rhs = rhs[:k] + " " + word + " " + rhs[j + 1:]
         k += 1
@@ -221,9 +259,14 @@ class _Builder:
         if not isinstance(text, str):
             raise ParseError("the equations must be a string of LaTeX", position=0,
                              construct="input")
-        heads = re.findall(r"(?:^|\n|\\\\)\s*(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)_",
-                           text)
-        plain = [w for w in shapes if "_" not in w] if isinstance(shapes, Mapping) else []
+        heads = re.findall(r"(?:^|\n|\\\\)\s*(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)"
+                           r"(?:_|\^\s*\{\s*\()", text)
+        renamed: dict = {}
+        for key, spec in shapes.items():
+            spelled = _spelled(key, _strip_comments(text))
+            renamed[key if spelled in renamed or spelled in shapes else spelled] = spec
+        shapes = renamed
+        plain = [w for w in shapes if "_" not in w]
         text = _time_subscripts(_relu_max(text), plain + heads)
         self.equations = split_equations(text)
         if not self.equations:
@@ -253,7 +296,7 @@ class _Builder:
             if not lhs.strip() or not rhs.strip():
                 raise ParseError(f"{self._site(k)}: one side of `=` is empty", position=at,
                                  construct="equation")
-            n = self._lhs_name(lhs, k)
+            n = self._lhs_name(lhs, k, rhs)
             if n.eq is not None:
                 raise ShapeError(f"{self._site(k)}: {n.written} is already defined by "
                                  f"equation {n.eq + 1}")
@@ -276,7 +319,7 @@ class _Builder:
         self.names[written] = n
         return n
 
-    def _lhs_name(self, lhs: str, k: int) -> _Name:
+    def _lhs_name(self, lhs: str, k: int, rhs: str = "") -> _Name:
         norm = _norm(lhs)
         for n in sorted(self.names.values(), key=lambda n: -len(_norm(n.written))):
             w = _norm(n.written)
@@ -296,7 +339,30 @@ class _Builder:
                              position=0, construct="left side")
         if head in self.names:
             return self.names[head]
+        indexed = self._indexed_lhs(head, rhs)
+        if indexed is not None:
+            stem, rank = indexed
+            n = self.names.get(stem) or self._new(stem, None, False)
+            n.rank = rank
+            return n
         return self._new(head, None, False)
+
+    def _indexed_lhs(self, head: str, rhs: str) -> tuple[str, int] | None:
+        """``y_i``, ``y_{ij}`` with y undeclared and i, j indices of tensors on the right side
+        (``x_i``, ``W_{ij}``): (``y``, rank), its shape to be inferred from them."""
+        m = re.fullmatch(r"(.+?)_(?:\{([A-Za-z](?:,?[A-Za-z])*)\}|([A-Za-z]))", head)
+        if m is None or not _NEW_NAME.fullmatch(m.group(1)) or "_" in m.group(1):
+            return None
+        letters = re.findall(r"[A-Za-z]", m.group(2) or m.group(3))
+        known = {_norm(w) for w in self.names}
+        used: set[str] = set()
+        for r in re.finditer(r"(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)\s*_\s*"
+                             r"(\{[^{}]*\}|[A-Za-z0-9])", rhs):
+            if _norm(r.group(1)) in known and _norm(r.group()) not in known:
+                used.update(re.findall(r"[A-Za-z]", r.group(2)))
+        if len(set(letters)) != len(letters) or not set(letters) <= used:
+            return None
+        return m.group(1), len(letters)
 
     def _read_at_time(self, written: str, text: str) -> bool:
         pat = (r"(?<![A-Za-z\\_])" + re.escape(written)
@@ -320,13 +386,35 @@ class _Builder:
         tensors = list(extra)
         for n in self.names.values():
             known = n.internal in self.model.tensors
-            shape = self.model.tensors[n.internal].shape if known else n.shape or (1,)
+            shape = (self.model.tensors[n.internal].shape if known
+                     else n.shape or (1,) * max(n.rank, 1))
             aliases = (n.written, n.written + "[t]") if self.timed else (n.written,)
             tensors.append(TensorDecl(n.internal, tuple(shape), aliases))
         return Declarations(tuple(tensors), scalars=tuple(self.sizes))
 
+    def _sum_bounds(self, rhs: str) -> str:
+        r"""``\sum_j`` without bounds -> ``\sum_{j=1}^{n}``, n the size of the axis that j
+        indexes in a tensor on the right side (``W_{ij}``, ``x_j``)."""
+        def bounds(m: re.Match) -> str:
+            j = m.group(1) or m.group(2)
+            for r in re.finditer(r"(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)\s*_\s*"
+                                 r"(?:\{([A-Za-z](?:,?[A-Za-z])*)\}|([A-Za-z]))", rhs):
+                letters = re.findall(r"[A-Za-z]", r.group(2) or r.group(3))
+                name = next((v for w, v in self.names.items() if _norm(w) == _norm(r.group(1))),
+                            None)
+                known = name is not None and name.internal in self.model.tensors
+                shape = self.model.tensors[name.internal].shape if known else (
+                    name.shape if name is not None else None)
+                if shape and j in letters and len(letters) == len(shape):
+                    d = shape[letters.index(j)]
+                    hi = sp.latex(d if self.base else d - 1)
+                    return r"\sum_{%s=%d}^{%s}" % (j, self.base, hi)
+            return m.group()
+        return re.sub(r"\\sum\s*_\s*(?:\{\s*([A-Za-z])\s*\}|([A-Za-z]))(?!\s*\^)", bounds, rhs)
+
     def _equation(self, k: int, lhs: str, rhs: str, n: _Name) -> None:
         site = self._site(k)
+        rhs = self._sum_bounds(rhs)
         rhs, stacks = _concatenations(rhs, [n.written for n in self.names.values()])
         words = tuple(TensorDecl(f"concat_{j}", (1,), (w,)) for j, (w, _) in enumerate(stacks))
         text = f"{lhs} = {rhs}"
@@ -352,14 +440,20 @@ class _Builder:
         stray = sorted(s.name for s in expr.free_symbols
                        if s.is_integer and not s.is_positive and s not in indices)
         if stray:
-            raise ShapeError(f"{site}: the index {stray[0].split('_')[0]} is free on the right "
-                             f"side but not on the left")
+            letter = stray[0].split("_")[0]
+            hint = ""
+            if re.search(r"_\s*\{?[^=]*" + letter, lhs) and not n.declared:
+                hint = (f"; to index {n.written} by {letter}, declare the shape of "
+                        f"{re.split(r'_', n.written)[0]} in shapes=")
+            raise ShapeError(f"{site}: the index {letter} is free on the right side but not "
+                             f"on the left{hint}")
         ranges = {i: (sp.Integer(0), d - 1) for i, d in zip(indices, n.shape or ())}
         expr = self._lags(expr, ranges, site)
         if stacks:
             expr = expr.xreplace(self._stack(stacks, words, k, site))
+        star = "*" in re.sub(r"\^\s*\{?\s*\*|\\operatorname\s*\*", "", rhs)
         self.model.equation(n.internal, expr, indices=indices if lhs_idx else None,
-                            shape=n.shape, latex=self._latex(n), where=site)
+                            shape=n.shape, latex=self._latex(n), where=site, star=star)
         self.model.source[n.internal] = self.equations[k]
         n.shape = self.model.tensors[n.internal].shape
 

@@ -142,6 +142,10 @@ _PAIRS = {
 }
 _KEYWORDS = {"if", "else", "otherwise", "and", "or", "for", "when"}
 _ASIDES = {"with", "where"}
+_ASIDE_PART = "as"
+_PROSE_FONTS = {"text", "textrm", "textit", "textbf", "textsf", "texttt", "textnormal", "mbox",
+                "mathrm"}
+_PROSE_PUNCT = "()[],.:;!?"
 _QUANTIFIERS = {"every", "all", "each", "any"}
 _ROW_ENVS = {
     "aligned", "align", "align*", "alignat", "alignat*", "alignedat", "gathered", "gather",
@@ -154,17 +158,19 @@ _FUNC_WORDS = {
     "diag": "diag", "relu": "relu", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log",
 }
 _PLAIN_WORDS = {"softargmax", "softmax", "sigmoid", "diag", "relu", "tanh", "otherwise", "else"}
+_ONES_FONTS = ("mathbf", "boldsymbol", "bm")
 _UNICODE = {
     "×": ("cmd", r"\times"), "−": ("sym", "-"), "≤": ("cmd", r"\le"), "≥": ("cmd", r"\ge"),
     "≠": ("cmd", r"\ne"), "⊙": ("cmd", r"\odot"), "∘": ("cmd", r"\circ"),
     "σ": ("cmd", r"\sigma"), "δ": ("cmd", r"\delta"), "ℓ": ("cmd", r"\ell"),
     "∈": ("cmd", r"\in"), "⊤": ("cmd", r"\top"), "·": ("cmd", r"\cdot"),
     "∂": ("cmd", r"\partial"), "∑": ("cmd", r"\sum"), "…": ("cmd", r"\dots"),
-    "ℝ": ("cmd", r"\mathbb{R}"),
+    "ℝ": ("cmd", r"\mathbb{R}"), "∀": ("word", "for"),
 }
 _SYMS = set("+-*/=,;<>&'_^:|!.")
 _NUM_RE = re.compile(r"\d+(?:\.\d+)?|\.\d+")
 _LETTERS_RE = re.compile(r"[A-Za-z]+")
+_SPACE_RE = re.compile(r"\s*")
 
 _GREEK = {
     "\\" + g
@@ -310,6 +316,8 @@ class _Lexer:
             return j
         if name in ("quad", "qquad"):
             self.add("sep", "quad", i, j)
+        elif name == "forall":
+            self.add("word", "for", i, j)
         elif name == "newline":
             self.add("sep", "\\\\", i, j)
         elif name in ("tag", "label"):
@@ -351,8 +359,14 @@ class _Lexer:
             self.space = True
             return k
         first_at = a + content.index(words[0])
-        if content.strip() == "1" and self.text[i + 1:j] in ("mathbf", "boldsymbol", "bm"):
+        font = self.text[i + 1:j]
+        if content.strip() == "1" and font in _ONES_FONTS:
             self.add("cmd", _INDICATOR, i, k)
+        elif words[0].lower() in _ASIDES:
+            self.add("word", words[0].lower(), first_at, first_at + len(words[0]))
+        elif font in _PROSE_FONTS and self._prose(words, k, hi):
+            if words[-1].strip(_PROSE_PUNCT).lower() == _ASIDE_PART:
+                self.add("word", _ASIDE_PART, first_at, b)
         elif words[0].lower() in _KEYWORDS:
             self.add("word", words[0].lower(), first_at, first_at + len(words[0]))
             rest = words[1:]
@@ -370,6 +384,20 @@ class _Lexer:
             self._splice(a, b)
         self.space = True
         return k
+
+    def _prose(self, words: list[str], k: int, hi: int) -> bool:
+        """Whether `\\text{...}` holds commentary only (`dimension `, `(one filter)`): words
+        that mean nothing to a formula; one bare word before `(`, `_`, `^` or `[` is a name."""
+        plain = [w.strip(_PROSE_PUNCT) for w in words]
+        meaningful = _KEYWORDS | _ASIDES | _QUANTIFIERS | set(_FUNC_WORDS) | _PLAIN_WORDS
+        if not all(w.isascii() and w.isalpha() and w.lower() not in meaningful
+                   for w in plain if w) or not any(len(w) > 1 for w in plain):
+            return False
+        if len(words) == 1 and words[0] == plain[0] and self.text[k - 2:k - 1] != " ":
+            at = _SPACE_RE.match(self.text, k, hi).end()
+            return not (self.text[at:at + 1] in ("(", "_", "^", "[")
+                        or self.text.startswith("\\left", at, hi))
+        return True
 
     def _splice(self, a: int, b: int) -> None:
         sub = _Lexer(self.text, self.level + 1)
@@ -854,7 +882,15 @@ class _Parser:
                 raise LimitError(f"formula nested deeper than {_MAX_NEST} at position {self.pos()}")
             base, kind = self.atom()
             while True:
-                if self.at("sym", "^"):
+                if self.at("sym", "'") or (self.at("sym", "^") and self.at("cmd", r"\prime", 1)):
+                    t = self.take()
+                    if kind in ("number", "scalar", "index"):
+                        raise _fail("a prime", t.pos, "only \\sigma' and the transpose of a "
+                                    "tensor are understood", "prime")
+                    if t.text == "^":
+                        self.take()
+                    base = Transpose(base)
+                elif self.at("sym", "^"):
                     self.take()
                     base = self.superscript(base)
                 elif self.at("sym", "_"):
@@ -936,6 +972,8 @@ class _Parser:
     def group_atom(self, t: _Tok) -> tuple[sp.Expr, str]:
         k, x = self.i, t.text
         j = self.mate[k]
+        if x == "(" and self.ctx.match(self.toks, k, self.hi, set(), ("tensor",)):
+            return self.name()
         if x in ("(", "{"):
             e = self.parse_range(k + 1, j)
             self.i = j + 1
@@ -974,6 +1012,9 @@ class _Parser:
             return sp.oo, "number"
         if x == _INDICATOR:
             return self.indicator(t), "other"
+        if x == r"\vec" and self.tok_at(self.i + 1, "num", "1"):
+            self.i += 2
+            return sp.Integer(1), "number"
         if x == r"\partial":
             raise self.error("`\\partial`", "write derivatives as \\frac{\\partial A}{\\partial B}",
                              "partial")
@@ -1001,15 +1042,18 @@ class _Parser:
         raise self.error(f"the command `{x}`", "unknown command", f"command {x}")
 
     def indicator(self, t: _Tok) -> sp.Expr:
-        """`\\mathbb{1}\\{c\\}`, `\\mathbb{1}[c]`, `\\mathbf{1}_{c}`: the Iverson bracket of c."""
+        """`\\mathbb{1}\\{c\\}`, `\\mathbb{1}[c]`, `\\mathbf{1}_{c}`: the Iverson bracket of c;
+        without a condition (`\\mathbf{1} - c[t]`, `\\mathbf{1}_m`) the all-ones vector, i.e. the
+        scalar 1 broadcast."""
         self.take()
-        if self.at("sym", "_"):
-            self.take()
-        nxt = self.peek()
-        if nxt is None or nxt.kind != "open" or nxt.text not in ("{", "\\{", "[", "("):
-            raise _fail("the indicator", t.pos, "write its condition, e.g. "
-                        "\\mathbb{1}\\{1 \\le l \\le 3\\}", "indicator")
-        k = self.i
+        k = self.i + 1 if self.at("sym", "_") else self.i
+        nxt = self.toks[k] if k < self.hi else None
+        if nxt is None or nxt.kind != "open" or not self.split(k + 1, self.mate[k],
+                                                               self.is_relation)[1:]:
+            if k > self.i:
+                self.take()
+                self.sub_items(None)
+            return sp.Integer(1)
         j = self.mate[k]
         self.i = j + 1
         if j == k + 1:
@@ -1577,7 +1621,11 @@ class _Parser:
         if kind in ("tanh", "exp", "log", "sigmoid") and self.at("sym", "^"):
             self.take()
             power = self.arg_expr()
-        arg = self.call_argument(allow_bare=kind in ("exp", "log"))
+        if kind == "softargmax" and self.at("open", "(") and self.split(
+                self.i + 1, self.mate[self.i], _is_comma)[1:]:
+            arg = self.bracket_atom()
+        else:
+            arg = self.call_argument(allow_bare=kind in ("exp", "log"))
         heads = {"sigmoid": sigmoid, "tanh": sp.tanh, "exp": sp.exp, "log": sp.log,
                  "diag": Diag, "softargmax": Softargmax, "relu": relu}
         e = heads[kind](arg)
@@ -1782,7 +1830,10 @@ class _Claims:
         items, run, k = [], [], 0
         while k < len(parts):
             kind, data = parts[k]
-            if kind == "bare":
+            if kind == "bare" and self.p.split(*data, _is_times)[1:]:
+                items.append(("dims", data))
+                k += 1
+            elif kind == "bare":
                 run.append(data)
                 k += 1
             elif kind in ("in", "defin"):
@@ -1831,6 +1882,14 @@ class _Claims:
         segs, ranges, start, k = [], [], 0, 0
         while k < n:
             u = toks[k]
+            if u.key == ("open", "(") and (k == start or toks[k - 1].kind not in ("cmd", "word")):
+                qualifier = self.bracketed(k)
+                if qualifier is not None:
+                    segs.append((start, k))
+                    start, rng = qualifier
+                    ranges.append((k, *rng))
+                    k = start
+                    continue
             if u.kind in ("open", "begin"):
                 k = self.st.mate[k] + 1
                 continue
@@ -1841,6 +1900,10 @@ class _Claims:
             if u.kind == "word" and u.text in _ASIDES:
                 segs.append((start, k))
                 start = k = self.next_at(k, lambda v: v.key == ("sep", "\\\\"))
+                continue
+            if u.key == ("word", _ASIDE_PART):
+                segs.append((start, k))
+                start = k = self.next_at(k, _is_separator)
                 continue
             qualifier = None
             if u.key == ("word", "for"):
@@ -1857,10 +1920,27 @@ class _Claims:
         segs.append((start, n))
         return [s for s in segs if s[0] < s[1]], ranges
 
-    def qualifier(self, k: int, word: _Tok | None) -> tuple | None:
+    def bracketed(self, k: int) -> tuple | None:
+        """`(1 \\le i \\le k)` / `(i = 1, \\ldots, t-1)` ending a part: the qualifier of
+        the equation before it, as (end, (symbol, lo, hi)); None if it is none."""
+        toks, j = self.toks, self.st.mate[k]
+        if j + 1 < len(toks) and not _is_separator(toks[j + 1]):
+            return None
+        if not any(self.p.is_relation(u) for u in toks[k + 1:j]):
+            return None
+        try:
+            found = self.qualifier(k + 1, toks[k], j)
+        except SymgradError:
+            return None
+        if found is None or found[0] != j:
+            return None
+        return j + 1, found[1]
+
+    def qualifier(self, k: int, word: _Tok | None, n: int | None = None) -> tuple | None:
         """`i = 1, \\dots, k` / `i \\in \\{0, \\dots, k\\}` / `1 \\le i \\le t-1` after `for` (or
         standing alone): (end, (symbol, lo, hi)); None for a bare part that is no qualifier."""
-        toks, n, p = self.toks, len(self.toks), self.p
+        toks, p = self.toks, self.p
+        n = len(toks) if n is None else n
         while k < n and toks[k].kind == "word" and toks[k].text in _QUANTIFIERS:
             k += 1
         how = "write it as `for i = 1, \\dots, k` or `for i \\in \\{1, \\dots, k\\}`"
@@ -1880,19 +1960,21 @@ class _Claims:
                 lo, hi = self.consecutive(members, toks[m + 1].pos)
             return end, (_index_symbol(toks[k].text + marks), lo, hi)
         if width and m < n and toks[m].key == ("sym", "="):
-            return self.listed(toks[k].text + marks, k, m + 1, word)
+            return self.listed(toks[k].text + marks, k, m + 1, word, n)
         if word is None:
             return None
-        end = self.next_at(k, _is_separator)
+        end = min(self.next_at(k, _is_separator), n)
         var, lo, hi = p.sum_row(word, k, end)
         return end, (_index_symbol(var), lo, hi)
 
-    def listed(self, var: str, k: int, a: int, word: _Tok | None) -> tuple | None:
+    def listed(self, var: str, k: int, a: int, word: _Tok | None,
+               n: int | None = None) -> tuple | None:
         """`i = 1, \\dots, t-1` (or `i = 1, 2`): the values of a qualifier, up to its last."""
-        toks, n, p = self.toks, len(self.toks), self.p
+        toks, p = self.toks, self.p
+        n = len(toks) if n is None else n
         items, dots = [], False
         while True:
-            b = self.next_at(a, _is_separator)
+            b = min(self.next_at(a, _is_separator), n)
             if a >= b:
                 break
             is_dots = b == a + 1 and toks[a].kind == "cmd" and toks[a].text in _DOTS
@@ -1959,6 +2041,8 @@ class _Claims:
             if ra >= rb:
                 raise _fail("the shape", toks[sb].pos, "the space after \\in is missing", "shape")
             return "in", ((sa, sb) if sa < sb else None, (ra, rb))
+        if len(eqs) > 1 and all(self.arithmetic(lo, hi) for lo, hi in eqs[:-1]):
+            return self.classify(*eqs[-1])
         if len(eqs) > 1:
             ranges = []
             for lo, hi in eqs:
@@ -1971,6 +2055,12 @@ class _Claims:
         if self.is_space(a, b):
             return "in", (None, (a, b))
         return "bare", (a, b)
+
+    def arithmetic(self, a: int, b: int) -> bool:
+        """Whether toks[a:b] is arithmetic on numbers only (a worked computation)."""
+        return a < b and all(
+            u.kind in ("num", "open", "close") or (u.kind == "sym" and u.text in "+-*/")
+            or (u.kind == "cmd" and u.text in _MULOPS | _FRACS) for u in self.toks[a:b])
 
     def placeholder(self, a: int, b: int) -> bool:
         """`\\sigma(\\cdot)`: a definition written with a placeholder argument."""
@@ -2074,11 +2164,19 @@ class _Claims:
             value = self.p.parse_range(*rhs, mode="formula")
         finally:
             self.st.lhs_bound = saved
-        return FormulaClaim(ref, value)
+        return _unshift(ref, value, scalars)
 
     def space(self, lo: int, hi: int) -> tuple:
-        t = self.toks[lo]
-        if not (t.key == ("name", "R") or (t.kind == "cmd" and t.text in _R_SPACES)):
+        lo = self.p.split(lo, hi, lambda u: u.key in (("cmd", r"\subset"),
+                                                      ("cmd", r"\subseteq")))[-1][0]
+        t = self.toks[lo] if lo < hi else self.toks[lo - 1]
+        if t.key == ("open", "[") and self.st.mate[lo] + 1 < hi:
+            lo = self.st.mate[lo]
+            t = self.toks[lo]
+        elif lo >= hi:
+            raise _fail("the shape", t.pos, "the space after \\subset is missing", "shape")
+        if not (t.key in (("name", "R"), ("close", "]")) or (t.kind == "cmd"
+                                                             and t.text in _R_SPACES)):
             raise _fail(f"`{_spell(t)}`", t.pos, "a space \\mathbb{R}^{...} is expected after "
                         "\\in", "space")
         if hi == lo + 1:
@@ -2124,6 +2222,27 @@ class _Claims:
             raise _fail(f"the size `{self.st.snip(lo, hi)}`", self.toks[lo].pos,
                         _NOT_A_SIZE, "shape")
         return e
+
+
+def _unshift(ref: Ref, value: sp.Expr, scalars: set) -> FormulaClaim:
+    """`W_{c,m+1} = x_{c,2j-1+m}` -> `W_{c,m} = x_{c,2j-2+m}`: a left-side index that shifts
+    (or negates) one letter found nowhere else on the left is renamed to that letter."""
+    indices = list(ref.of_indices + ref.wrt_indices)
+    bound = {s for e in value.atoms(sp.Sum, sp.Product) for s in e.variables}
+    for q, idx in enumerate(indices):
+        letters = [s for s in idx.free_symbols if s.name not in scalars]
+        if isinstance(idx, sp.Symbol) or len(letters) != 1 or letters[0] in bound:
+            continue
+        m = letters[0]
+        a, b = sp.diff(idx, m), sp.expand(idx - sp.diff(idx, m) * m)
+        others = [e for r, e in enumerate(indices) if r != q]
+        if a not in (1, -1) or m in b.free_symbols or any(m in e.free_symbols for e in others):
+            continue
+        value = value.xreplace({m: sp.expand(a * (m - b))})
+        indices[q] = m
+    n = len(ref.of_indices)
+    ref = Ref(ref.of, ref.wrt, tuple(indices[:n]), tuple(indices[n:]))
+    return FormulaClaim(ref, value)
 
 
 def _is_iverson(e: sp.Expr) -> bool:
