@@ -122,17 +122,22 @@ class Quantity:
         dims = latex_dims(self.shape)
         return r"%s \in \mathbb{R}^{%s}" % (self.lhs_latex(indexed=False), dims)
 
+    @staticmethod
+    def check_latex_args(form: str, index_base: int) -> None:
+        """Refuse a form other than index/matrix and an index base other than 0/1."""
+        if form not in ("index", "matrix"):
+            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
+        if index_base not in (0, 1):
+            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+
     def latex(self, form: str = "index", index_base: int = 1) -> str:
         """``lhs = rhs`` in index form (1-based by default) or matrix form."""
+        self.check_latex_args(form, index_base)
         if form == "matrix":
             if self.matrix is None:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
             return r"%s = %s" % (self.lhs_latex(indexed=False),
                                  latex_matrix(self.matrix, self.tensors))
-        if form != "index":
-            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
-        if index_base not in (0, 1):
-            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
         rhs = latex_element(shift_base(self.element, self.indices, index_base), self.tensors)
         return r"%s = %s" % (self.lhs_latex(index_base), rhs)
 

@@ -110,10 +110,7 @@ class ModelQuantity(Quantity):
         """``lhs = rhs`` in index form (1-based by default) or matrix form."""
         if not self.timed:
             return super().latex(form, index_base)
-        if form not in ("index", "matrix"):
-            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
-        if index_base not in (0, 1):
-            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+        self.check_latex_args(form, index_base)
         if form == "matrix":
             if self.matrix is None:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")

@@ -1184,15 +1184,7 @@ class _Parser:
         """`h[t-2]`: a time step of a time-indexed tensor that no alias names (`g[t, r]`:
         entry r of g at step t)."""
         head = self.take()
-        items = self.bracket_items()
-        base = self.ctx.time_base[head.key]
-        e = AtTime(_tensor(base), items[0])
-        if len(items) > 1:
-            e = At(e, *items[1:])
-        if self.at("sym", "_"):
-            self.take()
-            e = At(e, *self.sub_items(base))
-        return e
+        return self.time_element(self.ctx.time_base[head.key])
 
     def split_subscript_alias(self) -> sp.Expr | None:
         """`W_{x, ij}` / `W_{x\\ ij}`: the tensor W_x with indices i, j."""

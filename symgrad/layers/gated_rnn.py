@@ -95,10 +95,7 @@ class RNNQuantity(Quantity):
     def latex(self, form: str = "index", index_base: int = 1) -> str:
         """``lhs = rhs`` in index form (1-based by default) or matrix form; for a
         gradient from direct partials, followed by the recursion of delta[t]."""
-        if form not in ("index", "matrix"):
-            raise ShapeError(f"form must be 'index' or 'matrix', not {form!r}")
-        if index_base not in (0, 1):
-            raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+        self.check_latex_args(form, index_base)
         if form == "matrix":
             if self.matrix is None:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
