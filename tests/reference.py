@@ -1,4 +1,6 @@
-"""Numeric reference helpers shared by the tests, independent of symgrad's derivations."""
+"""Helpers shared by the tests (numeric references independent of symgrad's derivations)."""
+
+import re
 
 import numpy as np
 
@@ -18,3 +20,13 @@ def central(f, a, eps=1e-6):
         e = e.reshape(a.shape)
         out.append((np.asarray(f(a + e)) - np.asarray(f(a - e))) / (2 * eps))
     return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
+
+
+def balanced_braces(tex):
+    """True when the unescaped braces of a LaTeX fragment balance."""
+    depth = 0
+    for ch in re.sub(r"\\[{}]", "", tex):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0

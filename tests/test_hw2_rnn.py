@@ -3,12 +3,12 @@ experiment shows both regimes and its figure is a deterministic PNG."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import numpy as np
 import pytest
 import sympy as sp
+from reference import balanced_braces, sig
 
 from symgrad.problems import hw2_rnn as h
 
@@ -16,23 +16,14 @@ BUILDERS = {"1.2.1.b": h.answer_1_2_1_b, "1.2.1.c": h.answer_1_2_1_c,
             "1.2.1.d": h.answer_1_2_1_d}
 
 
-def balanced(tex: str) -> bool:
-    depth = 0
-    for ch in re.sub(r"\\[{}]", "", tex):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0
 
 
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def reference_jacobian(x, h_prev, W_c, W_h, W_x):
     """dh/dh_prev by complex steps of the plain forward step."""
     def step(hp):
-        c = sigmoid(W_c @ x + W_h @ hp)
+        c = sig(W_c @ x + W_h @ hp)
         return c * hp + (1 - c) * (W_x @ x)
     m = len(h_prev)
     cols = [np.imag(step(h_prev + 1e-30j * np.eye(m)[k])) / 1e-30 for k in range(m)]
@@ -44,7 +35,7 @@ def reference_jacobian(x, h_prev, W_c, W_h, W_x):
 def test_answers_are_well_formed(qid, base):
     ans = BUILDERS[qid](base)
     assert ans.id == qid and ans.title
-    assert balanced(ans.latex)
+    assert balanced_braces(ans.latex)
     assert r"\section" not in ans.latex and r"\documentclass" not in ans.latex
     assert ans.quantity is not None
 
@@ -97,7 +88,7 @@ def test_d_bound_holds_on_random_states(seed, scale):
     x, hp = rng.normal(size=n), scale * rng.normal(size=m)
     W_c, W_h, W_x = (scale * rng.normal(size=s) for s in ((m, n), (m, m), (m, n)))
     J, _ = reference_jacobian(x, hp, W_c, W_h, W_x)
-    c = sigmoid(W_c @ x + W_h @ hp)
+    c = sig(W_c @ x + W_h @ hp)
     _, bound = h.state_jacobian_bound()
     value = h.evaluate_bound(bound, {"c": c, "h_prev": hp, "u": W_x @ x, "W_h": W_h})
     assert np.linalg.norm(J, 2) <= value + 1e-12

@@ -1301,13 +1301,18 @@ class _Parser:
             return whole
         return [self.parse_range(lo, hi, index=True)]
 
-    def bracket_items(self) -> list:
+    def enter_brackets(self, construct: str) -> tuple[int, int]:
+        """Step over `[...]` at the cursor, refusing slices and empty brackets: (open, close)."""
         k = self.i
         j = self.mate[k]
         self.check_slice(k + 1, j)
         if j == k + 1:
-            raise _fail("the brackets `[]`", self.toks[k].pos, "they are empty", "index")
+            raise _fail("the brackets `[]`", self.toks[k].pos, "they are empty", construct)
         self.i = j + 1
+        return k, j
+
+    def bracket_items(self) -> list:
+        k, j = self.enter_brackets("index")
         return [self.parse_range(a, b, index=True)
                 for a, b in self.split(k + 1, j, lambda u: u.key == ("sym", ","))]
 
@@ -1321,12 +1326,7 @@ class _Parser:
 
     def bracket_atom(self) -> sp.Expr:
         """`[a, b, ...]` -> Stack; `[cond]` -> Iverson bracket; `[a]` -> a."""
-        k = self.i
-        j = self.mate[k]
-        self.check_slice(k + 1, j)
-        if j == k + 1:
-            raise _fail("the brackets `[]`", self.toks[k].pos, "they are empty", "brackets")
-        self.i = j + 1
+        k, j = self.enter_brackets("brackets")
         if self.split(k + 1, j, self.is_relation)[1:]:
             p = self.child(k + 1, j, index=True)
             cond = p.condition()
