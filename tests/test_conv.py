@@ -204,3 +204,70 @@ def test_evaluate_rejects_wrong_shapes_and_names():
         conv.output.evaluate(x=np.zeros((5, 7)), W=np.zeros((1, 5, 3)), y=1)
     with pytest.raises(sg.SymgradError, match="wrt|'W' or 'x'"):
         conv.jacobian("b")
+
+
+def _conv1d_check(conv, C, L, K, S, P, D, F, rng):
+    x, W = rng.normal(size=(C, L)), rng.normal(size=(F, C, K))
+    y, jx, jw = ref_jacobians(lambda a, b: ref_conv1d(a, b, S, P, D), x, W)
+    g = rng.normal(size=y.shape)
+    assert conv.output_shape == y.shape
+    np.testing.assert_allclose(conv.jacobian("x").evaluate(x=x, W=W), jx, atol=1e-12)
+    np.testing.assert_allclose(conv.jacobian("W").evaluate(x=x, W=W), jw, atol=1e-12)
+    np.testing.assert_allclose(conv.grad("x").evaluate(x=x, W=W, g=g),
+                               np.tensordot(g, jx, axes=2), atol=1e-12)
+    np.testing.assert_allclose(conv.grad("W").evaluate(x=x, W=W, g=g),
+                               np.tensordot(g, jw, axes=2), atol=1e-12)
+
+
+def test_rational_tap_is_compared_exactly():
+    """Issue 13: the tap (l + 2)/3 - j of stride 3, dilation 3 was compared in floating
+    point, so output 2 read 0 instead of W[1, 1, 1] at input position 2."""
+    conv = sg.Conv1d(in_channels=1, length=5, kernel_size=2, stride=3, padding=2, dilation=3)
+    x, W = np.arange(1.0, 6.0).reshape(1, 5), np.array([[[7.0, 11.0]]])
+    J = conv.jacobian("x").evaluate(x=x, W=W)
+    assert J[0, 1, 0, 1] == 7.0  # 0-based: output 1 reads x[1] through tap 0
+    _conv1d_check(conv, 1, 5, 2, 3, 2, 3, 1, np.random.default_rng(0))
+
+
+def test_single_tap_condition_is_printed_once():
+    conv = sg.Conv1d(in_channels=1, length=5, kernel_size=1, stride=3, padding=2, dilation=3)
+    tex = conv.jacobian("x").latex()
+    body = tex.split(r"\text{if }")[1].split(r"\\")[0]
+    assert body.count(r"\le") == 0 and body.count("=") == 1, tex
+    _conv1d_check(conv, 1, 5, 1, 3, 2, 3, 1, np.random.default_rng(1))
+
+
+def test_random_configurations_against_loops():
+    """Random stride/padding/dilation/sizes, 1-D and 2-D, against explicit loops."""
+    rng = np.random.default_rng(13)
+    done = 0
+    while done < 25:
+        C, F, K, S, D = (int(v) for v in rng.integers(1, 4, size=5))
+        P, L = int(rng.integers(0, 4)), int(rng.integers(1, 10))
+        if L + 2 * P < D * (K - 1) + 1:
+            continue
+        conv = sg.Conv1d(in_channels=C, length=L, kernel_size=K, stride=S, padding=P,
+                         dilation=D, filters=F)
+        _conv1d_check(conv, C, L, K, S, P, D, F, rng)
+        done += 1
+    done = 0
+    while done < 8:
+        C, F = (int(v) for v in rng.integers(1, 3, size=2))
+        K, S, D = (tuple(int(v) for v in rng.integers(1, 4, size=2)) for _ in range(3))
+        P = tuple(int(v) for v in rng.integers(0, 3, size=2))
+        H, Wd = (int(v) for v in rng.integers(1, 8, size=2))
+        if any(n + 2 * p < d * (k - 1) + 1 for n, p, d, k in zip((H, Wd), P, D, K)):
+            continue
+        conv = sg.Conv2d(in_channels=C, height=H, width=Wd, kernel_size=K, stride=S,
+                         padding=P, dilation=D, filters=F)
+        x, W = rng.normal(size=(C, H, Wd)), rng.normal(size=(F, C, *K))
+        y, jx, jw = ref_jacobians(lambda a, b, S=S, P=P, D=D: ref_conv2d(a, b, S, P, D), x, W)
+        g = rng.normal(size=y.shape)
+        assert conv.output_shape == y.shape
+        np.testing.assert_allclose(conv.jacobian("x").evaluate(x=x, W=W), jx, atol=1e-12)
+        np.testing.assert_allclose(conv.jacobian("W").evaluate(x=x, W=W), jw, atol=1e-12)
+        np.testing.assert_allclose(conv.grad("x").evaluate(x=x, W=W, g=g),
+                                   np.tensordot(g, jx, axes=3), atol=1e-12)
+        np.testing.assert_allclose(conv.grad("W").evaluate(x=x, W=W, g=g),
+                                   np.tensordot(g, jw, axes=3), atol=1e-12)
+        done += 1

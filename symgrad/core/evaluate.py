@@ -8,6 +8,7 @@ positions (a dilation that skips an entry).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -72,6 +73,25 @@ class _Printer(NumPyPrinter):
         return f"_sigmoid({self._print(expr.args[0])})"
 
 
+def _integral(rel: sp.Basic) -> sp.Basic:
+    """``rel`` with its rational coefficients cleared: ``0 <= l/3 - j + 2/3`` becomes
+    ``0 <= l - 3 j + 2``, so integer index grids compare exactly (not in floating point)."""
+    if isinstance(rel, sp.Eq | sp.Ne | sp.Le | sp.Lt | sp.Ge | sp.Gt):
+        e = sp.expand(rel.lhs - rel.rhs)
+        coeffs = [t.as_coeff_Mul()[0] for t in sp.Add.make_args(e)]
+        if all(c.is_Rational for c in coeffs) and any(not c.is_Integer for c in coeffs):
+            den = math.lcm(*[int(c.q) for c in coeffs])
+            return rel.func(sp.expand(e * den), 0)
+    return rel
+
+
+def exact_conditions(expr: sp.Expr) -> sp.Expr:
+    """Every index condition of ``expr`` written over the integers (see ``_integral``)."""
+    rels = {r: _integral(r) for r in expr.atoms(sp.Eq, sp.Ne, sp.Le, sp.Lt, sp.Ge, sp.Gt)}
+    rels = {k: v for k, v in rels.items() if k != v}
+    return expr.xreplace(rels) if rels else expr
+
+
 _MODULES = [{"_at": _at, "_sigmoid": _sigmoid}, "numpy"]
 
 
@@ -90,7 +110,7 @@ def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequenc
                      env: Mapping[str, np.ndarray], sizes: Mapping[sp.Symbol, int]
                      ) -> np.ndarray:
     """The array of ``expr`` over every index of ``shape`` (indices 0-based)."""
-    expr = as_expr(expr).xreplace({k: sp.Integer(v) for k, v in sizes.items()})
+    expr = exact_conditions(as_expr(expr).xreplace({k: sp.Integer(v) for k, v in sizes.items()}))
     shape = tuple(int(d) for d in shape)
     names = tuple(sorted(tensor_names(expr) | {s.name for s in expr.free_symbols
                                                  if s.name in env}))

@@ -152,9 +152,16 @@ class IndexPrinter(LatexPrinter):
         lows = {p.rhs: p for p in parts if isinstance(p, sp.Le)}
         out, used = [], set()
         for p in parts:
-            if isinstance(p, sp.Le) and p.lhs in lows and lows[p.lhs] is not p:
-                out.append(r"%s \le %s \le %s" % (self._print(lows[p.lhs].lhs),
-                                                  self._print(p.lhs), self._print(p.rhs)))
+            if p in used:
+                continue
+            if isinstance(p, sp.Le) and p.lhs in lows and lows[p.lhs] is not p \
+                    and lows[p.lhs] not in used:
+                low = lows[p.lhs].lhs
+                if sp.expand(low - p.rhs) == 0:  # a <= e <= a is e = a
+                    out.append(r"%s = %s" % (self._print(p.lhs), self._print(low)))
+                else:
+                    out.append(r"%s \le %s \le %s" % (self._print(low), self._print(p.lhs),
+                                                      self._print(p.rhs)))
                 used |= {p, lows[p.lhs]}
         for p in parts:
             if p in used:

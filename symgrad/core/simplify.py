@@ -204,10 +204,13 @@ def collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
     if isinstance(expr, sp.Sum):
-        limits = expr.limits
+        single = {v: a for v, a, b in expr.limits if sp.expand(b - a) == 0}
+        limits = tuple(lim for lim in expr.limits if lim[0] not in single)
+        if not limits:  # a sum over one value is its term: K = 1 leaves k = 0
+            return collapse(expr.function.xreplace(single), ranges)
         inner = dict(ranges)
         inner.update({v: (a, b) for v, a, b in limits})
-        result = collapse(expr.function, inner)
+        result = collapse(expr.function.xreplace(single), inner)
         for n, (v, a, b) in enumerate(limits):
             outer = dict(ranges)
             outer.update({w: (p, q) for w, p, q in limits[n + 1:]})

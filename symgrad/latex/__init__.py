@@ -1,1 +1,0 @@
-"""LaTeX for symgrad: printing conventions, parsing of hand-written claims, documents, TikZ."""
