@@ -15,6 +15,7 @@ import pytest
 import sympy as sp
 from reference import central
 
+import symgrad as sg
 from symgrad.core.errors import ShapeError, SymgradError, UnknownNameError
 from symgrad.core.tensor import size
 from symgrad.layers.gated_rnn import GatedRNN
@@ -313,3 +314,27 @@ def test_extra_arrays_are_ignored():
     np.testing.assert_allclose(rnn.grad("W_x", 4).evaluate(**s),
                                rnn.grad("W_x", 4).evaluate(
                                    **{k: s[k] for k in ("x", "W_c", "W_h", "W_x", "delta")}))
+
+
+def test_state_jacobians_latex_has_no_control_characters():
+    """Issue 13: a literal form feed ("\\f" in a non-raw string) started the LaTeX."""
+    tex = sg.GatedRNN(3, 4).state_jacobians(5).latex()
+    assert not any(ord(ch) < 32 for ch in tex), repr(tex[:40])
+    assert tex.startswith(r"\frac{\partial h[t]_{i}}{\partial h[t-1]_{j}}")
+
+
+def test_no_control_characters_in_symgrad_string_literals():
+    """No string literal of symgrad holds a control character (a "\\f", "\\b", "\\r" or
+    "\\t" meant as LaTeX in a non-raw string), except NUL checks in render."""
+    import ast
+    from pathlib import Path
+
+    root = Path(sg.__file__).parent
+    found = []
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                bad = {ch for ch in node.value if ord(ch) < 32} - {"\n", "\x00"}
+                if bad:
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {bad}")
+    assert not found, found

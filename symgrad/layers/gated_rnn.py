@@ -257,7 +257,7 @@ class GatedRNN:
         """
         step = self.state_jacobian()
         t = index("t")
-        lhs = r"rac{\partial h[t]_{i}}{\partial h[t-1]_{j}}"
+        lhs = r"\frac{\partial h[t]_{i}}{\partial h[t-1]_{j}}"
         return self._sequence(_frac("h[t]", "h[t-1]"), self._lift(step.element, t),
                               (t, *step.indices), (self._syms["K"], *step._shape),
                               (lhs, None), steps, "none", matrix_form=step.matrix,
