@@ -23,3 +23,19 @@ def test_subscript_style_and_factor_order():
     text = latex_element(shift_base(c[i] * sp.KroneckerDelta(i, j) + (1 - c[i]) * Wh[i, j],
                                     (i, j), 1), {"c": c, "W_h": Wh})
     assert text == r"c[t]_{i} \delta_{ij} + \left(1 - c[t]_{i}\right) \left(W_h\right)_{ij}"
+
+
+def test_matrix_form_sums_follow_the_index_base():
+    """Issue 13: a sum left in a matrix form printed 0-based under the 1-based default."""
+    import symgrad as sg
+    from symgrad.core.tensor import size
+
+    n = size("n")
+    M = sg.Model("lse")
+    z = M.input("z", (n,))
+    k = M.fresh_index("k")
+    M.define("ell", (), (), sp.log(sp.Sum(sp.exp(z[(k,)]), (k, 0, n - 1))), r"\ell")
+    q = M.jacobian("ell", "z")
+    assert r"\sum_{k=1}^{n}" in q.latex(form="matrix")
+    assert r"\sum_{k=0}^{n - 1}" in q.latex(form="matrix", index_base=0)
+    assert r"\sum_{k=1}^{n}" in q.latex(form="index")

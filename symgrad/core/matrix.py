@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import sympy as sp
 
 from .ops import Diag, Hadamard, Transpose
-from .printing import IndexPrinter
+from .printing import IndexPrinter, shift_base
 from .tensor import Tensor
 
 
@@ -166,6 +166,9 @@ def to_matrix(expr: sp.Expr, indices: tuple) -> sp.Expr | None:
         return None
 
 
-def latex_matrix(expr: sp.Expr, tensors: Mapping[str, Tensor]) -> str:
-    """LaTeX of a matrix-notation expression, tensors written as in the model."""
-    return IndexPrinter(tensors).doprint(expr)
+def latex_matrix(expr: sp.Expr, tensors: Mapping[str, Tensor], index_base: int = 1,
+                 printer: type[IndexPrinter] = IndexPrinter, keep=()) -> str:
+    """LaTeX of a matrix-notation expression, tensors written as in the model; a sum
+    left inside (a normaliser such as sum_k exp(z_k)) follows ``index_base``, except
+    sums over the symbols in ``keep`` (time steps)."""
+    return printer(tensors).doprint(shift_base(expr, (), index_base, keep))

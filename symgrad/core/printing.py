@@ -17,21 +17,24 @@ from .simplify import Iverson
 from .tensor import Tensor
 
 
-def shift_base(expr: sp.Expr, index_symbols, base: int) -> sp.Expr:
-    """Rewrite a 0-based element expression with ``base``-based indices."""
+def shift_base(expr: sp.Expr, index_symbols, base: int, keep=()) -> sp.Expr:
+    """Rewrite a 0-based element expression with ``base``-based indices; sums over the
+    symbols in ``keep`` (time steps, already 1..K) stay as they are."""
     if base == 0:
         return expr
-    return _expand_indices(_shift(expr, {s: s - base for s in index_symbols}, base))
+    return _expand_indices(_shift(expr, {s: s - base for s in index_symbols}, base,
+                                  frozenset(keep)))
 
 
-def _shift(expr, moved: dict, base: int):
+def _shift(expr, moved: dict, base: int, keep=frozenset()):
     """Positions of tensors gain ``base``; index symbols i become i - base."""
     if isinstance(expr, sp.Sum):
         inner = dict(moved)
-        inner.update({v: v - base for v, _, _ in expr.limits})
-        limits = [(v, _shift(a, moved, base) + base, _shift(b, moved, base) + base)
+        inner.update({v: v - base for v, _, _ in expr.limits if v not in keep})
+        limits = [(v, a, b) if v in keep else
+                  (v, _shift(a, moved, base, keep) + base, _shift(b, moved, base, keep) + base)
                   for v, a, b in expr.limits]
-        return sp.Sum(_shift(expr.function, inner, base), *limits)
+        return sp.Sum(_shift(expr.function, inner, base, keep), *limits)
     if isinstance(expr, sp.Indexed):
         return sp.Indexed(expr.base, *[sp.expand(i.xreplace(moved) + base)
                                        for i in expr.indices])
@@ -43,7 +46,7 @@ def _shift(expr, moved: dict, base: int):
         return moved.get(expr, expr)
     if not expr.args:
         return expr
-    return expr.func(*[_shift(a, moved, base) for a in expr.args])
+    return expr.func(*[_shift(a, moved, base, keep) for a in expr.args])
 
 
 def _shift_bounds(cond, base: int, indices: set):

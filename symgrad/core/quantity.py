@@ -137,7 +137,7 @@ class Quantity:
             if self.matrix is None:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
             return r"%s = %s" % (self.lhs_latex(indexed=False),
-                                 latex_matrix(self.matrix, self.tensors))
+                                 latex_matrix(self.matrix, self.tensors, index_base))
         rhs = latex_element(shift_base(self.element, self.indices, index_base), self.tensors)
         return r"%s = %s" % (self.lhs_latex(index_base), rhs)
 

@@ -12,7 +12,7 @@ import sympy as sp
 
 from .errors import ShapeError, UnknownNameError
 from .evaluate import evaluate_element
-from .matrix import to_matrix
+from .matrix import latex_matrix, to_matrix
 from .ops import relu
 from .printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from .quantity import Quantity, readable
@@ -114,7 +114,8 @@ class ModelQuantity(Quantity):
         if form == "matrix":
             if self.matrix is None:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
-            rhs = IndexPrinter(self.tensors).doprint(self.matrix)
+            rhs = latex_matrix(self.matrix, self.tensors, index_base,
+                               keep=() if self.time is None else (self.time,))
             text = f"{self.lhs_latex(indexed=False)} = {rhs}"
         else:
             element = self.element

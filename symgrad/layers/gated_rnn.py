@@ -99,7 +99,9 @@ class RNNQuantity(Quantity):
         if form == "matrix":
             if self.matrix is None:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
-            text = f"{self.lhs_latex(indexed=False)} = {self._printer().doprint(self.matrix)}"
+            keep = () if self.time is None else (self.time,)
+            rhs = self._printer().doprint(shift_base(self.matrix, (), index_base, keep))
+            text = f"{self.lhs_latex(indexed=False)} = {rhs}"
         else:
             element = self.element
             if self.time is not None and index_base == 0:
