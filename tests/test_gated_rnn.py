@@ -327,6 +327,7 @@ def test_no_control_characters_in_symgrad_string_literals():
     """No string literal of symgrad holds a control character (a "\\f", "\\b", "\\r" or
     "\\t" meant as LaTeX in a non-raw string), except NUL checks in render."""
     import ast
+    import re
     from pathlib import Path
 
     root = Path(sg.__file__).parent
@@ -334,7 +335,22 @@ def test_no_control_characters_in_symgrad_string_literals():
     for path in root.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                bad = {ch for ch in node.value if ord(ch) < 32} - {"\n", "\x00"}
+                text = node.value
+                bad = {ch for ch in text if ord(ch) < 32} - {"\n", "\x00", "\t", "\r"}
+                # a tab or carriage return before letters is a mangled \text, \times, \rho
+                bad |= {m for m in re.findall(r"[\t\r](?=[A-Za-z])", text)}
                 if bad:
                     found.append(f"{path.relative_to(root)}:{node.lineno} {bad}")
     assert not found, found
+
+
+def test_state_jacobians_print_time_consistently():
+    """The stacked state Jacobians: time is printed 1..K at either index base (like the
+    time sums), so the right side reads c[t] under the left side dh[t]/dh[t-1]; the
+    matrix form's left side carries no indices."""
+    q = sg.GatedRNN(3, 4).state_jacobians(5)
+    for b in (0, 1):
+        tex = q.latex(index_base=b)
+        assert "c[t]_{i}" in tex and "h[t-1]_{i}" in tex and "t + 1" not in tex, tex
+    m = q.latex(form="matrix")
+    assert m.startswith(r"\frac{\partial h[t]}{\partial h[t-1]} = "), m

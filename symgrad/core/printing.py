@@ -8,6 +8,7 @@ Iverson bracket prints as ``cases`` with its condition written as a chain
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import sympy as sp
@@ -253,8 +254,12 @@ class TimePrinter(IndexPrinter):
         name = str(expr.base.label)
         if name not in self.timed or not expr.indices:
             return super()._print_Indexed(expr)
-        when = self._print(sp.expand(expr.indices[0] + self.shift))
-        head = self.timed[name].format(t=when)
+        template, at = self.timed[name], sp.expand(expr.indices[0] + self.shift)
+        found = re.search(r"\{t\}([+-]\d+)", template)
+        if found and not at.is_Symbol:  # h[{t}-1] at t + 1 is h[t], not h[t + 1-1]
+            at = sp.expand(at + int(found.group(1)))
+            template = template[:found.start()] + "{t}" + template[found.end():]
+        head = template.format(t=self._print(at))
         rest = [self._print(i) for i in expr.indices[1:]]
         if not rest:
             return head

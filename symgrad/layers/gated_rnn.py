@@ -72,8 +72,11 @@ class RNNQuantity(Quantity):
 
     def __init__(self, *args, timed: Mapping[str, str] | None = None,
                  matrix_form: sp.Expr | None = None, time: sp.Symbol | None = None,
-                 recursion: dict[str, str] | None = None, **kwargs) -> None:
+                 recursion: dict[str, str] | None = None, time_index: bool = False,
+                 matrix_lhs: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.time_index = time_index  # the first index is the (stacked) time step
+        self.matrix_lhs = matrix_lhs
         self.timed = dict(timed or {})
         self.time = time
         self.recursion = dict(recursion or {})
@@ -101,12 +104,15 @@ class RNNQuantity(Quantity):
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
             keep = () if self.time is None else (self.time,)
             rhs = self._printer().doprint(shift_base(self.matrix, (), index_base, keep))
-            text = f"{self.lhs_latex(indexed=False)} = {rhs}"
+            text = f"{self.matrix_lhs or self.lhs_latex(indexed=False)} = {rhs}"
         else:
-            element = self.element
+            element, indices = self.element, self.indices
             if self.time is not None and index_base == 0:
                 element = _time_from_one(element, self.time)
-            element = shift_base(element, self.indices, index_base)
+            if self.time_index and index_base == 0:  # time prints 1..K at either base
+                t, indices = indices[0], indices[1:]
+                element = element.xreplace({t: t - 1})
+            element = shift_base(element, indices, index_base)
             printer = self._printer(1 - index_base)
             split = to_cases(element)
             if split is None:
@@ -263,6 +269,7 @@ class GatedRNN:
         return self._sequence(_frac("h[t]", "h[t-1]"), self._lift(step.element, t),
                               (t, *step.indices), (self._syms["K"], *step._shape),
                               (lhs, None), steps, "none", matrix_form=step.matrix,
+                              time_index=True, matrix_lhs=_frac("h[t]", "h[t-1]"),
                               structure=step.structure)
 
     def grad(self, wrt: str, steps: Size, given: str = "total") -> RNNQuantity:
