@@ -271,3 +271,14 @@ def test_random_configurations_against_loops():
         np.testing.assert_allclose(conv.grad("W").evaluate(x=x, W=W, g=g),
                                    np.tensordot(g, jw, axes=3), atol=1e-12)
         done += 1
+
+
+def test_padding_is_stated_where_a_formula_reads_outside_x():
+    """Issue 13: dl/dW printed sum_i g[f, i] x[c, k + 2i - 3], reading x outside its
+    range and relying on an unstated zero padding; symgrad's checker called it incorrect."""
+    conv = sg.Conv1d(in_channels=2, length=7, kernel_size=3, stride=2, padding=1)
+    q = conv.grad("W")
+    assert r"\left[1 \le k + 2 i - 3 \le 7\right]" in q.latex()
+    assert q.check(q.latex()).verdict == "correct"
+    unpadded = sg.Conv1d(in_channels=2, length=7, kernel_size=3, stride=2, padding=0)
+    assert r"\le" not in unpadded.grad("W").latex()  # the ranges imply it: no condition

@@ -16,6 +16,7 @@ import sympy as sp
 from ..core.errors import ShapeError
 from ..core.model import Model
 from ..core.quantity import Quantity, readable
+from ..core.simplify import Iverson
 from ..core.tensor import Tensor, as_dim, as_expr, index, size
 
 Size = int | sp.Expr
@@ -94,7 +95,10 @@ def _symbolic(ndim: int):
     js = [index(a) for a in _OUT[ndim]]
     ks = [index(a + "_0") for a in _TAPS[ndim]]
     pos = [s * j + d * k - p for s, j, d, k, p in zip(S, js, D, ks, P)]
-    body = W[(f, c, *ks)] * x[(c, *pos)]
+    # zero padding, stated: x is read only inside its range (so every derivative carries
+    # the range its formula holds on, instead of relying on reads outside x being 0)
+    inside = sp.And(*[sp.And(sp.Le(0, e), sp.Le(e, a - 1)) for e, a in zip(pos, n)])
+    body = W[(f, c, *ks)] * x[(c, *pos)] * Iverson(inside)
     y = m.define("y", (F, *out), (f, *js), sp.Sum(body, (c, 0, C - 1),
                                                    *[(k, 0, kk - 1) for k, kk in zip(ks, K)]),
                  r"f_W(x)", "bracket")
