@@ -18,3 +18,18 @@ def test_quantity_interface():
         q.evaluate(x=x)
     with pytest.raises(sg.ShapeError, match="form must be"):
         q.latex(form="tensor")
+
+
+def test_no_summation_index_is_named_like_a_tensor():
+    """Issue 13: d a / d q printed \\sum_q a_q K_{qj} while q is the tensor differentiated."""
+    import re
+
+    import symgrad as sg
+
+    M = sg.Model.from_latex(r"s = \frac{K q}{\sqrt{d}} \\ a = \mathrm{softargmax}(s) \\ "
+                            r"o = V^\top a", {"K": "T x d", "q": "d", "V": "T x d"})
+    for of in ("a", "o"):
+        q = M.jacobian(of, "q")
+        bound = re.findall(r"\\sum_\{([a-z]+)=", q.latex())
+        assert bound and not set(bound) & set(M.tensors), q.latex()
+        assert q.check(q.latex()).verdict == "correct"

@@ -42,6 +42,21 @@ def readable(element: sp.Expr, old: Sequence[sp.Symbol], new: Sequence[str]) -> 
     return element.xreplace(renames), tuple(free)
 
 
+def unclash(element: sp.Expr, names: set[str]) -> sp.Expr:
+    """Rename summation indices spelled like a tensor (``\\sum_q a_q K_{qj}`` beside a
+    tensor q) to unused short letters."""
+    bound = {v for s in element.atoms(sp.Sum) for v, _, _ in s.limits}
+    clash = sorted((v for v in bound if v.name in names), key=str)
+    if not clash:
+        return element
+    taken = names | {s.name for s in element.free_symbols} | {v.name for v in bound}
+    pool = [n for n in _BOUND_NAMES + "wxyz" if n not in taken]
+    renames = {}
+    for n, v in enumerate(clash):
+        renames[v] = index(pool[n] if n < len(pool) else f"{v.name}{n}")
+    return element.xreplace(renames)
+
+
 def latex_dims(shape: Sequence) -> str:
     """``a \\times b`` for a shape, sums in parentheses."""
     printer = IndexPrinter({})
@@ -76,7 +91,8 @@ class Quantity:
         self.structure = structure
         self.sizes = dict(sizes or {})
         self.size_names = tuple(size_names)
-        self.element = tidy(as_expr(element).xreplace(self._subs), self.ranges)
+        self.element = unclash(tidy(as_expr(element).xreplace(self._subs), self.ranges),
+                               set(self.tensors))
 
     # structure ----------------------------------------------------------------
     @property

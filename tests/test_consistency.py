@@ -1,0 +1,111 @@
+"""Self-consistency over every public quantity (issue 13, deliverable 2).
+
+For every quantity of every layer and a few custom models, in index and matrix form, at
+index base 0 and 1: the printed LaTeX has no control characters, its sums over array
+indices follow the index base (time sums run 1..K at either base), and symgrad's own
+checker judges it CORRECT. Quantities whose printed form the notation reader cannot read
+yet are marked with the construct it cannot read.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+import pytest
+
+import symgrad as sg
+from symgrad.core.tensor import size
+
+GATED = (r"c[t] = \sigma(W_c x[t] + W_h h[t-1]) \\ "
+         r"h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]")
+GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x n"}
+
+# constructs symgrad prints that the notation reader cannot read back (owned by notation/
+# and verify/; see the issue-13 report)
+DIVIDES = r"divisibility condition `3 \mid l + 1` in a cases/Iverson condition"
+WHERE = r"recursion after `, \quad \text{where } \delta[K] = g[K], ...`"
+VJP = r"left side `\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} \delta[t]`"
+STACKED = "checker context of the stacked state Jacobians (K, m, m): no quantity dh/dh_prev"
+SLOTS = r"slot-subscripted names `a_{1}[t]`, `v_{1}[t]_{j}` (read as v[t] with one index)"
+PREPARED = r"prepared arrays `J[3, 1, r, j] \delta[3, r]` of grad_state (checker: KeyError x)"
+
+KNOWN = {
+    "conv1d-rational.jacobian(x)": DIVIDES, "conv1d-rational.grad(x)": DIVIDES,
+    "conv2d.jacobian(x)": DIVIDES, "conv2d.grad(x)": DIVIDES,
+    "gated.state_jacobians": STACKED, "gated.backward_step": VJP,
+    **{f"gated.grad({w},direct)": WHERE for w in ("W_x", "W_c", "W_h")},
+    **{f"att{k}.state_jacobian({lag})": SLOTS for k in (1, 2, None) for lag in (1, 2)},
+    **{f"att{k}.grad_state": PREPARED for k in (1, 2, None)},
+}
+
+
+@cache
+def quantities() -> dict:
+    out = {}
+    convs = {
+        "conv1d": sg.Conv1d(in_channels=2, length=7, kernel_size=3, stride=2, padding=1,
+                            filters=2),
+        "conv1d-rational": sg.Conv1d(in_channels=1, length=5, kernel_size=2, stride=3,
+                                     padding=2, dilation=3),
+        "conv2d": sg.Conv2d(in_channels=1, height=5, width=5, kernel_size=2, stride=(2, 1),
+                            padding=1, dilation=(1, 2)),
+    }
+    for name, conv in convs.items():
+        for w in ("x", "W"):
+            out[f"{name}.jacobian({w})"] = conv.jacobian(w)
+            out[f"{name}.grad({w})"] = conv.grad(w)
+    for label, sizes in (("gated", (3, 4)), ("gated-symbolic", (size("n"), size("m")))):
+        rnn = sg.GatedRNN(*sizes)
+        out[f"{label}.state_jacobian"] = rnn.state_jacobian()
+        out[f"{label}.state_jacobians"] = rnn.state_jacobians(3)
+        out[f"{label}.backward_step"] = rnn.backward_step()
+        for w in ("W_x", "W_c", "W_h"):
+            out[f"{label}.jacobian({w})"] = rnn.jacobian(w)
+            out[f"{label}.grad({w})"] = rnn.grad(w, steps=3)
+            out[f"{label}.grad({w},direct)"] = rnn.grad(w, steps=3, given="direct")
+    for k in (1, 2, None):
+        att = sg.AttentionRNN(k=k, input_size=3)
+        for lag in ((1, 2) if k == 2 else (1,)):
+            out[f"att{k}.state_jacobian({lag})"] = att.state_jacobian(lag=lag)
+        out[f"att{k}.grad_state"] = att.grad_state(2, steps=3)
+    gated = sg.Model.from_latex(GATED, GATED_SHAPES)
+    out["model-gated.jacobian(h[t],h[t-1])"] = gated.jacobian("h[t]", "h[t-1]")
+    out["model-gated.jacobian(h[t],W_x)"] = gated.jacobian("h[t]", "W_x")
+    mlp = sg.Model.from_latex(r"z = W x \\ a = \sigma(z)", {"x": "n", "W": "m x n"})
+    out["model-mlp.jacobian(a,x)"] = mlp.jacobian("a", "x")
+    out["model-mlp.jacobian(a,W)"] = mlp.jacobian("a", "W")
+    soft = sg.Model.from_latex(r"p = \mathrm{softargmax}(z)", {"z": "n"})
+    out["model-softmax.jacobian(p,z)"] = soft.jacobian("p", "z")
+    quad = sg.Model.from_latex(r"f = x^\top A x", {"x": "n", "A": "n x n"})
+    out["model-quadratic.jacobian(f,x)"] = quad.jacobian("f", "x")
+    return out
+
+
+NAMES = sorted(quantities(), key=str)
+
+
+def _case(name):
+    for base in (0, 1):
+        for form in ("index", "matrix"):
+            known = KNOWN.get(name.replace("-symbolic", ""))
+            marks = [pytest.mark.xfail(reason=known, strict=False)] if known else []
+            yield pytest.param(name, form, base, marks=marks,
+                               id=f"{name}-{form}-{base}")
+
+
+@pytest.mark.parametrize("name,form,base", [c for n in NAMES for c in _case(n)])
+def test_printed_form_is_clean_and_judged_correct(name, form, base):
+    q = quantities()[name]
+    if form == "matrix" and q.matrix is None:
+        pytest.skip("no matrix form")
+    tex = q.latex(form=form, index_base=base)
+    assert not [ch for ch in tex if ord(ch) < 32], repr(tex)
+    time = getattr(q, "time", None)
+    for var, low in re.findall(r"\\sum_\{([a-z]+)=([^}]*)\}", tex):
+        if var != "t" or time is None:
+            assert low == str(base), f"sum over {var} starts at {low} at base {base}: {tex}"
+    for low in re.findall(r"\\substack\{(\d+) \\leq", tex):
+        assert low == str(base), tex
+    verdict = q.check(tex, index_base=base)
+    assert verdict.verdict == "correct", f"{tex}\n{verdict.explanation}"
