@@ -1,0 +1,518 @@
+"""Claims in a write-up: the math of each answer, placed under its question.
+
+Walks a :class:`~symgrad.verify.writeup.Document` in order: headings and labels move the
+current question (:mod:`symgrad.verify.questions`); every display or inline formula is
+then a claim, a definition the writer makes (carried to later parts), restated question
+text, prose math (a symbol, a range), or a claim in a section that names no question
+(reported as unplaced, never guessed)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .questions import Label, QuestionTree, read_label
+from .writeup import Document
+
+__all__ = ["Found", "Math", "extract", "find_math", "split_rows"]
+
+MAX_MATH = 20_000
+_MATH_ENVS = ("equation", "align", "gather", "multline", "eqnarray", "displaymath", "math",
+              "flalign", "alignat")
+
+
+@dataclass(frozen=True)
+class Math:
+    """One formula: ``start``/``end`` of the delimited span in the text, its ``body``."""
+
+    start: int
+    end: int
+    body: str
+    display: bool
+
+
+@dataclass
+class Found:
+    """What the walk found for one formula (or a group of them).
+
+    ``kind``: ``claim`` (to check), ``definition``, ``question`` (restated question text),
+    ``unplaced`` (a claim under no question) or ``skipped`` (prose math)."""
+
+    kind: str
+    question: str | None
+    latex: str
+    source: str
+    start: int
+    end: int
+    reason: str = ""
+    definitions: tuple[str, ...] = ()
+    section: int = 0
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- finding formulas
+
+def _find_end(text: str, i: int, closing: str) -> int:
+    j = text.find(closing, i)
+    while j > 0 and closing == "$" and text[j - 1] == "\\":
+        j = text.find(closing, j + 1)
+    return j
+
+
+_BLANK = re.compile(r"\n[ \t]*\n")
+
+
+def find_math(text: str) -> list[Math]:
+    """Every ``$..$``, ``$$..$$``, ``\\[..\\]``, ``\\(..\\)`` and math environment, in order;
+    an unterminated one is left out."""
+    out: list[Math] = []
+    i, n = 0, len(text)
+    env_open = re.compile(r"\\begin\{(" + "|".join(_MATH_ENVS) + r")(\*?)\}")
+    while i < n:
+        c = text[i]
+        if c == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt in "[(":
+                closing = "\\]" if nxt == "[" else "\\)"
+                j = text.find(closing, i + 2)
+                if 0 < j and j - i < MAX_MATH and not _BLANK.search(text, i, j):
+                    out.append(Math(i, j + 2, text[i + 2:j], nxt == "["))
+                    i = j + 2
+                    continue
+            m = env_open.match(text, i)
+            if m:
+                closing = f"\\end{{{m.group(1)}{m.group(2)}}}"
+                j = text.find(closing, m.end())
+                if 0 < j and j - i < MAX_MATH:
+                    out.append(Math(i, j + len(closing), text[m.end():j], True))
+                    i = j + len(closing)
+                    continue
+            i += 2
+            continue
+        if c == "$":
+            if text.startswith("$$", i):
+                j = text.find("$$", i + 2)
+                if 0 < j and j - i < MAX_MATH and not _BLANK.search(text, i, j):
+                    out.append(Math(i, j + 2, text[i + 2:j], True))
+                    i = j + 2
+                    continue
+                i += 2
+                continue
+            j = _find_end(text, i + 1, "$")
+            if 0 < j and j - i < MAX_MATH and j > i + 1 and not _BLANK.search(text, i, j):
+                out.append(Math(i, j + 1, text[i + 1:j], False))
+                i = j + 1
+                continue
+        i += 1
+    return out
+
+
+# ---------------------------------------------------------------- rows of a display
+
+_NOISE = re.compile(r"\\(?:tag|label|eqref)\*?\{[^{}]*\}|\\(?:nonumber|notag|displaystyle|"
+                    r"textstyle|qquad|quad|,|;|!)(?![a-zA-Z])|\\\s")
+
+
+def clean(body: str) -> str:
+    """A formula without tags, labels, spacing commands and final punctuation."""
+    s = _NOISE.sub(" ", body)
+    s = re.sub(r"(?<!\\)&", " ", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    return re.sub(r"[\s.,;]+$", "", s).strip()
+
+
+def split_rows(body: str) -> list[str]:
+    """The top-level rows of a display (``\\\\`` or a blank line outside any environment or
+    group); a row that starts with ``=`` continues the row before (a chained computation)."""
+    rows: list[str] = []
+    depth, env, start, i = 0, 0, 0, 0
+    while i < len(body):
+        if body.startswith("\\begin{", i):
+            env += 1
+        elif body.startswith("\\end{", i):
+            env -= 1
+        elif body[i] == "{" and (i == 0 or body[i - 1] != "\\"):
+            depth += 1
+        elif body[i] == "}" and (i == 0 or body[i - 1] != "\\"):
+            depth -= 1
+        if depth == 0 and env <= 0:
+            if body.startswith("\\\\", i):
+                rows.append(body[start:i])
+                i += 2
+                start = i
+                continue
+            m = re.match(r"\n[ \t]*\n", body[i:])
+            if m:
+                rows.append(body[start:i])
+                i += m.end()
+                start = i
+                continue
+        i += 1
+    rows.append(body[start:])
+    out: list[str] = []
+    for r in (clean(x) for x in rows):
+        if not r:
+            continue
+        if out and re.match(r"^(?:=|\\approx|\\leq?|\\geq?)", r):
+            out[-1] = out[-1] + " " + r
+        else:
+            out.append(r)
+    return out
+
+
+# ---------------------------------------------------------------- reading a formula
+
+_RSPACE = r"(?:\\mathbb\s*\{?\s*R\s*\}?|\\mathcal\s*\{\s*R\s*\}|\\R\b|\\Re\b|\\real\b|R)"
+_SHAPE = re.compile(r"\\in\s*" + _RSPACE + r"\s*\^")
+_BARE_SHAPE = re.compile(r"^\s*(?:\\in\s*)?" + _RSPACE + r"\s*\^")
+_EQ = re.compile(r"(?<![<>!:\\])=(?!=)")
+_DEFINE_EQ = re.compile(r":=|\\coloneqq|\\triangleq|\\equiv|\\stackrel\{[^{}]*def[^{}]*\}\{=\}|"
+                        r"\\overset\{[^{}]*def[^{}]*\}\{=\}|=:")
+_PRODUCT = re.compile(r"^\s*\(?\s*[A-Za-z0-9]{1,3}(?:\s*(?:\\times|\\cdot|x|X|×)\s*"
+                      r"[A-Za-z0-9]{1,3})+\s*\)?\s*$")
+_RANGE = re.compile(r"^\s*[a-zA-Z](?:\s*,\s*[a-zA-Z])*\s*\\in\s*(?:\\\{|\[|\\left|\{|\d|\\mathbb"
+                    r"\s*\{?\s*[NZ])|\\l(?:e|eq)\b.*\\l(?:e|eq)\b|^\s*[a-zA-Z]\s*(?:<|>|\\le|\\ge)")
+_WORD_SUBJECT = re.compile(r"^\s*(?:\\text\w*\s*\{\s*)?(?:the\s+)?(?:output|ouput|outptu|out|"
+                           r"result|answer|shape|dimension|dim|size)(?:\s+(?:shape|size|dim"
+                           r"(?:ension)?s?))?\s*\}?\s*(\\in\b|=)", re.I)
+_QUESTION_PROSE = re.compile(r"\?\s*$|example answer format|provide an expression|what is the "
+                             r"dimension|defined as follows|we define\b|is defined as|write "
+                             r"(?:out|down) the|you may (?:use|safely)", re.I)
+_DEFINE_PROSE = re.compile(r"(?:\blet|\bletting|\bdefine|\bdenote|\bset|\bgoing forward,?\s*"
+                           r"let|\bwe write|\bassume|\bcall)\s*(?:that\s*)?$", re.I)
+_WHERE_PROSE = re.compile(r"(?:\bwhere|\bwith|\bhere)\s*$", re.I)
+_NOTATION_AFTER = re.compile(r"^\s*(?:denotes|is the|stands for|represents|means|is an?\b)",
+                             re.I)
+_SIMPLE_NAME = re.compile(r"^\s*(?:\\[a-zA-Z]+\s*\{\s*[A-Za-z]\s*\}|\\[a-zA-Z]+|[A-Za-z])"
+                          r"(?:\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?(?:\s*\^\s*\{?\s*\(?\w+\)?\s*"
+                          r"\}?)?\s*$")
+_DIM_OF = re.compile(r"(?:dimensions?|dimmensions?|shape|size)\s+of\s+(?:the\s+)?(?:output\s+)?"
+                     r"(\$[^$]+\$|[^\s$]+)\s+(?:is|will be|would be|should be|must be|=)\s*"
+                     r"(?:a\s+|an\s+)?(?:in\s+)?$", re.I)
+_IS_DIM = re.compile(r"^\s*(?:is|are|will be|would be|should be|must be|has|have)(?:\s+(?:of\s+)?"
+                     r"(?:the\s+|a\s+)?(?:dimensions?|dimmensions?|shape|size))?(?:\s+of)?\s*"
+                     r"(?:in\s*)?$", re.I)
+_TOKEN_IS = re.compile(r"(?:^|\s)([A-Za-z\\][\w\\{}\[\]\-+^()]*?)\s+(?:is|are)\s*$")
+_TRAILING_FRAC = re.compile(r"(\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*"
+                            r"\\partial[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*\})\s*$")
+
+
+def _lhs(row: str) -> str:
+    m = _DEFINE_EQ.search(row) or _EQ.search(row)
+    return row[:m.start()] if m else ""
+
+
+def definition_text(row: str) -> str:
+    """A definition as the checker reads it: ``K_{eff} := ...`` -> ``K_{eff} = ...``."""
+    s = re.sub(r"^\s*\\text\{\s*(?:let|where|define)\s*\}\s*", "", row, flags=re.I)
+    return clean(_DEFINE_EQ.sub("=", s, count=1))
+
+
+def _paragraph(text: str) -> str:
+    parts = re.split(r"\n[ \t]*\n", text)
+    for p in reversed(parts):
+        if p.strip():
+            return p
+    return ""
+
+
+def _sentence(text: str) -> str:
+    return re.split(r"[.!?:;]\s|\n[ \t]*\n", text)[-1]
+
+
+def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
+    """Who a bare shape (``$R^{m}$``, ``$\\in R^{3}$``) is about, from the prose before it."""
+    para = _paragraph(before)
+    m = _DIM_OF.search(para)
+    if m:
+        return m.group(1).strip("$ ")
+    if prev is not None and _IS_DIM.match(before) and "\n\n" not in before:
+        body = clean(prev.body)
+        if _TRAILING_FRAC.search(body):
+            return _TRAILING_FRAC.search(body).group(1)
+        if _SIMPLE_NAME.match(body) or re.match(r"^[A-Za-z](?:_\w|_\{[^{}]*\})?\[[^\]]*\]$",
+                                                body):
+            return body
+    if row.lstrip().startswith("\\in"):
+        m = _TOKEN_IS.search(_sentence(before))
+        if m and re.search(r"[\[_]", m.group(1)):
+            return m.group(1)
+    return None
+
+
+def _product_shape(row: str) -> str:
+    parts = re.split(r"\s*(?:\\times|\\cdot|x|X|×)\s*", row.strip().strip("()"))
+    return " \\times ".join(p for p in parts if p)
+
+
+class _Walk:
+    """The state of the walk: the current question and whether it is an answer."""
+
+    def __init__(self, tree: QuestionTree, doc: Document):
+        self.tree, self.doc = tree, doc
+        self.current: str | None = None
+        self.answer = True
+        self.level = 0
+        self.why = "before the first question heading"
+        self.section = 0
+        self.enums: list[list] = []
+        self.answered: set[str] = set()
+        self.question_math: set[str] = set()
+        self.definitions: list[tuple[str, str]] = []
+
+    def is_question_section(self, qid: str, answer: bool) -> bool:
+        if answer or not self.answered:
+            return False
+        return any(a == qid or a.startswith(qid + ".") or qid.startswith(a + ".")
+                   for a in self.answered)
+
+    def move(self, qid: str | None, answer: bool, level: int, why: str = "") -> None:
+        self.current, self.level, self.section = qid, level, self.section + 1
+        self.answer = not (qid and self.is_question_section(qid, answer))
+        self.why = why
+
+    def label(self, lab: Label) -> None:
+        if lab.absolute:
+            self.move(lab.absolute, lab.answer, lab.heading or self.level)
+            return
+        if lab.relative:
+            target = self.tree.resolve(self.current, list(lab.relative))
+            if target is not None:
+                self.move(target, lab.answer, lab.heading or self.level)
+            elif lab.heading:
+                where = f" under {self.current}" if self.current else ""
+                self.move(None, True, lab.heading, f"heading '{lab.title}' names part "
+                          f"({')('.join(lab.relative)}) of no question{where}")
+            return
+        if lab.answer:
+            self.answer = True
+            self.section += 1
+            return
+        if lab.heading and lab.heading < 6 and (self.level == 0 or lab.heading <= self.level):
+            self.move(None, True, lab.heading, f"heading '{lab.title}' names no question")
+
+    def group(self, qid: str) -> str:
+        """Where a definition made under qid holds: the question and its later parts
+        (``1.1.c.i`` -> ``1.1.c``), never across questions about different layers."""
+        if not self.tree.is_leaf(qid):
+            return qid
+        parent = qid.rpartition(".")[0]
+        return parent if parent.count(".") >= 2 else qid
+
+    def defs_for(self, qid: str | None, row: str) -> tuple[str, ...]:
+        if qid is None:
+            return ()
+        out = []
+        for where, d in self.definitions:
+            g = self.group(where)
+            if qid != g and not qid.startswith(g + "."):
+                continue
+            lhs = _lhs(d).strip()
+            head = re.split(r"[_\[(^]", lhs, maxsplit=1)[0].strip()
+            if lhs and (lhs in row or (head and re.search(
+                    r"(?<![A-Za-z\\])" + re.escape(head) + r"(?![A-Za-z])", row))):
+                out.append(d)
+        return tuple(dict.fromkeys(out))
+
+
+def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]:
+    text = doc.text
+    inside = [(m.start, m.end) for m in maths]
+    events: list[tuple] = []
+    k = 0
+    for lm in re.finditer(r"[^\n]*", text):
+        s = lm.start()
+        while k < len(inside) and inside[k][1] <= s:
+            k += 1
+        if k < len(inside) and inside[k][0] < s:
+            continue
+        line = lm.group(0)
+        if not line.strip():
+            continue
+        lab = read_label(tree, re.sub(r"\$[^$]*\$.*$", "", line) if not
+                         re.match(r"^\s*#", line) else line)
+        if lab is not None:
+            events.append((s, 0, "label", lab, lm.end()))
+    if doc.fmt == "tex":
+        for m in re.finditer(r"\\begin\{enumerate\}|\\end\{enumerate\}|\\item(?:\s*\[([^\]]*)\])?",
+                             text):
+            if any(a <= m.start() < b for a, b in inside):
+                continue
+            kind = ("enum_begin" if m.group(0).startswith("\\begin") else
+                    "enum_end" if m.group(0).startswith("\\end") else "item")
+            events.append((m.start(), 1, kind, m.group(1), m.end()))
+    for m in maths:
+        events.append((m.start, 2, "math", m, m.end))
+    events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozenset()
+            ) -> list[Found]:
+    """Everything found in the write-up, in order. ``systems`` are the questions whose
+    answer is one system of equations: their formulas in one section are one claim."""
+    text = doc.text
+    maths = find_math(text)
+    bold = [Math(a, b, body, False) for a, b, body in bold_shapes(doc)
+            if not any(x.start <= a < x.end for x in maths)]
+    events = _events(tree, doc, maths)
+    events += [(x.start, 2, "math", x, x.end) for x in bold]
+    events.sort(key=lambda e: (e[0], e[1]))
+    walk = _Walk(tree, doc)
+    for e in events:
+        if e[2] == "label" and e[3].answer and (e[3].absolute or walk.current):
+            walk.answered.add(e[3].absolute or walk.current)
+    # relative answer labels name their question only once the walk is there: a first
+    # pass over labels fills ``answered`` with the resolved ids too
+    probe = _Walk(tree, doc)
+    for e in events:
+        if e[2] == "label":
+            probe.label(e[3])
+            if e[3].answer and probe.current:
+                walk.answered.add(probe.current)
+    found: list[Found] = []
+    last = 0
+    prev: Math | None = None
+    for e in events:
+        kind = e[2]
+        if kind == "label":
+            walk.label(e[3])
+            last, prev = e[4], None
+            continue
+        if kind == "enum_begin":
+            walk.enums.append([walk.current, 0, False])
+            continue
+        if kind == "enum_end":
+            if walk.enums:
+                base, _n, moved = walk.enums.pop()
+                if moved:
+                    walk.move(base, True, walk.level)
+            continue
+        if kind == "item":
+            if not walk.enums:
+                continue
+            top = walk.enums[-1]
+            top[1] += 1
+            base = top[0]
+            target = None
+            if e[3]:
+                rel = re.findall(r"[a-z]+", e[3].lower())
+                target = tree.resolve(base, rel) if rel else None
+            elif base and tree.children(base) and top[1] <= len(tree.children(base)):
+                target = tree.children(base)[top[1] - 1]
+            if target is not None:
+                walk.move(target, True, walk.level)
+                top[2] = True
+            last, prev = e[4], None
+            continue
+        m: Math = e[3]
+        before = text[last:m.start]
+        after = text[m.end:m.end + 80]
+        found.extend(_classify(walk, m, before, after, prev, text, systems))
+        last, prev = m.end, m
+    return _join_systems(found, systems)
+
+
+def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, text: str,
+              systems: frozenset[str]) -> list[Found]:
+    qid = walk.current
+    window = _paragraph(text[max(0, m.start - 400):m.start])
+    rows = split_rows(m.body) if m.display else [clean(m.body)]
+    out: list[Found] = []
+    source = text[m.start:m.end]
+
+    def found(kind: str, latex: str, reason: str = "", defs: tuple[str, ...] = ()) -> None:
+        out.append(Found(kind, qid, latex, source, m.start, m.end, reason, defs, walk.section,
+                         [(m.start, m.end)]))
+
+    for row in rows:
+        if not row:
+            continue
+        norm = re.sub(r"\s+", "", row)
+        if not walk.answer:
+            walk.question_math.add(norm)
+            found("question", row, "restates the question")
+            continue
+        if ((norm in walk.question_math and qid not in systems)
+                or _QUESTION_PROSE.search(window.rstrip())):
+            found("question", row, "restates the question")
+            continue
+        has_eq = bool(_EQ.search(row) or _DEFINE_EQ.search(row))
+        shape = bool(_SHAPE.search(row)) and not row.lstrip().startswith("\\in")
+        lhs = _lhs(row)
+        sentence = _sentence(before)
+        if has_eq and not shape and (_DEFINE_EQ.search(row) or _DEFINE_PROSE.search(sentence) or
+                                     (_WHERE_PROSE.search(sentence) and _SIMPLE_NAME.match(lhs)
+                                      and not re.search(r"\\sum|\\partial|cases", row))):
+            walk.definitions.append((qid or "", definition_text(row)))
+            found("definition", definition_text(row), "a definition, carried to later parts")
+            continue
+        if _RANGE.search(row) and not has_eq and not shape:
+            found("skipped", row, "an index range")
+            continue
+        latex = None
+        if shape or has_eq:
+            latex = row
+            w = _WORD_SUBJECT.match(row)
+            if w and w.group(1) == "\\in":
+                latex = row[w.start(1):]
+                latex = _BARE_SHAPE.sub(lambda x: x.group(0).replace("\\in", ""), latex, 1)
+                latex = latex.replace("\\in", "", 1).strip()
+        elif _BARE_SHAPE.match(row):
+            subject = _subject(row, before, prev, text)
+            if subject is None:
+                found("skipped", row, "a shape with no subject")
+                continue
+            latex = f"{subject} {row}" if row.lstrip().startswith("\\in") else \
+                f"{subject} \\in {row}"
+        elif _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
+            if m.display or re.search(r"output|dimension|dimmension|shape|size", window, re.I):
+                latex = _product_shape(row)
+        if latex is None:
+            found("skipped", row, "no statement (a symbol or an expression)")
+            continue
+        if _NOTATION_AFTER.match(after) and not m.display and not has_eq:
+            found("skipped", row, "notation")
+            continue
+        if qid is None or not walk.tree.is_leaf(qid):
+            why = walk.why or (f"under {walk.tree.describe(qid)}, which has parts; no part "
+                               f"is named" if qid else "under no question")
+            found("unplaced", latex, why)
+            continue
+        found("claim", latex, "", walk.defs_for(qid, latex))
+    return out
+
+
+_BOLD_SHAPE = re.compile(r"\*\*\s*([A-Za-z0-9]{1,3}(?:\s*[x×]\s*[A-Za-z0-9]{1,3})+)\s*\*\*")
+
+
+def bold_shapes(doc: Document) -> list[tuple[int, int, str]]:
+    """Shapes a Markdown writer typed in bold prose (``our output would be a **cx5x2**``)."""
+    if doc.fmt not in ("md", "txt", "ipynb"):
+        return []
+    out = []
+    for m in _BOLD_SHAPE.finditer(doc.text):
+        sentence = _sentence(doc.text[max(0, m.start() - 200):m.start()])
+        if re.search(r"output|dimension|dimmension|shape|size", sentence, re.I):
+            out.append((m.start(), m.end(), _product_shape(m.group(1))))
+    return out
+
+
+def _join_systems(found: list[Found], systems: frozenset[str]) -> list[Found]:
+    """The formulas of one answer section to a system question, as one claim."""
+    out: list[Found] = []
+    for f in found:
+        last = out[-1] if out else None
+        if (f.kind == "claim" and f.question in systems and last is not None and
+                last.kind == "claim" and last.question == f.question and
+                last.section == f.section):
+            if f.latex not in last.latex.split(" \\\\ "):
+                last.latex = f"{last.latex} \\\\ {f.latex}"
+            if (f.start, f.end) not in last.spans:
+                last.spans.append((f.start, f.end))
+            last.end = max(last.end, f.end)
+            last.source = f"{last.source}\n{f.source}" if f.source != last.source \
+                else last.source
+            continue
+        out.append(f)
+    return out

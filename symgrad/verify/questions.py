@@ -1,0 +1,187 @@
+"""Question numbering as students write it: ``1.1.c.iii``, ``1.1 (c) (iii)``,
+``Q1.1.C.I Answer``, ``Part (ii)``, ``\\section*{1.1}`` then ``(a)``, enumerate items.
+
+A :class:`QuestionTree` knows the ids of a problem set; :func:`read_label` reads one
+line and says which question (absolute or relative) it names, if any."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["Label", "QuestionTree", "read_label"]
+
+_ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
+
+
+class QuestionTree:
+    """The ids of a problem set as a tree (``1.1.c.i`` is a child of ``1.1.c``)."""
+
+    def __init__(self, ids: Iterable[str]):
+        self.leaves: list[str] = [i.lower() for i in ids]
+        self.nodes: dict[str, list[str]] = {}
+        for qid in self.leaves:
+            parts = qid.split(".")
+            for k in range(1, len(parts) + 1):
+                node = ".".join(parts[:k])
+                parent = ".".join(parts[:k - 1])
+                self.nodes.setdefault(node, [])
+                kids = self.nodes.setdefault(parent, [])
+                if node not in kids:
+                    kids.append(node)
+
+    def is_node(self, qid: str) -> bool:
+        return qid in self.nodes and qid != ""
+
+    def is_leaf(self, qid: str) -> bool:
+        return qid in self.leaves
+
+    def children(self, qid: str) -> list[str]:
+        return self.nodes.get(qid, [])
+
+    def child(self, qid: str, label: str) -> str | None:
+        """The child of ``qid`` named ``label`` (``c``, ``iii``, ``2``), if there is one."""
+        cand = f"{qid}.{label.lower()}" if qid else label.lower()
+        return cand if self.is_node(cand) else None
+
+    def resolve(self, current: str | None, labels: list[str]) -> str | None:
+        """A relative label path (``["c", "iii"]``) read under the current question: the
+        nearest ancestor (or the question itself) that has the first label as a child."""
+        if not labels:
+            return None
+        node = current or ""
+        while True:
+            first = self.child(node, labels[0])
+            if first is not None:
+                out = first
+                for lab in labels[1:]:
+                    out = self.child(out, lab)
+                    if out is None:
+                        return None
+                return out
+            if not node:
+                return None
+            node = node.rpartition(".")[0]
+
+    def describe(self, qid: str) -> str:
+        """``1.1.c`` -> ``1.1.c (parts i, ii, iii, iv)``."""
+        kids = [k.rpartition(".")[2] for k in self.children(qid)]
+        return f"{qid} (parts {', '.join(kids)})" if kids else qid
+
+
+@dataclass(frozen=True)
+class Label:
+    """What a line names: an absolute id, a relative label path, or only "Answer".
+
+    ``heading`` is the heading level (1 = top) when the line is a heading, else 0;
+    ``answer`` says that the line opens an answer (``Answer``, ``Solution``)."""
+
+    absolute: str | None
+    relative: tuple[str, ...]
+    answer: bool
+    heading: int
+    title: str
+
+
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_TEX_HEADING = re.compile(r"^\\(part|chapter|section|subsection|subsubsection|paragraph|"
+                          r"subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{(.*)\}\s*$")
+_TEX_LEVEL = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3,
+              "paragraph": 4, "subparagraph": 5}
+_BOLD_LINE = re.compile(r"^(?:[-*]\s+)?(?:\*\*|__|\\textbf\{)(.+?)(?:\*\*|__|\})[:.]?\s*$")
+_ANSWER = re.compile(r"\b(answers?|solutions?|soln|sol)\b\.?", re.I)
+_NUMBER = re.compile(r"(?<![\w.])(q|question|problem|exercise|section|part)?\s*"
+                     r"(\d+(?:\.\d+)*)(?![\d])", re.I)
+_TOKEN = re.compile(r"\s*[.\s]?\s*\(?\s*([a-z]{1,4})\s*\)?(?![a-z])", re.I)
+_REL_LINE = re.compile(r"^(?:part\s*|question\s*|problem\s*)?((?:\(\s*[a-z]{1,4}\s*\)\s*)+|"
+                       r"[a-z]{1,4}\)|(?<=part )[a-z]{1,4}\b)", re.I)
+_PART_WORD = re.compile(r"^part\s+([a-z]{1,4}|\d+)\b", re.I)
+_STRIP = re.compile(r"^(?:[-*>]\s+)+")
+
+
+def _tokens_after(tree: QuestionTree, node: str, text: str) -> tuple[str, int]:
+    """Extend ``node`` with the letter/roman tokens that follow it while they name nodes."""
+    pos = 0
+    while True:
+        m = _TOKEN.match(text, pos)
+        if not m:
+            return node, pos
+        tok = m.group(1).lower()
+        nxt = tree.child(node, tok)
+        if nxt is None:
+            return node, pos
+        node, pos = nxt, m.end()
+
+
+def absolute_id(tree: QuestionTree, text: str) -> tuple[str | None, int]:
+    """The deepest question id written in ``text`` (``5.5.1 1.1.C.I`` -> ``1.1.c.i``) and
+    where it ends; section numbers of a converted PDF (``5.5.1``) name no question."""
+    best: tuple[str | None, int] = (None, 0)
+    for m in _NUMBER.finditer(text):
+        num = m.group(2)
+        if not tree.is_node(num) or ("." not in num and not m.group(1)):
+            continue
+        node, used = _tokens_after(tree, num, text[m.end():])
+        if best[0] is None or node.count(".") > best[0].count("."):
+            best = (node, m.end() + used)
+    return best
+
+
+def _relative(text: str) -> tuple[tuple[str, ...], int]:
+    m = _PART_WORD.match(text)
+    if m:
+        return (m.group(1).lower(),), m.end()
+    m = _REL_LINE.match(text)
+    if not m:
+        return (), 0
+    labels = tuple(x.lower() for x in re.findall(r"[a-z]+", m.group(1), re.I))
+    return labels, m.end()
+
+
+def read_label(tree: QuestionTree, line: str) -> Label | None:
+    """The question a line names, or None. Headings (Markdown ``#``, ``\\section``, a bold
+    line) may name a question anywhere in their text; a body line only at its start."""
+    s = line.strip()
+    if not s:
+        return None
+    level = 0
+    m = _MD_HEADING.match(s)
+    t = _TEX_HEADING.match(s)
+    b = _BOLD_LINE.match(_STRIP.sub("", s))
+    if m:
+        level, title = len(m.group(1)), m.group(2)
+    elif t:
+        level, title = _TEX_LEVEL[t.group(1)], t.group(2)
+    elif b:
+        level, title = 6, b.group(1)
+    else:
+        title = _STRIP.sub("", s)
+    title = re.sub(r"\*\*|__|\\textbf\{|\\emph\{|[{}]", " ", title).strip()
+    answer = bool(_ANSWER.search(title))
+    if level:
+        qid, _end = absolute_id(tree, title)
+        if qid is not None:
+            return Label(qid, (), answer, level, title)
+        rel, end = _relative(title)
+        if rel and not title[end:].strip(" .:-—"):
+            return Label(None, rel, answer, level, title)
+        if rel and answer:
+            return Label(None, rel, answer, level, title)
+        return Label(None, (), answer, level, title)
+    # a body line: a label only at its start, followed by nothing, a colon, or text
+    start = re.match(r"^(?:\d+(?:\.\d+)*\s+)?(?:(?:q|question|problem|exercise|section)\s*)?"
+                     r"(?=1\.\d)", title, re.I)
+    if start is not None:
+        qid, end = absolute_id(tree, title[:start.end() + 40])
+        if qid is not None and (end >= len(title) or
+                                re.match(r"\s*(?:[:.)\-—]|answers?\b|solutions?\b|$)",
+                                         title[end:], re.I)):
+            rest = title[end:]
+            return Label(qid, (), bool(_ANSWER.match(rest.strip(" :.)-"))), 0, title)
+    rel, end = _relative(title)
+    if rel and (end >= len(title) or title[end - 1] in " \t" or title[end] in " :.\t"):
+        if all(x in _ROMAN or len(x) == 1 for x in rel):
+            rest = title[end:].strip()
+            return Label(None, rel, bool(_ANSWER.match(rest.strip(" :."))), 0, title)
+    return None

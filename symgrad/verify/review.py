@@ -1,0 +1,254 @@
+"""Review whole write-ups: find the questions and claims (:mod:`.extract`), check every
+claim in this process with the shared derivations of ``symgrad.check``, and report per
+question (a terminal table, JSON, a file x question summary)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import SymgradError
+from .extract import Found, extract
+from .questions import QuestionTree
+from .verdict import Verdict
+from .writeup import Document, read_writeup
+
+__all__ = ["ClaimResult", "FileReview", "Reviewer", "format_summary", "format_table",
+           "review_json"]
+
+VERDICT_ORDER = ("correct", "incorrect", "layout", "unparsed")
+
+
+@dataclass
+class ClaimResult:
+    """One checked claim: where it is, what was checked, and the verdict."""
+
+    question: str
+    latex: str
+    verdict: Verdict
+    line: int
+    cell: int | None
+    start: int
+    end: int
+    spans: list[tuple[int, int]]
+    definitions: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """One JSON object per claim."""
+        v = self.verdict.to_dict()
+        return {"question": self.question, "latex": self.latex, "verdict": v["verdict"],
+                "explanation": v["explanation"], "hint": v["hint"],
+                "counterexample": v["counterexample"], "notes": v["notes"],
+                "line": self.line, "cell": self.cell, "definitions": list(self.definitions)}
+
+
+@dataclass
+class FileReview:
+    """The review of one file; ``error`` is set (one line) when it could not be read."""
+
+    path: Path
+    fmt: str = ""
+    claims: list[ClaimResult] = field(default_factory=list)
+    unplaced: list[dict] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+    error: str | None = None
+    document: Document | None = None
+
+    def summary(self) -> dict:
+        """Counts of verdicts, and of what was skipped."""
+        verdicts = Counter(c.verdict.verdict for c in self.claims)
+        return {"claims": len(self.claims), **{k: verdicts.get(k, 0) for k in VERDICT_ORDER},
+                "questions": len({c.question for c in self.claims}),
+                "unplaced": len(self.unplaced), "definitions": self.counts["definition"],
+                "question_text": self.counts["question"]}
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.path), "format": self.fmt, "error": self.error,
+                "summary": self.summary() if self.error is None else None,
+                "claims": [c.to_dict() for c in self.claims], "unplaced": self.unplaced}
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+class Reviewer:
+    """Checks claims of many write-ups in one process; equal claims are checked once.
+
+    ``checker(qid, latex, index_base, definitions)`` defaults to ``symgrad.check``."""
+
+    def __init__(self, index_base: int = 1,
+                 checker: Callable[..., Verdict] | None = None):
+        from ..problems.hw2 import HW2
+
+        if index_base not in (0, 1):
+            raise SymgradError(f"index base must be 0 or 1, not {index_base!r}")
+        self.index_base = index_base
+        self.problems = HW2
+        self.tree = QuestionTree(HW2.questions)
+        self._checker = checker
+        self._cache: dict[tuple, Verdict] = {}
+        self._contexts: dict[str, object | None] = {}
+
+    def context(self, qid: str):
+        """The checker context of a question, or None when its answer is prose."""
+        if qid not in self._contexts:
+            try:
+                self._contexts[qid] = self.problems.question(qid).context()
+            except SymgradError:
+                self._contexts[qid] = None
+        return self._contexts[qid]
+
+    def systems(self) -> frozenset[str]:
+        return frozenset(q for q in self.tree.leaves
+                         if getattr(self.context(q), "system", None) is not None)
+
+    def _call(self, qid: str, latex: str, defs: tuple[str, ...]) -> Verdict:
+        if self._checker is not None:
+            return self._checker(qid, latex, self.index_base, defs)
+        from .. import check
+
+        if defs:
+            return check(qid, latex, index_base=self.index_base, definitions=list(defs))
+        return check(qid, latex, index_base=self.index_base)
+
+    def check(self, qid: str, latex: str, defs: tuple[str, ...] = ()) -> Verdict:
+        """The verdict on one claim (cached); never raises for the claim's content."""
+        key = (qid, latex, defs)
+        if key not in self._cache:
+            try:
+                v = self._call(qid, latex, defs)
+            except SymgradError as e:
+                v = Verdict("unparsed", _one_line(e), claim_latex=latex)
+            if defs and v.verdict == "unparsed":
+                plain = self.check(qid, latex)
+                if plain.verdict != "unparsed":
+                    v = Verdict(plain.verdict, plain.explanation, plain.counterexample,
+                                plain.hint, plain.claim_latex,
+                                [*plain.notes, "checked without the writer's definitions "
+                                 f"({'; '.join(defs)}): with them the claim was not read"])
+            self._cache[key] = v
+        return self._cache[key]
+
+    def review_document(self, doc: Document) -> FileReview:
+        """Find and check every claim of a read write-up."""
+        out = FileReview(doc.path, doc.fmt, document=doc)
+        for f in extract(self.tree, doc, self.systems()):
+            out.counts[f.kind] += 1
+            if f.kind == "unplaced" or (f.kind == "claim" and self.context(f.question) is None):
+                why = f.reason or f"question {f.question} is answered in prose; symgrad " \
+                                  f"checks no formula for it"
+                out.unplaced.append({"question": f.question, "latex": f.latex,
+                                     "line": doc.line(f.start), "cell": doc.cell(f.start),
+                                     "reason": why})
+                continue
+            if f.kind != "claim":
+                continue
+            out.claims.append(ClaimResult(f.question, f.latex,
+                                          self.check(f.question, f.latex, f.definitions),
+                                          doc.line(f.start), doc.cell(f.start), f.start, f.end,
+                                          list(f.spans), f.definitions))
+        return out
+
+    def review_file(self, path: str | Path) -> FileReview:
+        """Review one file; a file that cannot be read gives a FileReview with ``error``."""
+        try:
+            doc = read_writeup(path)
+        except SymgradError as e:
+            return FileReview(Path(path), Path(path).suffix.lstrip(".").lower(),
+                              error=_one_line(e))
+        try:
+            return self.review_document(doc)
+        except SymgradError as e:
+            return FileReview(doc.path, doc.fmt, error=_one_line(e), document=doc)
+        except RecursionError:
+            return FileReview(doc.path, doc.fmt, error="the write-up is nested too deeply "
+                              "to read", document=doc)
+
+    def review(self, paths: Iterable[str | Path]) -> list[FileReview]:
+        return [self.review_file(p) for p in paths]
+
+
+def _short(v: Verdict, width: int = 70) -> str:
+    if v.counterexample:
+        ce = v.counterexample
+        text = ", ".join(f"{k} = {ce[k]}" for k in ("entry", "claimed", "true", "dimension",
+                                                     "parameters", "position", "construct")
+                         if k in ce and ce[k] is not None)
+        if not text:
+            text = ", ".join(f"{k} = {val}" for k, val in list(ce.items())[:3])
+    else:
+        text = v.explanation
+    text = re.sub(r"\s+", " ", text)
+    return text if len(text) <= width else text[:width - 3] + "..."
+
+
+def format_table(review: FileReview) -> str:
+    """The per-question table of one file."""
+    name = review.path.name
+    if review.error:
+        return f"{name}: error: {review.error}"
+    s = review.summary()
+    lines = [f"{name}: {s['claims']} claim(s) under {s['questions']} question(s): "
+             + ", ".join(f"{s[k]} {k}" for k in VERDICT_ORDER)
+             + f"; skipped {s['question_text']} restated question formula(s), "
+             f"{s['definitions']} definition(s); {s['unplaced']} not placed"]
+    head = f"{'question':<10} {'claims':>6} {'correct':>7} {'incorr.':>7} {'layout':>6} " \
+           f"{'unparsed':>8}  first problem (line: counterexample or reason)"
+    lines += [head, "-" * len(head)]
+    order = {q: i for i, q in enumerate(review_questions(review))}
+    for qid in sorted(order, key=order.get):
+        cs = [c for c in review.claims if c.question == qid]
+        n = Counter(c.verdict.verdict for c in cs)
+        bad = next((c for c in cs if c.verdict.verdict != "correct"), None)
+        first = f"line {bad.line}: {_short(bad.verdict)}" if bad else ""
+        lines.append(f"{qid:<10} {len(cs):>6} {n['correct']:>7} {n['incorrect']:>7} "
+                     f"{n['layout']:>6} {n['unparsed']:>8}  {first}")
+    for u in review.unplaced:
+        where = f"line {u['line']}" + (f" (cell {u['cell']})" if u["cell"] is not None else "")
+        lines.append(f"not placed, {where}: {u['latex'][:50]} -- {u['reason']}")
+    return "\n".join(lines)
+
+
+def review_questions(review: FileReview) -> list[str]:
+    return list(dict.fromkeys(c.question for c in review.claims))
+
+
+def format_summary(reviews: Sequence[FileReview]) -> str:
+    """A file x question table (correct/claims in each cell) in Markdown, for a grader."""
+    qids: list[str] = []
+    for r in reviews:
+        for q in review_questions(r):
+            if q not in qids:
+                qids.append(q)
+    head = "| file | " + " | ".join(qids) + " | correct / claims |"
+    lines = [head, "|" + "---|" * (len(qids) + 2)]
+    for r in reviews:
+        if r.error:
+            lines.append(f"| {r.path.name} | " + " | ".join("" for _ in qids)
+                         + f" | error: {r.error} |")
+            continue
+        cells = []
+        for q in qids:
+            cs = [c for c in r.claims if c.question == q]
+            ok = sum(c.verdict.ok for c in cs)
+            cells.append(f"{ok}/{len(cs)}" if cs else "-")
+        s = r.summary()
+        lines.append(f"| {r.path.name} | " + " | ".join(cells) + f" | {s['correct']}/"
+                     f"{s['claims']} |")
+    return "\n".join(lines) + "\n"
+
+
+def review_json(reviews: Sequence[FileReview]) -> dict:
+    """Every file, every claim (with its file) and a summary, JSON-ready."""
+    claims = [{"file": str(r.path), **c.to_dict()} for r in reviews for c in r.claims]
+    total = Counter(c["verdict"] for c in claims)
+    return {"files": [r.to_dict() for r in reviews], "claims": claims,
+            "summary": {"files": len(reviews), "errors": sum(r.error is not None
+                                                              for r in reviews),
+                        "claims": len(claims), **{k: total.get(k, 0) for k in VERDICT_ORDER},
+                        "unplaced": sum(len(r.unplaced) for r in reviews)}}
