@@ -70,3 +70,23 @@ def test_graph_lists_reads():
     M, _, _ = small_mlp()
     rows = {name: reads for name, _, _, reads, _ in M.graph()}
     assert rows["z"] == ("W", "x") and rows["p"] == ("a",)
+
+
+def test_grad_of_a_scalar_loss_needs_no_upstream_gradient():
+    """Issue 13: Model.grad of a scalar loss printed d ell / d ell and needed g=1."""
+    import numpy as np
+    from reference import central
+
+    import symgrad as sg
+
+    M = sg.Model.from_latex(r"z = W x \\ \ell = \sum_i \tanh(z_i)^2", {"x": "n", "W": "m x n"})
+    q = M.grad("W")
+    assert "g" not in q.inputs and r"\partial \ell}{\partial \ell" not in q.latex()
+    assert q.latex().startswith(r"\frac{\partial \ell}{\partial W_{ij}}"), q.latex()
+    rng = np.random.default_rng(4)
+    x, W = rng.normal(size=3), rng.normal(size=(2, 3))
+    ref = central(lambda A: np.sum(np.tanh(A @ x) ** 2), W)
+    np.testing.assert_allclose(q.evaluate(x=x, W=W), ref, atol=1e-8)
+    np.testing.assert_allclose(M.grad("x").evaluate(x=x, W=W),
+                               central(lambda v: np.sum(np.tanh(W @ v) ** 2), x), atol=1e-8)
+    assert q.check(q.latex()).verdict == "correct"

@@ -942,6 +942,12 @@ class Model:
         outs = self._outputs(of, steps is not None)
         if steps is None:
             (o,) = outs
+            if not o.shape:  # a scalar loss: its gradient is its Jacobian, no upstream g
+                element, _, J = self.derivative(o.name, w.name)
+                return self._quantity(r"\frac{\partial %s}{\partial %s}" % (o.latex, w.latex),
+                                      element, J, w.shape, (o, w), sizes, {o.name},
+                                      layout="gradient",
+                                      structure=f"the gradient of the scalar {o.latex}")
             g = Tensor(self._fresh_name("g"), o.shape,
                        r"\frac{\partial \ell}{\partial %s}" % o.latex, o.style)
             element, J = self.gradient(o.name, w.name, g)
