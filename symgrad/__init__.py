@@ -5,6 +5,9 @@
     conv.jacobian("x").latex()
 """
 
+from collections.abc import Sequence
+
+from . import notation, verify  # noqa: F401  (they register Model.from_latex and Quantity.check)
 from .core import Model, Quantity, SymgradError
 from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
 from .layers.attention_rnn import AttentionRNN
@@ -25,11 +28,12 @@ def answer(qid: str, index_base: int = 1):
     return _answer(qid, index_base)
 
 
-def check(qid: str, latex: str, index_base: int = 1):
+def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] = ()):
     """Verdict on a hand-written claim for a question of hw2: ``.verdict``, ``.ok``,
-    ``.explanation``, ``.counterexample``."""
+    ``.explanation``, ``.counterexample``. ``definitions`` are what the writer defined
+    before the claim (``s_p = 2p - 1``, ``\\hat{y} := f_W(x)``), read first."""
     from .core.limits import time_limit
     from .problems.hw2 import check as _check
 
     with time_limit(CHECK_SECONDS, "checking the claim"):
-        return _check(qid, latex, index_base)
+        return _check(qid, latex, index_base, definitions)

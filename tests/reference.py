@@ -1,6 +1,7 @@
 """Helpers shared by the tests (numeric references independent of symgrad's derivations)."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -30,3 +31,15 @@ def balanced_braces(tex):
         if depth < 0:
             return False
     return depth == 0
+
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared(*parts: str) -> Path:
+    """A file under ../shared (beside the repository); a test that needs it fails without it."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the tests need ../shared beside the "
+                                f"repository (as in CI)")
+    return path

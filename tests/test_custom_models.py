@@ -190,7 +190,7 @@ def test_custom_model_in_a_problem_set():
     model = gated_model()
     q = model.jacobian("h[t]", "h[t-1]")
     ps = ProblemSet("custom", "Custom layers")
-    ps.add(model.question("1", q, statement=r"Find $\partial h[t] / \partial h[t-1]$."))
+    ps.add_quantity("1", q, statement=r"Find $\partial h[t] / \partial h[t-1]$.")
     answer = ps.answer("1")
     assert answer.quantity is q and q.latex() in answer.latex and "Find" in answer.latex
     claim = (r"\frac{\partial h[t]}{\partial h[t-1]} = \mathrm{diag}(c[t]) + "

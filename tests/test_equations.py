@@ -18,7 +18,7 @@ from symgrad.core.model import Model
 from symgrad.core.ops import Hadamard, Softargmax, sigmoid
 from symgrad.core.shapes import parse_shape
 from symgrad.core.tensor import index, size
-from symgrad.latex.equations import model_from_latex, split_equations
+from symgrad.notation.equations import model_from_latex, split_equations
 
 GATED = (r"c[t] = \sigma(W_c x[t] + W_h h[t-1]) \\ "
          r"h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]")

@@ -65,7 +65,7 @@ def test_document_compiles(tmp_path, files):
         if os.environ.get("SYMGRAD_REQUIRE_LATEX") == "1":
             pytest.fail("pdflatex is required (SYMGRAD_REQUIRE_LATEX=1) but not installed")
         pytest.skip("pdflatex is not installed")
-    from symgrad.latex.output import build_pdf, write_outputs
+    from symgrad.render.output import build_pdf, write_outputs
 
     write_outputs(tmp_path, files)
     pdf = build_pdf(tmp_path / "hw2.tex", require=True)

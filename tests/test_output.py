@@ -10,8 +10,8 @@ import shutil
 import pytest
 
 from symgrad.core.errors import SymgradError
-from symgrad.latex import output
-from symgrad.latex.output import (
+from symgrad.render import output
+from symgrad.render.output import (
     MANIFEST_NAME,
     PENDING_NAME,
     UserEditedError,

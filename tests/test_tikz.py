@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from symgrad.core.errors import LimitError, SymgradError
-from symgrad.latex.output import build_pdf, latex_document, write_atomic
-from symgrad.latex.tikz import (
+from symgrad.render.output import build_pdf, latex_document, write_atomic
+from symgrad.render.tikz import (
     TIKZ_LIBRARIES,
     Node,
     attention_cell_diagram,

@@ -7,8 +7,8 @@ import pytest
 import sympy as sp
 
 from symgrad.core.ops import AtTime
-from symgrad.latex.parse import SystemClaim, parse_claim
 from symgrad.layers.attention_rnn import AttentionRNN
+from symgrad.notation import SystemClaim, parse_claim
 from symgrad.problems.hw2_contexts import context
 from symgrad.verify import check_claim
 from symgrad.verify.systems import (

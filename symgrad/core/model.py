@@ -21,21 +21,18 @@ import keyword
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from .errors import ShapeError, SymgradError, UnknownNameError
 from .evaluate import evaluate_element
 from .ops import At, Diag, Hadamard, Softargmax, Transposed, relu, sigmoid
-from .quantity import Quantity, readable
+from .quantity import readable
+from .services import service
 from .shapes import ShapeSpec, dims_text, parse_shape
 from .simplify import Ranges, collapse
 from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
 from .unroll import ModelQuantity, _MatrixPrinter, _numeric, _Unrolled
-
-if TYPE_CHECKING:
-    from symgrad.problems.base import Question
 
 Rule = Callable[[tuple, tuple], sp.Expr]
 
@@ -150,11 +147,9 @@ class Model:
         """A model from equations in homework LaTeX, one per line or separated by ``\\\\``.
 
         ``shapes`` maps names as written (``x`` covers ``x[t]``, ``h`` covers ``h[t]``
-        and ``h[t-1]``) to shapes such as ``"m x n"``; see ``symgrad.latex.equations``.
+        and ``h[t-1]``) to shapes such as ``"m x n"``; see ``symgrad.notation.equations``.
         """
-        from symgrad.latex.equations import model_from_latex
-
-        return model_from_latex(text, shapes, name=name, index_base=index_base)
+        return service("model_from_latex")(text, shapes, name=name, index_base=index_base)
 
     # building -----------------------------------------------------------------
     def _add(self, tensor: Tensor, kind: str) -> Tensor:
@@ -974,28 +969,11 @@ class Model:
             name = f"{stem}{k}"
         return name
 
-    # printing and problem sets ----------------------------------------------------
+    # printing ----------------------------------------------------
     def latex(self, index_base: int = 1) -> str:
         """The model's definitions in index notation, one per line (``\\\\``)."""
         return r" \\ ".join(self.value(n).latex(index_base=index_base)
                             for n in self.definitions)
-
-    def question(self, qid: str, quantity: Quantity, statement: str = "", title: str = ""
-                 ) -> Question:
-        """A ``symgrad.problems.base.Question`` answered by ``quantity`` and checkable."""
-        from symgrad.problems.base import Answer, Question
-        from symgrad.verify import quantity_context
-
-        def build(index_base: int = 1) -> Answer:
-            parts = [statement] if statement else []
-            parts.append(r"\[ " + quantity.shape_latex() + r" \]")
-            parts.append(r"\[ " + quantity.latex(index_base=index_base) + r" \]")
-            if quantity.matrix is not None:
-                parts.append(r"\[ " + quantity.latex("matrix") + r" \]")
-            return Answer(qid, title or quantity.name, "\n".join(parts), quantity=quantity)
-
-        return Question(qid, statement or title or quantity.name, build,
-                        lambda: quantity_context(quantity))
 
     def __repr__(self) -> str:
         return (f"<Model {self.name}: {len(self.tensors) - len(self.definitions)} inputs, "

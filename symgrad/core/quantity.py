@@ -12,6 +12,7 @@ from .errors import ShapeError, UnknownNameError
 from .evaluate import evaluate_element, tensor_names
 from .matrix import latex_matrix, to_matrix
 from .printing import IndexPrinter, latex_element, shift_base
+from .services import service
 from .simplify import tidy
 from .tensor import Tensor, as_expr, index, ranges_for
 
@@ -246,6 +247,4 @@ class Quantity:
 
     def check(self, latex: str, index_base: int = 1):
         """Verdict on a hand-written claim about this quantity (see symgrad.verify)."""
-        from symgrad.verify import check_quantity
-
-        return check_quantity(self, latex, index_base=index_base)
+        return service("check_quantity")(self, latex, index_base=index_base)

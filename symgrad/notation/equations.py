@@ -7,7 +7,7 @@ r"""Models from equations in homework LaTeX.
 
 Equations are separated by ``\\`` or new lines (a line without ``=`` continues the one
 before); ``&`` and ``align``-like environments are ignored. Each ``lhs = rhs`` is read by
-``symgrad.latex.parse`` against declarations built from ``shapes`` (names as written:
+``symgrad.notation`` against declarations built from ``shapes`` (names as written:
 ``x`` covers ``x[t]``, ``h`` covers ``h[t]``, ``h[t-1]``, ``h[t-i]``) and the names the
 equations define, in order. A left side is a name (matrix notation: ``c[t] = ...``) or
 an element of a declared tensor (index notation: ``y_j = \sum_{k=1}^{K} w_k x_{2(j-1)+k}``,
@@ -30,13 +30,10 @@ from symgrad.core.model import Model, identifier
 from symgrad.core.ops import At, AtTime, Stack
 from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
-from symgrad.latex.parse import (
-    Declarations,
-    FormulaClaim,
-    TensorDecl,
-    parse_claim,
-    parse_expression,
-)
+
+from .claims import FormulaClaim, parse_claim
+from .expressions import parse_expression
+from .names import Declarations, TensorDecl
 
 __all__ = ["model_from_latex", "split_equations"]
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..core.errors import UnknownNameError
 from ..core.quantity import Quantity
+from ..verify import quantity_context
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,24 @@ class ProblemSet:
 
     def add(self, question: Question) -> None:
         self.questions[question.id] = question
+
+    def add_quantity(self, qid: str, quantity: Quantity, statement: str = "",
+                     title: str = "") -> Question:
+        """Add a question answered by ``quantity`` (shape, index and matrix forms) and
+        checkable against it."""
+
+        def build(index_base: int = 1) -> Answer:
+            parts = [statement] if statement else []
+            parts.append(r"\[ " + quantity.shape_latex() + r" \]")
+            parts.append(r"\[ " + quantity.latex(index_base=index_base) + r" \]")
+            if quantity.matrix is not None:
+                parts.append(r"\[ " + quantity.latex("matrix", index_base=index_base) + r" \]")
+            return Answer(qid, title or quantity.name, "\n".join(parts), quantity=quantity)
+
+        question = Question(qid, statement or title or quantity.name, build,
+                            lambda: quantity_context(quantity))
+        self.add(question)
+        return question
 
     def question(self, qid: str) -> Question:
         key = qid.strip().lower()

@@ -88,7 +88,7 @@ def _escape(text: str) -> str:
 def document_files(index_base: int = 1, only: Sequence[str] | None = None,
                    progress=None) -> dict[str, str | bytes]:
     """Every file of the write-up: one .tex per question, hw2.tex, and figures."""
-    from ..latex.output import latex_document
+    from ..render.output import latex_document
 
     ids = [HW2.question(q).id for q in only] if only else list(HW2.questions)
     files: dict[str, str | bytes] = {}
@@ -110,8 +110,9 @@ def document_files(index_base: int = 1, only: Sequence[str] | None = None,
     return files
 
 
-def check(qid: str, latex: str, index_base: int = 1):
+def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] = ()):
     """Verdict on a hand-written claim for question ``qid`` (see symgrad.verify)."""
     from ..verify import check_claim
 
-    return check_claim(HW2.question(qid).context(), latex, index_base=index_base)
+    return check_claim(HW2.question(qid).context(), latex, index_base=index_base,
+                       definitions=definitions)

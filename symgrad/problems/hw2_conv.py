@@ -82,7 +82,7 @@ def answer_1_1_c_i(index_base: int = 1) -> Answer:
     general = _general_conv().output
     diagram = ""
     try:
-        from ..latex.tikz import conv1d_receptive_fields
+        from ..render.tikz import conv1d_receptive_fields
 
         diagram = "\n".join([r"\begin{center}", conv1d_receptive_fields(7, 3, stride=2),
                              r"\end{center}"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..core.model import Model
-from ..latex.tikz import Node, attention_cell_diagram, cell_diagram, unrolled_diagram
+from ..render.tikz import Node, attention_cell_diagram, cell_diagram, unrolled_diagram
 from .base import Answer
 
 

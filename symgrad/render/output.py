@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from symgrad.core.errors import SymgradError
-from symgrad.latex.tikz import TIKZ_LIBRARIES
+from symgrad.render.tikz import TIKZ_LIBRARIES
 
 __all__ = [
     "LATEX_TIMEOUT",

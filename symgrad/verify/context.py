@@ -143,7 +143,7 @@ class Context:
 
     def declarations(self):
         """The parser's declarations: tensors with aliases, sizes and loss spellings."""
-        from ..latex.parse import Declarations, TensorDecl
+        from ..notation import Declarations, TensorDecl
 
         decls = tuple(TensorDecl(t.name, tuple(t.shape), tuple(dict.fromkeys(
             (t.latex, *t.aliases)))) for t in self.tensors.values())

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+import sympy as sp
+
 from ..core.errors import ParseError, ShapeError, SymgradError
+from ..notation import parse_claim
 from .context import Context
 from .formula import FormulaCheck, ref_latex
 from .numeric import ClaimProblem, Unreadable
@@ -25,6 +31,12 @@ def claim_latex(ctx: Context, claim) -> str:
         return r"%s \in \mathbb{R}^{%s}" % (subject, dims_latex(claim.dims))
     if name == "FormulaClaim":
         return r"%s = %s" % (_ref(ctx, claim.lhs), printed(claim.rhs, ctx))
+    if name == "ArithmeticClaim":
+        return " = ".join(text for text, _ in claim.pieces)
+    if name == "SizeClaim":
+        return r"%s = %s" % (claim.written, printed(claim.value, ctx))
+    if name == "Unjudged":
+        return claim.written
     return r",\ ".join(r"%s = %s" % (printed(a, ctx), printed(b, ctx))
                         for a, b in claim.equations)
 
@@ -37,6 +49,14 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
     except Exception:  # printing is a courtesy; the check does not depend on it
         text = ""
     try:
+        if name == "ArithmeticClaim":
+            return check_links(ctx, claim, text)
+        if name == "SizeClaim":
+            return check_size(ctx, claim, text)
+        if name == "Unjudged":
+            return Verdict("unparsed", f"`{claim.written}` was not judged: {claim.reason} "
+                           f"(known: {ctx.known()}).", {"construct": "definition"}, None, text,
+                           ["construct not judged: definition"])
         if name == "ShapeClaim":
             ref = claim.subject
             truth = ctx.truth(ref.of if ref else None, ref.wrt if ref else None)
@@ -59,6 +79,74 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
         raise
     except Exception as e:  # the engine boundary: a verdict, never a traceback
         return unexpected(e, name, text)
+
+
+def _equal(a: sp.Expr, b: sp.Expr) -> dict | None:
+    """None if a == b for every size; else the sizes of a counterexample (dimension
+    lists are equal when they have the same length and equal entries)."""
+    if isinstance(a, sp.Tuple) or isinstance(b, sp.Tuple):
+        a, b = (x if isinstance(x, sp.Tuple) else sp.Tuple(x) for x in (a, b))
+        if len(a) != len(b):
+            return {}
+        for x, y in zip(a, b, strict=True):
+            bad = _equal(x, y)
+            if bad is not None:
+                return bad
+        return None
+    if sp.simplify(a - b) == 0:
+        return None
+    names = sorted(a.free_symbols | b.free_symbols, key=str)
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        values = {s: int(v) for s, v in zip(names, rng.integers(1, 13, len(names)),
+                                            strict=True)}
+        if sp.simplify((a - b).xreplace(values)) != 0:
+            return {str(s): v for s, v in values.items()}
+    return {}
+
+
+def check_links(ctx: Context, claim, text: str) -> Verdict:
+    """A worked computation: every link holds; a number it ends on must be the size of
+    an axis of the question's result, else the claim does not say what it computes."""
+    (first, a), *rest = claim.pieces
+    for written, b in rest:
+        bad = _equal(a, b)
+        if bad is not None:
+            shown = {"left": str(a), "right": str(b), **bad}
+            where = f" for {', '.join(f'{k} = {v}' for k, v in bad.items())}" if bad else ""
+            return Verdict("incorrect", f"the computation `{first} = {written}` does not "
+                           f"hold{where}: {a} is not {b}.", shown, None, text)
+        first, a = written, b
+    if isinstance(a, sp.Tuple):  # a shape worked out; its last form is checked as a shape
+        return Verdict("correct", "the computation of the shape holds.", None, None, text)
+    truth = ctx.truth(None) if ctx.default is not None else None
+    if a.is_Integer and truth is not None:
+        for label, dim in zip(truth.labels, truth.of_shape, strict=False):
+            if sp.Integer(dim) == a if isinstance(dim, int) else dim == a:
+                return Verdict("correct", f"the computation holds and gives {a}, the "
+                               f"{label} of {truth.latex}.", None, None, text,
+                               [f"read as the {label}"])
+    return Verdict("unparsed", f"the computation `{text}` holds, but the claim does not say "
+                   f"which quantity it computes; name it (e.g. `H_{{out}} = ...`).",
+                   {"construct": "computation"}, None, text,
+                   ["construct not judged: computation"])
+
+
+def check_size(ctx: Context, claim, text: str) -> Verdict:
+    """`H_{out} = value`: the value against that axis of the question's result."""
+    truth = ctx.truth(None) if ctx.default is not None else None
+    if truth is None or claim.axis not in truth.labels:
+        return Verdict("unparsed", f"`{claim.written}` reads as the {claim.axis}, but the "
+                       f"result of question {ctx.qid} has none; it was not judged.",
+                       {"construct": "size"}, None, text, ["construct not judged: size"])
+    k = truth.labels.index(claim.axis)
+    dims = list(truth.of_shape)
+    dims[k] = claim.value
+    v = check_shape(ctx, truth, dims, text)
+    if v.verdict == "correct":
+        return Verdict("correct", f"{claim.written} = {printed(claim.value, ctx)} is the "
+                       f"{claim.axis} of {truth.latex}.", None, None, text, v.notes)
+    return v
 
 
 def unexpected(error: Exception, what: str, text: str) -> Verdict:
@@ -85,16 +173,16 @@ def combine(parts: list[Verdict]) -> Verdict:
                    list(dict.fromkeys(notes)))
 
 
-def check(ctx: Context, latex: str, index_base: int = 1) -> Verdict:
-    """Parse ``latex`` with the context's declarations and check every part; a failure
-    that is not a SymgradError becomes an ``unparsed`` verdict, never a traceback."""
-    from ..latex.parse import parse_claim
-
+def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[str] = ()
+          ) -> Verdict:
+    """Parse ``latex`` with the context's declarations (and the reader's earlier
+    ``definitions``, e.g. ``s_p = 2p - 1``) and check every part; a failure that is not a
+    SymgradError becomes an ``unparsed`` verdict, never a traceback."""
     if index_base not in (0, 1):
         raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
     try:
         try:
-            claims = parse_claim(latex, ctx.declarations())
+            claims = parse_claim(latex, ctx.declarations(), definitions=definitions)
         except ParseError as e:
             where = f" at position {e.position}" if e.position is not None else ""
             return Verdict("unparsed", f"the claim could not be read{where}: {e}",

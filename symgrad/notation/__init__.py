@@ -1,0 +1,31 @@
+"""The one reader of user LaTeX: claims for the checker and review, equations for
+``Model.from_latex``. Everything that turns typed LaTeX into SymPy lives here.
+
+    lexer        tokens with positions into the text as typed
+    names        declarations, the resolver of names and time indices
+    expressions  the grammar of formulas
+    claims       a claim's parts: shapes, formulas, systems, definitions
+    equations    a model from its equations
+"""
+
+from ..core.services import provide
+from .claims import (
+    ArithmeticClaim,
+    FormulaClaim,
+    Ref,
+    ShapeClaim,
+    SizeClaim,
+    SystemClaim,
+    Unjudged,
+    parse_claim,
+    read_definitions,
+)
+from .equations import model_from_latex, split_equations
+from .expressions import parse_expression
+from .names import Declarations, TensorDecl
+
+__all__ = ["ArithmeticClaim", "Declarations", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim",
+           "SystemClaim", "TensorDecl", "Unjudged", "model_from_latex", "parse_claim",
+           "parse_expression", "read_definitions", "split_equations"]
+
+provide("model_from_latex", model_from_latex)

@@ -1,0 +1,784 @@
+"""Homework LaTeX -> structured claims of SymPy expressions.
+
+A claim is a shape (`f_W(x) \\in \\mathbb{R}^{1 \\times 3}`, or bare: `R^{5x2}`, `(5, 2)`), an
+element or matrix formula (`LHS = RHS`, optionally `\\in \\mathbb{R}^{...}` after it), or a
+defining system of equations (rows of `aligned`/`gathered`, tuple assignments, qualifiers
+`\\text{for } i = 1, \\dots, k`), possibly several separated by `,`, `;`, `\\quad` or `\\\\`;
+`\\text{with } ...` asides are skipped to the end of their row. The text is read by a
+tokenizer and a small recursive-descent grammar of our own (no eval, no sympify, no external
+grammar on user text), so every refusal names the character position and the construct not
+understood.
+Tensor names are resolved against the question's `Declarations`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import sympy as sp
+
+from symgrad.core.errors import LimitError, ParseError, SymgradError
+from symgrad.core.ops import (
+    At,
+    AtTime,
+    Diag,
+    Hadamard,
+    Softargmax,
+    Stack,
+    Transpose,
+)
+
+from .expressions import (
+    _decode,
+    _guarded,
+    _Parser,
+)
+from .lexer import (
+    _DEFINING,
+    _DOTS,
+    _FRACS,
+    _GREEK,
+    _JOINERS,
+    _MAX_MARKS,
+    _MAX_RULES,
+    _MULOPS,
+    _NOT_A_SIZE,
+    _OUT_AXES,
+    _OUT_MARKERS,
+    _QUANTIFIERS,
+    _R_SPACES,
+    _fail,
+    _is_comma,
+    _is_separator,
+    _is_times,
+    _spell,
+    _Tok,
+)
+from .names import (
+    Declarations,
+    Macro,
+    _index_symbol,
+    _State,
+)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """What the left side of a claim names: a tensor (element) or a derivative."""
+
+    of: str
+    wrt: str | None
+    of_indices: tuple = ()
+    wrt_indices: tuple = ()
+
+
+@dataclass(frozen=True)
+class ShapeClaim:
+    """`subject \\in R^{dims}`, or a bare product of sizes (subject None)."""
+
+    subject: Ref | None
+    dims: tuple
+
+
+@dataclass(frozen=True)
+class FormulaClaim:
+    """`lhs = rhs` with lhs naming a declared quantity."""
+
+    lhs: Ref
+    rhs: sp.Expr
+
+
+@dataclass(frozen=True)
+class ArithmeticClaim:
+    """A worked computation `a = b = c`: every link must hold; ``pieces`` are
+    (text as written, value)."""
+
+    pieces: tuple[tuple[str, sp.Expr], ...]
+
+
+@dataclass(frozen=True)
+class SizeClaim:
+    """A helper size of the result (`H_{out} = ...`, `W' = ...`): ``axis`` names the
+    dimension it is read as (`output height`), ``value`` what the writer gives it."""
+
+    written: str
+    axis: str
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
+class Unjudged:
+    """A part that was read but states nothing checkable (a definition nothing uses)."""
+
+    written: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class SystemClaim:
+    """A defining system of equations, as (lhs, rhs) pairs; ``ranges`` holds the family
+    indices' qualifiers (`\\text{for } i = 1, \\dots, k`) as (symbol, lo, hi)."""
+
+    equations: tuple[tuple[sp.Expr, sp.Expr], ...]
+    ranges: tuple = ()
+
+
+class _Claims:
+    """Splits a claim into parts and parses each as shape, formula or system."""
+
+    def __init__(self, st: _State):
+        self.st = st
+        self.p = _Parser(st, 0, len(st.toks))
+        self.toks = st.toks
+
+    def run(self) -> tuple:
+        toks = self.toks
+        segs, self.ranges = self.segments()
+        expanded = []
+        for a, b in segs:
+            if toks[a].kind == "cmd" and toks[a].text in _DOTS and b > a + 1:
+                expanded.extend([(a, a + 1), (a + 1, b)])
+            else:
+                expanded.append((a, b))
+        parts = self.definitions([self.classify(a, b) for a, b in expanded],
+                                 [self.marked(a, b) for a, b in expanded])
+        items, run, k = [], [], 0
+        while k < len(parts):
+            kind, data = parts[k]
+            if kind == "links" and self.p.split(*data[-1], _is_times)[1:]:
+                items.extend([("dimlinks", data), ("dims", data[-1])])
+                k += 1
+            elif kind in ("links", "size", "defined"):
+                items.append((kind, data))
+                k += 1
+            elif kind == "bare" and self.p.split(*data, _is_times)[1:]:
+                items.append(("dims", data))
+                k += 1
+            elif kind == "bare":
+                run.append(data)
+                k += 1
+            elif kind in ("in", "defin"):
+                subject, space = data[0], data[-1]
+                if kind == "defin" and data[1] is not None:
+                    items.append(("eq", subject, data[1], False, None))
+                for s in [*run, subject]:
+                    items.append(("shape", s, space))
+                run, k = [], k + 1
+            elif run:
+                if len(data) != 2:
+                    raise _fail("the tuple assignment", toks[run[0][0]].pos,
+                                "it cannot chain `=`", "tuple assignment")
+                n = len(run) + 1
+                extra = parts[k + 1: k + n]
+                if len(extra) != n - 1 or any(x[0] != "bare" for x in extra):
+                    raise _fail("the tuple assignment", toks[run[0][0]].pos,
+                                f"it has {n} left sides but not {n} right sides",
+                                "tuple assignment")
+                for lhs, rhs in zip([*run, data[0]], [data[1]] + [x[1] for x in extra],
+                                    strict=True):
+                    items.append(("eq", lhs, rhs, True, run[0]))
+                run, k = [], k + n
+            else:
+                items.extend(("eq", data[0], rhs, False, None) for rhs in data[1:])
+                k += 1
+        items.extend(("dims", r) for r in run)
+        return self.build(items)
+
+    def next_at(self, k: int, pred) -> int:
+        """The first depth-0 token from k on that satisfies pred (or the end)."""
+        toks, n = self.toks, len(self.toks)
+        while k < n:
+            if toks[k].kind in ("open", "begin"):
+                k = self.st.mate[k] + 1
+                continue
+            if pred(toks[k]):
+                return k
+            k += 1
+        return n
+
+    def segments(self) -> tuple[list, list]:
+        """The parts between separators, without asides (`\\text{with } ...`, to the end of its
+        row) and range qualifiers (`\\text{for } i = 1, \\dots, k`); and those ranges."""
+        toks, n = self.toks, len(self.toks)
+        segs, ranges, start, k = [], [], 0, 0
+        while k < n:
+            u = toks[k]
+            if u.key == ("open", "(") and (k == start or toks[k - 1].kind not in ("cmd", "word")):
+                qualifier = self.bracketed(k)
+                if qualifier is not None:
+                    segs.append((start, k))
+                    start, rng = qualifier
+                    ranges.append((k, *rng))
+                    k = start
+                    continue
+            if u.kind in ("open", "begin"):
+                k = self.st.mate[k] + 1
+                continue
+            if _is_separator(u):
+                segs.append((start, k))
+                start = k = k + 1
+                continue
+            if u.kind == "word" and u.text in _JOINERS:
+                segs.append((start, k))
+                start = k = k + 1
+                continue
+            qualifier = None
+            if u.key == ("word", "for"):
+                qualifier = self.qualifier(k + 1, u)
+            elif k == start:
+                qualifier = self.qualifier(k, None)
+            if qualifier is not None:
+                segs.append((start, k))
+                start, rng = qualifier
+                ranges.append((k, *rng))
+                k = start
+                continue
+            k += 1
+        segs.append((start, n))
+        return [s for s in segs if s[0] < s[1]], ranges
+
+    def bracketed(self, k: int) -> tuple | None:
+        """`(1 \\le i \\le k)` / `(i = 1, \\ldots, t-1)` ending a part: the qualifier of
+        the equation before it, as (end, (symbol, lo, hi)); None if it is none."""
+        toks, j = self.toks, self.st.mate[k]
+        if j + 1 < len(toks) and not _is_separator(toks[j + 1]):
+            return None
+        if not any(self.p.is_relation(u) for u in toks[k + 1:j]):
+            return None
+        try:
+            found = self.qualifier(k + 1, toks[k], j)
+        except SymgradError:
+            return None
+        if found is None or found[0] != j:
+            return None
+        return j + 1, found[1]
+
+    def qualifier(self, k: int, word: _Tok | None, n: int | None = None) -> tuple | None:
+        """`i = 1, \\dots, k` / `i \\in \\{0, \\dots, k\\}` / `1 \\le i \\le t-1` after `for` (or
+        standing alone): (end, (symbol, lo, hi)); None for a bare part that is no qualifier."""
+        toks, p = self.toks, self.p
+        n = len(toks) if n is None else n
+        while k < n and toks[k].kind == "word" and toks[k].text in _QUANTIFIERS:
+            k += 1
+        how = "write it as `for i = 1, \\dots, k` or `for i \\in \\{1, \\dots, k\\}`"
+        if k >= n:
+            if word is None:
+                return None
+            raise _fail("the qualifier", word.pos, how, "qualifier")
+        extra, marks = p.primes(k + 1) if toks[k].kind == "name" else (-1, "")
+        width, m = extra + 1, k + extra + 1
+        if width and m + 1 < n and toks[m].key == ("cmd", r"\in") and toks[m + 1].key == (
+                "open", "\\{"):
+            end = self.st.mate[m + 1] + 1
+            if word is None and end < n and not _is_separator(toks[end]):
+                return None
+            lo, hi, members = p.set_members(m + 1)
+            if members is not None:
+                lo, hi = self.consecutive(members, toks[m + 1].pos)
+            return end, (_index_symbol(toks[k].text + marks), lo, hi)
+        if width and m < n and toks[m].key == ("sym", "="):
+            return self.listed(toks[k].text + marks, k, m + 1, word, n)
+        if word is None:
+            return None
+        end = min(self.next_at(k, _is_separator), n)
+        var, lo, hi = p.sum_row(word, k, end)
+        return end, (_index_symbol(var), lo, hi)
+
+    def listed(self, var: str, k: int, a: int, word: _Tok | None,
+               n: int | None = None) -> tuple | None:
+        """`i = 1, \\dots, t-1` (or `i = 1, 2`): the values of a qualifier, up to its last."""
+        toks, p = self.toks, self.p
+        n = len(toks) if n is None else n
+        items, dots = [], False
+        while True:
+            b = min(self.next_at(a, _is_separator), n)
+            if a >= b:
+                break
+            is_dots = b == a + 1 and toks[a].kind == "cmd" and toks[a].text in _DOTS
+            if not (is_dots or self.simple(a, b)):
+                break
+            items.append((a, b, is_dots))
+            if (dots and not is_dots) or b >= n or toks[b].key != ("sym", ","):
+                break
+            dots = dots or is_dots
+            a = b + 1
+        flags = [d for _, _, d in items]
+        if not items or flags[0] or flags[-1] or (word is None and True not in flags):
+            if word is None:
+                return None
+            raise _fail("the qualifier", word.pos, "write it as `for i = 1, \\dots, k`",
+                        "qualifier")
+        values = [p.parse_range(x, y, index=True) for x, y, d in items if not d]
+        if True in flags:
+            before = values[:flags.index(True)]
+            if any(sp.expand(v - u) != 1 for u, v in zip(before, before[1:])):
+                raise _fail("the qualifier", toks[k].pos, "its values before `\\dots` must "
+                            "count up by one", "qualifier")
+            lo, hi = values[0], values[-1]
+        else:
+            lo, hi = self.consecutive(values, toks[k].pos)
+        return items[-1][1], (_index_symbol(var), lo, hi)
+
+    def simple(self, a: int, b: int) -> bool:
+        """A value in a list: no relation, no word, no derivative."""
+        return all(not (u.kind == "word" or self.p.is_relation(u)
+                        or (u.kind == "cmd" and u.text in _FRACS)) for u in self.toks[a:b])
+
+    def consecutive(self, values: list, pos: int) -> tuple:
+        if any(sp.expand(v - u) != 1 for u, v in zip(values, values[1:])):
+            raise _fail("the qualifier", pos, "its values must count up by one, e.g. "
+                        "\\{1, 2, 3\\}", "qualifier")
+        return values[0], values[-1]
+
+    def is_space(self, a: int, b: int) -> bool:
+        """Whether toks[a:b] is a bare space `R^{...}` / `\\mathbb{R}^{...}`."""
+        t = self.toks[a]
+        named = t.key == ("name", "R") and not self.st.ctx.match(self.toks, a, b, set(),
+                                                                 ("tensor", "scalar"))
+        if not (named or (t.kind == "cmd" and t.text in _R_SPACES)):
+            return False
+        return b == a + 1 or self.toks[a + 1].key == ("sym", "^")
+
+    def classify(self, a: int, b: int) -> tuple[str, object]:
+        p, toks = self.p, self.toks
+        ins = p.split(a, b, lambda u: u.key == ("cmd", r"\in"))
+        eqs = p.split(a, b, lambda u: u.key == ("sym", "="))
+        if len(ins) == 2 and len(eqs) == 2 and eqs[0][1] < ins[0][1]:
+            (sa, sb), (ra, rb) = eqs[0], ins[1]
+            if sa >= sb or ra >= rb or eqs[1][0] >= ins[0][1]:
+                raise _fail("the claim", toks[a].pos, "write `A = B \\in \\mathbb{R}^{...}`",
+                            "claim")
+            formula = (eqs[1][0], ins[0][1])
+            return "defin", ((sa, sb), None if self.placeholder(*formula) else formula,
+                             (ra, rb))
+        if len(ins) > 1:
+            if len(ins) > 2 or len(eqs) > 1:
+                raise _fail("the claim", toks[a].pos, "use one `\\in` or `=` per part", "claim")
+            (sa, sb), (ra, rb) = ins
+            if ra >= rb:
+                raise _fail("the shape", toks[sb].pos, "the space after \\in is missing", "shape")
+            return "in", ((sa, sb) if sa < sb else None, (ra, rb))
+        if len(eqs) > 1 and all(self.arithmetic(lo, hi) for lo, hi in eqs):
+            return "links", eqs
+        if len(eqs) > 1:
+            ranges = []
+            for lo, hi in eqs:
+                if hi > lo and toks[hi - 1].key == ("sym", ":"):
+                    hi -= 1
+                if lo >= hi:
+                    raise _fail("`=`", toks[max(lo - 1, a)].pos, "one side is missing", "equation")
+                ranges.append((lo, hi))
+            return "eq", ranges
+        if self.is_space(a, b):
+            return "in", (None, (a, b))
+        return "bare", (a, b)
+
+    def arithmetic(self, a: int, b: int) -> bool:
+        """Whether toks[a:b] is arithmetic on numbers only (a worked computation)."""
+        return a < b and all(
+            u.kind in ("num", "open", "close") or (u.kind == "sym" and u.text in "+-*/")
+            or (u.kind == "cmd" and u.text in _MULOPS | _FRACS) for u in self.toks[a:b])
+
+    def placeholder(self, a: int, b: int) -> bool:
+        """`\\sigma(\\cdot)`: a definition written with a placeholder argument."""
+        toks = self.toks
+        return any(toks[k].kind == "cmd" and toks[k].text in ({r"\cdot"} | _DOTS)
+                   and toks[k - 1].kind == "open" and k + 1 < b and toks[k + 1].kind == "close"
+                   for k in range(a + 1, b))
+
+    def definitions(self, parts: list, marks: list[bool]) -> list:
+        """Read the writer's local definitions (`s_p = 2p - 1`, `K_{eff} := ...`,
+        `H_{out} = ... = 5`) first, so every other part can use them; a definition of an
+        output size is a statement about the result and is checked."""
+        out = []
+        for (kind, data), marked in zip(parts, marks, strict=True):
+            found = self.new_name(*data[0], data[1], marked) if kind == "eq" else None
+            if found is None:
+                out.append((kind, data))
+                continue
+            head, param, axis = found
+            lo, hi = data[0]
+            written = self.st.snip(lo, hi)
+            value = self.value(*data[1], param)
+            self.st.macros[head] = Macro(head, param, value, written)
+            if len(data) > 2:
+                out.append(("links", data[1:]))
+            if axis is not None:
+                out.append(("size", (written, axis, value)))
+            else:
+                out.append(("defined", (written, lo)))
+        return out
+
+    def new_name(self, lo: int, hi: int, rhs: tuple[int, int], marked: bool) -> tuple | None:
+        """(head tokens, parameter letter, output axis) if toks[lo:hi] is a name that the
+        question does not declare (`s_p`, `K_{eff}`, `H_{out}`, `W'`, `g_t`); else None."""
+        toks, ctx = self.toks, self.st.ctx
+        first = toks[lo]
+        if not (first.kind == "name" or (first.kind == "cmd" and first.text in _GREEK)):
+            return None
+        axis = None
+        k = lo + 1
+        marker = ""
+        if k < hi and toks[k].key == ("sym", "'"):
+            k, marker = k + 1, "'"
+        sub: list = []
+        if k < hi and toks[k].key == ("sym", "_"):
+            if k + 1 >= hi:
+                return None
+            if toks[k + 1].key == ("open", "{") and self.st.mate[k + 1] == hi - 1:
+                sub = toks[k + 2: hi - 1]
+            elif k + 2 == hi:
+                sub = [toks[k + 1]]
+            else:
+                return None
+            if not sub or not all(u.kind in ("name", "num", "word") for u in sub):
+                return None
+            marker = marker or "".join(u.text for u in sub)
+        elif k != hi:
+            return None
+        word = marker.lower()
+        if first.kind == "name" and (word in _OUT_MARKERS or word == "'"):
+            axis = _OUT_AXES.get(first.text)
+        param = None
+        if len(sub) == 1 and sub[0].kind == "name" and len(sub[0].text) == 1 and axis is None:
+            param = sub[0].text
+        if axis is None and not (marked and param is not None and any(
+                u.key == ("name", param) for u in toks[rhs[0]:rhs[1]])):
+            e = ctx.match(toks, lo, hi, set(), ("tensor", "scalar"))
+            if e is not None and not (e.kind == "scalar" and len(e.keys) < hi - lo):
+                return None
+        if (first.key,) in ctx.loss_any:
+            return None
+        head = tuple(u.key for u in toks[lo:k if param is not None else hi])
+        return head, param, axis
+
+    def undeclared(self, lo: int, hi: int) -> bool:
+        """Whether toks[lo:hi] names no declared quantity."""
+        try:
+            self.lhs_ref(lo, hi)
+        except SymgradError:
+            return True
+        return False
+
+    def marked(self, a: int, b: int) -> bool:
+        """Whether toks[a:b] is introduced as a definition: `where`, `let`, `define`,
+        `denote` before it, or `:=` in it."""
+        if a > 0:
+            u = self.toks[a - 1]
+            said = self.st.text[u.pos:u.end].strip().lower()
+            if u.kind in ("word", "sep") and said.startswith(_DEFINING):
+                return True
+        return any(self.toks[k].key == ("sym", ":") and self.toks[k + 1].key == ("sym", "=")
+                   for k in range(a, b - 1))
+
+    def value(self, lo: int, hi: int, param: str | None) -> sp.Expr:
+        """The right side of a definition; its free single letters are indices."""
+        ctx, toks = self.st.ctx, self.toks
+        letters = {param} if param else set()
+        for k in range(lo, hi):
+            u = toks[k]
+            if (u.kind == "name" and len(u.text) == 1
+                    and ctx.match(toks, k, hi, set(), ("tensor", "scalar")) is None):
+                letters.add(u.text)
+        saved = self.st.lhs_bound
+        self.st.lhs_bound = saved | letters
+        try:
+            return self.p.parse_range(lo, hi, mode="formula")
+        finally:
+            self.st.lhs_bound = saved
+
+    def build(self, items: list) -> tuple:
+        eqs = [it for it in items if it[0] == "eq"]
+        system = any(it[3] for it in eqs)
+        if not system and len(eqs) >= 2 and not any(self.is_derivative(it[1]) for it in eqs):
+            kinds = [self.lhs_kind(it[1]) for it in eqs]
+            system = "model" in kinds or all(k == "whole" for k in kinds)
+        if self.ranges and not system:
+            raise _fail("the qualifier", self.toks[0].pos, "a range `for i = ...` is read only "
+                        "in a system of equations", "qualifier")
+        claims: list = []
+        equations: list = []
+        groups: dict = {}
+        for it in items:
+            if it[0] == "links":
+                claims.append(ArithmeticClaim(tuple(
+                    (self.st.snip(lo, hi), self.p.parse_range(lo, hi, mode="formula"))
+                    for lo, hi in it[1])))
+            elif it[0] == "dimlinks":
+                claims.append(ArithmeticClaim(tuple(
+                    (self.st.snip(lo, hi), sp.Tuple(*self.dims(lo, hi))) for lo, hi in it[1])))
+            elif it[0] == "size":
+                claims.append(SizeClaim(*it[1]))
+            elif it[0] == "defined":
+                claims.append(it)
+            elif it[0] == "shape" and system and it[1] is not None and self.undeclared(*it[1]):
+                claims.append(Unjudged(self.st.snip(it[1][0], it[2][1]), "the shape of a "
+                                       "parameter of the system is not checked"))
+            elif it[0] == "shape":
+                subject = None if it[1] is None else self.lhs_ref(*it[1])
+                claims.append(ShapeClaim(subject, self.space(*it[2])))
+            elif it[0] == "dims":
+                claims.append(ShapeClaim(None, self.dims(*it[1])))
+            elif system:
+                if not equations:
+                    claims.append(None)
+                lhs = self.p.parse_range(*it[1], mode="system")
+                rhs = self.p.parse_range(*it[2], mode="system")
+                if it[4] is not None:
+                    groups.setdefault(it[4], []).append(len(equations))
+                equations.append((lhs, rhs))
+            else:
+                claims.append(self.formula(it[1], it[2]))
+        if system:
+            ranges = self.scoped([it[1][0] for it in eqs], equations)
+            used = {x.name for a, b in equations for x in a.free_symbols | b.free_symbols}
+            budget = [_MAX_RULES]
+            for first, slots in reversed(groups.items()):
+                pairs, rng = _generalize([equations[q] for q in slots], used,
+                                         self.toks[first[0]].pos, budget)
+                equations[slots[0]: slots[-1] + 1] = pairs
+                ranges.extend(r for r in rng if r not in ranges)
+            claims[claims.index(None)] = SystemClaim(tuple(equations), tuple(ranges))
+        return tuple(self.unused(c) for c in claims if not (
+            isinstance(c, tuple) and c[1][0] in self.st.used))
+
+    @staticmethod
+    def unused(c):
+        """A definition that nothing used is reported as not judged."""
+        if isinstance(c, tuple):
+            return Unjudged(c[1][0], "it defines a name that no other part of the claim uses "
+                            "and the question does not declare")
+        return c
+
+    def scoped(self, starts: list[int], equations: list) -> list:
+        """The qualifiers' ranges. A qualifier binds its letter in the equations since the
+        previous one; where other equations use that letter too, it is renamed in its own."""
+        out, done = [], 0
+        for at, var, lo, hi in self.ranges:
+            mine = [q for q, k in enumerate(starts) if done <= k < at]
+            done = at
+            others = {x for q, (a, b) in enumerate(equations) if q not in mine
+                      for x in (a.free_symbols | b.free_symbols)}
+            if var in others:
+                used = {x.name for a, b in equations for x in a.free_symbols | b.free_symbols}
+                fresh = _index_symbol(next(c for c in "ijpqrsu" + "abcdefgm" if c not in used))
+                for q in mine:
+                    equations[q] = tuple(e.xreplace({var: fresh}) for e in equations[q])
+                var = fresh
+            out.append((var, lo, hi))
+        return out
+
+    def is_derivative(self, r: tuple[int, int]) -> bool:
+        t = self.toks[r[0]]
+        return t.kind == "cmd" and t.text in _FRACS
+
+    def lhs_kind(self, r: tuple[int, int]) -> str:
+        try:
+            ref = self.lhs_ref(*r)
+        except SymgradError:
+            return "model"
+        return "whole" if not ref.of_indices and ref.wrt is None else "element"
+
+    def lhs_ref(self, lo: int, hi: int) -> Ref:
+        p = _Parser(self.st, lo, hi, mode="formula")
+        if self.is_derivative((lo, hi)):
+            of, wrt = p.derivative_refs()
+            p.finish()
+            if of[2] is not None or wrt[2] is not None:
+                raise _fail(f"`{self.st.snip(lo, hi)}`", self.toks[lo].pos,
+                            "the left side must name a declared quantity", "left side")
+            return Ref(of[0], wrt[0], tuple(of[1]), tuple(wrt[1]))
+        decoded = _decode(p.parse_range(lo, hi), self.st.ctx)
+        if decoded is None or decoded[2] is not None:
+            raise _fail(f"the left side `{self.st.snip(lo, hi)}`", self.toks[lo].pos,
+                        "it does not name a declared quantity", "left side")
+        return Ref(decoded[0], None, tuple(decoded[1]), ())
+
+    def formula(self, lhs: tuple[int, int], rhs: tuple[int, int]) -> FormulaClaim:
+        ref = self.lhs_ref(*lhs)
+        scalars = set(self.st.ctx.scalars)
+        letters = {s.name for i in ref.of_indices + ref.wrt_indices
+                   for s in i.free_symbols if s.name not in scalars}
+        saved = self.st.lhs_bound
+        self.st.lhs_bound = saved | letters
+        try:
+            value = self.p.parse_range(*rhs, mode="formula")
+        finally:
+            self.st.lhs_bound = saved
+        return _unshift(ref, value, scalars)
+
+    def space(self, lo: int, hi: int) -> tuple:
+        lo = self.p.split(lo, hi, lambda u: u.key in (("cmd", r"\subset"),
+                                                      ("cmd", r"\subseteq")))[-1][0]
+        t = self.toks[lo] if lo < hi else self.toks[lo - 1]
+        if t.key == ("open", "[") and self.st.mate[lo] + 1 < hi:
+            lo = self.st.mate[lo]
+            t = self.toks[lo]
+        elif lo >= hi:
+            raise _fail("the shape", t.pos, "the space after \\subset is missing", "shape")
+        if not (t.key in (("name", "R"), ("close", "]")) or (t.kind == "cmd"
+                                                             and t.text in _R_SPACES)):
+            raise _fail(f"`{_spell(t)}`", t.pos, "a space \\mathbb{R}^{...} is expected after "
+                        "\\in", "space")
+        if hi == lo + 1:
+            return ()
+        p = _Parser(self.st, lo + 1, hi, mode="dims")
+        if not p.at("sym", "^"):
+            raise p.error(f"`{_spell(p.peek())}`", "write \\mathbb{R}^{dims}", "space")
+        p.take()
+        a, b = p.arg_range()
+        p.finish()
+        return self.dims(a, b)
+
+    def dims(self, lo: int, hi: int) -> tuple:
+        p = _Parser(self.st, lo, hi, mode="dims")
+        cut = _is_times
+        if self.toks[lo].key == ("open", "(") and self.st.mate[lo] == hi - 1:
+            lo, hi = lo + 1, hi - 1
+            if len(p.split(lo, hi, _is_comma)) > 1:
+                cut = _is_comma
+        out: list = []
+        for a, b in p.split(lo, hi, cut):
+            if a >= b:
+                raise _fail("a dimension", self.toks[max(a - 1, 0)].pos, "it is empty",
+                            "shape")
+            out.extend(self.dims_piece(p, a, b))
+        return tuple(out)
+
+    def dims_piece(self, p: _Parser, a: int, b: int) -> list:
+        scalars = set(self.st.ctx.scalars)
+        pieces = p.split(a, b, lambda u: u.kind == "name" and u.text in "xX"
+                         and u.text not in scalars)
+        if len(pieces) > 1 and all(lo < hi for lo, hi in pieces):
+            try:
+                return [self.size(p, lo, hi) for lo, hi in pieces]
+            except SymgradError:
+                pass
+        return [self.size(p, a, b)]
+
+    def size(self, p: _Parser, lo: int, hi: int) -> sp.Expr:
+        e = p.parse_range(lo, hi, index=False, mode="dims")
+        if not e.is_commutative or e.has(sp.Indexed, At, AtTime, Stack, Softargmax, Diag,
+                                          Hadamard, Transpose):
+            raise _fail(f"the size `{self.st.snip(lo, hi)}`", self.toks[lo].pos,
+                        _NOT_A_SIZE, "shape")
+        return e
+
+
+def _unshift(ref: Ref, value: sp.Expr, scalars: set) -> FormulaClaim:
+    """`W_{c,m+1} = x_{c,2j-1+m}` -> `W_{c,m} = x_{c,2j-2+m}`: a left-side index that shifts
+    (or negates) one letter found nowhere else on the left is renamed to that letter."""
+    indices = list(ref.of_indices + ref.wrt_indices)
+    bound = {s for e in value.atoms(sp.Sum, sp.Product) for s in e.variables}
+    for q, idx in enumerate(indices):
+        letters = [s for s in idx.free_symbols if s.name not in scalars]
+        if isinstance(idx, sp.Symbol) or len(letters) != 1 or letters[0] in bound:
+            continue
+        m = letters[0]
+        a, b = sp.diff(idx, m), sp.expand(idx - sp.diff(idx, m) * m)
+        others = [e for r, e in enumerate(indices) if r != q]
+        if a not in (1, -1) or m in b.free_symbols or any(m in e.free_symbols for e in others):
+            continue
+        value = value.xreplace({m: sp.expand(a * (m - b))})
+        indices[q] = m
+    n = len(ref.of_indices)
+    ref = Ref(ref.of, ref.wrt, tuple(indices[:n]), tuple(indices[n:]))
+    return FormulaClaim(ref, value)
+
+
+
+
+def _slot(e: sp.Expr) -> sp.Expr | None:
+    """The slot of a family member `q_s[t]`, or None."""
+    head = e.args[0] if isinstance(e, AtTime) else e
+    if isinstance(head, sp.Indexed) and len(head.indices) == 1:
+        return head.indices[0]
+    return None
+
+
+def _generalize(pairs: list, used: set, pos: int, budget: list) -> tuple[list, list]:
+    """`q_0[t], q_1[t], \\dots, q_{t-1}[t] = Q_0 x[t], Q_1 h[t-1], \\dots, Q_1 h[1]`: the last
+    slot `t-1` is a formula, so the listed pairs become one rule q_i[t] = Q_1 h[t-i] for
+    every slot from the first listed one on, with that range; ``budget`` caps the rules
+    tried over a claim."""
+    dots = [k for k, (lhs, _) in enumerate(pairs) if isinstance(lhs, sp.Symbol)
+            and lhs.name == "..."]
+    slots = [_slot(lhs) for lhs, _ in pairs]
+    tail = [k for k in range(len(pairs)) if dots and k > dots[0] and slots[k] is not None
+            and not slots[k].is_Integer and not isinstance(slots[k], sp.Symbol)]
+    if not tail:
+        return pairs, []
+    last = tail[-1]
+    listed = [(int(s), pairs[k][1]) for k, s in enumerate(slots)
+              if k < dots[0] and s is not None and s.is_Integer and s >= 1]
+    var = _index_symbol(next((c for c in "ijpqrsu" if c not in used), "i"))
+    end = slots[last]
+    if listed:
+        first, template = listed[0]
+        marks: list = []
+
+        def mark(e):
+            if e.is_Integer and abs(e) == first:
+                marks.append(sp.Dummy(integer=True))
+                return marks[-1] if e > 0 else -marks[-1]
+            args = [mark(a) for a in e.args]
+            return e if all(a is b for a, b in zip(args, e.args)) else e.func(*args)
+
+        marked = mark(template)
+        fits = [(end, pairs[last][1])] + [(sp.Integer(s), r) for s, r in listed]
+        if len(marks) <= _MAX_MARKS:
+            for size in range(1, len(marks) + 1):
+                for chosen in _subsets(len(marks), size):
+                    budget[0] -= 1
+                    if budget[0] < 0:
+                        raise LimitError(f"the tuple assignments before position {pos} need "
+                                         f"more than {_MAX_RULES} trial rules")
+                    rule = marked.xreplace({d: var if q in chosen else sp.Integer(first)
+                                            for q, d in enumerate(marks)})
+                    if all(rule.xreplace({var: s}) == r for s, r in fits):
+                        keep = [pr for k, pr in enumerate(pairs) if k < dots[0]]
+                        lhs = pairs[last][0].xreplace({end: var})
+                        return keep + [(lhs, rule)], [(var, sp.Integer(first), end)]
+    raise ParseError(f"could not read the tuple assignment at position {pos}: no single rule "
+                     f"for the slots after `\\dots` gives the listed ones; write it as "
+                     f"`q_i[t] = ...` with a range", position=pos, construct="tuple assignment")
+
+
+def _subsets(n: int, size: int):
+    return (set(c) for c in combinations(range(n), size))
+
+
+
+
+
+
+
+
+def parse_claim(text: str, decls: Declarations, definitions: Sequence[str] = ()) -> tuple:
+    """Parse a claim into its parts (ShapeClaim, FormulaClaim, SystemClaim,
+    ArithmeticClaim, SizeClaim, Unjudged), in written order. ``definitions`` are the
+    writer's earlier local definitions (`s_p = 2p - 1`), read first and usable here."""
+    macros: dict = {}
+    for d in definitions:
+        macros.update(read_definitions(d, decls, macros))
+
+    def run(st: _State) -> tuple:
+        st.macros.update(macros)
+        return _Claims(st).run()
+
+    return _guarded(run, text, decls, "formula")
+
+
+def read_definitions(text: str, decls: Declarations, macros: dict | None = None) -> dict:
+    """The local definitions in ``text`` (other parts are ignored), as macros by head."""
+
+    def run(st: _State) -> dict:
+        st.macros.update(macros or {})
+        c = _Claims(st)
+        segs, c.ranges = c.segments()
+        c.definitions([c.classify(a, b) for a, b in segs], [c.marked(a, b) for a, b in segs])
+        return st.macros
+
+    return _guarded(run, text, decls, "formula")

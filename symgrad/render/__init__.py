@@ -1,0 +1,1 @@
+"""Writing results: LaTeX documents, TikZ diagrams and safe output files."""
