@@ -17,16 +17,32 @@ EPILOG = """examples:
   symgrad answers                      write outputs/*.tex (and hw2.pdf with LaTeX present)
   symgrad show 1.2.1.c                 print one answer's LaTeX
   symgrad check 1.1.a --latex '5 \\times 2'
+  symgrad check 1.1.a '5 \\times 2'        the claim as a positional argument
   echo 'c[t] \\in \\mathbb{R}^{m}' | symgrad check 1.2.1.b -
+  symgrad review answers.tex notes.md --out reviewed/
 """
 
 
+class UsageError(SymgradError):
+    """Bad command-line usage (what argparse would print before exiting with 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage errors are exceptions, so --json can report them."""
+
+    def error(self, message: str):  # type: ignore[override]
+        e = UsageError(message)
+        e.usage = self.format_usage()
+        raise e
+
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="symgrad", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Symbolic Jacobians and gradients of deep-learning layers: answers to "
                     "hw2 as LaTeX, and a checker for hand derivations.")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("answers", help="write the LaTeX answers (and a PDF) for every question",
                        description="Write one .tex per question and hw2.tex under DIR; build "
                                    "hw2.pdf with latexmk when pdflatex is installed.")
@@ -47,13 +63,32 @@ def _parser() -> argparse.ArgumentParser:
                        description="Exit status 0: correct; 1: incorrect or layout; "
                                    "2: unparsed or bad usage.")
     c.add_argument("id", help="question id, e.g. 1.1.c.iii")
-    c.add_argument("source", nargs="?", help="'-' to read the claim from standard input")
+    c.add_argument("source", nargs="?", help="the claim, or '-' to read it from standard "
+                   "input (a claim starting with '-': --latex=-x or -- -x)")
     c.add_argument("--latex", help="the claim, e.g. 'f_W(x) \\in \\mathbb{R}^{1 \\times 3}'")
     c.add_argument("--file", help="read the claim from this file")
     c.add_argument("--index-base", type=int, choices=(0, 1), default=1,
                    help="the index base the claim uses (default 1)")
     c.add_argument("--json", action="store_true", help="print the verdict as JSON")
     sub.add_parser("list", help="list the question ids")
+    r = sub.add_parser("review", help="check every claim of whole write-ups (.tex .md .ipynb "
+                       ".txt)", description="Find the questions and claims of each write-up, "
+                       "check every claim, print a table per question. Exit status 0: every "
+                       "claim correct; 1: some claim is not; 2: a file could not be read or "
+                       "bad usage.")
+    r.add_argument("files", nargs="+", metavar="FILE", help="write-ups to review")
+    r.add_argument("--out", metavar="DIR", help="write annotated copies (and a PDF for .tex "
+                   "when pdflatex is installed) and, for several files, a summary table here")
+    r.add_argument("--json", action="store_true", help="print one object per claim and a "
+                   "summary as JSON")
+    r.add_argument("--index-base", type=int, choices=(0, 1), default=1,
+                   help="the index base the write-ups use (default 1)")
+    r.add_argument("--no-pdf", dest="pdf", action="store_false", default=True,
+                   help="do not compile annotated .tex files")
+    r.add_argument("--force", action="store_true", help="overwrite annotated copies under "
+                   "DIR that were edited since symgrad wrote them")
+    r.add_argument("--latex-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="time limit of one LaTeX compilation (default 60)")
     return p
 
 
@@ -82,13 +117,13 @@ def _claim(args) -> str:
         except OSError as e:
             raise SymgradError(f"cannot read {args.file}: {e.strerror}") from None
     if args.source != "-":
-        raise SymgradError(f"unexpected argument {args.source!r}; use - to read stdin")
+        return _decode(args.source.encode("utf-8", "surrogateescape"), "the argument")
     return _decode(sys.stdin.buffer.read(MAX_CLAIM_BYTES + 1), "standard input")
 
 
 def _answers(args) -> int:
-    from .latex.output import build_pdf, write_outputs
     from .problems.hw2 import document_files
+    from .render.output import build_pdf, write_outputs
 
     def progress(n, total, qid):
         print(f"[{n}/{total}] {qid}", file=sys.stderr, flush=True)
@@ -124,10 +159,79 @@ def _check(args) -> int:
     return {"correct": 0, "incorrect": 1, "layout": 1}.get(verdict.verdict, 2)
 
 
+def _review(args) -> int:
+    from .verify.review import Reviewer, format_summary, format_table, review_json
+
+    reviewer = Reviewer(index_base=args.index_base)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        for f in args.files:
+            if Path(f).resolve().parent == out.resolve():
+                raise SymgradError(f"--out {out} is the folder of {f}; symgrad writes nothing "
+                                   f"beside the write-ups it reads: choose another folder")
+    reviews = []
+    for f in args.files:
+        rv = reviewer.review_file(f)
+        reviews.append(rv)
+        if not args.json:
+            print(format_table(rv), flush=True)
+            print()
+    if len(reviews) > 1 and not args.json:
+        print(format_summary(reviews))
+    written: list[str] = []
+    if out is not None:
+        from .render.annotate import write_annotated
+
+        for note in write_annotated(reviews, out, pdf=args.pdf, timeout=args.latex_timeout,
+                                    force=args.force):
+            written.append(note)
+            if not args.json:
+                print(note, file=sys.stderr)
+    if args.json:
+        data = review_json(reviews)
+        data["written"] = written
+        print(json.dumps(data, indent=2))
+    if any(r.error for r in reviews):
+        return 2
+    return 0 if all(c.verdict.ok for r in reviews for c in r.claims) else 1
+
+
+def _argv(argv: list[str]) -> list[str]:
+    """``--latex -x`` -> ``--latex=-x``: a claim may start with a minus sign."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in ("--latex", "--file") and i + 1 < len(argv):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+            continue
+        if argv[i] == "--":
+            out.extend(argv[i:])
+            break
+        out.append(argv[i])
+        i += 1
+    return out
+
+
+def _fail(message: str, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": message, "verdict": None}, indent=2))
+    else:
+        print(f"symgrad: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    argv = _argv(list(sys.argv[1:] if argv is None else argv))
+    as_json = "--json" in argv[:argv.index("--")] if "--" in argv else "--json" in argv
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as e:
+        if not as_json:
+            print(getattr(e, "usage", "").rstrip(), file=sys.stderr)
+        return _fail(str(e).split("\n")[0], as_json)
     try:
         if args.command == "answers":
             return _answers(args)
@@ -138,6 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check":
             return _check(args)
+        if args.command == "review":
+            return _review(args)
         if args.command == "list":
             from .problems.hw2 import HW2
 
@@ -147,9 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     except SymgradError as e:
-        print(f"symgrad: error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
-              file=sys.stderr)
-        return 2
+        return _fail(str(e).splitlines()[0] if str(e) else type(e).__name__, as_json)
     except KeyboardInterrupt:
         print("symgrad: interrupted", file=sys.stderr)
         return 130

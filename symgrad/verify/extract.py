@@ -110,13 +110,29 @@ def find_math(text: str) -> list[Math]:
 # ---------------------------------------------------------------- rows of a display
 
 _NOISE = re.compile(r"\\(?:tag|label|eqref)\*?\{[^{}]*\}|\\(?:nonumber|notag|displaystyle|"
-                    r"textstyle|qquad|quad|,|;|!)(?![a-zA-Z])|\\\s")
+                    r"textstyle|qquad|quad|,|;|!)(?![a-zA-Z])|(?<!\\)\\\s")
+
+
+def _top_level_amp(s: str) -> str:
+    """Alignment ``&`` outside environments dropped; ``&`` of cases and matrices kept."""
+    out, env, i = [], 0, 0
+    while i < len(s):
+        if s.startswith("\\begin{", i):
+            env += 1
+        elif s.startswith("\\end{", i):
+            env -= 1
+        if s[i] == "&" and env <= 0 and (i == 0 or s[i - 1] != "\\"):
+            out.append(" ")
+        else:
+            out.append(s[i])
+        i += 1
+    return "".join(out)
 
 
 def clean(body: str) -> str:
     """A formula without tags, labels, spacing commands and final punctuation."""
     s = _NOISE.sub(" ", body)
-    s = re.sub(r"(?<!\\)&", " ", s)
+    s = _top_level_amp(s)
     s = re.sub(r"\s+", " ", s).strip()
     return re.sub(r"[\s.,;]+$", "", s).strip()
 
@@ -195,6 +211,11 @@ _IS_DIM = re.compile(r"^\s*(?:is|are|will be|would be|should be|must be|has|have
 _TOKEN_IS = re.compile(r"(?:^|\s)([A-Za-z\\][\w\\{}\[\]\-+^()]*?)\s+(?:is|are)\s*$")
 _TRAILING_FRAC = re.compile(r"(\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*"
                             r"\\partial[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*\})\s*$")
+
+
+_STATES = re.compile(r"(?:\bis|\bare|\bbe|\bgives?|\bget|\bwas|\bhas|\bhave|\bequals?|"
+                     r"\bsize|\bdimensions?|\bdimmension|\bshape|:|=)\s*(?:an?\s+|the\s+)?$",
+                     re.I)
 
 
 def _lhs(row: str) -> str:
@@ -465,9 +486,12 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 continue
             latex = f"{subject} {row}" if row.lstrip().startswith("\\in") else \
                 f"{subject} \\in {row}"
-        elif _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
-            if m.display or re.search(r"output|dimension|dimmension|shape|size", window, re.I):
+        elif _STATES.search(before) and (m.display or re.search(
+                r"output|dimension|dimmension|shape|size", window, re.I)):
+            if _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
                 latex = _product_shape(row)
+            elif "\\times" in row:
+                latex = row
         if latex is None:
             found("skipped", row, "no statement (a symbol or an expression)")
             continue

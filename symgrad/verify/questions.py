@@ -86,7 +86,7 @@ class Label:
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _TEX_HEADING = re.compile(r"^\\(part|chapter|section|subsection|subsubsection|paragraph|"
-                          r"subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{(.*)\}\s*$")
+                          r"subparagraph)\*?\s*(?:\[[^\]]*\])?\s*\{((?:[^{}]|\{[^{}]*\})*)\}")
 _TEX_LEVEL = {"part": 1, "chapter": 1, "section": 1, "subsection": 2, "subsubsection": 3,
               "paragraph": 4, "subparagraph": 5}
 _BOLD_LINE = re.compile(r"^(?:[-*]\s+)?(?:\*\*|__|\\textbf\{)(.+?)(?:\*\*|__|\})[:.]?\s*$")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import SymgradError
-from .extract import Found, extract
+from .extract import extract
 from .questions import QuestionTree
 from .verdict import Verdict
 from .writeup import Document, read_writeup
@@ -124,6 +124,10 @@ class Reviewer:
                 v = self._call(qid, latex, defs)
             except SymgradError as e:
                 v = Verdict("unparsed", _one_line(e), claim_latex=latex)
+            except Exception as e:  # one claim never stops the review of a folder
+                v = Verdict("unparsed", f"the checker failed on this claim "
+                            f"({type(e).__name__}: {_one_line(e)}); please report it",
+                            claim_latex=latex)
             if defs and v.verdict == "unparsed":
                 plain = self.check(qid, latex)
                 if plain.verdict != "unparsed":
@@ -220,11 +224,11 @@ def review_questions(review: FileReview) -> list[str]:
 
 def format_summary(reviews: Sequence[FileReview]) -> str:
     """A file x question table (correct/claims in each cell) in Markdown, for a grader."""
-    qids: list[str] = []
-    for r in reviews:
-        for q in review_questions(r):
-            if q not in qids:
-                qids.append(q)
+    from ..problems.hw2 import HW2
+
+    order = {q.lower(): i for i, q in enumerate(HW2.questions)}
+    qids = sorted({q for r in reviews for q in review_questions(r)},
+                  key=lambda q: (order.get(q, len(order)), q))
     head = "| file | " + " | ".join(qids) + " | correct / claims |"
     lines = [head, "|" + "---|" * (len(qids) + 2)]
     for r in reviews:

@@ -1,0 +1,230 @@
+"""Annotated copies of reviewed write-ups, in the input's own format.
+
+``.tex`` -> the student's document with a coloured verdict box after each checked claim,
+compiled to PDF as untrusted input (no shell escape, reads and writes kept to a private
+build folder inside the output folder, a time limit); ``.md``/``.txt`` -> a verdict note
+under each claim; ``.ipynb`` -> a verdict cell after each checked cell. Several files ->
+``review-summary.md`` (file x question) as well. Nothing is written outside ``out``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..core.errors import SymgradError
+from ..verify.review import ClaimResult, FileReview, format_summary
+from .output import _first_error, _run, write_atomic, write_outputs
+
+__all__ = ["annotate_markdown", "annotate_notebook", "annotate_tex", "compile_untrusted",
+           "output_name", "write_annotated"]
+
+LATEX_TIMEOUT = 60.0
+COLOURS = {"correct": "sgcorrect", "incorrect": "sgincorrect", "layout": "sglayout",
+           "unparsed": "sgunparsed"}
+MAX_NOTE = 420
+
+_PREAMBLE = r"""% --- added by symgrad review ---
+\usepackage{xcolor}
+\definecolor{sgcorrect}{RGB}{0,120,40}
+\definecolor{sgincorrect}{RGB}{190,20,20}
+\definecolor{sglayout}{RGB}{200,110,0}
+\definecolor{sgunparsed}{RGB}{90,90,90}
+\providecommand{\symgradverdict}[3]{\par\smallskip\noindent\fcolorbox{#1}{#1!7}{%
+\parbox{\dimexpr\linewidth-2\fboxsep-2\fboxrule\relax}{\footnotesize
+\textbf{\textcolor{#1}{#2}}\enspace #3}}\par\smallskip}
+% --- end of symgrad review ---
+"""
+
+_PARA_END = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:\\(?:item|(?:sub)*section|paragraph|end|begin)"
+                       r"\b|#{1,6}\s|\$\$|\\\[))")
+
+
+def _note_text(c: ClaimResult) -> tuple[str, str]:
+    v = c.verdict
+    head = f"{c.question}: {v.verdict.upper()}"
+    body = re.sub(r"\s+", " ", v.explanation).strip()
+    if len(body) > MAX_NOTE:
+        body = body[:MAX_NOTE - 3] + "..."
+    if v.hint:
+        body += f" Hint: {v.hint}"
+    return head, body
+
+
+def _insert_points(text: str, claims: Sequence[ClaimResult]) -> list[tuple[int, list]]:
+    """Where each claim's note goes: the end of the paragraph holding the claim."""
+    points: dict[int, list] = {}
+    for c in claims:
+        end = max(e for _s, e in c.spans) if c.spans else c.end
+        m = _PARA_END.search(text, end)
+        at = m.start() + 1 if m else len(text)
+        points.setdefault(at, []).append(c)
+    return sorted(points.items())
+
+
+def _splice(text: str, points: list[tuple[int, list]], render) -> str:
+    out, last = [], 0
+    for at, cs in points:
+        out.append(text[last:at])
+        out.append(render(cs))
+        last = at
+    out.append(text[last:])
+    return "".join(out)
+
+
+_TEX_ESCAPE = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&",
+               "%": r"\%", "#": r"\#", "_": r"\_", "^": r"\^{}", "~": r"\~{}",
+               "<": r"\textless{}", ">": r"\textgreater{}"}
+
+
+def tex_escape(s: str) -> str:
+    """Plain text safe inside a LaTeX paragraph (no command can come through)."""
+    s = "".join(_TEX_ESCAPE.get(ch, ch) for ch in s)
+    return "".join(ch if ord(ch) < 128 else "?" for ch in s)
+
+
+def annotate_tex(review: FileReview) -> str:
+    """The student's LaTeX with a verdict box after the paragraph of each checked claim."""
+    doc = review.document
+    raw = doc.raw
+
+    def render(cs: list[ClaimResult]) -> str:
+        boxes = []
+        for c in cs:
+            head, body = _note_text(c)
+            boxes.append(f"\\symgradverdict{{{COLOURS[c.verdict.verdict]}}}"
+                         f"{{{tex_escape(head)}}}{{{tex_escape(body)}}}\n")
+        return "".join(boxes)
+
+    text = _splice(raw, _insert_points(doc.text, review.claims), render)
+    m = re.search(r"\\documentclass\s*(?:\[[^\]]*\])?\s*\{[^}]*\}[^\n]*\n", text)
+    if m:
+        return text[:m.end()] + _PREAMBLE + text[m.end():]
+    return ("\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{amssymb}\n"
+            + _PREAMBLE + "\\begin{document}\n" + text + "\n\\end{document}\n")
+
+
+def _md_escape(s: str) -> str:
+    return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", s)
+
+
+def _md_note(c: ClaimResult) -> str:
+    head, body = _note_text(c)
+    return f"> **symgrad {head}** (line {c.line}): {_md_escape(body)}\n"
+
+
+def annotate_markdown(review: FileReview) -> str:
+    """Markdown (or text) with a verdict note under the paragraph of each claim."""
+    doc = review.document
+
+    def render(cs: list[ClaimResult]) -> str:
+        return "\n" + "".join(_md_note(c) + ">\n" for c in cs[:-1]) + _md_note(cs[-1]) + "\n"
+
+    text = doc.raw if doc.raw.endswith("\n") else doc.raw + "\n"
+    return _splice(text, _insert_points(text, review.claims), render)
+
+
+def annotate_notebook(review: FileReview) -> str:
+    """The notebook with a Markdown verdict cell after each cell holding checked claims."""
+    doc = review.document
+    nb = json.loads(json.dumps(doc.notebook))
+    by_cell: dict[int, list[ClaimResult]] = {}
+    for c in review.claims:
+        if c.cell is not None:
+            by_cell.setdefault(c.cell, []).append(c)
+    cells = []
+    with_ids = (nb.get("nbformat_minor", 0) or 0) >= 5
+    for i, cell in enumerate(nb["cells"]):
+        cells.append(cell)
+        if i in by_cell:
+            cs = by_cell[i]
+            new = {"cell_type": "markdown",
+                   "metadata": {"symgrad": {"verdicts": [
+                       {"question": c.question, "verdict": c.verdict.verdict,
+                        "line": c.line} for c in cs]}},
+                   "source": "\n".join(_md_note(c) for c in cs).rstrip("\n")}
+            if with_ids:
+                new["id"] = f"symgrad-review-{i}"
+            cells.append(new)
+    nb["cells"] = cells
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+
+
+def compile_untrusted(tex: Path, timeout: float = LATEX_TIMEOUT) -> Path:
+    """Compile a student's .tex as untrusted input: pdflatex without shell escape, with
+    ``openin_any=p``/``openout_any=p`` (no absolute paths, no ``..``, no dot files), run
+    in a private folder beside ``tex`` holding only a copy of it, under ``timeout``
+    seconds; the PDF is moved beside ``tex``. A SymgradError (one line) when it fails."""
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise SymgradError("pdflatex is not installed")
+    tex = tex.resolve()
+    build = Path(tempfile.mkdtemp(prefix=".symgrad-build-", dir=tex.parent))
+    try:
+        shutil.copyfile(tex, build / "review.tex")
+        log = build / "review.log"
+        cmd = [pdflatex, "-no-shell-escape", "-interaction=nonstopmode",
+               "-cnf-line=openin_any=p", "-cnf-line=openout_any=p",
+               "-cnf-line=shell_escape=f", "-cnf-line=max_print_line=1000", "review.tex"]
+        for _ in range(2):
+            try:
+                _run(cmd, build, timeout, log)
+            except SymgradError:
+                raise SymgradError(f"{tex.name}: LaTeX stopped at the time limit of "
+                                   f"{timeout:g} s (an endless macro?); no PDF") from None
+            text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
+            if "Rerun to get" not in text:
+                break
+        pdf = build / "review.pdf"
+        if not pdf.is_file():
+            raise SymgradError(f"{tex.name}: LaTeX produced no PDF: {_first_error(log)}")
+        target = tex.with_suffix(".pdf")
+        os.replace(pdf, target)
+        return target
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+
+
+def output_name(review: FileReview, taken: set[str]) -> str:
+    """``answers.tex`` -> ``answers.reviewed.tex`` (numbered when two inputs share a name)."""
+    stem, suffix = review.path.stem, review.path.suffix.lower()
+    name, k = f"{stem}.reviewed{suffix}", 2
+    while name in taken:
+        name, k = f"{stem}-{k}.reviewed{suffix}", k + 1
+    taken.add(name)
+    return name
+
+
+def write_annotated(reviews: Sequence[FileReview], out: str | Path, *, pdf: bool = True,
+                    timeout: float = LATEX_TIMEOUT, force: bool = False) -> list[str]:
+    """Write an annotated copy of each reviewed file (and a summary for several files)
+    into ``out``; returns one line per file: what was written, or that file's error."""
+    out = Path(out)
+    notes: list[str] = []
+    taken: set[str] = set()
+    for r in reviews:
+        if r.error is not None or r.document is None:
+            notes.append(f"{r.path.name}: not annotated: {r.error}")
+            continue
+        name = output_name(r, taken)
+        try:
+            fmt = r.document.fmt
+            text = (annotate_tex(r) if fmt == "tex" else annotate_notebook(r)
+                    if fmt == "ipynb" else annotate_markdown(r))
+            write_outputs(out, {name: text}, force=force)
+            notes.append(f"wrote {out / name}")
+            if fmt == "tex" and pdf and shutil.which("pdflatex"):
+                notes.append(f"wrote {compile_untrusted(out / name, timeout)}")
+        except SymgradError as e:
+            notes.append(f"{r.path.name}: error: {str(e).splitlines()[0]}")
+    if len(reviews) > 1:
+        with contextlib.suppress(OSError):
+            out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "review-summary.md", "# symgrad review\n\n" + format_summary(reviews))
+        notes.append(f"wrote {out / 'review-summary.md'}")
+    return notes
