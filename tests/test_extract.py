@@ -1,0 +1,88 @@
+"""Claims, definitions, restated questions and unplaced sections found in write-ups."""
+
+from pathlib import Path
+
+from symgrad.problems.hw2 import HW2
+from symgrad.verify.extract import extract, find_math, split_rows
+from symgrad.verify.questions import QuestionTree
+from symgrad.verify.writeup import read_writeup
+
+TREE = QuestionTree(HW2.questions)
+
+
+def found(tmp_path: Path, name: str, text: str, systems=frozenset()):
+    p = tmp_path / name
+    p.write_text(text)
+    return extract(TREE, read_writeup(p), frozenset(systems))
+
+
+def kinds(items, kind):
+    return [(f.question, f.latex) for f in items if f.kind == kind]
+
+
+def test_find_math_delimiters_and_unbalanced_dollar():
+    text = r"a $x=1$ b $$y=2$$ c \[z=3\] \(w=4\) \begin{align*}u&=5\end{align*} $broken" \
+           "\n\n$v = 6$"
+    assert [m.body for m in find_math(text)] == ["x=1", "y=2", "z=3", "w=4", "u&=5", "v = 6"]
+
+
+def test_rows_split_outside_environments_and_chains_joined():
+    body = r"H_{out} &= \frac{21-4}{4} + 1 \\ &= 5 \\ c[t] &= \begin{cases} 1 & a \\ 0 & b \end{cases}"
+    rows = split_rows(body)
+    assert rows[0] == r"H_{out} = \frac{21-4}{4} + 1 = 5"
+    assert rows[1].startswith("c[t] = \\begin{cases} 1 & a \\\\ 0 & b")
+
+
+def test_markdown_headings_answers_and_restated_question(tmp_path):
+    items = found(tmp_path, "a.md", "## 1.1.C.I\nWhat is the dimension of $f_W(x)$?\n\n"
+                  "$$f_W(x) \\in R^{42X42X42}$$\n\n## 1.1.C.I Answer\n$$f_W(x) \\in R^{1x3}$$\n\n"
+                  "## 1.3.4 Answer\nExample answer format here\n\n$$f_W(x) \\in R^{42X42X42}$$\n")
+    assert kinds(items, "claim") == [("1.1.c.i", r"f_W(x) \in R^{1x3}")]
+    assert [q for q, _ in kinds(items, "question")] == ["1.1.c.i", "1.1.c.i", "1.3.4"]
+
+
+def test_enumerate_items_are_parts(tmp_path):
+    items = found(tmp_path, "a.tex", "\\section*{1.1}\n\\begin{enumerate}\n\\item $5 \\times 2$ is "
+                  "the output: $y = 5 \\times 2$\n\\item[(c)]\n\\begin{enumerate}\n\\item $a = 1$\n"
+                  "\\item $b = 2$\n\\end{enumerate}\n\\end{enumerate}\n")
+    assert [q for q, _ in kinds(items, "claim")] == ["1.1.a", "1.1.c.i", "1.1.c.ii"]
+
+
+def test_part_under_heading_and_unplaced_sections(tmp_path):
+    items = found(tmp_path, "a.md", "# 1.1.c\nPart (ii)\n\n$$\\frac{\\partial f_W(x)}{\\partial W}"
+                  " \\in \\mathbb{R}^{1 \\times 3 \\times 1 \\times 5 \\times 3}$$\n\n# 1.2.2\n"
+                  "$a[t] \\in \\mathbb{R}^{3}$\n\n# Appendix\n$h[t] \\in \\mathbb{R}^{m}$\n")
+    assert [q for q, _ in kinds(items, "claim")] == ["1.1.c.ii"]
+    unplaced = [f for f in items if f.kind == "unplaced"]
+    assert [f.latex for f in unplaced] == [r"a[t] \in \mathbb{R}^{3}", r"h[t] \in \mathbb{R}^{m}"]
+    assert "no part is named" in unplaced[0].reason and "Appendix" in unplaced[1].reason
+
+
+def test_definitions_carried_to_later_parts_only(tmp_path):
+    items = found(tmp_path, "a.md", "## 1.1.c.i\nGoing forward, let $\\hat{y} = f_W(x)$ and write "
+                  "$\\hat{y} \\in \\mathbb{R}^{1 \\times 3}$, where $o_j = 2j - 2$.\n\n## 1.1.c.ii\n"
+                  "$$\\frac{\\partial \\hat{y}}{\\partial W} \\in R^{5x3x3}$$\n\n## 1.2.1.b\n"
+                  "$$\\hat{y} = 1$$\n")
+    assert kinds(items, "definition") == [("1.1.c.i", r"\hat{y} = f_W(x)"),
+                                          ("1.1.c.i", "o_j = 2j - 2")]
+    claims = [f for f in items if f.kind == "claim"]
+    assert claims[0].definitions == (r"\hat{y} = f_W(x)",)
+    assert claims[1].question == "1.1.c.ii" and claims[1].definitions == (r"\hat{y} = f_W(x)",)
+    assert claims[2].question == "1.2.1.b" and claims[2].definitions == ()
+
+
+def test_shapes_in_prose_get_their_subject(tmp_path):
+    items = found(tmp_path, "a.txt", "# 1.2.1.B Answer\nThe dimmension of c[t] is $R^m$\n\n"
+                  "# 1.2.2.B Answer\na[t] is $\\in \\mathbb{R}^3$ and a vector $\\in R^{1x3}$.\n\n"
+                  "# 1.1.A Answer\nThus our output would be a **cx5x2** here, for a "
+                  "$4 \\times 5$ kernel.\n")
+    assert kinds(items, "claim") == [("1.2.1.b", "c[t] \\in R^m"),
+                                     ("1.2.2.b", "a[t] \\in \\mathbb{R}^3"),
+                                     ("1.1.a", "c \\times 5 \\times 2")]
+
+
+def test_system_answer_is_one_claim(tmp_path):
+    items = found(tmp_path, "a.md", "## 1.2.2.c\n$$q_i[t] = Q_i h[t-i]$$\n\n$$w_i[t] = q_i[t]^T "
+                  "k_i[t]$$\n\n## 1.2.2.e\n$$a = 1$$\n", systems={"1.2.2.c"})
+    assert kinds(items, "claim") == [("1.2.2.c", r"q_i[t] = Q_i h[t-i] \\ w_i[t] = q_i[t]^T k_i[t]"),
+                                     ("1.2.2.e", "a = 1")]
