@@ -1,7 +1,9 @@
 """The symgrad command as a user runs it: help, show, list, errors, exit statuses."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,7 @@ def run(*args, stdin=None):
 def test_help_lists_commands():
     r = run("--help")
     assert r.returncode == 0
-    for cmd in ("answers", "show", "check", "list"):
+    for cmd in ("answers", "show", "check", "list", "review"):
         assert cmd in r.stdout
 
 
@@ -88,3 +90,60 @@ def test_killed_answers_run_leaves_old_or_new_files(tmp_path):
     assert main(["answers", "--out", str(out), "--no-pdf", "--only", *only]) == 0
     for name, data in new.items():
         assert (out / name).read_bytes() == data
+
+
+@pytest.mark.parametrize("args", [["check", "1.1.a", "--latex", "-x", "--json"],
+                                  ["check", "1.1.a", "--latex=-x", "--json"]])
+def test_check_claim_starting_with_minus(args, capsys):
+    assert main(args) == 2
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "unparsed" and data["claim_latex"] == "-x"
+
+
+def test_check_positional_claim(capsys):
+    assert main(["check", "1.1.a", "5 \\times 2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["verdict"] == "correct"
+    assert main(["check", "1.1.a", "c \\times 5 \\times 2"]) == 1
+    assert capsys.readouterr().out.startswith("INCORRECT")
+
+
+@pytest.mark.parametrize("args, words", [
+    (["check", "--json"], "required: id"),
+    (["check", "1.1.a", "--json"], "give the claim once"),
+    (["check", "9.9.z", "--latex", "x", "--json"], "no question"),
+    (["check", "1.1.a", "--latex", "x", "--index-base", "7", "--json"], "invalid choice"),
+    (["check", "1.1.a", "--json", "--latex"], "expected one argument"),
+])
+def test_check_json_usage_errors(args, words, capsys):
+    assert main(args) == 2
+    out = capsys.readouterr()
+    data = json.loads(out.out)
+    assert words in data["error"] and data["verdict"] is None
+
+
+def test_usage_error_without_json_is_usage_and_one_line(capsys):
+    assert main(["check"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: symgrad check") and "symgrad: error: " in err
+
+
+def test_review_json_and_exit_status(tmp_path):
+    data_dir = Path(__file__).parent / "data" / "review"
+    r = run("review", str(data_dir / "student.md"), str(data_dir / "broken.ipynb"), "--json")
+    assert r.returncode == 2                      # a file could not be read
+    data = json.loads(r.stdout)
+    assert data["summary"]["errors"] == 1 and data["summary"]["claims"] == 6
+    assert {c["question"] for c in data["claims"]} >= {"1.1.a", "1.1.c.iii"}
+    assert all(set(c) >= {"question", "latex", "verdict", "explanation", "hint", "line"}
+               for c in data["claims"])
+    r = run("review", str(data_dir / "student.md"), "--out", str(tmp_path / "o"))
+    assert r.returncode == 1                      # some claim is wrong
+    assert "1.1.c.i" in r.stdout and (tmp_path / "o" / "student.reviewed.md").is_file()
+
+
+def test_review_refuses_the_input_folder(tmp_path, capsys):
+    src = tmp_path / "a.md"
+    src.write_text("## 1.1.a\nThe output is $5 \\times 2$.\n")
+    assert main(["review", str(src), "--out", str(tmp_path)]) == 2
+    assert "writes nothing beside" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"]

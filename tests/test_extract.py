@@ -27,7 +27,7 @@ def test_find_math_delimiters_and_unbalanced_dollar():
 
 
 def test_rows_split_outside_environments_and_chains_joined():
-    body = r"H_{out} &= \frac{21-4}{4} + 1 \\ &= 5 \\ c[t] &= \begin{cases} 1 & a \\ 0 & b \end{cases}"
+    body = r"H_{out} &= \frac{21-4}{4} + 1 \\ &= 5 \\ c[t] &= \begin{cases} 1 & a \\ 0 & b \end{cases}"  # noqa: E501
     rows = split_rows(body)
     assert rows[0] == r"H_{out} = \frac{21-4}{4} + 1 = 5"
     assert rows[1].startswith("c[t] = \\begin{cases} 1 & a \\\\ 0 & b")
@@ -60,7 +60,7 @@ def test_part_under_heading_and_unplaced_sections(tmp_path):
 
 def test_definitions_carried_to_later_parts_only(tmp_path):
     items = found(tmp_path, "a.md", "## 1.1.c.i\nGoing forward, let $\\hat{y} = f_W(x)$ and write "
-                  "$\\hat{y} \\in \\mathbb{R}^{1 \\times 3}$, where $o_j = 2j - 2$.\n\n## 1.1.c.ii\n"
+                  "$\\hat{y} \\in \\mathbb{R}^{1 \\times 3}$, where $o_j = 2j - 2$.\n\n## 1.1.c.ii\n"  # noqa: E501
                   "$$\\frac{\\partial \\hat{y}}{\\partial W} \\in R^{5x3x3}$$\n\n## 1.2.1.b\n"
                   "$$\\hat{y} = 1$$\n")
     assert kinds(items, "definition") == [("1.1.c.i", r"\hat{y} = f_W(x)"),
@@ -84,5 +84,5 @@ def test_shapes_in_prose_get_their_subject(tmp_path):
 def test_system_answer_is_one_claim(tmp_path):
     items = found(tmp_path, "a.md", "## 1.2.2.c\n$$q_i[t] = Q_i h[t-i]$$\n\n$$w_i[t] = q_i[t]^T "
                   "k_i[t]$$\n\n## 1.2.2.e\n$$a = 1$$\n", systems={"1.2.2.c"})
-    assert kinds(items, "claim") == [("1.2.2.c", r"q_i[t] = Q_i h[t-i] \\ w_i[t] = q_i[t]^T k_i[t]"),
+    assert kinds(items, "claim") == [("1.2.2.c", r"q_i[t] = Q_i h[t-i] \\ w_i[t] = q_i[t]^T k_i[t]"),  # noqa: E501
                                      ("1.2.2.e", "a = 1")]

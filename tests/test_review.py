@@ -6,8 +6,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from reference import shared
+
 from symgrad.verify.review import Reviewer, format_summary, format_table, review_json
 
 DATA = Path(__file__).parent / "data" / "review"
@@ -23,10 +23,10 @@ SEED_LINES = {
     ("1.1.c.i", "f_W(x) \\in \\mathbb{R}^{5 \\times 3}"): 449,
     ("1.1.c.i", "\\hat{y}_{1,j,k} = \\sum_{m=1}^{3} W_{j+m} X_{j,2k-1+m}"): 83,
     ("1.1.c.i", "f_W(x) = \\langle x[2j:2j+3][i], W[i] \\rangle"): 459,
-    ("1.1.c.ii", "\\frac{\\partial \\hat{y}}{\\partial W} \\in \\mathbb{R}^{5 \\times 3 \\times 3}"): 98,
-    ("1.1.c.iii", "\\frac{\\partial \\hat{y}}{\\partial x} \\in \\mathbb{R}^{5 \\times 3 \\times 7}"): 132,
+    ("1.1.c.ii", "\\frac{\\partial \\hat{y}}{\\partial W} \\in \\mathbb{R}^{5 \\times 3 \\times 3}"): 98,  # noqa: E501
+    ("1.1.c.iii", "\\frac{\\partial \\hat{y}}{\\partial x} \\in \\mathbb{R}^{5 \\times 3 \\times 7}"): 132,  # noqa: E501
     ("1.2.1.b", "c[t] \\in \\mathbb{R}^{m}"): 204,
-    ("1.2.1.c", "\\frac{\\partial h[t]}{\\partial W_x} \\in \\mathbb{R}^{m \\times m \\times n}"): 221,
+    ("1.2.1.c", "\\frac{\\partial h[t]}{\\partial W_x} \\in \\mathbb{R}^{m \\times m \\times n}"): 221,  # noqa: E501
     ("1.2.1.c", "\\frac{\\partial h[t]_i}{\\partial (W_x)_{jk}} = \\begin{cases} (1 - c[t])_i "
                 "x[t]_k & j = i \\\\ 0 & \\text{else} \\end{cases}"): 235,
     ("1.2.2.b", "a[t] \\in \\mathbb{R}^{3}"): 286,
@@ -153,7 +153,7 @@ def _many_claims(n: int) -> str:
     lines = ["\\section*{1.1}", "\\subsection*{(a)}"]
     lines += [f"The output is $ {k} \\times 2$." for k in range(1, 15)]
     lines += ["\\subsection*{(c)}", "(i)"]
-    lines += [f"\\[ f_W(x)[1,j] = \\sum_{{c=1}}^{{5}}\\sum_{{k=1}}^{{3}} W[1,c,k] x[c, 2j+k-{d}] \\]"
+    lines += [f"\\[ f_W(x)[1,j] = \\sum_{{c=1}}^{{5}}\\sum_{{k=1}}^{{3}} W[1,c,k] x[c, 2j+k-{d}] \\]"  # noqa: E501
               for d in range(0, 14)]
     lines += ["(iii)"]
     lines += [f"\\[ \\frac{{\\partial f_W(x)[1, j]}}{{\\partial x[c, l]}} = \\begin{{cases}} "

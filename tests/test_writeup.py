@@ -28,7 +28,7 @@ def test_markdown_code_is_not_read(tmp_path):
 
 def test_notebook_cells_and_lines(tmp_path):
     nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-        {"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# 1.1.a\n", "x\n", "$5 \\times 2$"]},
+        {"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# 1.1.a\n", "x\n", "$5 \\times 2$"]},  # noqa: E501
         {"cell_type": "code", "id": "b", "metadata": {}, "outputs": [], "execution_count": None,
          "source": "y = '$1 = 2$'"}]}
     p = tmp_path / "a.ipynb"
