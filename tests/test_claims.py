@@ -701,9 +701,11 @@ def test_range_qualifiers_of_systems():
     with pytest.raises(ParseError) as err:
         parse_claim(r"q_i[t] = Q h[t-i] \text{ for } i = 1, \dots", ATT_INF)
     assert err.value.construct == "qualifier"
+    (formula,) = parse_claim(r"y_j = x_j \text{ for } j = 1, \dots, 3", CONV)
+    assert formula.ranges == ((j, 1, 3),)
     with pytest.raises(ParseError) as err:
-        parse_claim(r"y_j = x_j \text{ for } j = 1, \dots, 3", CONV)
-    assert err.value.construct == "qualifier"
+        parse_claim(r"y_j = x_j \text{ for } p = 1, \dots, 3", CONV)
+    assert err.value.construct == "range"
 
 
 def test_tuple_assignment_up_to_a_time_dependent_slot():
@@ -825,3 +827,114 @@ def test_softargmax_of_listed_scores():
     claim = _system(r"a[t] = \text{softmax}(w_0[t], \ldots, w_k[t]) \\ h[t] = x[t]")
     assert claim.equations[0][1] == Softargmax(Stack(
         AtTime(fam("w", 0), t), sp.Symbol("..."), AtTime(fam("w", k), t)))
+
+
+# never judged on part of a claim; local definitions; worked computations (issue 11) ---------
+STRIDE_IGNORED = (r"f_W(x) \in \mathbb{R}^{1\times 3}, \text{ with } f_W(x)[1,j] = "
+                  r"\sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k] x[c, j+k]")
+
+
+@pytest.mark.parametrize("joiner", [r"\text{ with }", r"\text{ where }", r"\text{ and }",
+                                    r"\text{ since }", r"\text{ s.t. }", r"\text{ because }"])
+def test_joining_words_never_hide_a_part(joiner):
+    import symgrad as sg
+
+    claim = STRIDE_IGNORED.replace(r"\text{ with }", joiner)
+    v = sg.check("1.1.c.i", claim)
+    assert v.verdict == "incorrect", v.format()
+    right = claim.replace("j+k]", "2j+k-2]")
+    assert sg.check("1.1.c.i", right).verdict == "correct"
+
+
+def test_local_definitions_with_a_parameter_and_helper_sizes():
+    import symgrad as sg
+
+    base = r"f_W(x)[1,j] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k] x[c, s_j+k-1]"
+    assert sg.check("1.1.c.i", base + r" \text{ where } s_p = 2p - 1").verdict == "correct"
+    assert sg.check("1.1.c.i", base + r" \text{ where } s_p = 2p").verdict == "incorrect"
+    assert sg.check("1.1.c.i", r"g_j := 2j - 1, \quad f_W(x)[1,j] = \sum_{c=1}^{5}"
+                    r"\sum_{k=1}^{3} W[1,c,k] x[c, g_j+k-1]").verdict == "correct"
+    keff = r"\text{let } K_{eff} = D(K-1)+1, \quad H_{out} = \lfloor \frac{H + 2P - K_{eff}}{S} "
+    assert sg.check("1.1.b", keff + r"\rfloor + 1").verdict == "correct"
+    assert sg.check("1.1.b", keff + r"+ 1 \rfloor + 1").verdict == "incorrect"
+    named = (r"H_{\text{out}} = \lfloor \frac{H + 2P - D(K-1) - 1}{S} \rfloor + 1, W_{\text{out}} "
+             r"= \lfloor \frac{W + 2P - D(K-1) - 1}{S} \rfloor + 1, f_W(x) \in "
+             r"\mathbb{R}^{F \times H_{\text{out}} \times W_{\text{out}}}")
+    assert sg.check("1.1.b", named).verdict == "correct"
+    assert sg.check("1.1.a", r"F \times 5 \times 2 \text{ with } F = 1").verdict == "correct"
+
+
+def test_definitions_from_earlier_in_a_write_up():
+    import symgrad as sg
+
+    claim = r"f_W(x)[1,j] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k] x[c, s_j+k-1]"
+    v = sg.check("1.1.c.i", claim, definitions=[r"\text{let } s_p = 2p - 1"])
+    assert v.verdict == "correct", v.format()
+    v = sg.check("1.1.c.i", claim, definitions=[r"s_p := 2p + 1"])
+    assert v.verdict == "incorrect"
+
+
+def test_a_definition_nothing_uses_is_not_judged():
+    import symgrad as sg
+
+    v = sg.check("1.1.c.i", r"f_W(x) \in \mathbb{R}^{1 \times 3} \text{ where } t_p = 2p - 1")
+    assert v.verdict == "unparsed" and "t_p" in v.explanation
+
+
+def test_every_link_of_a_worked_computation_is_checked():
+    import symgrad as sg
+
+    ok = (r"H_{out} = \lfloor\frac{21-4}{4}\rfloor + 1 = 5, \quad "
+          r"W_{out} = \lfloor\frac{12-5}{4}\rfloor + 1 = 2")
+    assert sg.check("1.1.a", ok).verdict == "correct"
+    v = sg.check("1.1.a", ok.replace("= 2", "= 3"))
+    assert v.verdict == "incorrect" and "does not hold" in v.explanation
+    v = sg.check("1.1.a", r"H_{out} = \lfloor\frac{21-4}{4}\rfloor = 4")
+    assert v.verdict == "incorrect"
+    assert sg.check("1.1.a", r"\frac{21-4}{4}+1 = 5.25").verdict == "incorrect"
+    assert sg.check("1.1.a", r"\lfloor\frac{21-4}{4}\rfloor + 1 = 5").verdict == "correct"
+    assert sg.check("1.1.a", r"\lfloor\frac{21-4}{4}\rfloor = 4").verdict == "unparsed"
+
+
+def test_ranges_after_a_formula_and_their_index_base():
+    import symgrad as sg
+
+    formula = r"f_W(x)[1, j] = \sum_{c=1}^{5} \sum_{m=1}^{3} W[1, c, m] x[c, 2(j-1) + m]"
+    assert sg.check("1.1.c.i", formula + r", \quad j = 1, 2, 3").verdict == "correct"
+    assert sg.check("1.1.c.i", formula + r" \text{ for } 1 \le j \le 3").verdict == "correct"
+    assert sg.check("1.1.c.i", formula + r", \quad j = 1, 2").verdict == "unparsed"
+    zero = r"f_W(x)[0, j] = \sum_{c=0}^{4} \sum_{m=0}^{2} W[0, c, m] x[c, 2j + m]"
+    v = sg.check("1.1.c.i", zero + r", \quad j = 0, 1, 2")
+    assert v.verdict == "correct" and "read 0-based, as its ranges state" in v.notes
+    assert sg.check("1.1.c.i", zero, index_base=0).verdict == "correct"
+    assert sg.check("1.1.c.i", zero).verdict == "incorrect"
+
+
+def test_time_written_with_parentheses_and_superscripts():
+    import symgrad as sg
+
+    assert sg.check("1.2.1.b", r"c^{(t)} \in \mathbb{R}^m").verdict == "correct"
+    claim = (r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \left(\frac{\partial \ell}"
+             r"{\partial h(t)} \odot (1 - c(t))\right) x(t)^\top")
+    assert sg.check("1.2.1.c", claim).verdict == "correct"
+    assert sg.check("1.2.1.c", claim.replace("(1 - c(t))", "c(t)")).verdict == "incorrect"
+
+
+def test_an_entry_of_a_derivative_in_brackets():
+    import symgrad as sg
+
+    claim = r"\frac{\partial f_W(x)}{\partial W}[1, j, 1, c, k] = x[c, 2j + k - 2]"
+    assert sg.check("1.1.c.ii", claim).verdict == "correct"
+    assert sg.check("1.1.c.ii", claim.replace("- 2]", "- 1]")).verdict == "incorrect"
+    grad = (r"\frac{\partial\ell}{\partial W}[1, c, k]=\sum_{j=1}^{3} \frac{\partial\ell}"
+            r"{\partial f_W(x)}[1, j] x[c, 2j+k-2]")
+    assert sg.check("1.1.c.iv", grad).verdict == "correct"
+
+
+def test_content_errors_are_verdicts_with_positions():
+    import symgrad as sg
+
+    v = sg.check("1.1.c.i", r"f_W(x)[1, j] = Z_{j}")
+    assert v.verdict == "unparsed" and v.counterexample["position"] == 15
+    v = sg.check("1.1.b", r"F \times \text{floor}(\frac{H+2P-D(K-1)-1}{S}) + 1")
+    assert v.verdict != "correct"

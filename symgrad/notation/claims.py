@@ -14,7 +14,7 @@ Tensor names are resolved against the question's `Declarations`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import sympy as sp
@@ -88,6 +88,7 @@ class FormulaClaim:
 
     lhs: Ref
     rhs: sp.Expr
+    ranges: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -216,11 +217,7 @@ class _Claims:
             if u.kind in ("open", "begin"):
                 k = self.st.mate[k] + 1
                 continue
-            if _is_separator(u):
-                segs.append((start, k))
-                start = k = k + 1
-                continue
-            if u.kind == "word" and u.text in _JOINERS:
+            if _is_separator(u) or (u.kind == "word" and u.text in _JOINERS):
                 segs.append((start, k))
                 start = k = k + 1
                 continue
@@ -305,7 +302,7 @@ class _Claims:
             dots = dots or is_dots
             a = b + 1
         flags = [d for _, _, d in items]
-        if not items or flags[0] or flags[-1] or (word is None and True not in flags):
+        if not items or flags[0] or flags[-1] or (word is None and len(items) < 2):
             if word is None:
                 return None
             raise _fail("the qualifier", word.pos, "write it as `for i = 1, \\dots, k`",
@@ -447,7 +444,7 @@ class _Claims:
         if axis is None and not (marked and param is not None and any(
                 u.key == ("name", param) for u in toks[rhs[0]:rhs[1]])):
             e = ctx.match(toks, lo, hi, set(), ("tensor", "scalar"))
-            if e is not None and not (e.kind == "scalar" and len(e.keys) < hi - lo):
+            if e is not None and not (e.kind == "scalar" and (len(e.keys) < hi - lo or marked)):
                 return None
         if (first.key,) in ctx.loss_any:
             return None
@@ -495,9 +492,11 @@ class _Claims:
         if not system and len(eqs) >= 2 and not any(self.is_derivative(it[1]) for it in eqs):
             kinds = [self.lhs_kind(it[1]) for it in eqs]
             system = "model" in kinds or all(k == "whole" for k in kinds)
-        if self.ranges and not system:
+        formulas = [it for it in items if it[0] == "eq"]
+        bound: set = set()
+        if self.ranges and not system and not formulas:
             raise _fail("the qualifier", self.toks[0].pos, "a range `for i = ...` is read only "
-                        "in a system of equations", "qualifier")
+                        "after a formula or in a system of equations", "qualifier")
         claims: list = []
         equations: list = []
         groups: dict = {}
@@ -530,7 +529,16 @@ class _Claims:
                     groups.setdefault(it[4], []).append(len(equations))
                 equations.append((lhs, rhs))
             else:
-                claims.append(self.formula(it[1], it[2]))
+                claim = self.formula(it[1], it[2])
+                letters = {s for i in claim.lhs.of_indices + claim.lhs.wrt_indices
+                           for s in getattr(i, "free_symbols", ())}
+                mine = tuple((v, lo, hi) for _, v, lo, hi in self.ranges if v in letters)
+                bound.update(v for v, _, _ in mine)
+                claims.append(replace(claim, ranges=mine) if mine else claim)
+        for at, var, _, _ in self.ranges if not system else ():
+            if var not in bound:
+                raise _fail("the range", self.toks[at].pos, f"`{var}` is not an index of the "
+                            "left side of a formula before it", "range")
         if system:
             ranges = self.scoped([it[1][0] for it in eqs], equations)
             used = {x.name for a, b in equations for x in a.free_symbols | b.free_symbols}
@@ -585,6 +593,7 @@ class _Claims:
         p = _Parser(self.st, lo, hi, mode="formula")
         if self.is_derivative((lo, hi)):
             of, wrt = p.derivative_refs()
+            of, wrt = self.entry_of_derivative(p, of, wrt)
             p.finish()
             if of[2] is not None or wrt[2] is not None:
                 raise _fail(f"`{self.st.snip(lo, hi)}`", self.toks[lo].pos,
@@ -595,6 +604,29 @@ class _Claims:
             raise _fail(f"the left side `{self.st.snip(lo, hi)}`", self.toks[lo].pos,
                         "it does not name a declared quantity", "left side")
         return Ref(decoded[0], None, tuple(decoded[1]), ())
+
+    def entry_of_derivative(self, p: _Parser, of: tuple, wrt: tuple) -> tuple[tuple, tuple]:
+        """`\\frac{\\partial A}{\\partial B}[i, j, k]` (or `_{ijk}`): the indices shared out,
+        the first rank(A) to A and the rest to B."""
+        if p.at("open", "["):
+            extra = list(p.bracket_items())
+        elif p.at("sym", "_"):
+            p.take()
+            extra = list(p.sub_items(None))
+        else:
+            return of, wrt
+        tensors = self.st.ctx.tensors
+        rank_of = 0 if of[0] == "loss" else len(tensors[of[0]].shape)
+        rank_wrt = len(tensors[wrt[0]].shape) if wrt[0] in tensors else None
+        pos = self.toks[p.i - 1].pos
+        if of[1] or wrt[1]:
+            raise _fail("the derivative's entry", pos, "its indices are given twice", "derivative")
+        if rank_wrt is None or len(extra) != rank_of + rank_wrt:
+            raise _fail("the derivative's entry", pos, f"it needs {rank_of} + "
+                        f"{rank_wrt} indices, one per axis of numerator and denominator",
+                        "derivative")
+        return ((of[0], tuple(extra[:rank_of]), of[2]),
+                (wrt[0], tuple(extra[rank_of:]), wrt[2]))
 
     def formula(self, lhs: tuple[int, int], rhs: tuple[int, int]) -> FormulaClaim:
         ref = self.lhs_ref(*lhs)

@@ -977,7 +977,8 @@ class _Parser:
         else:
             arg = self.call_argument(allow_bare=kind in ("exp", "log"))
         heads = {"sigmoid": sigmoid, "tanh": sp.tanh, "exp": sp.exp, "log": sp.log,
-                 "diag": Diag, "softargmax": Softargmax, "relu": relu}
+                 "diag": Diag, "softargmax": Softargmax, "relu": relu, "floor": sp.floor,
+                 "ceil": sp.ceiling}
         e = heads[kind](arg)
         return e if power is None else sp.Pow(e, power)
 

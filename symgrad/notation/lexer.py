@@ -109,6 +109,7 @@ _INDICATOR = r"\mathbb{1}"
 _FUNC_WORDS = {
     "softargmax": "softargmax", "softmax": "softargmax", "sigmoid": "sigmoid",
     "diag": "diag", "relu": "relu", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log",
+    "floor": "floor", "ceil": "ceil",
 }
 
 

@@ -216,8 +216,49 @@ class _State:
         return self.text[self.toks[lo].pos: self.toks[hi - 1].end] if hi > lo else ""
 
 
+def _timed(inner: list[_Tok], letters: set[str]) -> bool:
+    """Whether tokens spell one time step: `t`, `t-1`, `t+k` with a declared time letter."""
+    plain = all(u.kind in ("name", "num") or u.key in (("sym", "+"), ("sym", "-"))
+                for u in inner)
+    names = [u.text for u in inner if u.kind == "name"]
+    return plain and len(names) == 1 and names[0] in letters and inner[0].kind == "name"
+
+
+def _time_brackets(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]:
+    """`h(t)`, `a_1(t-1)`, `h^{(t)}` -> `h[t]`, `a_1[t-1]`, `h[t]` where `h[t]` is declared."""
+    out, k, n = [], 0, len(toks)
+    while k < n:
+        t = toks[k]
+        letters = ctx.sub_time.get(t.key)
+        if not letters or (k > 0 and toks[k - 1].key in (("sym", "_"), ("sym", "^"))):
+            out.append(t)
+            k += 1
+            continue
+        j = k + 1
+        if j + 1 < n and toks[j].key == ("sym", "_"):
+            j = mate[j + 1] + 1 if toks[j + 1].key == ("open", "{") else j + 2
+        head = toks[k:j]
+        if (j + 2 < n and toks[j].key == ("sym", "^") and toks[j + 1].key == ("open", "{")
+                and toks[j + 2].key == ("open", "(") and mate[j + 2] + 1 == mate[j + 1]
+                and _timed(toks[j + 3:mate[j + 2]], letters)):
+            a, b, end = j + 2, mate[j + 2], mate[j + 1] + 1
+        elif j < n and toks[j].key == ("open", "(") and _timed(toks[j + 1:mate[j]], letters):
+            a, b, end = j, mate[j], mate[j] + 1
+        else:
+            out.append(t)
+            k += 1
+            continue
+        first, last = toks[a], toks[b]
+        out.extend([*head, _Tok("open", "[", first.pos, first.end, first.sp), *toks[a + 1:b],
+                    _Tok("close", "]", last.pos, last.end)])
+        k = end
+    return out
+
+
 def _time_subscripts(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]:
     """`h_t`, `h_{t-1}` -> `h[t]`, `h[t-1]` where `h[t]` is declared."""
+    toks = _time_brackets(toks, mate, ctx)
+    mate = _mates(toks)
     out, k, n = [], 0, len(toks)
     while k < n:
         t = toks[k]

@@ -26,6 +26,7 @@ IDS = ("1.1.a", "1.1.b", "1.1.c.i", "1.1.c.ii", "1.1.c.iii", "1.1.c.iv", "1.2.1.
        "1.2.1.c", "1.2.1.d", "1.2.2.b", "1.2.2.c", "1.2.2.d", "1.2.2.e", "1.2.2.f")
 
 OUTPUT = (r"f_W(x)", r"f_{W}(x)", r"\hat{y}", r"\hat y", "y", r"f_W(X)", r"f_{W}(X)", "f(x)", "s",
+          "f_W", "f_{W}", "f",
           r"(x * k)", r"(x \ast k)")
 UPSTREAM = (r"\frac{\partial \ell}{\partial f_W(x)}",)
 JACOBIAN = r"\frac{\partial f_W(x)}{\partial %s}"

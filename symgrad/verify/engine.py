@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
 
-from ..core.errors import ParseError, ShapeError, SymgradError
+from ..core.errors import LimitError, ParseError, ShapeError, SymgradError, UnknownNameError
 from ..notation import parse_claim
 from .context import Context
 from .formula import FormulaCheck, ref_latex
@@ -66,7 +68,14 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
             return check_shape(ctx, truth, list(claim.dims), text)
         if name == "FormulaClaim":
             truth = ctx.truth(claim.lhs.of, claim.lhs.wrt)
-            return FormulaCheck(ctx, truth, claim.lhs, claim.rhs, index_base, text).run()
+            base, problem = ranges_base(claim, truth, index_base)
+            if problem:
+                return Verdict("unparsed", problem, {"construct": "range"}, None, text,
+                               ["construct not judged: range"])
+            v = FormulaCheck(ctx, truth, claim.lhs, claim.rhs, base, text).run()
+            if base != index_base:
+                v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
+            return v
         if ctx.system is None:
             return Verdict("unparsed", f"question {ctx.qid} is not about a system of "
                            f"equations; write one formula per left side.", claim_latex=text)
@@ -75,10 +84,53 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
         return Verdict("incorrect", str(e).rstrip(".") + ".", claim_latex=text)
     except Unreadable as e:
         return Verdict("unparsed", f"{e} (construct: {e.construct}).", claim_latex=text)
-    except SymgradError:
+    except LimitError:
         raise
+    except SymgradError as e:
+        return content_error(e, text)
     except Exception as e:  # the engine boundary: a verdict, never a traceback
         return unexpected(e, name, text)
+
+
+def ranges_base(claim, truth, index_base: int) -> tuple[int, str]:
+    """The index base a formula's stated ranges imply (`j = 0, 1, 2` is 0-based), and what
+    is wrong with them if they are not whole axes of the left side."""
+    indices = list(claim.lhs.of_indices) + list(claim.lhs.wrt_indices)
+    shape = list(truth.of_shape) + list(truth.wrt_shape)
+    if not claim.ranges or len(indices) != len(shape):
+        return index_base, ""
+    bases = set()
+    for var, lo, hi in claim.ranges:
+        axis = next((k for k, i in enumerate(indices) if i == var), None)
+        if axis is None:
+            return index_base, f"the range of {var} does not name an index of the left side."
+        for base in (0, 1):
+            if sp.simplify(lo - base) == 0 and sp.simplify(hi - (shape[axis] - 1 + base)) == 0:
+                bases.add(base)
+                break
+        else:
+            return index_base, (f"the range {lo}..{hi} of {var} is not the whole axis "
+                                f"(1..{shape[axis]}); a formula on part of an axis is not "
+                                f"judged.")
+    if len(bases) > 1:
+        return index_base, "the ranges mix 0-based and 1-based indices."
+    return (bases.pop() if bases else index_base), ""
+
+
+def content_error(e: SymgradError, text: str) -> Verdict:
+    """An ``unparsed`` verdict for what is wrong with the claim's content (an unknown
+    name, a construct not read), with its position where known."""
+    position = getattr(e, "position", None)
+    found = re.search(r"at position (\d+)", str(e))
+    if position is None and found:
+        position = int(found.group(1))
+    construct = getattr(e, "construct", None) or {
+        "UnknownNameError": "unknown name", "ShapeError": "shape"}.get(type(e).__name__,
+                                                                      type(e).__name__)
+    where = f" at position {position}" if position is not None else ""
+    return Verdict("unparsed", f"the claim could not be read{where}: {e}",
+                   {"position": position, "construct": construct}, None, text,
+                   [f"construct not understood: {construct}"])
 
 
 def _equal(a: sp.Expr, b: sp.Expr) -> dict | None:
@@ -120,6 +172,11 @@ def check_links(ctx: Context, claim, text: str) -> Verdict:
     if isinstance(a, sp.Tuple):  # a shape worked out; its last form is checked as a shape
         return Verdict("correct", "the computation of the shape holds.", None, None, text)
     truth = ctx.truth(None) if ctx.default is not None else None
+    if truth is not None and truth.labels and a.is_number and not a.is_Integer:
+        return Verdict("incorrect", f"the computation gives {a}, but every size of "
+                       f"{truth.latex} is a whole number (a floor is missing?).",
+                       {"value": str(a)}, "sizes are whole numbers: floor((n - K)/S) + 1",
+                       text)
     if a.is_Integer and truth is not None:
         for label, dim in zip(truth.labels, truth.of_shape, strict=False):
             if sp.Integer(dim) == a if isinstance(dim, int) else dim == a:
@@ -183,14 +240,12 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
     try:
         try:
             claims = parse_claim(latex, ctx.declarations(), definitions=definitions)
-        except ParseError as e:
-            where = f" at position {e.position}" if e.position is not None else ""
-            return Verdict("unparsed", f"the claim could not be read{where}: {e}",
-                           {"position": e.position, "construct": e.construct}, None, latex,
-                           [f"construct not understood: {e.construct}"] if e.construct
-                           else [])
+        except (ParseError, ShapeError, UnknownNameError) as e:
+            return content_error(e, latex)
         return combine([check_one(ctx, c, index_base) for c in claims])
-    except SymgradError:
+    except LimitError:
         raise
+    except SymgradError as e:
+        return content_error(e, latex)
     except Exception as e:  # the engine boundary: still a verdict
         return unexpected(e, "claim", latex)

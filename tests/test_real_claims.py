@@ -1,0 +1,69 @@
+"""Claims in the notation of real write-ups (tests/data/real_claims.json: the source of each,
+its truth derived by hand and confirmed with NumPy references), through sg.check."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import symgrad as sg
+
+CASES = json.loads((Path(__file__).parent / "data" / "real_claims.json").read_text())["cases"]
+
+# Known misses: the checker reads these differently from the truth (never CORRECT for a
+# wrong claim; the test below holds that for every case).
+KNOWN_MISSES = {
+    2: "2021 notation H_{in}, K[0], S[0] for sizes is not declared in this homework",
+    14: "2021 notation H_{in}, P[0], D[0] for sizes",
+    23: "C_{out} (output channels) is not read as the filters axis",
+    24: "C_{out} (output channels) is not read as the filters axis",
+    25: "2021 notation H_{in}, K[0], S[0] for sizes",
+    27: "a list of ranges for several indices after one formula",
+    34: "`s`, an alias of the output, redefined without a subscript parameter",
+    39: "slices `W[1,:,k]^\\top x[:, j]`",
+    42: "the 2021 homework's five-index derivative of f with a filter axis of its own",
+    43: "juxtaposed subscripts x_{c'(2j+k')} read as one index",
+    44: "juxtaposed subscripts with a condition on i'",
+    49: "the 2021 homework's axis order [c, i, j, k]",
+    60: "a chain through an undeclared entry f_W[a, b]",
+    63: "a literal bmatrix Jacobian",
+    75: "a sum with \\limits and a 0-based range of a 1-based claim",
+    79: "the chain rule written as a product of a gradient and a Jacobian over all axes",
+    81: "c[t] \\in (0,1)^m: an open interval as a set of values",
+    84: "\\dim c[t] = m",
+    86: "\\sum\\limits_t without bounds in a BPTT formula",
+    87: "\\partial W for W_x",
+    99: "a numerator-layout row gradient inside a Hadamard product",
+    104: "a system with `\\dots` without commas",
+    105: "a system with `\\dots` without commas",
+    112: "an open-ended family range `\\forall i \\ge 1`",
+    124: "`\\cdot` between a vector and a row in the (t) notation",
+    126: "a list of columns [v_0[t], v_1[t], v_2[t]] as a matrix",
+    128: "evaluation bars \\Big|_{\\text{direct}}",
+}
+
+
+def _verdict(case):
+    return sg.check(case["question"], case["latex"], index_base=case.get("index_base", 1))
+
+
+@pytest.mark.parametrize("number", [
+    pytest.param(n, marks=[pytest.mark.xfail(reason=KNOWN_MISSES[n], strict=True)]
+                 if n in KNOWN_MISSES else [], id=f"{n}-{c['question']}")
+    for n, c in enumerate(CASES)])
+def test_real_claim(number):
+    case = CASES[number]
+    v = _verdict(case)
+    assert v.verdict == case["expected"], f"{case['source']}: {case.get('note', '')}\n{v}"
+
+
+def test_no_wrong_claim_is_called_correct():
+    wrong = [c for c in CASES if c["expected"] != "correct"]
+    called_correct = [c["latex"] for c in wrong if _verdict(c).verdict == "correct"]
+    assert not called_correct
+
+
+def test_the_collection_names_its_sources():
+    assert len(CASES) >= 100
+    assert all(c["source"] and c["expected"] in ("correct", "incorrect", "layout")
+               for c in CASES)
