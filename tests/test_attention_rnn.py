@@ -332,3 +332,26 @@ def test_derivation_does_not_grow_with_n_or_k():
     start = time.perf_counter()
     AttentionRNN(64, 4096).state_jacobian(64).latex("matrix")
     assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize("k", KS)
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_total_state_jacobian_over_steps_matches_finite_differences(k, steps):
+    """Issue 13: total dh[t]/dh[t-steps] (every path), evaluated on a sequence."""
+    rng = np.random.default_rng(40 + steps + (k or 9))
+    n, L = 2, 6
+    Q, K, V = params(rng, k, n)
+    x = rng.normal(size=(L, n))
+    T = L - steps
+    ref = np.zeros((n, n))
+    for c in range(n):
+        e = np.zeros(n)
+        e[c] = EPS
+        ref[:, c] = (ref_run(x, Q, K, V, k, (T, e))[-1]
+                     - ref_run(x, Q, K, V, k, (T, -e))[-1]) / (2 * EPS)
+    q = AttentionRNN(k, n).state_jacobian(steps=steps)
+    np.testing.assert_allclose(q.evaluate(x=x, Q=Q, K=K, V=V), ref, atol=1e-7)
+    assert rf"\partial h[t-{steps}]" in q.latex()
+    assert not [ch for ch in q.latex() if ord(ch) < 32], q.latex()
+    with pytest.raises(ShapeError, match="at least"):
+        q.evaluate(x=x[:steps], Q=Q, K=K, V=V)

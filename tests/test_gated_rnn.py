@@ -354,3 +354,28 @@ def test_state_jacobians_print_time_consistently():
         assert "c[t]_{i}" in tex and "h[t-1]_{i}" in tex and "t + 1" not in tex, tex
     m = q.latex(form="matrix")
     assert m.startswith(r"\frac{\partial h[t]}{\partial h[t-1]} = "), m
+
+
+@pytest.mark.parametrize("n,m,k,L", [(3, 4, 3, 5), (2, 2, 1, 1), (1, 3, 4, 4), (2, 3, 2, 6)])
+def test_multi_step_state_jacobian_matches_complex_step(n, m, k, L):
+    """Issue 13: total dh[t]/dh[t-k], given h[t-k] (from any h[0]), on a sequence."""
+    a = random_sequence(n, m, L, n + m + k)
+    h0 = np.random.default_rng(k).normal(size=m)
+    params = {w: a[w] for w in ("W_c", "W_h", "W_x")}
+
+    def run(h, xs):
+        for x in xs:
+            h = ref_step(x, h, **params)
+        return h
+
+    start = run(h0.astype(complex), a["x"][:L - k])
+    ref = complex_step(lambda h: run(h, a["x"][L - k:]), start.real)
+    q = GatedRNN(n, m).state_jacobian(steps=k)
+    np.testing.assert_allclose(q.evaluate(x=a["x"], h_init=h0, **params), ref, atol=1e-12)
+    assert q.latex(form="matrix").count(r"\frac{\partial h[") == k + 2
+    assert rf"\partial h[t-{k}]" in q.latex()
+    if k == 1:
+        np.testing.assert_allclose(
+            q.evaluate(x=a["x"], h_init=h0, **params),
+            GatedRNN(n, m).state_jacobian().evaluate(x=a["x"][0], h_prev=h0, **params),
+            atol=1e-12)

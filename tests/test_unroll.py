@@ -1,6 +1,7 @@
 """Quantities of user-defined models: names as written, and BPTT against finite differences."""
 
 import numpy as np
+import pytest
 from reference import central
 
 import symgrad as sg
@@ -35,3 +36,91 @@ def test_bptt_from_direct_partials_matches_finite_differences():
     got = m.grad("W", steps=4, given="direct").evaluate({"W": W, "U": U, "x": xs, "g": g})
     ref = central(lambda Wv: unrolled_loss(Wv, U, xs, g), W)
     np.testing.assert_allclose(got, ref, atol=1e-7)
+
+
+def elman_states(W, U, h0, xs):
+    """Every state h[1..L] of the Elman recurrence from h[0] = h0."""
+    out, h = [], h0
+    for x in xs:
+        h = np.tanh(W @ h + U @ x)
+        out.append(h)
+    return out
+
+
+def test_multi_step_jacobian_is_a_product_of_named_steps():
+    """Issue 13: dh[t]/dh[t-3] of a Model, total over the steps between, on a sequence."""
+    m = sg.Model.from_latex(ELMAN, SHAPES)
+    q = m.jacobian("h[t]", "h[t-3]")
+    tex = q.latex(form="matrix")
+    assert tex.startswith(r"\frac{\partial h[t]}{\partial h[t-3]} = \frac{\partial h[t]}"
+                          r"{\partial h[t-1]} \frac{\partial h[t-1]}{\partial h[t-2]} "
+                          r"\frac{\partial h[t-2]}{\partial h[t-3]}"), tex
+    assert r"\sum_{p=1}^{m} \sum_{q=1}^{m}" in q.latex()
+    assert r"\sum_{p=0}^{m - 1}" in q.latex(index_base=0)
+    rng = np.random.default_rng(2)
+    W, U = 0.8 * rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
+    xs, h0 = rng.normal(size=(5, 2)), rng.normal(size=3)
+    start = elman_states(W, U, h0, xs[:2])[-1]  # h[2]; the result is dh[5]/dh[2]
+    ref = central(lambda h: elman_states(W, U, h, xs[2:])[-1], start)
+    np.testing.assert_allclose(q.evaluate(x=xs, W=W, U=U, h_init=h0), ref, atol=1e-8)
+    np.testing.assert_allclose(q.evaluate({"x[t]": xs, "W": W, "U": U, "h[0]": h0}), ref,
+                               atol=1e-8)
+    window = q.evaluate(x=xs[2:], W=W, U=U, h_init=start)  # given h[t-3] itself
+    np.testing.assert_allclose(window, ref, atol=1e-8)
+    zero = central(lambda h: elman_states(W, U, h, xs[2:])[-1],
+                   elman_states(W, U, np.zeros(3), xs[:2])[-1])
+    np.testing.assert_allclose(q.evaluate(x=xs, W=W, U=U), zero, atol=1e-8)
+    one = m.state_jacobian(steps=1).evaluate(x=xs[:1], W=W, U=U, h_init=h0)
+    np.testing.assert_allclose(one, m.jacobian("h[t]", "h[t-1]").evaluate(
+        x=xs[0], W=W, U=U, h_prev=h0), atol=1e-12)
+
+
+def test_multi_step_with_a_symbolic_number_of_steps():
+    m = sg.Model.from_latex(ELMAN, SHAPES)
+    q = m.jacobian("h[t]", "h[t-k]")
+    assert r"\prod_{s=0}^{k - 1}" in q.latex(form="matrix")
+    rng = np.random.default_rng(3)
+    W, U, xs = 0.8 * rng.normal(size=(2, 2)), rng.normal(size=(2, 2)), rng.normal(size=(4, 2))
+    ref = central(lambda h: elman_states(W, U, h, xs[1:])[-1],
+                  elman_states(W, U, np.zeros(2), xs[:1])[-1])
+    np.testing.assert_allclose(q.evaluate(x=xs, W=W, U=U, k=3), ref, atol=1e-8)
+    with pytest.raises(sg.SymgradError, match="at least 5 steps"):
+        q.evaluate(x=xs, W=W, U=U, k=5)
+
+
+LSTM = r"""
+f[t] = \sigma(W_f x[t] + U_f h[t-1]) \\
+i[t] = \sigma(W_i x[t] + U_i h[t-1]) \\
+o[t] = \sigma(W_o x[t] + U_o h[t-1]) \\
+g[t] = \tanh(W_g x[t] + U_g h[t-1]) \\
+c[t] = f[t] \odot c[t-1] + i[t] \odot g[t] \\
+h[t] = o[t] \odot \tanh(c[t])
+"""
+
+
+def test_multi_step_through_two_states_holds_the_other_fixed():
+    """LSTM dh[t]/dh[t-2]: through h and c, with c[t-2] held fixed (forward recursion)."""
+    shapes = {"x": "d", "h": "m", "c": "m",
+              **{f"{w}_{k}": s for k in "fiog" for w, s in (("W", "m x d"), ("U", "m x m"))}}
+    m = sg.Model.from_latex(LSTM, shapes)
+    q = m.jacobian("h[t]", "h[t-2]")
+    assert r"D_{c}[t-2] = 0" in q.latex() and r"D_{h}[t-2] = I" in q.latex()
+    rng = np.random.default_rng(5)
+    P = {f"{w}_{k}": rng.normal(size=(3, 2 if w == "W" else 3)) for k in "fiog" for w in "WU"}
+    xs, h0, c0 = rng.normal(size=(3, 2)), rng.normal(size=3), rng.normal(size=3)
+
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
+    def run(h, c, seq):
+        for x in seq:
+            f, i, o = (sig(P[f"W_{k}"] @ x + P[f"U_{k}"] @ h) for k in "fio")
+            g = np.tanh(P["W_g"] @ x + P["U_g"] @ h)
+            c = f * c + i * g
+            h = o * np.tanh(c)
+        return h, c
+
+    h1, c1 = run(h0, c0, xs[:1])
+    ref = central(lambda h: run(h, c1, xs[1:])[0], h1)
+    got = q.evaluate(x=xs, h_init=h0, c_init=c0, **P)
+    np.testing.assert_allclose(got, ref, atol=1e-8)

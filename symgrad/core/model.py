@@ -32,7 +32,7 @@ from .services import service
 from .shapes import ShapeSpec, dims_text, parse_shape
 from .simplify import Ranges, collapse
 from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
-from .unroll import ModelQuantity, _MatrixPrinter, _numeric, _Unrolled
+from .unroll import ModelQuantity, StepChain, _MatrixPrinter, _numeric, _Unrolled
 
 Rule = Callable[[tuple, tuple], sp.Expr]
 
@@ -896,7 +896,10 @@ class Model:
         except UnknownNameError:
             row = self._history_row(wrt)
             if row is None:
-                raise
+                chain = self._multi_step(o.name, wrt)
+                if chain is None:
+                    raise
+                return StepChain(self, o.name, chain[0], chain[1], sizes).quantity()
             w = self.tensors[row[0]]
         element, I, J = self.derivative(o.name, w.name)
         den, note = w, ""
@@ -909,14 +912,27 @@ class Model:
                               {o.name}, structure="immediate: inputs and earlier states "
                               "held fixed" + note, tensors={**self.tensors, den.name: den})
 
-    def state_jacobian(self, sizes: Mapping | None = None) -> ModelQuantity:
-        """d s[t] / d s[t-1] for the model's one state s."""
+    def _multi_step(self, of: str, wrt: str) -> tuple[str, sp.Expr] | None:
+        """``h[t-3]`` (not declared) of a state h: (h, 3), for the total d of / d h[t-3]."""
+        m = re.fullmatch(r"(.+?)\[t-(\d+|[A-Za-z]\w*)\]", time_key(wrt))
+        base = self._written(m.group(1)) if m else None
+        if base is None or base not in self.states() or of not in self.definitions:
+            return None
+        k = m.group(2)
+        return base, sp.Integer(int(k)) if k.isdigit() else size(k)
+
+    def state_jacobian(self, sizes: Mapping | None = None, steps: int | sp.Expr | None = None
+                       ) -> ModelQuantity:
+        """d s[t] / d s[t-1] for the model's one state s; with ``steps=k`` the total
+        d s[t] / d s[t-k] over k steps (a product of one-step Jacobians)."""
         states = self.states()
         pairs = [(s, n) for s, names in states.items() for n in names if self.lags[n][1] == 1]
         if len(pairs) != 1:
             raise UnknownNameError(f"{self.name} has {len(pairs)} states read at t-1; use "
                                    f"jacobian(of, wrt) with one of "
                                    f"{', '.join(self.tensors[n].latex for _, n in pairs)}")
+        if steps is not None:
+            return StepChain(self, pairs[0][0], pairs[0][0], steps, sizes).quantity()
         return self.jacobian(*pairs[0], sizes=sizes)
 
     def grad(self, wrt: str, steps: int | sp.Expr | None = None, given: str = "total",

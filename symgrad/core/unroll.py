@@ -141,6 +141,15 @@ class ModelQuantity(Quantity):
         return text
 
 
+def _dims_of(t: Tensor, subs: dict) -> tuple[int, ...]:
+    dims = [as_expr(d).xreplace(subs) for d in t.shape]
+    if any(not d.is_Integer for d in dims):
+        free = sorted({s.name for d in dims for s in d.free_symbols})
+        raise ShapeError(f"the shape of {t.latex} is not known; pass "
+                         + ", ".join(f"{n}=..." for n in free) + " to evaluate()")
+    return tuple(int(d) for d in dims)
+
+
 class _Unrolled:
     """A gradient over K steps of a recurrent model (back-propagation through time)."""
 
@@ -216,12 +225,7 @@ class _Unrolled:
             matrix_form=matrix_form, recursion=rec)
 
     def _dims(self, t: Tensor, subs: dict) -> tuple[int, ...]:
-        dims = [as_expr(d).xreplace(subs) for d in t.shape]
-        if any(not d.is_Integer for d in dims):
-            free = sorted({s.name for d in dims for s in d.free_symbols})
-            raise ShapeError(f"the shape of {t.latex} is not known; pass "
-                             + ", ".join(f"{n}=..." for n in free) + " to evaluate()")
-        return tuple(int(d) for d in dims)
+        return _dims_of(t, subs)
 
     def _unroll(self, arrays: dict, sizes: dict) -> dict:
         """Forward over t from zero initial states; for ``direct``, delta[t] backwards."""
@@ -287,3 +291,294 @@ class _Unrolled:
                                         axes=(list(range(rank)), list(range(rank))))
                     delta[base][t] += back if r is None else back[r]
         return {self.upstream[n][0].name: v for n, v in delta.items()}
+
+
+# multi-step Jacobians ---------------------------------------------------------------------
+def _frac(top: str, bottom: str) -> str:
+    return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
+
+
+def _at_time(latex: str, shift: str) -> str:
+    """``h[t]`` written at ``t`` + shift (``-1`` -> ``h[t-1]``, ``\\tau`` -> ``h[\\tau]``)."""
+    head = re.sub(r"\[t\]$", "", latex)
+    return f"{head}[{shift}]"
+
+
+class ChainQuantity(ModelQuantity):
+    """The total Jacobian d s[t] / d s[t-k] of a recurrent model over k steps.
+
+    Printed as a product of named one-step Jacobians (one state read at t-1) or as the
+    forward recursion of the total Jacobians (several states, lags or histories);
+    evaluated on a sequence: ``x`` (L, ...) holds x[1..L], ``<s>_init`` the state s[0]
+    (zero when omitted), and the result is d s[L] / d s[L-k] (L >= k).
+    """
+
+    def __init__(self, *args, index_text: dict, matrix_text: str, inits: dict,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._index_text = index_text
+        self._matrix_text = matrix_text
+        self.inits = inits
+
+    @cached_property
+    def matrix(self) -> sp.Expr | None:
+        """A matrix form exists (the product or recursion); see ``latex(form="matrix")``."""
+        return None
+
+    def latex(self, form: str = "index", index_base: int = 1) -> str:
+        """The product of one-step Jacobians (or their recursion), index or matrix form."""
+        self.check_latex_args(form, index_base)
+        if form == "matrix":
+            return self._matrix_text
+        return self._index_text[index_base]
+
+    def _key(self, key: str) -> str | None:
+        flat = re.sub(r"\s+", "", key)
+        for name, aliases in self.inits.items():
+            if flat in aliases:
+                return name
+        return super()._key(key)
+
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
+                 **kwargs) -> np.ndarray:
+        """d s[L] / d s[L-k] on the sequence given (initial states zero unless given)."""
+        arrays = dict(arrays or {})
+        have = {self._key(k) for k in [*arrays, *kwargs]}
+        missing = [n for n in self.inits if n not in have]
+        if missing:
+            known = {self._key(k): np.asarray(v, dtype=float)
+                     for k, v in [*arrays.items(), *kwargs.items()]
+                     if self._key(k) in self.inputs}
+            sizes = self.bind_sizes(known, {k: v for k, v in kwargs.items()
+                                            if k in self._free_sizes()})
+            subs = {s: sp.Integer(v) for s, v in sizes.items()}
+            for n in missing:
+                dims = [as_expr(d).xreplace(self._subs).xreplace(subs)
+                        for d in self.inputs[n].shape]
+                if all(d.is_Integer for d in dims):
+                    arrays[n] = np.zeros([int(d) for d in dims])
+        return super().evaluate(arrays, **kwargs)
+
+
+class StepChain:
+    """Total d of[t] / d base[t-k] over k steps: forward-mode along the sequence."""
+
+    def __init__(self, model: Model, of: str, base: str, steps, sizes: Mapping | None
+                 ) -> None:
+        self.model, self.of, self.base = model, of, base
+        try:
+            self.k = as_dim(steps, "steps")
+        except ShapeError:
+            raise ShapeError(f"steps must be a positive integer or a SymPy symbol, "
+                             f"got {steps!r}") from None
+        self.sizes = sizes
+        self.states = list(model.states())
+        if base not in self.states:
+            raise UnknownNameError(f"{base} is not a state of {model.name} (a tensor read "
+                                   f"at an earlier step); states: {', '.join(self.states)}")
+        used = {s.name for t in model.tensors.values() for d in t.shape
+                for s in d.free_symbols} | set(model.tensors) | {s.name for s in
+                                                                  self.k.free_symbols}
+        self.L = size(next(n for n in ("L", "T", "N", "L_t") if n not in used))
+        self.links = [(ln, b, lag) for ln, (b, lag) in model.lags.items()
+                      if b in self.states]
+
+    def _stack(self, t: Tensor) -> Tensor:
+        return Tensor(t.name, (self.L, *t.shape), t.latex, t.style)
+
+    @property
+    def simple(self) -> bool:
+        """One state read only at t-1, and d base[t] asked: a product of one-step Jacobians."""
+        return (self.of == self.base and len(self.links) == 1 and self.links[0][2] == 1
+                and self.model.tensors[self.base].rank == 1)
+
+    def quantity(self) -> ChainQuantity:
+        m = self.model
+        o, b = m.tensors[self.of], m.tensors[self.base]
+        D = Tensor("D_total", o.shape + b.shape, "D")
+        idx = tuple(index(f"d_{n}") for n in range(D.rank))
+        element = D[idx]
+        stacked = {n: self._stack(t) for n, t in m.tensors.items()
+                   if m.kinds[n] == "input" and n not in m.lags}
+        params = [t for n, t in m.tensors.items() if m.kinds[n] == "param"]
+        inits, aliases = {}, {}
+        self.init_names = {}
+        for s in self.states:
+            t = m.tensors[s]
+            name = self.init_names[s] = m._fresh_name(f"{s}_init")
+            inits[name] = Tensor(name, t.shape, _at_time(t.latex, "0"))
+            aliases[name] = {f"{s}0", f"{s}[0]", re.sub(r"\s+", "", _at_time(t.latex, "0"))}
+        inputs = [*stacked.values(), *params, *inits.values()]
+        k = sp.latex(self.k)
+        num, den = _at_time(o.latex, "t"), _at_time(b.latex, f"t-{k}")
+        tensors = {**m.tensors, **stacked, **inits, D.name: D,
+                   "_num": Tensor("_num", o.shape, num), "_den": Tensor("_den", b.shape, den)}
+        index_text, matrix_text, note = self._printed(num, den)
+        return ChainQuantity(
+            _frac(num, den), element, idx, o.shape + b.shape, tensors=tensors,
+            inputs=inputs, lhs=(tensors["_num"], tensors["_den"]), prepare=self._prepare,
+            structure=note, sizes={**m._sizes(self.sizes)},
+            size_names=m._size_names(self.L, *self.k.free_symbols), model=m,
+            index_text=index_text, matrix_text=matrix_text,
+            inits={n: a for n, a in aliases.items()})
+
+    # printing --------------------------------------------------------------------------
+    def _one_step(self, base: int) -> str:
+        ln = self.links[0][0]
+        return self.model.jacobian(self.base, ln, sizes=self.sizes).latex(index_base=base)
+
+    def _printed(self, num: str, den: str) -> tuple[dict, str, str]:
+        m, k = self.model, self.k
+        lat = m.tensors[self.base].latex
+        if self.simple:
+            letters = [c for c in "pqrsuvw" if c not in m.tensors] + [f"r_{n}" for n in
+                                                                     range(1, 20)]
+            if k.is_Integer:
+                steps = [(_at_time(lat, "t" if s == 0 else f"t-{s}"),
+                          _at_time(lat, f"t-{s + 1}")) for s in range(int(k))]
+                mat = " ".join(_frac(a, b) for a, b in steps)
+                free = ["i", *letters[: int(k) - 1], "j"]
+                size_ = m.tensors[self.base].shape[0].xreplace(
+                    {a: as_expr(v) for a, v in m._sizes(self.sizes).items()})
+                index_text = {}
+                for base in (0, 1):
+                    hi = sp.latex(size_ - 1 + base)
+                    sums = "".join(rf"\sum_{{{v}={base}}}^{{{hi}}} " for v in free[1:-1])
+                    body = " ".join(_frac(f"{a}_{{{free[s]}}}", f"{b}_{{{free[s + 1]}}}")
+                                    for s, (a, b) in enumerate(steps))
+                    index_text[base] = (f"{_frac(num + '_{i}', den + '_{j}')} = {sums}{body}"
+                                        rf", \quad \text{{where }} {self._one_step(base)}")
+            else:
+                s = "s" if "s" not in m.tensors else "u"
+                mat = (rf"\prod_{{{s}=0}}^{{{sp.latex(k - 1)}}} "
+                       + _frac(_at_time(lat, f"t-{s}"), _at_time(lat, f"t-{s}-1"))
+                       + rf" \quad \text{{(ordered: }} {s} = 0 \text{{ on the left)}}")
+                head = mat.split(r" \quad")[0]
+                index_text = {base: (f"{_frac(num + '_{i}', den + '_{j}')} = "
+                                     rf"\left({head}\right)_{{ij}}"
+                                     rf", \quad \text{{where }} {self._one_step(base)}")
+                              for base in (0, 1)}
+            matrix_text = (rf"{_frac(num, den)} = {mat}, \quad \text{{where }} "
+                           + self._one_step_matrix())
+            return index_text, matrix_text, "a product of one-step Jacobians along the sequence"
+        text = self._recursion(num, den)
+        note = ("forward recursion of the total Jacobians D_s[tau] = d s[tau] / d "
+                f"{self.base}[t-k] over every state s")
+        return {0: text, 1: text}, text, note
+
+    def _one_step_matrix(self) -> str:
+        q = self.model.jacobian(self.base, self.links[0][0], sizes=self.sizes)
+        return q.latex("matrix") if q.matrix is not None else q.latex()
+
+    def _recursion(self, num: str, den: str) -> str:
+        m, k = self.model, sp.latex(self.k)
+        tau = r"\tau"
+        lines = []
+        for s in self.states:
+            lat = m.tensors[s].latex
+            terms = []
+            for ln, b, lag in self.links:
+                if not m.depends(s, ln):
+                    continue
+                blat = m.tensors[b].latex
+                if lag is None:
+                    part = _frac(_at_time(lat, tau), _at_time(blat, tau + "-i"))
+                    terms.append(rf"\sum_{{i}} {part} D_{{{self._short(b)}}}[{tau}-i]")
+                else:
+                    terms.append(_frac(_at_time(lat, tau), _at_time(blat, f"{tau}-{lag}"))
+                                 + rf" D_{{{self._short(b)}}}[{tau}-{lag}]")
+            rhs = " + ".join(terms) or "0"
+            lines.append(rf"D_{{{self._short(s)}}}[{tau}] = {rhs}")
+        starts = ", ".join(rf"D_{{{self._short(s)}}}[t-{k}] = "
+                           + ("I" if s == self.base else "0") for s in self.states)
+        result = (rf"D_{{{self._short(self.of)}}}[t]" if self.of in self.states else
+                  self._of_line())
+        return (rf"{_frac(num, den)} = {result}, \quad \text{{where }} "
+                + r", \ ".join(lines) + rf" \ (t-{k} < {tau} \le t), \ " + starts
+                + rf", \ D_{{\cdot}}[\tau] = 0 \ (\tau < t-{k})")
+
+    def _of_line(self) -> str:
+        m = self.model
+        lat = m.tensors[self.of].latex
+        terms = [_frac(_at_time(lat, "t"), _at_time(m.tensors[b].latex,
+                                                    f"t-{lag}" if lag else "t-i"))
+                 + rf" D_{{{self._short(b)}}}[t-{lag if lag else 'i'}]"
+                 for ln, b, lag in self.links if m.depends(self.of, ln)]
+        return " + ".join(terms) or "0"
+
+    def _short(self, s: str) -> str:
+        return re.sub(r"\[t\]$", "", self.model.tensors[s].latex)
+
+    # numbers ---------------------------------------------------------------------------
+    def _prepare(self, arrays: dict, sizes: dict) -> dict:
+        m = self.model
+        subs = {kk: sp.Integer(v) for kk, v in sizes.items()}
+        L = int(sizes[self.L])
+        k = as_expr(self.k).xreplace(subs)
+        if not k.is_Integer:
+            raise ShapeError(f"steps = {self.k} is symbolic: pass its value, e.g. "
+                             f"evaluate(..., {self.k}=2)")
+        k = int(k)
+        if k > L:
+            raise ShapeError(f"d {self.base}[t]/d {self.base}[t-{k}] needs at least {k} "
+                             f"steps of the sequence, got {L}")
+        dims = {n: _dims_of(t, subs) for n, t in m.tensors.items()
+                if n in self.states}
+        inits = {s: arrays[self.init_names[s]] for s in self.states}
+        params = {n: arrays[n] for n, kind in m.kinds.items() if kind == "param"}
+        envs: dict[int, dict] = {}
+
+        def value(b: str, tau: int) -> np.ndarray:
+            if b in self.states:
+                if tau == 0:
+                    return np.asarray(inits[b], dtype=float)
+                if tau < 0:
+                    return np.zeros(dims[b])
+                return envs[tau][b]
+            if tau < 1:
+                return np.zeros(_dims_of(m.tensors[b], subs))
+            return np.asarray(arrays[b], dtype=float)[tau - 1]
+
+        for tau in range(1, L + 1):
+            a = dict(params)
+            for n, kind in m.kinds.items():
+                if kind == "input" and n not in m.lags:
+                    a[n] = np.asarray(arrays[n], dtype=float)[tau - 1]
+            for n, (b, lag) in m.lags.items():
+                if lag is None:
+                    rows = _dims_of(m.tensors[n], subs)[0]
+                    a[n] = np.array([value(b, tau - r - 1) for r in range(rows)])
+                else:
+                    a[n] = value(b, tau - lag)
+            envs[tau] = m.forward(a, sizes)
+        start = L - k
+        nb = int(np.prod(dims[self.base]))
+        D: dict[tuple[str, int], np.ndarray] = {}
+        for s in self.states:
+            D[(s, start)] = (np.eye(nb) if s == self.base else
+                             np.zeros((int(np.prod(dims[s])), nb)))
+
+        def step(s: str, tau: int) -> np.ndarray:
+            out = np.zeros((int(np.prod(_dims_of(m.tensors[s], subs))), nb))
+            for ln, b, lag in self.links:
+                if not m.depends(s, ln):
+                    continue
+                e, I, J = m.derivative(s, ln)
+                shape = (_dims_of(m.tensors[s], subs)
+                         + _dims_of(m.tensors[ln], subs))
+                jac = evaluate_element(e, I + J, shape, envs[tau], sizes)
+                rows = [(lag, None)] if lag is not None else [
+                    (r + 1, r) for r in range(shape[len(I)])]
+                for back, r in rows:
+                    if tau - back < start:
+                        continue
+                    part = jac if r is None else np.take(jac, r, axis=len(I))
+                    out += part.reshape(out.shape[0], -1) @ D[(b, tau - back)]
+            return out
+
+        for tau in range(start + 1, L):
+            for s in self.states:
+                D[(s, tau)] = step(s, tau)
+        total = step(self.of, L)
+        shape = _dims_of(m.tensors[self.of], subs) + dims[self.base]
+        return {**arrays, "D_total": total.reshape(shape)}

@@ -443,15 +443,18 @@ class AttentionRNN:
         element, new = readable(element, free, names)
         return element, new, view
 
-    def state_jacobian(self, lag: int | sp.Symbol | str = 1, form: str = "attention"
-                       ) -> Quantity:
-        """Partial dh[t]/dh[t-lag] (n x n, numerator layout), other states held fixed.
+    def state_jacobian(self, lag: int | sp.Symbol | str = 1, form: str = "attention",
+                       steps: Size | None = None) -> Quantity:
+        """Partial dh[t]/dh[t-lag] (n x n, numerator layout), other states held fixed;
+        with ``steps=k`` the total dh[t]/dh[t-k] over every path (see ``total_jacobian``).
 
         From the chain rule of the core: h[t] = sum_i a_i v_i reads h[t-lag] through v_lag
         and, through w_lag and the softargmax (diag(a) - a a^T), through every a_i:
         a_lag V_lag + a_lag (v_lag - h[t]) (k_lag^T Q_lag + q_lag^T K_lag). With
         ``form="states"`` q and k are written out: ... h[t-lag]^T (K^T Q + Q^T K).
         """
+        if steps is not None:
+            return self.total_jacobian(steps)
         if form not in ("attention", "states"):
             raise ShapeError(f"form must be 'attention' or 'states', not {form!r}")
         lag = self._lag(lag)
@@ -484,6 +487,47 @@ class AttentionRNN:
         if form == "states" and jac.matrix is not None:
             jac.__dict__["matrix"] = _factor_left(jac.matrix)  # seeds the cached property
         return jac
+
+    def total_jacobian(self, steps: Size | str) -> Quantity:
+        """Total dh[t]/dh[t-k] (n x n) for k = ``steps``, counting every path through the
+        states between: D[t-k] = I, D[tau] = sum_i dh[tau]/dh[tau-i] D[tau-i].
+
+        Evaluate on a sequence: x (L, n) holds x[1..L], Q, K, V; the result is
+        dh[L]/dh[L-k] (1 <= L - k), h[tau] = 0 for tau < 1.
+        """
+        k_ = size(steps) if isinstance(steps, str) else as_dim(_plain(steps), "steps")
+        L_ = size("L")
+        n, (j, l) = _N, (index("j"), index("l"))
+        seq_x = Tensor("x", (L_, n), "x", "bracket")
+        D = Tensor("D_total", (n, n), "D")
+        kk = sp.latex(k_)
+        num, den = Tensor("ht", (n,), "h[t]"), Tensor("h_k", (n,), f"h[t-{kk}]")
+        upper = r"\tau-1" if self.shared else sp.latex(self._cell.states.xreplace(self.sizes))
+        text = (_frac("h[t]", f"h[t-{kk}]") + r" = D[t], \quad \text{where } D[\tau] = "
+                rf"\sum_{{i=1}}^{{{upper}}} " + _frac(r"h[\tau]", r"h[\tau-i]")
+                + rf" D[\tau-i] \ (t-{kk} < \tau \le t), \ D[t-{kk}] = I, \ D[\tau] = 0 "
+                rf"\ (\tau < t-{kk})")
+
+        def prepare(arrays: dict, sizes: dict) -> dict:
+            subs = {a: sp.Integer(v) for a, v in sizes.items()}
+            L, k = int(L_.xreplace(subs)), as_expr(k_).xreplace(subs)
+            if not k.is_Integer:
+                raise ShapeError(f"steps = {k_} is symbolic: pass its value, e.g. "
+                                 f"evaluate(..., {k_}=2)")
+            if not 1 <= L - int(k) < L:
+                raise ShapeError(f"dh[t]/dh[t-{k}] at t = L = {L} needs 1 <= L - {k}: "
+                                 f"give at least {int(k) + 1} steps of x")
+            _, J = self.unroll(arrays["x"], arrays["Q"], arrays["K"], arrays["V"], sizes)
+            return {"D_total": total_jacobians(J, L - int(k))[L - 1]}
+
+        params = tuple(self.model.tensors[p] for p in _PARAMS)
+        return _TextQuantity(
+            _frac("h[t]", f"h[t-{kk}]"), D[j, l], (j, l), (n, n),
+            tensors={**self.model.tensors, "x": seq_x, D.name: D, "ht": num, "h_k": den},
+            inputs=(seq_x, *params), lhs=(num, den), prepare=prepare, text=text,
+            structure="total Jacobian over every path: forward recursion over one-step "
+                      "partial Jacobians", sizes=self.sizes,
+            size_names=self._size_names(L_, *k_.free_symbols, states=False))
 
     def _expand_qk(self, element: sp.Expr) -> sp.Expr:
         """Replace q, k (and the slot input s) by their definitions: Q_i h[t-i], K_i h[t-i]."""
@@ -633,6 +677,23 @@ class AttentionRNN:
             inputs=(seq_x, *params, g), lhs=(r"\ell", h_T), prepare=prepare,
             layout="gradient", structure=note, sizes=self.sizes,
             size_names=self._size_names(*(T_.free_symbols | L_.free_symbols), states=False))
+
+
+class _TextQuantity(Quantity):
+    """A quantity evaluated from prepared arrays and printed as its recursion."""
+
+    def __init__(self, *args, text: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.text = text
+
+    @property
+    def matrix(self) -> None:
+        return None
+
+    def latex(self, form: str = "index", index_base: int = 1) -> str:
+        """The recursion that defines it (the same in index and matrix form)."""
+        self.check_latex_args(form, index_base)
+        return self.text
 
 
 def backward(g: np.ndarray, J: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ from ..core.ops import Hadamard, sigmoid
 from ..core.printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from ..core.quantity import Quantity, readable
 from ..core.tensor import Tensor, as_dim, as_expr, index, size
+from ..core.unroll import StepChain
 
 Size = int | sp.Expr
 
@@ -203,8 +204,15 @@ class GatedRNN:
         return self._step(d.tensor.latex, d.expr, d.indices, ["i"], d.tensor.shape,
                           (d.tensor, None), f"definition of {d.tensor.latex}")
 
-    def state_jacobian(self) -> RNNQuantity:
-        """dh[t]/dh[t-1] in numerator layout, (m, m): written in c[t] and W_x x[t]."""
+    def state_jacobian(self, steps: Size | None = None) -> RNNQuantity:
+        """dh[t]/dh[t-1] in numerator layout, (m, m): written in c[t] and W_x x[t].
+
+        With ``steps=k``: the total dh[t]/dh[t-k], a product of k one-step Jacobians;
+        evaluate(x=(L, n), W_c, W_h, W_x, h_init=h[0] (zero if omitted)) gives
+        dh[L]/dh[L-k] for L >= k.
+        """
+        if steps is not None:
+            return StepChain(self.model, "h", "h", steps, self.sizes).quantity()
         element, I, J = self.model.derivative("h", "h_prev")
         h, h_prev = self.model.tensors["h"], self.model.tensors["h_prev"]
         return self._step(_frac("h[t]", "h[t-1]"), element, I + J, ["i", "j"],
