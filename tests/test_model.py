@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 import sympy as sp
+from reference import central
 
+import symgrad as sg
 from symgrad.core.errors import UnknownNameError
 from symgrad.core.evaluate import evaluate_element
 from symgrad.core.model import Model
-from symgrad.core.ops import sigmoid
+from symgrad.core.ops import Transposed, sigmoid
 from symgrad.core.tensor import index, size
 
 
@@ -90,3 +92,56 @@ def test_grad_of_a_scalar_loss_needs_no_upstream_gradient():
     np.testing.assert_allclose(M.grad("x").evaluate(x=x, W=W),
                                central(lambda v: np.sum(np.tanh(W @ v) ** 2), x), atol=1e-8)
     assert q.check(q.latex()).verdict == "correct"
+
+
+def _quadratic():
+    M = Model("quadratic")
+    M.input("x", "n")
+    M.param("A", "n x n")
+    x, A = M.symbols("x", "A")
+    M.define("f", Transposed(x) * A * x)
+    return M
+
+
+def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose():
+    """Issue 13: Model.hessian; d^2 (x^T A x) / dx^2 = A + A^T."""
+    H = _quadratic().hessian("f", "x")
+    assert H.latex(form="matrix") == r"\frac{\partial^{2} f}{\partial x^{2}} = A + A^{\top}"
+    assert H.latex().startswith(r"\frac{\partial^{2} f}{\partial x_{i} \partial x_{j}} = ")
+    rng = np.random.default_rng(6)
+    x, A = rng.normal(size=4), rng.normal(size=(4, 4))
+    np.testing.assert_allclose(H.evaluate(x=x, A=A), A + A.T, atol=1e-12)
+    np.testing.assert_allclose(central(lambda v: central(lambda u: u @ A @ u, v, 1e-4), x, 1e-4),
+                               H.evaluate(x=x, A=A), atol=1e-5)
+
+
+def test_hessian_of_a_loss_through_intermediates():
+    """Second derivatives through the graph: l = sum_i tanh(z_i)^2, z = W x."""
+    M = sg.Model.from_latex(r"z = W x \\ a = \tanh(z)", {"x": "n", "W": "m x n"})
+    first = M.jacobian("a", "x")
+    second = first.jacobian("x")
+    assert second.shape == (size("m"), size("n"),
+                            size("n"))
+    rng = np.random.default_rng(7)
+    x, W = rng.normal(size=3), rng.normal(size=(2, 3))
+    ref = central(lambda v: central(lambda u: np.tanh(W @ u), v, eps=1e-4), x, eps=1e-4)
+    np.testing.assert_allclose(second.evaluate(x=x, W=W), ref, atol=1e-6)
+    mixed = first.jacobian("W")
+    ref = central(lambda B: central(lambda u: np.tanh(B @ u), x, eps=1e-4), W, eps=1e-4)
+    np.testing.assert_allclose(mixed.evaluate(x=x, W=W), ref, atol=1e-6)
+
+
+def test_grad_names_the_loss_first():
+    """Issue 13: grad(loss, wrt) errored about a parameter shared by every step."""
+    M = sg.Model.from_latex(r"z = W x \\ a = \tanh(z)", {"x": "n", "W": "m x n"})
+    i = index("i")
+    M.define("loss", (), (), sp.Sum(M.tensors["a"][i] ** 2, (i, 0, M.tensors["a"].shape[0] - 1)),
+             latex=r"\ell")
+    q = M.grad("loss", "W")
+    assert "g" not in q.inputs and r"\partial \ell}{\partial \ell" not in q.latex()
+    rng = np.random.default_rng(8)
+    x, W = rng.normal(size=3), rng.normal(size=(2, 3))
+    np.testing.assert_allclose(q.evaluate(x=x, W=W),
+                               central(lambda B: np.sum(np.tanh(B @ x) ** 2), W), atol=1e-8)
+    np.testing.assert_allclose(M.grad(r"\ell", "x").evaluate(x=x, W=W),
+                               central(lambda v: np.sum(np.tanh(W @ v) ** 2), x), atol=1e-8)

@@ -796,6 +796,34 @@ class Model:
             total += sp.Sum(p * inner, *limits) if limits else p * inner
         return collapse(total, ranges)
 
+    def differentiate(self, element: sp.Expr, indices: tuple, shape: tuple, wrt: str
+                      ) -> tuple[sp.Expr, tuple]:
+        """d element / d wrt[J] for an element written in this model's tensors (any other
+        tensor it reads is held fixed), by the chain rule over the graph: (element, J)."""
+        w = self.tensor(wrt)
+        J = self.fresh_indices(w.rank, "j")
+        ranges: Ranges = {**ranges_for(indices, shape), **ranges_for(J, w.shape)}
+        total = sp.Integer(0)
+        for dep in sorted(self._reads(element)):
+            if dep not in self.tensors or not self.depends(dep, wrt):
+                continue
+            t = self.tensors[dep]
+            K = self.fresh_indices(t.rank)
+            p = sp.diff(element, t[K]).replace(lambda e: isinstance(e, sp.DiracDelta),
+                                               lambda e: sp.Integer(0))
+            if p == 0:
+                continue
+            inner, I2, J2 = self.derivative(dep, wrt)
+            inner = inner.xreplace({**dict(zip(I2, K)), **dict(zip(J2, J))})
+            limits = [(k, 0, n - 1) for k, n in zip(K, t.shape)]
+            total += sp.Sum(p * inner, *limits) if limits else p * inner
+        return sp.factor_terms(self._fold(collapse(total, ranges))), J
+
+    def hessian(self, of: str, wrt: str, sizes: Mapping | None = None) -> ModelQuantity:
+        """d^2 of / d wrt^2 (shape of ``of`` + shape of ``wrt`` twice), e.g. A + A^T for
+        f = x^T A x."""
+        return self.jacobian(of, wrt, sizes=sizes).jacobian(wrt, hessian=True)
+
     def gradient(self, of: str, wrt: str, upstream: Tensor) -> tuple[sp.Expr, tuple]:
         """sum_I upstream[I] d of[I] / d wrt[J]: the gradient given dl/d of (element, J)."""
         element, I, J = self.derivative(of, wrt)
@@ -872,7 +900,8 @@ class Model:
         inputs = kwargs.pop("inputs", None) or self._step_inputs(reads)
         tensors = kwargs.pop("tensors", None) or self.tensors
         need = self.needed(reads)
-        return ModelQuantity(name, element, free, shape, tensors=tensors, inputs=inputs,
+        cls = kwargs.pop("cls", ModelQuantity)
+        return cls(name, element, free, shape, tensors=tensors, inputs=inputs,
                              lhs=lhs, prepare=lambda a, s: self.forward(a, s, need),
                              sizes=self._sizes(sizes), size_names=self._size_names(),
                              model=self, **kwargs)
@@ -937,7 +966,8 @@ class Model:
 
     def grad(self, wrt: str, steps: int | sp.Expr | None = None, given: str = "total",
              of: str | None = None, sizes: Mapping | None = None) -> ModelQuantity:
-        """dl/d wrt in gradient layout (the shape of ``wrt``).
+        """dl/d wrt in gradient layout (the shape of ``wrt``); ``grad(loss, wrt)`` names
+        the loss first.
 
         Without ``steps``: one evaluation, given ``g = dl/d of`` (``of`` defaults to the
         last definition). With ``steps=K`` (a recurrent model, ``wrt`` a parameter): over K
@@ -946,6 +976,8 @@ class Model:
         states) and sums delta[t] against the immediate ds[t]/d wrt; ``given="direct"``
         takes the direct partials g[t] (``g`` / ``g_<s>``) and back-propagates them.
         """
+        if isinstance(steps, str):  # grad(of, wrt): the loss first, as in d of / d wrt
+            of, wrt, steps = wrt, steps, None
         w = self.tensor(self.resolve(wrt))
         if given not in GIVEN:
             raise UnknownNameError(f"given must be 'total' (delta[t] = dl/ds[t] known) or "

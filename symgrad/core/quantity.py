@@ -245,6 +245,12 @@ class Quantity:
         element = self.element.xreplace(subs)
         return evaluate_element(element, self.indices, [int(d) for d in shape], env, sizes)
 
+    def jacobian(self, wrt: str):
+        """Differentiate again (a quantity of a ``Model`` supports it)."""
+        raise ShapeError(f"{self.name} is not written over a Model's graph, so it cannot be "
+                         f"differentiated again; build the layer with sg.Model and use "
+                         f"Model.jacobian(...).jacobian({wrt!r}) or Model.hessian")
+
     def check(self, latex: str, index_base: int = 1):
         """Verdict on a hand-written claim about this quantity (see symgrad.verify)."""
         return service("check_quantity")(self, latex, index_base=index_base)

@@ -71,6 +71,24 @@ class ModelQuantity(Quantity):
             return None if self._matrix_form is None else self._matrix_form.xreplace(self._subs)
         return to_matrix(self.element, self.indices)
 
+    def jacobian(self, wrt: str, hessian: bool = False) -> ModelQuantity:
+        """Differentiate again: d (this quantity) / d wrt, numerator layout (the axes of
+        this quantity, then those of ``wrt``); second derivatives and Hessians."""
+        if self.timed or self.time is not None:
+            raise ShapeError(f"{self.name} is a quantity over time steps; differentiate its "
+                             f"one-step form instead")
+        m = self.model
+        w = m.tensor(m.resolve(wrt))
+        element, J = m.differentiate(self.element, self.indices, self.shape, w.name)
+        num = Tensor("_outer", self._shape, self.lhs_latex(indexed=False))
+        inputs = [*self.inputs.values()]
+        inputs += [t for t in m._step_inputs(m._reads(element)) if t.name not in self.inputs]
+        return m._quantity(self.name, element, self.indices + J, self._shape + w.shape,
+                           (num, w), self.sizes, set(), tensors={**self.tensors, num.name: num},
+                           inputs=inputs, cls=SecondQuantity,
+                           structure=f"the Jacobian of {self.name} with respect to {w.latex}",
+                           outer=self, hessian=hessian)
+
     def _key(self, key: str) -> str | None:
         if key in self.inputs:
             return key
@@ -148,6 +166,30 @@ def _dims_of(t: Tensor, subs: dict) -> tuple[int, ...]:
         raise ShapeError(f"the shape of {t.latex} is not known; pass "
                          + ", ".join(f"{n}=..." for n in free) + " to evaluate()")
     return tuple(int(d) for d in dims)
+
+
+class SecondQuantity(ModelQuantity):
+    """The Jacobian of a quantity: printed d(first)/d wrt, or d^2 f / dx_i dx_j."""
+
+    def __init__(self, *args, outer: ModelQuantity, hessian: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.outer = outer
+        self.hessian = hessian
+
+    def lhs_latex(self, index_base: int = 1, indexed: bool = True) -> str:
+        num, w = self.lhs
+        names = [sp.latex(i) for i in self.indices] if indexed else []
+        n = len(self.outer.indices)
+        f, x = self.outer.lhs
+        if (self.hessian and isinstance(f, Tensor) and f.rank == 0 and isinstance(x, Tensor)
+                and x.name == w.name and w.rank == 1):
+            if not indexed:
+                return r"\frac{\partial^{2} %s}{\partial %s^{2}}" % (f.latex, w.latex)
+            a, b = (self._side_latex(w, [i]) for i in names)
+            return r"\frac{\partial^{2} %s}{\partial %s \partial %s}" % (f.latex, a, b)
+        top = self._side_latex(num, names[:n]) if indexed else num.latex
+        bottom = self._side_latex(w, names[n:]) if indexed else w.latex
+        return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
 
 
 class _Unrolled:
