@@ -59,10 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("show", help="print one answer's LaTeX")
     s.add_argument("id", help="question id, e.g. 1.2.2.e")
     s.add_argument("--index-base", type=int, choices=(0, 1), default=1)
+    for sp_ in (a, s):
+        _set_option(sp_)
     c = sub.add_parser("check", help="check a hand-written claim (LaTeX) for a question",
                        description="Exit status 0: correct; 1: incorrect or layout; "
                                    "2: unparsed or bad usage.")
-    c.add_argument("id", help="question id, e.g. 1.1.c.iii")
+    c.add_argument("id", nargs="?", help="question id, e.g. 1.1.c.iii (none with --model)")
     c.add_argument("source", nargs="?", help="the claim, or '-' to read it from standard "
                    "input (a claim starting with '-': --latex=-x or -- -x)")
     c.add_argument("--latex", help="the claim, e.g. 'f_W(x) \\in \\mathbb{R}^{1 \\times 3}'")
@@ -70,7 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--index-base", type=int, choices=(0, 1), default=1,
                    help="the index base the claim uses (default 1)")
     c.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    sub.add_parser("list", help="list the question ids")
+    _set_option(c)
+    _model_options(c, "check the claim against d OF / d WRT of the model in this .tex file "
+                   "('-': standard input) instead of a question")
+    _set_option(sub.add_parser("list", help="list the question ids"))
+    _derive_parser(sub)
     r = sub.add_parser("review", help="check every claim of whole write-ups (.tex .md .ipynb "
                        ".txt)", description="Find the questions and claims of each write-up, "
                        "check every claim, print a table per question. Exit status 0: every "
@@ -90,6 +96,155 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--latex-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="time limit of one LaTeX compilation (default 60)")
     return p
+
+
+def _set_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", metavar="SET", help="the problem set: a registered name (hw2, "
+                   "the default; hw1) or the path of a problem-set .toml file")
+
+
+def _model_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--model", metavar="MODEL", help=what)
+    p.add_argument("--of", metavar="NAME", help="what is differentiated, as the equations "
+                   "write it, e.g. h[t] (default: the model's last definition)")
+    p.add_argument("--wrt", metavar="NAME", help="with respect to what, e.g. h[t-1] or W_c")
+    p.add_argument("--time-steps", metavar="K", help="gradient of a recurrent model through "
+                   "K steps (a number or a size name such as K)")
+    p.add_argument("--given", choices=("total", "direct"), default="total",
+                   help="with --time-steps: the known dl/dh[t] are total (default) or direct")
+
+
+def _derive_parser(sub) -> None:
+    d = sub.add_parser(
+        "derive", help="derive a Jacobian or gradient of a model written in LaTeX",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Print d OF / d WRT of the model in MODEL (a .tex file, or '-' for "
+                    "standard input) as LaTeX: a Jacobian in numerator layout, or the "
+                    "gradient of a scalar OF in the shape of WRT.",
+        epilog="MODEL: the equations, one per line or separated by \\\\, and their "
+               "shapes in comment lines:\n"
+               "  % shapes: x: n, h: m, W_c: m x n, W_h: m x m, W_x: m x n\n"
+               "  c[t] = \\sigma(W_c x[t] + W_h h[t-1]) \\\\\n"
+               "  h[t] = c[t] \\odot h[t-1] + (1 - c[t]) \\odot W_x x[t]\n"
+               "optional: '% name: GRU', '% index-base: 0' (index notation in the "
+               "equations).")
+    d.add_argument("model", metavar="MODEL", help="the model's .tex file, or '-'")
+    _model_options(d, argparse.SUPPRESS)
+    d.add_argument("--form", choices=("index", "matrix"), default="index",
+                   help="index notation (default) or matrix notation")
+    d.add_argument("--steps", action="store_true", help="print the derivation: the model, "
+                   "the local derivative of every link, the chain rule, then the result")
+    d.add_argument("--index-base", type=int, choices=(0, 1), default=1,
+                   help="print indices 1-based (default) or 0-based")
+    d.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _require_id(parser: argparse.ArgumentParser, args) -> None:
+    """``check`` needs a question id unless it checks against --model."""
+    if args.command == "check" and args.id is None and args.model is None:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        sub.choices["check"].error("the following arguments are required: id (or --model "
+                                   "FILE --of NAME --wrt NAME)")
+
+
+def _problem_set(args):
+    from .problems import registry
+
+    return registry.get(getattr(args, "set", None))
+
+
+def _derivation(args, model_path: str):
+    from .problems.derive import derivation
+    from .problems.modelfile import read_model_file
+
+    if not args.wrt:
+        raise SymgradError("--wrt is missing: say with respect to what, e.g. --wrt h[t-1]")
+    return derivation(read_model_file(model_path), args.of, args.wrt,
+                      time_steps=args.time_steps, given=args.given)
+
+
+def _derive(args) -> int:
+    d = _derivation(args, args.model)
+    result = d.result(args.form, args.index_base)
+    steps = d.steps(args.form, args.index_base) if args.steps else []
+    if args.json:
+        data = {"of": d.of, "wrt": d.wrt, "kind": d.kind, "shape": [str(x) for x in
+                d.quantity.shape], "layout": d.quantity.layout, "form": args.form,
+                "index_base": args.index_base, "latex": result,
+                "shape_latex": d.quantity.shape_latex()}
+        if args.steps:
+            data["steps"] = steps
+        print(json.dumps(data, indent=2))
+    else:
+        print("\n".join(steps) if steps else result)
+    return 0
+
+
+def _answers_set(args) -> int:
+    """``answers --set``: the write-up of a problem set other than the built-in hw2."""
+    from .problems.document import document_files, main_file
+    from .render.output import build_pdf, write_outputs
+
+    pset = _problem_set(args)
+    out = Path(os.path.join(args.out, pset.name) if args.out == "outputs" else args.out)
+
+    def progress(n, total, qid):
+        print(f"[{n}/{total}] {qid}", file=sys.stderr, flush=True)
+
+    files = document_files(pset, args.index_base, args.only, progress)
+    written = write_outputs(out, files, force=args.force)
+    print(f"wrote {len(written)} file(s) under {out}/ ({len(files)} up to date in all)")
+    have = shutil.which("pdflatex") is not None
+    if args.pdf and not have:
+        raise SymgradError("--pdf: pdflatex is not installed, so no PDF can be built; "
+                           "--no-pdf writes the .tex files only")
+    if args.pdf if args.pdf is not None else have:
+        print("building the PDF with latexmk ...", file=sys.stderr, flush=True)
+        pdf = build_pdf(out / main_file(pset))
+        if pdf is not None:
+            print(f"wrote {pdf}")
+    return 0
+
+
+def _check_model(args) -> int:
+    if args.set:
+        raise SymgradError("give --model or --set, not both")
+    if args.id is not None and args.source is not None:
+        raise SymgradError("with --model there is no question id: give only the claim")
+    if args.id is not None:
+        args.source = args.id
+    d = _derivation(args, args.model)
+    if args.model == "-" and args.source == "-":
+        raise SymgradError("the model and the claim cannot both come from standard input")
+    return _print_verdict(args, d.quantity.check(_claim(args), index_base=args.index_base))
+
+
+def _check_set(args) -> int:
+    from .core.limits import time_limit
+    from .verify import check_claim
+
+    if args.id is None:
+        raise SymgradError("the question id is missing, e.g. symgrad check --set FILE 1.2.c "
+                           "'CLAIM'")
+    pset = _problem_set(args)
+    question = pset.question(args.id)
+    claim = _claim(args)
+    if question.context is None:
+        raise SymgradError(f"question {question.id} of {pset.name} has nothing to check "
+                           f"(prose only)")
+    from . import CHECK_SECONDS
+
+    with time_limit(CHECK_SECONDS, "checking the claim"):
+        verdict = check_claim(question.context(), claim, index_base=args.index_base)
+    return _print_verdict(args, verdict)
+
+
+def _print_verdict(args, verdict) -> int:
+    if args.json:
+        print(json.dumps(verdict.to_dict(), indent=2, sort_keys=True))
+    else:
+        print(verdict.format())
+    return {"correct": 0, "incorrect": 1, "layout": 1}.get(verdict.verdict, 2)
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -228,26 +383,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
+        _require_id(parser, args)
     except UsageError as e:
         if not as_json:
             print(getattr(e, "usage", "").rstrip(), file=sys.stderr)
         return _fail(str(e).split("\n")[0], as_json)
     try:
+        hw2 = getattr(args, "set", None) in (None, "hw2")
+        if args.command == "derive":
+            return _derive(args)
         if args.command == "answers":
-            return _answers(args)
+            return _answers(args) if hw2 else _answers_set(args)
         if args.command == "show":
             from .problems.hw2 import answer
 
+            if not hw2:
+                print(_problem_set(args).answer(args.id, args.index_base).latex)
+                return 0
             print(answer(args.id, args.index_base).latex)
             return 0
         if args.command == "check":
-            return _check(args)
+            if args.model is not None:
+                return _check_model(args)
+            return _check(args) if hw2 else _check_set(args)
         if args.command == "review":
             return _review(args)
         if args.command == "list":
             from .problems.hw2 import HW2
 
-            for q in HW2.questions.values():
+            pset = HW2 if hw2 else _problem_set(args)
+            for q in pset.questions.values():
                 print(f"{q.id:10s} {q.statement}")
             return 0
         parser.print_help()

@@ -42,6 +42,8 @@ class ProblemSet:
     name: str
     title: str
     questions: dict[str, Question] = field(default_factory=dict)
+    intro: str = ""
+    source: str = ""
 
     def add(self, question: Question) -> None:
         self.questions[question.id] = question
