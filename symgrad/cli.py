@@ -276,30 +276,60 @@ def _claim(args) -> str:
     return _decode(sys.stdin.buffer.read(MAX_CLAIM_BYTES + 1), "standard input")
 
 
+PDF_TOOLS = ("Debian/Ubuntu: apt-get install texlive-latex-base texlive-latex-recommended "
+             "texlive-pictures latexmk")
+
+
 def _answers(args) -> int:
-    from .problems.hw2 import document_files
-    from .render.output import build_pdf, write_outputs
+    import hashlib
+
+    from .problems.hw2 import HW2, document, file_stem
+    from .render.output import (
+        build_pdf,
+        cached_answers,
+        check_output_dir,
+        code_digest,
+        pdf_is_current,
+        save_answers_cache,
+        write_outputs,
+    )
+
+    out = Path(args.out)
+    only = [HW2.question(q).id for q in args.only] if args.only else None
+    have_pdflatex = shutil.which("pdflatex") is not None
+    if args.pdf and not have_pdflatex:
+        raise SymgradError(f"--pdf: pdflatex is not installed, so no PDF can be built "
+                           f"({PDF_TOOLS}); --no-pdf writes the .tex files only")
+    names = [file_stem(q) + ".tex" for q in HW2.questions] + ["hw2.tex", "preamble.tex"]
+    check_output_dir(out, names, force=args.force)      # before any work
 
     def progress(n, total, qid):
         print(f"[{n}/{total}] {qid}", file=sys.stderr, flush=True)
 
-    files = document_files(args.index_base, args.only, progress)
-    written = write_outputs(args.out, files, force=args.force)
-    print(f"wrote {len(written)} file(s) under {args.out}/ ({len(files)} up to date in all)")
-    want_pdf = args.pdf if args.pdf is not None else shutil.which("pdflatex") is not None
+    key = hashlib.sha256(f"{code_digest()} index_base={args.index_base}".encode()).hexdigest()
+    previous = cached_answers(out, key)
+    computed = [q for q in HW2.questions if (only and q in only) or q not in previous]
+    files, per_question = document(args.index_base, only, progress, previous)
+    written = write_outputs(out, files, force=args.force)
+    save_answers_cache(out, key, per_question)
+    if written or computed:
+        print(f"wrote {len(written)} file(s) under {out}/ ({len(files)} up to date in all)")
+    else:
+        print(f"nothing changed: the {len(files)} files under {out}/ are up to date")
+    want_pdf = args.pdf if args.pdf is not None else have_pdflatex
     if want_pdf:
-        if shutil.which("pdflatex") is None:
-            print("note: pdflatex is not installed; the .tex files are written, no PDF "
-                  "(Debian: apt-get install texlive-latex-recommended texlive-pictures "
-                  "latexmk)", file=sys.stderr)
-            return 0
-        print("building the PDF with latexmk ...", file=sys.stderr, flush=True)
-        pdf = build_pdf(Path(args.out) / "hw2.tex")
+        if not pdf_is_current(out / "hw2.tex"):
+            print("building the PDF with latexmk ...", file=sys.stderr, flush=True)
+        pdf = build_pdf(out / "hw2.tex")
         if pdf is not None:
-            print(f"wrote {pdf}")
+            print(f"wrote {pdf}" if pdf.rebuilt else f"{pdf} is up to date")
+            for warning in pdf.warnings:
+                print(f"warning: LaTeX: {warning}", file=sys.stderr)
+            if pdf.warnings:
+                print(f"note: the LaTeX log is kept in {pdf.log}", file=sys.stderr)
     elif args.pdf is None:
-        print("note: pdflatex not found, so no PDF was built (the .tex files are complete)",
-              file=sys.stderr)
+        print(f"note: pdflatex not found, so no PDF was built (the .tex files are "
+              f"complete; {PDF_TOOLS})", file=sys.stderr)
     return 0
 
 

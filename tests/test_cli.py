@@ -147,3 +147,150 @@ def test_review_refuses_the_input_folder(tmp_path, capsys):
     assert main(["review", str(src), "--out", str(tmp_path)]) == 2
     assert "writes nothing beside" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"]
+
+
+# --- answers: the output folder, the cache, --only, the PDF (issue 14) ---------------------
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A complete output folder written once by `symgrad answers --no-pdf`."""
+    from symgrad.render import output
+
+    out = tmp_path_factory.mktemp("written") / "out"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(output, "code_digest", lambda: "fixed")
+        assert main(["answers", "--out", str(out), "--no-pdf"]) == 0
+    return out
+
+
+@pytest.fixture
+def out_dir(written, tmp_path, monkeypatch):
+    """A private copy of the written folder; symgrad's code digest held fixed, so the
+    cache is not invalidated by edits of the working tree while the test runs."""
+    import shutil
+
+    from symgrad.render import output
+
+    monkeypatch.setattr(output, "code_digest", lambda: "fixed")
+    out = tmp_path / "out"
+    shutil.copytree(written, out)
+    return out
+
+
+def _sections(tex: str) -> list[str]:
+    import re
+
+    return re.findall(r"\\subsection\*\{([^}]*)\}", tex)
+
+
+def test_rerun_with_nothing_changed_computes_and_writes_nothing(out_dir, capsys):
+    import time
+
+    before = {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()}
+    start = time.perf_counter()
+    assert main(["answers", "--out", str(out_dir), "--no-pdf"]) == 0
+    assert time.perf_counter() - start < 1.0
+    out = capsys.readouterr()
+    assert "nothing changed" in out.out and "[1/" not in out.err
+    assert {p.name: p.stat().st_mtime_ns for p in out_dir.iterdir()} == before
+
+
+def test_only_refreshes_its_answers_inside_the_complete_writeup(out_dir, capsys):
+    from symgrad.problems.hw2 import HW2
+
+    full = (out_dir / "hw2.tex").read_text()
+    assert main(["answers", "--out", str(out_dir), "--no-pdf", "--only", "1.1.a"]) == 0
+    err = capsys.readouterr().err
+    assert "[1/1] 1.1.a" in err
+    assert _sections((out_dir / "hw2.tex").read_text()) == list(HW2.questions)
+    assert (out_dir / "hw2.tex").read_text() == full
+    capsys.readouterr()
+    assert main(["answers", "--out", str(out_dir), "--no-pdf", "--only", "1.2.2.e",
+                 "1.1.b"]) == 0
+    assert capsys.readouterr().err.count("[") == 2
+    assert (out_dir / "hw2.tex").read_text() == full
+
+
+def test_output_folder_problems_are_found_before_any_work(out_dir, tmp_path, capsys):
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("mine")
+    assert main(["answers", "--out", str(a_file), "--no-pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "[1/" not in err
+    assert a_file.read_text() == "mine"
+    assert main(["answers", "--out", str(a_file / "sub"), "--no-pdf"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    edited = out_dir / "answer-1_3_4.tex"
+    edited.write_text("my own answer")
+    (out_dir / ".symgrad-answers.json").unlink()
+    assert main(["answers", "--out", str(out_dir), "--no-pdf"]) == 2
+    err = capsys.readouterr().err
+    assert str(edited) in err and "--force" in err and "[1/" not in err
+    assert edited.read_text() == "my own answer"
+
+
+def test_pdf_asked_without_pdflatex_fails_before_writing(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    out = tmp_path / "out"
+    assert main(["answers", "--out", str(out), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "pdflatex is not installed" in err and "--no-pdf" in err and "[1/" not in err
+    assert not out.exists()
+
+
+def _needs_latex():
+    import os
+    import shutil
+
+    if shutil.which("pdflatex") is None or shutil.which("latexmk") is None:
+        if os.environ.get("SYMGRAD_REQUIRE_LATEX") == "1":
+            pytest.fail("pdflatex and latexmk are required (SYMGRAD_REQUIRE_LATEX=1)")
+        pytest.skip("pdflatex/latexmk are not installed")
+
+
+_RUN_CLI = """
+import sys
+from symgrad.render import output
+output.code_digest = lambda: "fixed"
+from symgrad.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_during_the_pdf_build_keeps_the_old_pdf_and_the_next_run_works(out_dir):
+    """SIGINT at several moments of the LaTeX build: hw2.pdf is the old one or a complete
+    new one, nothing is left that breaks the next run (issue 14: a stale .fdb_latexmk made
+    every later run fail, and 3 of 4 interruptions corrupted hw2.pdf)."""
+    import signal
+    import time
+
+    from symgrad.render.output import pdf_is_current
+
+    _needs_latex()
+    cmd = [sys.executable, "-c", _RUN_CLI, "answers", "--out", str(out_dir), "--pdf"]
+    assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
+    pdf = out_dir / "hw2.pdf"
+    old = pdf.read_bytes()
+    for delay in (0.0, 0.4, 1.0, 2.0, 3.5):
+        (out_dir / ".hw2.pdf-stamp.json").unlink(missing_ok=True)    # force a rebuild
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        for line in proc.stderr:
+            if line.startswith("building the PDF"):
+                break
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=120)
+        data = pdf.read_bytes()
+        assert data == old or (data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF"))
+        assert not [p for p in out_dir.iterdir() if p.is_dir()], "a build folder is left"
+        old = data
+    for suffix in (".fdb_latexmk", ".aux"):          # what an old symgrad left behind
+        (out_dir / ("hw2" + suffix)).write_text("garbage {")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert pdf_is_current(out_dir / "hw2.tex") and pdf.read_bytes().startswith(b"%PDF")
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert "hw2.pdf is up to date" in r.stdout and "building" not in r.stderr

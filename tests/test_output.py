@@ -223,7 +223,7 @@ def test_journal_does_not_excuse_real_edits(tmp_path, monkeypatch):
 def test_latex_document():
     doc = latex_document("Hello $x$", "Homework 2")
     assert doc.startswith("\\documentclass{article}\n")
-    for package in ("amsmath", "amssymb", "mathtools", "tikz", "hyperref"):
+    for package in ("amsmath", "amssymb", "graphicx", "tikz", "hyperref"):
         assert f"\\usepackage{{{package}}}" in doc
     assert "\\usepackage[margin=2.5cm]{geometry}" in doc
     assert "\\usetikzlibrary{arrows.meta,positioning,calc,fit,backgrounds}" in doc
@@ -241,13 +241,20 @@ def _latex_available() -> bool:
     return True
 
 
+def _visible(folder) -> list[str]:
+    """The files a user sees (symgrad's own dot-files aside); no build folder is left."""
+    assert not [p for p in folder.iterdir() if p.name.startswith(".") and p.is_dir()]
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+
+
 def test_build_pdf_success_cleans_aux(tmp_path):
     _latex_available()
     tex = tmp_path / "doc.tex"
     write_atomic(tex, latex_document("Some math: $\\sigma(z)$.", "Test"))
     pdf = build_pdf(tex)
     assert pdf == tex.with_suffix(".pdf") and pdf.is_file()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["doc.pdf", "doc.tex"]
+    assert _visible(tmp_path) == ["doc.pdf", "doc.tex"]
+    assert pdf.rebuilt and pdf.warnings == [] and pdf.log is None
 
 
 def test_build_pdf_reports_first_error_line(tmp_path):
@@ -259,7 +266,7 @@ def test_build_pdf_reports_first_error_line(tmp_path):
     message = str(info.value)
     assert "! Undefined control sequence." in message
     assert str(tmp_path / "broken.log") in message
-    assert "input line 16" in message
+    assert "input line 15" in message
     assert (tmp_path / "broken.log").is_file()
 
 
@@ -284,7 +291,7 @@ def test_build_pdf_pdflatex_fallback(tmp_path, monkeypatch):
     tex = tmp_path / "doc.tex"
     write_atomic(tex, latex_document("Fallback.", "T"))
     assert build_pdf(tex) == tex.with_suffix(".pdf")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["doc.pdf", "doc.tex"]
+    assert _visible(tmp_path) == ["doc.pdf", "doc.tex"]
 
 
 def test_build_pdf_timeout(tmp_path, monkeypatch):
@@ -299,3 +306,103 @@ def test_build_pdf_timeout(tmp_path, monkeypatch):
 def test_build_pdf_missing_file(tmp_path):
     with pytest.raises(SymgradError, match="does not exist"):
         build_pdf(tmp_path / "nope.tex")
+
+
+def test_build_pdf_survives_stale_state_of_an_interrupted_build(tmp_path):
+    """A half-written .fdb_latexmk/.aux and a leftover build folder beside the file made
+    every later latexmk run fail ("no '!' error line in the log")."""
+    _latex_available()
+    tex = tmp_path / "doc.tex"
+    write_atomic(tex, latex_document("Stale state. \\ref{x}", "T"))
+    (tmp_path / "doc.fdb_latexmk").write_text("# Fdb version 3\n[\"pdflatex\"] garbage\n")
+    (tmp_path / "doc.aux").write_text("\\relax\n\\garbage{\n")
+    (tmp_path / "doc.fls").write_bytes(b"\x00\x01")
+    (tmp_path / ".doc.build-abc").mkdir()
+    (tmp_path / ".doc.build-abc" / "doc.pdf").write_text("half")
+    pdf = build_pdf(tex)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert _visible(tmp_path) == ["doc.pdf", "doc.tex"]
+
+
+def test_build_pdf_not_rebuilt_when_nothing_changed(tmp_path):
+    _latex_available()
+    tex = tmp_path / "doc.tex"
+    write_atomic(tex, latex_document("Once.", "T"))
+    first = build_pdf(tex)
+    assert first.rebuilt and output.pdf_is_current(tex)
+    inode = os.stat(first).st_ino
+    again = build_pdf(tex)
+    assert not again.rebuilt and os.stat(again).st_ino == inode
+    write_atomic(tex, latex_document("Twice.", "T"))
+    assert not output.pdf_is_current(tex)
+    assert build_pdf(tex).rebuilt
+    (tmp_path / "fig.png").write_bytes(b"not really a png")   # an input beside it changed
+    assert not output.pdf_is_current(tex)
+    assert build_pdf(tex, force=True).rebuilt
+
+
+def test_build_pdf_failure_keeps_old_pdf_and_log(tmp_path):
+    _latex_available()
+    tex = tmp_path / "doc.tex"
+    write_atomic(tex, latex_document("Good.", "T"))
+    old = build_pdf(tex).read_bytes()
+    write_atomic(tex, latex_document("Bad \\undefinedmacro", "T"))
+    with pytest.raises(SymgradError, match="Undefined control sequence"):
+        build_pdf(tex)
+    assert (tmp_path / "doc.pdf").read_bytes() == old
+    assert "Undefined control sequence" in (tmp_path / "doc.log").read_text()
+    assert _visible(tmp_path) == ["doc.log", "doc.pdf", "doc.tex"]
+    write_atomic(tex, latex_document("Good again.", "T"))
+    assert build_pdf(tex).rebuilt and not (tmp_path / "doc.log").exists()
+
+
+def test_build_pdf_reports_warnings_that_show_and_keeps_the_log(tmp_path):
+    _latex_available()
+    tex = tmp_path / "doc.tex"
+    wide = "\\[ " + " + ".join(["x_{%d}" % i for i in range(60)]) + " \\]"
+    write_atomic(tex, latex_document("Wide: " + wide + "\nText > here.", "T"))
+    pdf = build_pdf(tex)
+    assert any(w.startswith("Overfull \\hbox") for w in pdf.warnings), pdf.warnings
+    assert pdf.log == tmp_path / "doc.log" and pdf.log.is_file()
+    log = tmp_path / "w.log"
+    log.write_text("Overfull \\hbox (0.5pt too wide) in paragraph\n"
+                   "Overfull \\hbox (55.1pt too wide) in paragraph at lines 3--4\n"
+                   "Missing character: There is no ^^A in font cmr10!\n")
+    assert output.latex_warnings(log) == [
+        "Overfull \\hbox (55.1pt too wide) in paragraph at lines 3--4",
+        "Missing character: There is no ^^A in font cmr10!"]
+
+
+_INTERRUPTED_BUILD = """
+import sys
+from symgrad.render.output import build_pdf
+build_pdf(sys.argv[1], force=True)
+"""
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.6, 1.2, 2.0])
+def test_build_pdf_interrupted_leaves_the_old_pdf_and_a_working_next_run(tmp_path, delay):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _latex_available()
+    tex = tmp_path / "doc.tex"
+    body = "\n\n".join("Page %d. \\[ \\sum_{i=1}^{n} x_i \\] \\newpage" % i for i in range(40))
+    write_atomic(tex, latex_document(body, "Old"))
+    old = build_pdf(tex).read_bytes()
+    write_atomic(tex, latex_document(body.replace("Page", "Seite"), "New"))
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_BUILD, str(tex)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=120)
+    data = (tmp_path / "doc.pdf").read_bytes()
+    if data != old:                           # the new one, complete (moved in whole)
+        assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+    else:
+        assert proc.returncode != 0 and not output.pdf_is_current(tex)
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()], "build folder left behind"
+    new = build_pdf(tex)
+    assert new.read_bytes().startswith(b"%PDF") and output.pdf_is_current(tex)

@@ -85,29 +85,59 @@ def _escape(text: str) -> str:
     return text.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
 
 
-def document_files(index_base: int = 1, only: Sequence[str] | None = None,
-                   progress=None) -> dict[str, str | bytes]:
-    """Every file of the write-up: one .tex per question, hw2.tex, and figures."""
-    from ..render.output import latex_document
+def answer_file(qid: str, text: str) -> str:
+    """An answer's pasteable file: a comment saying what it needs, then its section."""
+    from ..render.output import answer_header
 
-    ids = [HW2.question(q).id for q in only] if only else list(HW2.questions)
+    return answer_header(f"Answer to hw2 question {qid}", text) + text
+
+
+def document(index_base: int = 1, only: Sequence[str] | None = None, progress=None,
+             previous: dict[str, dict[str, str | bytes]] | None = None
+             ) -> tuple[dict[str, str | bytes], dict[str, dict[str, str | bytes]]]:
+    """Every file of the write-up (one .tex per question, hw2.tex, preamble.tex, figures)
+    and the files of each question.
+
+    The questions in ``only`` are computed afresh; every other question is taken from
+    ``previous`` (question id -> its files, from an earlier run of the same code with the
+    same index base) when it is there, and computed otherwise, so hw2.tex is always the
+    complete write-up."""
+    from ..render.output import latex_document, preamble_tex, strip_answer_header
+
+    fresh = {HW2.question(q).id for q in only} if only else set()
+    previous = previous or {}
+    todo = [qid for qid in HW2.questions if qid in fresh or qid not in previous]
     files: dict[str, str | bytes] = {}
+    per_question: dict[str, dict[str, str | bytes]] = {}
     parts = []
-    for n, qid in enumerate(ids, 1):
-        if progress:
-            progress(n, len(ids), qid)
-        q = HW2.question(qid)
-        ans = q.build(index_base)
-        text = section(ans, q.statement)
-        files[file_stem(qid) + ".tex"] = text
-        files.update(ans.files)
+    for qid in HW2.questions:
+        name = file_stem(qid) + ".tex"
+        if qid in todo:
+            if progress:
+                progress(todo.index(qid) + 1, len(todo), qid)
+            q = HW2.question(qid)
+            ans = q.build(index_base)
+            text = section(ans, q.statement)
+            own: dict[str, str | bytes] = {name: answer_file(qid, text), **ans.files}
+        else:
+            own = dict(previous[qid])
+            text = strip_answer_header(str(own[name]))
+        per_question[qid] = own
+        files.update(own)
         parts.append(text)
     intro = (r"All results below were derived and printed by symgrad: index notation is "
              r"%s-based, Jacobians are in numerator layout (shape of the output followed "
              r"by the shape of the input), gradients of the loss in gradient layout (the "
              r"shape of the parameter)." % index_base)
     files["hw2.tex"] = latex_document(intro + "\n\n" + "\n".join(parts), TITLE)
-    return files
+    files["preamble.tex"] = preamble_tex()
+    return files, per_question
+
+
+def document_files(index_base: int = 1, only: Sequence[str] | None = None,
+                   progress=None) -> dict[str, str | bytes]:
+    """Every file of the complete write-up (see document)."""
+    return document(index_base, only, progress)[0]
 
 
 def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] = ()):

@@ -6,11 +6,12 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from symgrad.core.errors import SymgradError
@@ -21,7 +22,18 @@ __all__ = [
     "MANIFEST_NAME",
     "PENDING_NAME",
     "UserEditedError",
+    "PdfBuild",
+    "answer_header",
     "build_pdf",
+    "cached_answers",
+    "check_output_dir",
+    "save_answers_cache",
+    "code_digest",
+    "latex_warnings",
+    "pdf_is_current",
+    "preamble_lines",
+    "preamble_tex",
+    "strip_answer_header",
     "latex_document",
     "sha256_text",
     "write_atomic",
@@ -163,6 +175,109 @@ def _save_manifest(out: Path, manifest: Mapping[str, str]) -> None:
     write_atomic(path, text)
 
 
+def _refuse_conflicts(out: Path, current: Mapping[str, str | None], manifest: Mapping[str, str],
+                      pending: Mapping[str, str], force: bool) -> None:
+    """Raise UserEditedError naming every file that exists and is not symgrad's last write."""
+    conflicts = []
+    for key, sha in current.items():
+        if sha is None or force:
+            continue
+        if sha in (manifest.get(key), pending.get(key)):
+            continue
+        reason = (
+            "was edited since symgrad wrote it"
+            if key in manifest
+            else "exists but was not written by symgrad"
+        )
+        conflicts.append((key, reason))
+    if conflicts:
+        key, reason = conflicts[0]
+        more = ""
+        if len(conflicts) > 1:
+            more = f" (also: {', '.join(str(out / k) for k, _ in conflicts[1:])})"
+        raise UserEditedError(
+            f"{out / key} {reason}; move it away or pass --force to overwrite{more}",
+            [str(out / k) for k, _ in conflicts],
+        )
+
+
+def check_output_dir(out_dir: str | os.PathLike[str], names: Iterable[str] = (), *,
+                     force: bool = False) -> None:
+    """Find the problems of an output folder before any work is done: a path that is a
+    file, a folder that cannot be created or written, a corrupt manifest, and files that
+    symgrad would overwrite (``names`` and every file it wrote there before) that were
+    edited since, or were never symgrad's."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SymgradError(f"{out} is a file, not a folder: give --out a folder (it is "
+                           f"created when missing)")
+    probe = out
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise SymgradError(f"cannot create output directory {out}: {probe} is a file")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise SymgradError(f"cannot write in {probe}: permission denied; choose another --out")
+    if not out.is_dir():
+        return
+    manifest = _read_map(out / MANIFEST_NAME, force)
+    pending = _read_map(out / PENDING_NAME, True)
+    keys = sorted({_normalise(n) for n in names} | set(manifest))
+    current = {}
+    for key in keys:
+        try:
+            current[key] = _current_sha(out / key)
+        except SymgradError:
+            if key in manifest:
+                raise
+    _refuse_conflicts(out, current, manifest, pending, force)
+
+
+ANSWERS_CACHE = ".symgrad-answers.json"
+
+
+def cached_answers(out_dir: str | os.PathLike[str], key: str) -> dict[str, dict[str, str | bytes]]:
+    """The files of each question that an earlier run with the same ``key`` (code and
+    options) wrote under out_dir and that are still exactly as written: question id ->
+    file name -> content (text for .tex, bytes otherwise)."""
+    out = Path(out_dir)
+    try:
+        data = json.loads((out / ANSWERS_CACHE).read_text(encoding="utf-8"))
+        manifest = _read_map(out / MANIFEST_NAME, True)
+        if not isinstance(data, dict) or data.get("key") != key:
+            return {}
+        questions = data["questions"]
+        found: dict[str, dict[str, str | bytes]] = {}
+        for qid, shas in questions.items():
+            files: dict[str, str | bytes] = {}
+            for name, sha in shas.items():
+                raw = (out / _normalise(name)).read_bytes()
+                if sha256_bytes(raw) != sha or manifest.get(name) != sha:
+                    break
+                files[name] = raw.decode("utf-8") if name.endswith(".tex") else raw
+            else:
+                found[qid] = files
+        return found
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, SymgradError):
+        return {}
+
+
+def save_answers_cache(out_dir: str | os.PathLike[str], key: str,
+                       questions: Mapping[str, Mapping[str, str | bytes]]) -> None:
+    """Record which files each question wrote under ``key`` (see cached_answers)."""
+    data = {"key": key, "questions": {
+        qid: {name: sha256_bytes(v if isinstance(v, bytes) else v.encode("utf-8"))
+              for name, v in files.items()} for qid, files in questions.items()}}
+    text = json.dumps(data, indent=1, sort_keys=True) + "\n"
+    path = Path(out_dir) / ANSWERS_CACHE
+    with contextlib.suppress(OSError):
+        if path.read_text(encoding="utf-8") == text:
+            return
+    write_atomic(path, text)
+
+
 def write_outputs(
     out_dir: str | os.PathLike[str], files: Mapping[str, str | bytes], *, force: bool = False
 ) -> list[str]:
@@ -194,27 +309,7 @@ def write_outputs(
                 with contextlib.suppress(SymgradError):
                     if _current_sha(out / key) == sha:
                         manifest[key] = sha
-        conflicts = []
-        for key, sha in current.items():
-            if sha is None or force:
-                continue
-            if sha in (manifest.get(key), pending.get(key)):
-                continue
-            reason = (
-                "was edited since symgrad wrote it"
-                if key in manifest
-                else "exists but was not written by symgrad"
-            )
-            conflicts.append((key, reason))
-        if conflicts:
-            key, reason = conflicts[0]
-            more = ""
-            if len(conflicts) > 1:
-                more = f" (also: {', '.join(str(out / k) for k, _ in conflicts[1:])})"
-            raise UserEditedError(
-                f"{out / key} {reason}; move it away or pass --force to overwrite{more}",
-                [str(out / k) for k, _ in conflicts],
-            )
+        _refuse_conflicts(out, current, manifest, pending, force)
         new_sha = {key: sha256_bytes(text) if isinstance(text, bytes) else sha256_text(text)
                    for key, text in plan.items()}
         todo = [key for key in plan if current[key] != new_sha[key]]
@@ -246,18 +341,63 @@ def _finish(out: Path, manifest: dict[str, str]) -> None:
         os.unlink(out / PENDING_NAME)
 
 
+PREAMBLE_NAME = "preamble.tex"
+
+
+def preamble_lines(body: str | None = None) -> list[str]:
+    """The preamble lines a LaTeX body written by symgrad needs (every one symgrad's
+    answers may use when body is None): amsmath and amssymb always, graphicx for
+    figures, TikZ with its libraries for diagrams."""
+    lines = ["\\usepackage{amsmath}", "\\usepackage{amssymb}"]
+    if body is None or "\\includegraphics" in body:
+        lines.append("\\usepackage{graphicx}")
+    if body is None or "\\begin{tikzpicture}" in body or "\\tikz" in body:
+        lines += ["\\usepackage{tikz}", f"\\usetikzlibrary{{{','.join(TIKZ_LIBRARIES)}}}"]
+    return lines
+
+
+def preamble_tex() -> str:
+    """``preamble.tex``: the packages of every answer, to ``\\input`` in one's own
+    preamble before ``\\input{answer-...}``."""
+    return ("% The packages symgrad's answers use. In your preamble: \\input{preamble.tex}\n"
+            + "\n".join(preamble_lines()) + "\n")
+
+
+def _graphics(body: str) -> list[str]:
+    return sorted(set(re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]*)\}", body)))
+
+
+def answer_header(title: str, body: str) -> str:
+    """The comment that opens a pasteable answer file: what it is and what it needs."""
+    lines = [f"% {title}, written by symgrad.",
+             "% To use it: \\input{this file} in a LaTeX document whose preamble has"]
+    lines += ["%   " + line for line in preamble_lines(body)]
+    lines.append(f"% (\\input{{{PREAMBLE_NAME}}}, written beside it, has every package an "
+                 "answer uses).")
+    figures = _graphics(body)
+    if figures:
+        lines.append(f"% It shows {', '.join(figures)}: keep it in the document's folder.")
+    return "\n".join(lines) + "\n\n"
+
+
+def strip_answer_header(text: str) -> str:
+    """The body of an answer file: the text after its comment header."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith("%"):
+        i += 1
+    if i and i < len(lines) and lines[i] == "":
+        i += 1
+    return "\n".join(lines[i:])
+
+
 def latex_document(body: str, title: str) -> str:
     """A complete article around body, with the packages and TikZ libraries symgrad uses."""
     text = body if body.endswith("\n") else body + "\n"
     return (
         "\\documentclass{article}\n"
-        "\\usepackage{amsmath}\n"
-        "\\usepackage{amssymb}\n"
-        "\\usepackage{mathtools}\n"
-        "\\usepackage{graphicx}\n"
-        "\\usepackage[margin=2.5cm]{geometry}\n"
-        "\\usepackage{tikz}\n"
-        f"\\usetikzlibrary{{{','.join(TIKZ_LIBRARIES)}}}\n"
+        + "".join(line + "\n" for line in preamble_lines())
+        + "\\usepackage[margin=2.5cm]{geometry}\n"
         "\\usepackage{hyperref}\n"
         f"\\title{{{title}}}\n"
         "\\author{}\n"
@@ -269,14 +409,28 @@ def latex_document(body: str, title: str) -> str:
     )
 
 
+def code_digest() -> str:
+    """A digest of symgrad's own source (every .py of the package) and version: answers
+    cached under it are recomputed whenever the code that wrote them changes."""
+    from symgrad import __version__
+
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"symgrad {__version__}\0".encode())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def _require_default(require: bool | None) -> bool:
     if require is None:
         return os.environ.get("SYMGRAD_REQUIRE_LATEX") == "1"
     return require
 
 
-def _run(cmd: list[str], cwd: Path, timeout: float, log: Path) -> int:
-    """Run a TeX command quietly in its own process group, killing the group on timeout."""
+def _run(cmd: list[str], cwd: Path, timeout: float, log: Path,
+         env: Mapping[str, str] | None = None) -> int:
+    """Run a TeX command quietly in its own process group, killing the group on timeout
+    and on any interruption (Ctrl-C), so no TeX process outlives symgrad's wait."""
     try:
         proc = subprocess.Popen(
             cmd,
@@ -285,6 +439,7 @@ def _run(cmd: list[str], cwd: Path, timeout: float, log: Path) -> int:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=None if env is None else {**os.environ, **env},
         )
     except OSError as exc:
         raise SymgradError(f"cannot run {cmd[0]}: {exc.strerror or exc}") from exc
@@ -297,6 +452,12 @@ def _run(cmd: list[str], cwd: Path, timeout: float, log: Path) -> int:
         raise SymgradError(
             f"{Path(cmd[0]).name} timed out after {timeout:g} s; see {log}"
         ) from None
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(BaseException):
+            proc.wait(timeout=10)
+        raise
     return proc.returncode
 
 
@@ -316,8 +477,100 @@ def _first_error(log: Path) -> str:
     return "no '!' error line in the log"
 
 
-def build_pdf(tex_path: str | os.PathLike[str], *, require: bool | None = None) -> Path | None:
-    """Compile a .tex file to PDF with latexmk (or pdflatex twice); None without pdflatex."""
+_OVERFULL = re.compile(r"^(Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\).*)$", re.M)
+_MISSING = re.compile(r"^(Missing character: .*)$", re.M)
+#: overfull boxes up to this many points are invisible in print and not reported
+OVERFULL_TOLERANCE_PT = 1.0
+
+
+def latex_warnings(log: str | os.PathLike[str]) -> list[str]:
+    """The warnings of a TeX log that show in the PDF: overfull boxes over
+    ``OVERFULL_TOLERANCE_PT`` and missing characters (a glyph the font lacks)."""
+    try:
+        text = Path(log).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return []
+    found = [m.group(1).strip() for m in _OVERFULL.finditer(text)
+             if float(m.group(2)) > OVERFULL_TOLERANCE_PT]
+    found += [m.group(1).strip() for m in _MISSING.finditer(text)]
+    return found
+
+
+class PdfBuild(type(Path())):  # type: ignore[misc]
+    """The path of a built PDF, with what the build found: ``.warnings`` (see
+    latex_warnings), ``.log`` (kept beside the PDF when there are warnings, else None)
+    and ``.rebuilt`` (False when the PDF was already up to date)."""
+
+    warnings: list[str]
+    log: Path | None
+    rebuilt: bool
+
+
+def _result(pdf: Path, warnings: list[str], log: Path | None, rebuilt: bool) -> PdfBuild:
+    out = PdfBuild(pdf)
+    out.warnings, out.log, out.rebuilt = warnings, log, rebuilt
+    return out
+
+
+_STAMP_SUFFIX = ".pdf-stamp.json"
+_INPUT_SUFFIXES = (".tex", ".png", ".jpg", ".jpeg", ".pdf", ".eps", ".sty", ".cls", ".bib")
+
+
+def _stamp_path(tex: Path) -> Path:
+    return tex.parent / f".{tex.stem}{_STAMP_SUFFIX}"
+
+
+def _build_key(tex: Path, tool: str) -> str:
+    """A digest of everything the PDF depends on: the files of the folder LaTeX may read
+    (sources and figures), symgrad's version and the TeX tool used."""
+    from symgrad import __version__
+
+    digest = hashlib.sha256(f"symgrad {__version__}\0{tool}\0".encode())
+    own_pdf = tex.with_suffix(".pdf").name
+    for path in sorted(tex.parent.iterdir()):
+        if (path.name.startswith(".") or path.name == own_pdf
+                or path.suffix.lower() not in _INPUT_SUFFIXES or not path.is_file()):
+            continue
+        digest.update(path.name.encode() + b"\0" + sha256_bytes(path.read_bytes()).encode())
+    return digest.hexdigest()
+
+
+def pdf_is_current(tex_path: str | os.PathLike[str]) -> bool:
+    """True when the PDF beside ``tex_path`` was built by symgrad from the files that are
+    there now (nothing to rebuild)."""
+    tex = Path(tex_path).resolve()
+    pdf = tex.with_suffix(".pdf")
+    tool = shutil.which("latexmk") or shutil.which("pdflatex") or ""
+    try:
+        stamp = json.loads(_stamp_path(tex).read_text(encoding="utf-8"))
+        return (pdf.is_file() and stamp.get("key") == _build_key(tex, tool)
+                and stamp.get("pdf") == sha256_bytes(pdf.read_bytes()))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _clean_stale(tex: Path) -> None:
+    """Remove what an interrupted build of tex may have left: auxiliary files beside it
+    (a half-written .fdb_latexmk or .aux breaks every later latexmk run) and private
+    build folders."""
+    for suffix in _AUX_SUFFIXES:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            tex.with_suffix(suffix).unlink()
+    for path in tex.parent.glob(f".{tex.stem}.build-*"):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def build_pdf(tex_path: str | os.PathLike[str], *, require: bool | None = None,
+              force: bool = False) -> PdfBuild | None:
+    """Compile a .tex file to PDF with latexmk (or pdflatex twice); None without pdflatex.
+
+    LaTeX runs in a private folder beside the file; the PDF is then moved into place with
+    one atomic rename, so an interruption (Ctrl-C, kill, timeout, LaTeX error) leaves the
+    previous PDF intact and nothing that disturbs the next run. The log is kept beside the
+    file when the build fails or warns. A PDF already built from the same inputs is not
+    rebuilt unless ``force``.
+    """
     tex = Path(tex_path).resolve()
     if not tex.is_file():
         raise SymgradError(f"{tex} does not exist")
@@ -332,22 +585,43 @@ def build_pdf(tex_path: str | os.PathLike[str], *, require: bool | None = None) 
     cwd, name = tex.parent, tex.name
     log = tex.with_suffix(".log")
     pdf = tex.with_suffix(".pdf")
-    flags = ["-interaction=nonstopmode", "-halt-on-error"]
     latexmk = shutil.which("latexmk")
-    if latexmk is not None:
-        code = _run([latexmk, "-pdf", *flags, name], cwd, LATEX_TIMEOUT, log)
-    else:
-        code = 0
-        for _ in range(2):
-            code = _run([pdflatex, *flags, name], cwd, LATEX_TIMEOUT, log)
-            if code != 0:
-                break
-    if code != 0 or not pdf.is_file():
-        raise SymgradError(f"LaTeX failed on {tex}: {_first_error(log)}; see {log}")
-    if latexmk is not None:
-        _run([latexmk, "-c", name], cwd, LATEX_TIMEOUT, log)
-    else:
-        for suffix in _AUX_SUFFIXES:
-            with contextlib.suppress(FileNotFoundError):
-                tex.with_suffix(suffix).unlink()
-    return pdf
+    tool = latexmk or pdflatex
+    with _locked(cwd):
+        if not force and pdf_is_current(tex):
+            kept = log if log.is_file() else None
+            return _result(pdf, latex_warnings(log) if kept else [], kept, False)
+        _clean_stale(tex)
+        key = _build_key(tex, tool)
+        build = Path(tempfile.mkdtemp(dir=cwd, prefix=f".{tex.stem}.build-"))
+        built_log = build / log.name
+        try:
+            flags = ["-interaction=nonstopmode", "-halt-on-error"]
+            if latexmk is not None:
+                code = _run([latexmk, "-pdf", *flags, f"-outdir={build.name}", name], cwd,
+                            LATEX_TIMEOUT, log)
+            else:
+                code = 0
+                for _ in range(2):
+                    code = _run([pdflatex, *flags, f"-output-directory={build.name}", name],
+                                cwd, LATEX_TIMEOUT, log)
+                    if code != 0:
+                        break
+            built = build / pdf.name
+            if code != 0 or not built.is_file():
+                with contextlib.suppress(OSError):
+                    os.replace(built_log, log)
+                raise SymgradError(f"LaTeX failed on {tex}: {_first_error(log)}; see {log}")
+            warnings = latex_warnings(built_log)
+            os.replace(built, pdf)
+            if warnings:
+                os.replace(built_log, log)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    log.unlink()
+            _fsync_dir(cwd)
+            write_atomic(_stamp_path(tex), json.dumps(
+                {"key": key, "pdf": sha256_bytes(pdf.read_bytes())}, indent=2) + "\n")
+        finally:
+            shutil.rmtree(build, ignore_errors=True)
+    return _result(pdf, warnings, log if warnings else None, True)
