@@ -145,3 +145,49 @@ def test_grad_names_the_loss_first():
                                central(lambda B: np.sum(np.tanh(B @ x) ** 2), W), atol=1e-8)
     np.testing.assert_allclose(M.grad(r"\ell", "x").evaluate(x=x, W=W),
                                central(lambda v: np.sum(np.tanh(W @ v) ** 2), x), atol=1e-8)
+
+
+def layer_norm():
+    n = size("n")
+    M = Model("layernorm")
+    x = M.input("x", (n,))
+    M.param("epsilon", (), latex=r"\epsilon")
+    i, q, r = index("i"), index("q"), index("r")
+    M.define("mu", (), (), sp.Sum(x[q], (q, 0, n - 1)) / n, latex=r"\mu")
+    d = M.define("d", (n,), (i,), x[i] - sp.Symbol("mu"))
+    M.define("v", (), (), sp.Sum(d[r] ** 2, (r, 0, n - 1)) / n)
+    M.define("y", (n,), (i,), d[i] / sp.sqrt(sp.Symbol("v") + sp.Symbol("epsilon")))
+    return M
+
+
+def test_terms_that_vanish_by_the_definitions_are_dropped():
+    """Issue 13: sum_k d_k (d = x - mu, mu the mean) is zero; it was printed and kept."""
+    M = layer_norm()
+    q = M.jacobian("y", "x")
+    assert r"\sum" not in q.latex(), q.latex()
+    assert r"\sum" not in M.jacobian("v", "x").latex()
+    rng = np.random.default_rng(9)
+    for size_ in (1, 2, 5):
+        x = rng.normal(size=size_)
+
+        def ref(v):
+            d = v - v.mean()
+            return d / np.sqrt((d ** 2).mean() + 0.3)
+
+        np.testing.assert_allclose(q.evaluate(x=x, epsilon=0.3), central(ref, x), atol=1e-8)
+    n = size("n")
+    x = M.tensors["x"]
+    k = index("k")
+    assert M.tidy_terms(sp.Symbol("mu") * n - sp.Sum(x[k], (k, 0, n - 1))) == 0
+
+
+def test_equal_sums_are_merged():
+    n = size("n")
+    M = Model("sums")
+    x = M.input("x", (n,))
+    q, r = index("q"), index("r")
+    M.define("f", (), (), sp.Sum(x[q], (q, 0, n - 1)) * sp.Sum(x[r], (r, 0, n - 1)))
+    J = M.jacobian("f", "x")
+    assert J.latex().count(r"\sum") == 1, J.latex()
+    v = np.arange(1.0, 4.0)
+    np.testing.assert_allclose(J.evaluate(x=v), central(lambda u: u.sum() ** 2, v), atol=1e-8)

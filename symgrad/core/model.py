@@ -30,7 +30,7 @@ from .ops import At, Diag, Hadamard, Softargmax, Transposed, relu, sigmoid
 from .quantity import readable
 from .services import service
 from .shapes import ShapeSpec, dims_text, parse_shape
-from .simplify import Ranges, collapse
+from .simplify import Ranges, canonical_sums, collapse, split_sums
 from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
 from .unroll import ModelQuantity, StepChain, _MatrixPrinter, _numeric, _Unrolled
 
@@ -832,6 +832,50 @@ class Model:
         ranges = ranges_for(J, self.tensors[wrt].shape)
         return collapse(sp.Sum(body, *limits) if limits else body, ranges), J
 
+    def _inline_linear(self, expr: sp.Expr) -> sp.Expr:
+        """Defined tensors whose definitions are polynomials in tensors (no functions), such
+        as a mean or a centred vector, replaced by their definitions, recursively."""
+        for _ in range(len(self.definitions) + 1):
+            subs = {}
+            for a in expr.atoms(sp.Indexed, sp.Symbol):
+                name = str(a.base.label) if isinstance(a, sp.Indexed) else a.name
+                d = self.definitions.get(name)
+                if d is None or d.expr.has(sp.Function) or (isinstance(a, sp.Symbol)
+                                                            and d.tensor.rank):
+                    continue
+                subs[a] = d.at(a.indices) if isinstance(a, sp.Indexed) else d.expr
+            if not subs:
+                return expr
+            expr = expr.xreplace(subs)
+        return expr
+
+    def _vanishes(self, expr: sp.Expr) -> bool:
+        """True when a sum (or a sum of terms) is identically zero by the definitions, e.g.
+        sum_k d_k with d = x - mu and mu the mean of x."""
+        full = self._inline_linear(expr)
+        if full == expr and not expr.has(sp.Sum):
+            return False
+        for _ in range(2):
+            full = canonical_sums(split_sums(sp.expand(full)))
+        return full == 0
+
+    def tidy_terms(self, element: sp.Expr) -> sp.Expr:
+        """Terms that vanish identically dropped, sums equal up to their index merged."""
+        def walk(e):
+            if not isinstance(e, sp.Expr) or not e.args or isinstance(e, sp.Indexed):
+                return e
+            if isinstance(e, sp.Sum | sp.Add) and e.has(sp.Sum) and self._vanishes(e):
+                return sp.Integer(0)
+            return e.func(*[walk(a) for a in e.args])
+
+        out = walk(element)
+        if out != element:
+            out = sp.factor_terms(out)
+        merged = canonical_sums(out)
+        if len(merged.atoms(sp.Sum)) < len(out.atoms(sp.Sum)):
+            out = sp.factor_terms(merged)
+        return out
+
     def forward(self, arrays: dict, sizes: dict, only: set[str] | None = None) -> dict:
         """Every defined tensor (or those in ``only``) from the given arrays, in definition
         order (vectorised)."""
@@ -893,7 +937,7 @@ class Model:
 
     def _quantity(self, name: str, element: sp.Expr, old: tuple, shape: tuple, lhs: tuple,
                   sizes: Mapping | None, reads: set[str], **kwargs) -> ModelQuantity:
-        element, free = readable(element, old, self._index_names(len(old)))
+        element, free = readable(self.tidy_terms(element), old, self._index_names(len(old)))
         reads = reads | {str(a.base.label) for a in element.atoms(sp.Indexed)}
         reads |= {s.name for s in element.free_symbols if s.name in self.tensors
                   and not s.is_integer}
@@ -917,7 +961,12 @@ class Model:
 
     def jacobian(self, of: str, wrt: str, sizes: Mapping | None = None) -> ModelQuantity:
         """d of / d wrt in numerator layout (shape of ``of`` + shape of ``wrt``), the other
-        inputs held fixed; names as written (``"h[t]"``, ``"h[t-1]"``, ``"W_c"``)."""
+        inputs held fixed; names as written (``"h[t]"``, ``"h[t-1]"``, ``"W_c"``).
+
+        A state at a step the model does not read (``"h[t-3]"``, or ``"h[t-k]"``) gives the
+        total Jacobian over those steps (a product of one-step Jacobians; see
+        ``StepChain``) when every state is read at t-1 only.
+        """
         o = self.tensor(self.resolve(of))
         row = None
         try:
@@ -947,6 +996,8 @@ class Model:
         base = self._written(m.group(1)) if m else None
         if base is None or base not in self.states() or of not in self.definitions:
             return None
+        if any(lag != 1 for b, lag in self.lags.values() if b in self.definitions):
+            return None  # h[t-2] or a history is read directly: no single route back
         k = m.group(2)
         return base, sp.Integer(int(k)) if k.isdigit() else size(k)
 

@@ -219,3 +219,46 @@ def collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
         return expr
     return tidy(expr.func(*[collapse(a, ranges) for a in expr.args]), ranges)
+
+
+def split_sums(expr: sp.Expr) -> sp.Expr:
+    """Sums distributed over their terms, with factors free of the summation index (and
+    terms free of it, times the count) taken outside: a normal form for comparing sums."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, sp.Sum):
+        out = split_sums(expr.function)
+        for v, lo, hi in expr.limits:
+            out = _split_one(sp.expand(out), v, lo, hi)
+        return out
+    return expr.func(*[split_sums(a) for a in expr.args])
+
+
+def _split_one(body: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr) -> sp.Expr:
+    terms = []
+    for term in sp.Add.make_args(body):
+        outside = [f for f in sp.Mul.make_args(term) if v not in f.free_symbols]
+        inside = [f for f in sp.Mul.make_args(term) if v in f.free_symbols]
+        count = sp.Mul(*outside)
+        terms.append(count * (sp.Sum(sp.Mul(*inside), (v, lo, hi)) if inside
+                              else hi - lo + 1))
+    return sp.Add(*terms)
+
+
+def canonical_sums(expr: sp.Expr, stems: str = "qrsuvw", depth: int = 0) -> sp.Expr:
+    """Summation indices renamed by nesting depth (``q_c0`` outermost), so sums that differ
+    only in the name of their index become one term."""
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, sp.Sum):
+        renames, limits = {}, []
+        for n, (v, lo, hi) in enumerate(expr.limits):
+            d = depth + n
+            stem = stems[d] if d < len(stems) else f"z{d}"
+            new = sp.Symbol(f"{stem}_c{d}", integer=True)
+            renames[v] = new
+            limits.append((new, lo, hi))
+        body = canonical_sums(expr.function.xreplace(renames), stems,
+                              depth + len(expr.limits))
+        return sp.Sum(body, *limits)
+    return expr.func(*[canonical_sums(a, stems, depth) for a in expr.args])
