@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _set_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", metavar="SET", help="the problem set: a registered name (hw2, "
-                   "the default; hw1) or the path of a problem-set .toml file")
+                   "the default, and the sets shipped in symgrad/problems/sets) or the path of a "
+                   "problem-set .toml file")
 
 
 def _model_options(p: argparse.ArgumentParser, what: str) -> None:

@@ -2,8 +2,8 @@ r"""Problem sets written as data: one TOML file, read into a ProblemSet.
 
 The schema (every key is checked; unknown keys are errors, so typos do not pass):
 
-    name = "hw1"                      # required: letters, digits, - and _; names <name>.tex
-    title = "Homework 1 ..."          # required: the document's title (LaTeX)
+    name = "mlp"                      # required: letters, digits, - and _; names <name>.tex
+    title = "Backpropagation ..."     # required: the document's title (LaTeX)
     intro = '''...'''                 # optional: LaTeX before the first question
 
     [models.regression]               # one table per model; the key names it
@@ -173,7 +173,7 @@ def parse_set(raw: Mapping, where: str = "the problem set") -> DataSet:
     name = _text(raw, "name", where, required=True)
     if not _NAME.fullmatch(name):
         raise _fail(where, f"name {name!r} must be letters, digits, - and _ (it names the "
-                           f"output file), e.g. name = \"hw1\"")
+                           f"output file), e.g. name = \"mlp\"")
     title = _text(raw, "title", where, required=True)
     intro = _text(raw, "intro", where)
     models_raw = raw.get("models")
@@ -220,7 +220,13 @@ def parse_set(raw: Mapping, where: str = "the problem set") -> DataSet:
         if not isinstance(derive, list):
             raise _fail(at, "derive must be a list of tables, e.g. derive = [{ what = "
                             "\"jacobian\", of = \"z_2\", wrt = \"z_1\" }]")
-        q = DataQuestion(qid, _text(table, "statement", at, required=True),
+        statement = _text(table, "statement", at, required=True)
+        bad = sorted({c for c in statement if c in "\\^{}$#~"})
+        if bad:
+            raise _fail(at, f"the statement is plain text (it is printed as written); "
+                            f"{' '.join(bad)} would be LaTeX: write e.g. dl/dW(1) here and "
+                            f"the LaTeX in prose")
+        q = DataQuestion(qid, statement,
                          _text(table, "title", at), model, compare, _text(table, "prose", at),
                          _text(table, "after", at))
         for k, item in enumerate(derive, 1):
