@@ -49,7 +49,7 @@ def test_split_equations():
     assert split_equations("a = b +\n  c\nd = e") == ["a = b + c", "d = e"]
     text = r"\begin{aligned} a &= b, \\ c &= \begin{cases} 1 & x \\ 0 & y \end{cases} \end{aligned}"
     eqs = split_equations(text)
-    assert len(eqs) == 2 and eqs[0] == "a  = b" and r"\begin{cases}" in eqs[1]
+    assert len(eqs) == 2 and eqs[0] == "a = b" and r"\begin{cases}" in eqs[1]
     assert split_equations("a = b % a comment \\\\ c = d\nc = d") == ["a = b", "c = d"]
 
 
@@ -503,3 +503,66 @@ def test_jacobian_wrt_one_row_of_a_summed_history():
     assert np.allclose(m.jacobian("h_t", "h_{t-2}").evaluate(a), got)
     with pytest.raises(UnknownNameError, match=r"rows h\[t-1\], h\[t-2\]"):
         m.jacobian("h[t]", "h[t-3]")
+
+
+# one dialect: the same spellings of names and time through Model.from_latex and sg.check --
+TIME_SPELLINGS = [
+    ("h[t]", "h[t-1]", "x[t]", "c[t]"),
+    ("h_t", "h_{t-1}", "x_t", "c_t"),
+    ("h(t)", "h(t-1)", "x(t)", "c(t)"),
+    ("h^{(t)}", "h^{(t-1)}", "x^{(t)}", "c^{(t)}"),
+    (r"\mathbf{h}_t", r"\mathbf{h}_{t-1}", r"\mathbf{x}_t", r"\mathbf{c}_t"),
+    (r"\boldsymbol{h}[t]", r"\boldsymbol{h}[t-1]", r"\boldsymbol{x}[t]", r"\boldsymbol{c}[t]"),
+]
+
+
+def _gated_reference(x, hp, Wc, Wh, Wx):
+    c = 1 / (1 + np.exp(-(Wc @ x + Wh @ hp)))
+    return c * hp + (1 - c) * (Wx @ x)
+
+
+@pytest.mark.parametrize("h, hp, x, c", TIME_SPELLINGS)
+def test_one_list_of_spellings_reads_alike_in_models_and_claims(h, hp, x, c):
+    model = sg.Model.from_latex(
+        rf"{c} = \sigma(W_c {x} + W_h {hp}) \\ {h} = {c} \odot {hp} + (1 - {c}) \odot W_x {x}",
+        {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x n"})
+    rng = np.random.default_rng(5)
+    X, H = rng.normal(size=3), rng.normal(size=2)
+    Wc, Wh, Wx = rng.normal(size=(2, 3)), rng.normal(size=(2, 2)), rng.normal(size=(2, 3))
+    J = model.jacobian("h[t]", "h[t-1]").evaluate(
+        {"x[t]": X, "h[t-1]": H, "W_c": Wc, "W_h": Wh, "W_x": Wx})
+    assert np.allclose(J, central(lambda v: _gated_reference(X, v, Wc, Wh, Wx), H), atol=1e-7)
+    right = (rf"\frac{{\partial {h}}}{{\partial {hp}}} = \mathrm{{diag}}({c}) + "
+             rf"\mathrm{{diag}}({c} \odot (1 - {c}) \odot ({hp} - W_x {x})) W_h")
+    assert sg.check("1.2.1.b", right).verdict == "correct", right
+    wrong = right.replace(" W_h", "")
+    assert sg.check("1.2.1.b", wrong).verdict == "incorrect", wrong
+
+
+def test_error_positions_index_the_text_as_typed():
+    text = "z = W x \\\\\n  y = \\tanh(z) + \\mathrm{GELU}(q)"
+    with pytest.raises(ParseError) as err:
+        model_from_latex(text, {"x": "n", "W": "m x n"})
+    assert err.value.position == text.index("GELU") and "the function `GELU`" in str(err.value)
+    text = "z = W x \\\\ y = z + q_1"
+    with pytest.raises(UnknownNameError) as err:
+        model_from_latex(text, {"x": "n", "W": "m x n"})
+    assert err.value.__cause__ is None and f"position {text.index('q_1')}" in str(err.value)
+    assert "`q_1` has no declared shape" in str(err.value)
+
+
+def test_max_min_and_sums_without_bounds_read_alike():
+    rng = np.random.default_rng(2)
+    W, x = rng.normal(size=(2, 3)), rng.normal(size=3)
+    for text in (r"y = \max(0, W x)", r"y = \max(W x, 0)", r"y_i = \max(0, \sum_j W_{ij} x_j)",
+                 r"y_i = \max(\sum_{j=1} W_{ij} x_j, 0)"):
+        m = model_from_latex(text, {"x": "n", "W": "m x n"})
+        J = m.jacobian("y", "x").evaluate({"W": W, "x": x})
+        assert np.allclose(J, central(lambda v: np.maximum(W @ v, 0), x), atol=1e-7), text
+    m = model_from_latex(r"y_i = \min(x_i, 2 x_i - 1)", {"x": "n"})
+    assert np.allclose(m.jacobian("y", "x").evaluate({"x": x}),
+                       central(lambda v: np.minimum(v, 2 * v - 1), x), atol=1e-7)
+    with pytest.raises(ParseError, match="element by element"):
+        model_from_latex(r"y = \max(W x, x)", {"x": "n", "W": "n x n"})
+    m0 = model_from_latex(r"y_i = \sum_{j=0} W_{ij} x_j", {"x": "n", "W": "m x n"}, index_base=0)
+    assert np.allclose(m0.value("y").evaluate({"W": W, "x": x}), W @ x)

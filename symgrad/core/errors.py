@@ -10,7 +10,12 @@ class ShapeError(SymgradError):
 
 
 class UnknownNameError(SymgradError):
-    """A tensor, quantity, parameter or question that is not declared."""
+    """A tensor, quantity, parameter or question that is not declared (with its position
+    in the user's text, where there is one)."""
+
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message)
+        self.position = position
 
 
 class ParseError(SymgradError):

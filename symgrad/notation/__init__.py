@@ -22,10 +22,11 @@ from .claims import (
 )
 from .equations import model_from_latex, split_equations
 from .expressions import parse_expression
-from .names import Declarations, TensorDecl
+from .names import IMPLIED_BASE, Declarations, TensorDecl
 
-__all__ = ["ArithmeticClaim", "Declarations", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim",
-           "SystemClaim", "TensorDecl", "Unjudged", "model_from_latex", "parse_claim",
-           "parse_expression", "read_definitions", "split_equations"]
+__all__ = ["IMPLIED_BASE", "ArithmeticClaim", "Declarations", "FormulaClaim", "Ref",
+           "ShapeClaim", "SizeClaim", "SystemClaim", "TensorDecl", "Unjudged",
+           "model_from_latex", "parse_claim", "parse_expression", "read_definitions",
+           "split_equations"]
 
 provide("model_from_latex", model_from_latex)

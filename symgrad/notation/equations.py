@@ -19,28 +19,29 @@ are inputs of every step, the others parameters; a defined name read at ``[t-1]`
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
+from symgrad.core.errors import ParseError, ShapeError, UnknownNameError
 from symgrad.core.model import Model, identifier
 from symgrad.core.ops import At, AtTime, Stack
 from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
 
 from .claims import FormulaClaim, parse_claim
-from .expressions import parse_expression
-from .names import Declarations, TensorDecl
+from .lexer import _Tok, _tokens
+from .names import IMPLIED_BASE, Declarations, TensorDecl, _keys
 
 __all__ = ["model_from_latex", "split_equations"]
 
-_ENVS = ("align", "align*", "aligned", "gather", "gather*", "gathered", "equation",
-         "equation*", "split", "eqnarray", "eqnarray*", "multline", "multline*")
-_NEW_NAME = re.compile(r"(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)(_\{[^{}]*\}|_[A-Za-z0-9])?")
 _T = sp.Symbol("t", integer=True)
+_DEFINES = (("sym", "="), ("cmd", r"\coloneqq"), ("cmd", r"\triangleq"), ("cmd", r"\equiv"))
+_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+          "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau",
+          "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
+          "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega", "Pi"}
 
 
 class _Lag(sp.Function):
@@ -58,189 +59,234 @@ class _Name:
     eq: int | None = None
     timed: bool = False
     rank: int = 0
+    keys: tuple = ()
 
 
-def _strip_comments(text: str) -> str:
-    return re.sub(r"(?<!\\)%[^\n]*", "", text)
+@dataclass(frozen=True)
+class _Equation:
+    """One equation: its text (everything else blanked, so positions index the user's
+    text), its tokens and where ``=`` is."""
+
+    text: str
+    start: int
+    toks: tuple
+    equals: int
+
+    @property
+    def shown(self) -> str:
+        return " ".join(self.text.split())
+
+    @property
+    def lhs(self) -> tuple:
+        end = self.equals
+        if end and self.toks[end - 1].key == ("sym", ":"):
+            end -= 1
+        return self.toks[:end]
 
 
-def split_equations(text: str) -> list[str]:
-    r"""The equations of a system: split on ``\\`` and new lines outside braces and
-    environments (a piece without ``=`` continues the previous one)."""
-    if not isinstance(text, str):
-        raise ParseError("the equations must be a string of LaTeX", position=0,
-                         construct="input")
-    text = _strip_comments(text)
-    for env in _ENVS:
-        text = text.replace(r"\begin{%s}" % env, "\n").replace(r"\end{%s}" % env, "\n")
-    pieces, depth, envs, start, k = [], 0, 0, 0, 0
-    while k < len(text):
-        ch = text[k]
-        if ch == "\\" and text.startswith(("\\begin{", "\\end{"), k):
-            envs += 1 if text.startswith("\\begin{", k) else -1
-        if ch == "\\" and k + 1 < len(text) and text[k + 1] == "\\":
-            if depth == 0 and envs == 0:
-                pieces.append(text[start:k])
-                start = k + 2
-            k += 2
-            continue
-        if ch == "\\" and k + 1 < len(text):
-            k += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
+def _depths(toks: list[_Tok]) -> list[int]:
+    out, depth = [], 0
+    for t in toks:
+        if t.kind in ("close", "end"):
             depth -= 1
-        elif ch == "\n" and depth == 0 and envs == 0:
-            pieces.append(text[start:k])
-            start = k + 1
-        k += 1
-    pieces.append(text[start:])
-    out: list[str] = []
-    for p in pieces:
-        p = p.replace("&", " ").strip().rstrip(",.;").strip()
-        p = re.sub(r"^(\\quad|\\qquad)\s*|\s*(\\quad|\\qquad)$", "", p).strip()
-        if not p:
-            continue
-        if out and _equals(p) is None:
-            out[-1] = out[-1] + " " + p
-        else:
-            out.append(p)
+        out.append(depth)
+        if t.kind in ("open", "begin"):
+            depth += 1
     return out
 
 
-def _mate(text: str, k: int) -> int:
-    """Index of the bracket closing the one at ``k`` (or -1)."""
-    depth = 0
-    for j in range(k, len(text)):
-        depth += {"(": 1, "{": 1, ")": -1, "}": -1}.get(text[j], 0)
-        if depth == 0:
-            return j
-    return -1
+def _trim(piece: list[int], toks: list[_Tok]) -> list[int]:
+    ends = (("sym", ","), ("sym", "."), ("sym", ";"))
+    while piece and (toks[piece[0]].kind == "sep" or toks[piece[0]].key in ends):
+        piece = piece[1:]
+    while piece and (toks[piece[-1]].kind == "sep" or toks[piece[-1]].key in ends):
+        piece = piece[:-1]
+    return piece
 
 
-def _relu_max(text: str) -> str:
-    r"""``\max(0, z)`` and ``\max(z, 0)`` -> ``\mathrm{ReLU}(z)`` (the parser has no max)."""
-    out, k = [], 0
-    for m in re.finditer(r"\\max\s*(?:\\left)?\s*\(", text):
-        if m.start() < k:
-            continue
-        close = _mate(text, m.end() - 1)
-        inner = re.sub(r"\\right\s*$", "", text[m.end():close] if close > 0 else "")
-        parts, depth, last = [], 0, 0
-        for j, ch in enumerate(inner):
-            depth += {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}.get(ch, 0)
-            if ch == "," and depth == 0:
-                parts.append(inner[last:j])
-                last = j + 1
-        parts.append(inner[last:])
-        zero = [p.strip() in ("0", "0.0") for p in parts]
-        if len(parts) != 2 or sum(zero) != 1:
-            continue
-        arg = parts[1] if zero[0] else parts[0]
-        out.append(text[k:m.start()] + r"\mathrm{ReLU}(" + arg + ")")
-        k = close + 1
-    return "".join(out) + text[k:]
-
-
-def _time_subscripts(text: str, names: list[str]) -> str:
-    """``h_t``, ``h_{t-1}``, ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]`` for the given names, when
-    the text has no ``[t`` of its own and no summation over t."""
-    if re.search(r"\[\s*t\s*[\]+-]", text) or re.search(r"_\{\s*t\s*=", text):
-        return text
-    for name in sorted(set(names), key=len, reverse=True):
-        pat = (r"(?<![A-Za-z\\])(" + re.escape(name)
-               + r")(?:_\{\s*t\s*(?:([-+])\s*(\d+|[A-Za-z]))?\s*\}|_t(?![A-Za-z0-9])"
-               r"|\^\s*\{\s*\(\s*t\s*(?:([-+])\s*(\d+|[A-Za-z]))?\s*\)\s*\})")
-        text = re.sub(pat, lambda m: m.group(1) + "[t" + (m.group(2) or m.group(4) or "")
-                      + (m.group(3) or m.group(5) or "") + "]", text)
-    return text
-
-
-_GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-          "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau",
-          "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
-          "Lambda", "Xi", "Sigma", "Phi", "Psi", "Omega", "Pi"}
-_DECORATED = (r"\\(?:mathbf|boldsymbol|bm|vec|hat|tilde|bar|overline|mathrm|mathit|mathsf|"
-              r"mathcal)\s*\{\s*")
-
-
-def _occurs(name: str, text: str) -> bool:
-    """``name`` as written appears in ``text`` (not as part of a longer name)."""
-    pat = r"(?<![A-Za-z\\{])" + re.escape(name) + r"(?![A-Za-z}])"
-    if name.startswith("\\"):
-        pat = re.escape(name) + r"(?![A-Za-z])"
-    return re.search(pat, text) is not None
-
-
-def _spelled(key: str, text: str) -> str:
-    r"""The spelling in ``text`` of a ``shapes`` key: ``alpha`` -> ``\alpha``, ``W`` ->
-    ``\mathbf{W}``, ``\mathbf{W}`` -> ``W`` (when the key itself does not occur)."""
-    if not isinstance(key, str) or _occurs(key, text):
-        return key
-    bare = re.sub(_DECORATED + r"([^{}]*?)\s*\}", r"\1", key).lstrip("\\")
-    head, _, sub = bare.partition("_")
-    tail = (r"\s*_\s*(?:\{\s*" + re.escape(sub) + r"\s*\}|" + re.escape(sub) + ")"
-            if sub else "")
-    pats = [r"(?<![A-Za-z\\{])" + re.escape(head) + tail + r"(?![A-Za-z}])",
-            _DECORATED + r"\\?" + re.escape(head) + r"\s*\}" + tail + r"(?![A-Za-z])"]
-    if head in _GREEK:
-        pats.append(r"\\" + re.escape(head) + tail + r"(?![A-Za-z])")
-    found = {}
-    for p in pats:
-        for m in re.finditer(p, text):
-            found.setdefault(_norm(m.group()), m.group())
-    return next(iter(found.values())) if len(found) == 1 else key
-
-
-def _split_top(inner: str) -> list[str]:
-    parts, depth, last = [], 0, 0
-    for j, ch in enumerate(inner):
-        depth += {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}.get(ch, 0)
-        if ch in ",;" and depth == 0:
-            parts.append(inner[last:j])
-            last = j + 1
-    parts.append(inner[last:])
-    return [p.strip() for p in parts]
-
-
-def _concatenations(rhs: str, written: list[str]) -> tuple[str, list[tuple[str, list[str]]]]:
-    """``[h[t-1], x[t]]`` -> a placeholder word; returns the text and (word, parts) pairs."""
-    found: list[tuple[str, list[str]]] = []
-    names = [re.compile(r"(?<![A-Za-z\\])" + re.escape(w) + r"(?![A-Za-z])") for w in written]
-    k = 0
-    while (k := rhs.find("[", k)) >= 0:
-        depth = 0
-        for j in range(k, len(rhs)):
-            depth += {"[": 1, "]": -1}.get(rhs[j], 0)
-            if depth == 0:
-                break
-        else:
-            return rhs, found
-        parts = _split_top(rhs[k + 1:j])
-        if len(parts) > 1 and all(any(n.search(p) for n in names) for p in parts):
-            word = r"\mathit{concat" + "ABCDEFGHIJ"[len(found) % 10] * (1 + len(found) // 10) + "}"
-            found.append((word, parts))
-            rhs = rhs[:k] + " " + word + " " + rhs[j + 1:]
-        k += 1
-    return rhs, found
-
-
-def _equals(eq: str) -> int | None:
-    """Position of the first ``=`` outside braces and brackets."""
-    depth = 0
-    for k, ch in enumerate(eq):
-        if ch in "{([":
-            depth += 1
-        elif ch in "})]":
-            depth -= 1
-        elif ch == "=" and depth == 0 and (k == 0 or eq[k - 1] not in "<>!\\"):
+def _defining(toks: list[_Tok] | tuple) -> int | None:
+    """Index of the first ``=`` (or ``:=``, ``\\coloneqq``) outside brackets."""
+    for k, (t, d) in enumerate(zip(toks, _depths(list(toks)))):
+        if d == 0 and t.key in _DEFINES:
             return k
     return None
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"_\{(\w)\}", r"_\1", re.sub(r"\s+", "", text))
+def _equations(text: str) -> list[_Equation]:
+    """The equations of a system, from the tokens of the whole text: split on ``\\`` and
+    new lines outside brackets and environments; a piece without ``=`` continues the one
+    before (what lies between the joined pieces is blanked, so positions keep)."""
+    if not isinstance(text, str):
+        raise ParseError("the equations must be a string of LaTeX", position=0,
+                         construct="input")
+    toks, _ = _tokens(text)
+    pieces: list[list[int]] = [[]]
+    for k, (t, d) in enumerate(zip(toks, _depths(toks))):
+        if d == 0 and t.key == ("sep", "\\\\"):
+            pieces.append([])
+            continue
+        if d == 0 and k and pieces[-1] and "\n" in text[toks[k - 1].end:t.pos]:
+            pieces.append([])
+        pieces[-1].append(k)
+    groups: list[list[int]] = []
+    for piece in (_trim(p, toks) for p in pieces):
+        if not piece:
+            continue
+        if groups and _defining([toks[k] for k in piece]) is None:
+            groups[-1].extend(piece)
+        else:
+            groups.append(piece)
+    out = []
+    for group in groups:
+        a, b = _widen(text, toks[group[0]].pos, toks[group[-1]].end)
+        chars = list(text[a:b])
+        for u, v in zip(group, group[1:]):
+            lo, hi = toks[u].end - a, toks[v].pos - a
+            chars[lo:hi] = "".join(chars[lo:hi]).replace("&", " ")
+            for w in range(u + 1, v):
+                chars[toks[w].pos - a:toks[w].end - a] = " " * (toks[w].end - toks[w].pos)
+        body = " " * a + "".join(chars)
+        etoks = tuple(_tokens(body)[0])
+        at = _defining(etoks)
+        out.append(_Equation(body, a, etoks, -1 if at is None else at))
+    return out
+
+
+def _widen(text: str, a: int, b: int) -> tuple[int, int]:
+    """The span [a, b) of tokens widened over the font commands around them
+    (``\\mathbf{`` before the first token, ``}`` after the last)."""
+    while True:
+        k = a
+        while k and text[k - 1].isspace():
+            k -= 1
+        if not (k and text[k - 1] == "{"):
+            break
+        j = k - 1
+        while j and text[j - 1].isalpha():
+            j -= 1
+        if not (j and text[j - 1] == "\\" and j < k - 1):
+            break
+        a = j - 1
+    while True:
+        k = b
+        while k < len(text) and text[k].isspace():
+            k += 1
+        if not (k < len(text) and text[k] == "}" and text[a:k].count("{") > text[a:k].count("}")):
+            break
+        b = k + 1
+    return a, b
+
+
+def split_equations(text: str) -> list[str]:
+    r"""The equations of a system as written (whitespace collapsed): split on ``\\`` and
+    new lines outside brackets and environments."""
+    return [e.shown for e in _equations(text)]
+
+
+def _key_text(keys: tuple) -> str:
+    return "".join(k[1] if k[0] != "cmd" else k[1] + " " for k in keys).strip()
+
+
+def _time_suffix(toks: tuple | list, j: int, strict: bool) -> int | None:
+    """End of a time mark at token ``j`` (``[t]``, ``[t-1]``, ``_t``, ``_{t-1}``, ``(t)``,
+    ``^{(t)}``), or None. ``strict`` allows only ``t`` plus or minus a number (subscripts
+    and parentheses); brackets may also hold a letter (``h[t-i]``)."""
+    n = len(toks)
+
+    def timed(inner, loose=False):
+        names = [u.text for u in inner if u.kind == "name"]
+        plain = all(u.kind in ("name", "num") or u.key in (("sym", "+"), ("sym", "-"))
+                    for u in inner)
+        if not (plain and inner and inner[0].key == ("name", "t")):
+            return False
+        return len(names) == 1 or (loose and len(names) == 2)
+
+    def close(k, text):
+        depth = 0
+        for m in range(k, n):
+            if toks[m].kind in ("open", "begin"):
+                depth += 1
+            elif toks[m].kind in ("close", "end"):
+                depth -= 1
+                if depth == 0:
+                    return m if toks[m].text == text else None
+        return None
+
+    if j >= n:
+        return None
+    t = toks[j]
+    if t.key == ("open", "["):
+        m = close(j, "]")
+        return m + 1 if m is not None and timed(toks[j + 1:m], loose=not strict or True) \
+            else None
+    if t.key == ("open", "("):
+        m = close(j, ")")
+        return m + 1 if m is not None and timed(toks[j + 1:m]) else None
+    if t.key == ("sym", "_") and j + 1 < n:
+        u = toks[j + 1]
+        if u.key == ("name", "t"):
+            return j + 2
+        if u.key == ("open", "{"):
+            m = close(j + 1, "}")
+            return m + 1 if m is not None and timed(toks[j + 2:m]) else None
+        return None
+    if t.key == ("sym", "^") and j + 2 < n and toks[j + 1].key == ("open", "{") \
+            and toks[j + 2].key == ("open", "("):
+        m = close(j + 2, ")")
+        if m is not None and m + 1 < n and toks[m + 1].key == ("close", "}") \
+                and timed(toks[j + 3:m]):
+            return m + 2
+    return None
+
+
+def _occurrences(toks: tuple, keys: tuple) -> list[int]:
+    """Token indices just after each occurrence of a name's tokens (not inside a longer
+    name: not after ``_``/``^``, not followed by a subscript of its own)."""
+    out, n = [], len(keys)
+    for k in range(len(toks) - n + 1):
+        if tuple(u.key for u in toks[k:k + n]) != keys:
+            continue
+        if k and toks[k - 1].key in (("sym", "_"), ("sym", "^"), ("cmd", "\\")):
+            continue
+        out.append(k + n)
+    return out
+
+
+_ACCENT_CMDS = {r"\hat", r"\tilde", r"\bar", r"\vec", r"\overline", r"\dot", r"\widehat",
+                r"\widetilde", r"\check", r"\breve"}
+
+
+def _name_end(toks: tuple | list, k: int) -> int:
+    """End of a name written from token ``k``: accents, a letter, word or Greek command,
+    then an optional subscript (one token or a braced group of letters, digits, commas)."""
+    n, j = len(toks), k
+    while j < n and toks[j].kind == "cmd" and toks[j].text in _ACCENT_CMDS:
+        j += 1
+    if j >= n or not (toks[j].kind == "name" or (
+            toks[j].kind == "cmd" and toks[j].text.lstrip("\\") in _GREEK)):
+        return k
+    j += 1
+    if j + 1 < n and toks[j].key == ("sym", "_"):
+        u = toks[j + 1]
+        if u.kind in ("name", "num"):
+            return j + 2
+        if u.key == ("open", "{"):
+            m = j + 2
+            while m < n and (toks[m].kind in ("name", "num") or toks[m].key == ("sym", ",")):
+                m += 1
+            if m < n and toks[m].key == ("close", "}") and m > j + 2:
+                return m + 1
+    return j
+
+
+def _spelling(key: str) -> str:
+    """A ``shapes`` key as LaTeX: ``alpha`` -> ``\\alpha``, ``h_prev`` -> ``h_{prev}``."""
+    head, sep, sub = key.partition("_")
+    if head in _GREEK:
+        head = "\\" + head
+    if sep and len(sub) > 1 and sub.isalnum():
+        sub = "{" + sub + "}"
+    return head + sep + sub
 
 
 class _Builder:
@@ -253,57 +299,46 @@ class _Builder:
         if not isinstance(shapes, Mapping):
             raise ShapeError("shapes maps names as written to shapes, e.g. {'x': 'n'}")
         self.base = index_base
-        if not isinstance(text, str):
-            raise ParseError("the equations must be a string of LaTeX", position=0,
-                             construct="input")
-        heads = re.findall(r"(?:^|\n|\\\\)\s*(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)"
-                           r"(?:_|\^\s*\{\s*\()", text)
-        renamed: dict = {}
-        for key, spec in shapes.items():
-            spelled = _spelled(key, _strip_comments(text))
-            renamed[key if spelled in renamed or spelled in shapes else spelled] = spec
-        shapes = renamed
-        plain = [w for w in shapes if "_" not in w]
-        text = _time_subscripts(_relu_max(text), plain + heads)
-        self.equations = split_equations(text)
+        self.equations = _equations(text)
         if not self.equations:
             raise ParseError("no equations: write `name = formula`, one per line or "
                              r"separated by \\", position=0, construct="equations")
-        self.timed = bool(re.search(r"\[\s*t\s*(?:[-+][^\]]*)?\]", _strip_comments(text)))
         self.model = Model(name)
         self.names: dict[str, _Name] = {}
         for written, spec in shapes.items():
+            if not isinstance(written, str):
+                raise ShapeError(f"shapes maps names as written to shapes, not {written!r}")
             try:
                 shape = parse_shape(spec)
             except ShapeError as exc:
                 raise ShapeError(f"the shape of {written}: {exc}") from None
-            self._new(written, shape, True)
+            self._new(_spelling(written), shape, True)
         self.sizes = sorted({s.name for n in self.names.values() for d in n.shape
                              for s in d.free_symbols})
-        clash = [s for s in self.sizes if any(_norm(n.written) == s for n in self.names.values())]
+        clash = [s for s in self.sizes if any(n.keys == _keys(s) for n in self.names.values())]
         if clash:
             raise ShapeError(f"{clash[0]} is both a size and a tensor; rename one of them")
+        self.timed = self._find_time()
         self.sides = []
         for k, eq in enumerate(self.equations):
-            at = _equals(eq)
-            if at is None:
-                raise ParseError(f"{self._site(k)}: write `name = formula`", position=0,
-                                 construct="equation")
-            lhs, rhs = eq[:at].rstrip().rstrip(":"), eq[at + 1:]
-            if not lhs.strip() or not rhs.strip():
-                raise ParseError(f"{self._site(k)}: one side of `=` is empty", position=at,
-                                 construct="equation")
-            n = self._lhs_name(lhs, k, rhs)
+            if eq.equals < 0:
+                raise ParseError(f"{self._site(k)}: write `name = formula`",
+                                 position=eq.toks[0].pos, construct="equation")
+            lhs, rhs = eq.lhs, eq.toks[eq.equals + 1:]
+            if not lhs or not rhs:
+                raise ParseError(f"{self._site(k)}: one side of `=` is empty",
+                                 position=eq.toks[eq.equals].pos, construct="equation")
+            n = self._lhs_name(k, eq, lhs, rhs)
             if n.eq is not None:
                 raise ShapeError(f"{self._site(k)}: {n.written} is already defined by "
                                  f"equation {n.eq + 1}")
             n.eq = k
-            self.sides.append((lhs.strip(), rhs.strip(), n))
+            self.sides.append((eq, n))
         for n in self.names.values():
-            n.timed = self.timed and (n.eq is not None or self._read_at_time(n.written, text))
+            n.timed = self.timed and (n.eq is not None or self._read_at_time(n))
 
     def _site(self, k: int) -> str:
-        return f"equation {k + 1} (`{self.equations[k]}`)"
+        return f"equation {k + 1} (`{self.equations[k].shown}`)"
 
     def _new(self, written: str, shape: tuple | None, declared: bool) -> _Name:
         internal, j = identifier(written), 1
@@ -312,31 +347,72 @@ class _Builder:
         while internal in taken:
             j += 1
             internal = f"{stem}{j}"
-        n = _Name(written, internal, shape, declared)
+        n = _Name(written, internal, shape, declared, keys=_keys(written))
         self.names[written] = n
         return n
 
-    def _lhs_name(self, lhs: str, k: int, rhs: str = "") -> _Name:
-        norm = _norm(lhs)
-        for n in sorted(self.names.values(), key=lambda n: -len(_norm(n.written))):
-            w = _norm(n.written)
-            if norm in (w, w + "[t]"):
+    def _find_time(self) -> bool:
+        """Whether the model has time steps: a name read at ``[t]``, ``[t-1]``, or an
+        equation's left side marked ``_t``, ``(t)``, ``^{(t)}`` while no subscript uses t
+        as an index (``x_{t+k}``)."""
+        subscript_t, lhs_marked = False, False
+        for eq in self.equations:
+            toks = eq.toks
+            for j, t in enumerate(toks):
+                if t.key == ("open", "[") and j and toks[j - 1].kind in ("name", "num", "cmd") \
+                        and _time_suffix(toks, j, strict=False):
+                    return True
+                if t.key == ("sym", "_") and j + 1 < len(toks) and (
+                        toks[j + 1].key == ("name", "t") or (
+                        toks[j + 1].key == ("open", "{") and j + 2 < len(toks)
+                        and any(u.key == ("name", "t") for u in toks[j + 2:j + 6]))):
+                    subscript_t = subscript_t or not _time_suffix(toks, j, strict=True)
+            lhs = eq.lhs
+            end = _name_end(lhs, 0)
+            for cut in range(1, len(lhs)):
+                if _time_suffix(lhs, cut, strict=True) == len(lhs) and cut >= min(end, 1):
+                    lhs_marked = True
+        return lhs_marked and not subscript_t
+
+    def _lhs_name(self, k: int, eq: _Equation, lhs: tuple, rhs: tuple) -> _Name:
+        if self.timed:
+            cut = next((c for c in range(1, len(lhs)) if _name_end(lhs[:c], 0) == c
+                        and _time_suffix(lhs, c, strict=True) == len(lhs)), None)
+            lhs = lhs if cut is None else lhs[:cut]
+        keys = tuple(u.key for u in lhs)
+        for n in sorted(self.names.values(), key=lambda n: -len(n.keys)):
+            w = len(n.keys)
+            if keys[:w] != n.keys:
+                continue
+            j = w
+            if j < len(lhs) and lhs[j].key != ("sym", "_") or (
+                    j + 1 < len(lhs) and lhs[j + 1].key != ("name", "t")):
+                j = _time_suffix(lhs, j, strict=False) or j
+            elif j < len(lhs):
+                j = _time_suffix(lhs, j, strict=True) or j
+            if j == len(lhs):
                 return n
-            rest = norm[len(w):]
-            if norm.startswith(w) and rest[:1] in ("_", "[") and n.shape:
-                sub = re.sub(r"^\[t\]", "", rest)
-                inner = sub[2:-1] if sub.startswith("_{") else sub[1:]
-                letters = re.findall(r"[A-Za-z]", inner)
-                if sub.startswith("[") or "," in inner or len(letters) == len(n.shape):
+            if not n.shape:
+                continue
+            if lhs[j].key == ("open", "["):
+                return n
+            if lhs[j].key == ("sym", "_") and j + 1 < len(lhs):
+                inner = lhs[j + 2:-1] if lhs[j + 1].key == ("open", "{") else lhs[j + 1:j + 2]
+                letters = [u for u in inner if u.kind == "name"]
+                if any(u.key == ("sym", ",") for u in inner) or len(letters) == len(n.shape):
                     return n
-        head = re.sub(r"\[t\]$", "", norm)
-        if not _NEW_NAME.fullmatch(head):
-            raise ParseError(f"{self._site(k)}: the left side `{lhs.strip()}` is not a name "
-                             f"such as c[t], or an element of a declared tensor such as y_j",
-                             position=0, construct="left side")
-        if head in self.names:
-            return self.names[head]
-        indexed = self._indexed_lhs(head, rhs)
+        end = _name_end(lhs, 0)
+        if end < len(lhs):
+            marked = _time_suffix(lhs, end, strict=False)
+            if marked != len(lhs) and _name_end(lhs, 0) != len(lhs):
+                raise ParseError(f"{self._site(k)}: the left side `{_key_text(keys)}` is not a "
+                                 f"name such as c[t], or an element of a declared tensor such "
+                                 f"as y_j", position=lhs[0].pos, construct="left side")
+        head = eq.text[slice(*_widen(eq.text, lhs[0].pos, lhs[end - 1].end))]
+        same = next((n for n in self.names.values() if n.keys == keys[:end]), None)
+        if same is not None:
+            return same
+        indexed = self._indexed_lhs(eq, lhs[:end], rhs)
         if indexed is not None:
             stem, rank = indexed
             n = self.names.get(stem) or self._new(stem, None, False)
@@ -344,27 +420,40 @@ class _Builder:
             return n
         return self._new(head, None, False)
 
-    def _indexed_lhs(self, head: str, rhs: str) -> tuple[str, int] | None:
+    def _indexed_lhs(self, eq: _Equation, head: tuple, rhs: tuple) -> tuple[str, int] | None:
         """``y_i``, ``y_{ij}`` with y undeclared and i, j indices of tensors on the right side
         (``x_i``, ``W_{ij}``): (``y``, rank), its shape to be inferred from them."""
-        m = re.fullmatch(r"(.+?)_(?:\{([A-Za-z](?:,?[A-Za-z])*)\}|([A-Za-z]))", head)
-        if m is None or not _NEW_NAME.fullmatch(m.group(1)) or "_" in m.group(1):
+        if len(head) < 3 or head[-2].key != ("sym", "_") and head[-1].key != ("close", "}"):
             return None
-        letters = re.findall(r"[A-Za-z]", m.group(2) or m.group(3))
-        known = {_norm(w) for w in self.names}
+        at = next((j for j, u in enumerate(head) if u.key == ("sym", "_")), None)
+        if at is None or at == 0:
+            return None
+        inner = head[at + 2:-1] if head[at + 1].key == ("open", "{") else head[at + 1:at + 2]
+        letters = [u.text for u in inner if u.key != ("sym", ",")]
+        if not letters or any(u.kind != "name" and u.key != ("sym", ",") for u in inner) \
+                or any(len(x) != 1 for x in letters) or len(set(letters)) != len(letters):
+            return None
         used: set[str] = set()
-        for r in re.finditer(r"(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)\s*_\s*"
-                             r"(\{[^{}]*\}|[A-Za-z0-9])", rhs):
-            if _norm(r.group(1)) in known and _norm(r.group()) not in known:
-                used.update(re.findall(r"[A-Za-z]", r.group(2)))
-        if len(set(letters)) != len(letters) or not set(letters) <= used:
+        for n in self.names.values():
+            for j in _occurrences(rhs, n.keys):
+                if j + 1 < len(rhs) and rhs[j].key == ("sym", "_"):
+                    group = rhs[j + 2:] if rhs[j + 1].key == ("open", "{") else rhs[j + 1:j + 2]
+                    for u in group:
+                        if u.key == ("close", "}"):
+                            break
+                        if u.kind == "name":
+                            used.add(u.text)
+        if not set(letters) <= used:
             return None
-        return m.group(1), len(letters)
+        return eq.text[slice(*_widen(eq.text, head[0].pos, head[at - 1].end))], len(letters)
 
-    def _read_at_time(self, written: str, text: str) -> bool:
-        pat = (r"(?<![A-Za-z\\_])" + re.escape(written)
-               + r"\s*(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\[\s*t\b")
-        return re.search(pat, _strip_comments(text)) is not None
+    def _read_at_time(self, n: _Name) -> bool:
+        for eq, _ in self.sides:
+            for j in _occurrences(eq.toks, n.keys):
+                if _time_suffix(eq.toks, j, strict=eq.toks[j].key != ("open", "[")
+                                if j < len(eq.toks) else True):
+                    return True
+        return False
 
     def _latex(self, n: _Name) -> str:
         return n.written + "[t]" if n.timed else n.written
@@ -375,12 +464,12 @@ class _Builder:
             if n.eq is None:
                 kind = "param" if self.timed and not n.timed else "input"
                 self.model.input(n.internal, n.shape, self._latex(n), kind=kind)
-        for k, (lhs, rhs, n) in enumerate(self.sides):
-            self._equation(k, lhs, rhs, n)
+        for k, (eq, n) in enumerate(self.sides):
+            self._equation(k, eq, n)
         return self.model
 
-    def _declarations(self, extra: tuple = ()) -> Declarations:
-        tensors = list(extra)
+    def _declarations(self) -> Declarations:
+        tensors = []
         for n in self.names.values():
             known = n.internal in self.model.tensors
             shape = (self.model.tensors[n.internal].shape if known
@@ -389,45 +478,21 @@ class _Builder:
             tensors.append(TensorDecl(n.internal, tuple(shape), aliases))
         return Declarations(tuple(tensors), scalars=tuple(self.sizes))
 
-    def _sum_bounds(self, rhs: str) -> str:
-        r"""``\sum_j`` without bounds -> ``\sum_{j=1}^{n}``, n the size of the axis that j
-        indexes in a tensor on the right side (``W_{ij}``, ``x_j``)."""
-        def bounds(m: re.Match) -> str:
-            j = m.group(1) or m.group(2)
-            for r in re.finditer(r"(\\[A-Za-z]+\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z]+)\s*_\s*"
-                                 r"(?:\{([A-Za-z](?:,?[A-Za-z])*)\}|([A-Za-z]))", rhs):
-                letters = re.findall(r"[A-Za-z]", r.group(2) or r.group(3))
-                name = next((v for w, v in self.names.items() if _norm(w) == _norm(r.group(1))),
-                            None)
-                known = name is not None and name.internal in self.model.tensors
-                shape = self.model.tensors[name.internal].shape if known else (
-                    name.shape if name is not None else None)
-                if shape and j in letters and len(letters) == len(shape):
-                    d = shape[letters.index(j)]
-                    hi = sp.latex(d if self.base else d - 1)
-                    return r"\sum_{%s=%d}^{%s}" % (j, self.base, hi)
-            return m.group()
-        return re.sub(r"\\sum\s*_\s*(?:\{\s*([A-Za-z])\s*\}|([A-Za-z]))(?!\s*\^)", bounds, rhs)
-
-    def _equation(self, k: int, lhs: str, rhs: str, n: _Name) -> None:
+    def _equation(self, k: int, eq: _Equation, n: _Name) -> None:
         site = self._site(k)
-        rhs = self._sum_bounds(rhs)
-        rhs, stacks = _concatenations(rhs, [n.written for n in self.names.values()])
-        words = tuple(TensorDecl(f"concat_{j}", (1,), (w,)) for j, (w, _) in enumerate(stacks))
-        text = f"{lhs} = {rhs}"
         try:
-            claims = parse_claim(text, self._declarations(words))
+            claims = parse_claim(eq.text, self._declarations())
         except UnknownNameError as exc:
-            raise UnknownNameError(f"{site}: {self._unknown(text, exc)}") from None
+            raise UnknownNameError(f"{site}: {self._unknown(eq, exc)}") from None
         except ParseError as exc:
             raise ParseError(f"{site}: {exc}", exc.position, exc.construct) from None
         if len(claims) != 1 or not isinstance(claims[0], FormulaClaim):
-            raise ParseError(f"{site}: write one equation `name = formula`", position=0,
-                             construct="equation")
+            raise ParseError(f"{site}: write one equation `name = formula`",
+                             position=eq.toks[0].pos, construct="equation")
         ref, value = claims[0].lhs, claims[0].rhs
         if ref.of != n.internal or ref.wrt is not None:
             raise ParseError(f"{site}: the left side must name the quantity it defines",
-                             position=0, construct="left side")
+                             position=eq.toks[0].pos, construct="left side")
         expr = self._resolve(value, k, site)
         lhs_idx = tuple(ref.of_indices)
         if any(not (isinstance(i, sp.Symbol) and i.is_integer) for i in lhs_idx):
@@ -439,52 +504,31 @@ class _Builder:
         if stray:
             letter = stray[0].split("_")[0]
             hint = ""
-            if re.search(r"_\s*\{?[^=]*" + letter, lhs) and not n.declared:
+            if ("name", letter) in [u.key for u in eq.lhs[1:]] and not n.declared:
                 hint = (f"; to index {n.written} by {letter}, declare the shape of "
-                        f"{re.split(r'_', n.written)[0]} in shapes=")
+                        f"{n.written} in shapes=")
             raise ShapeError(f"{site}: the index {letter} is free on the right side but not "
                              f"on the left{hint}")
         ranges = {i: (sp.Integer(0), d - 1) for i, d in zip(indices, n.shape or ())}
         expr = self._lags(expr, ranges, site)
-        if stacks:
-            expr = expr.xreplace(self._stack(stacks, words, k, site))
-        star = "*" in re.sub(r"\^\s*\{?\s*\*|\\operatorname\s*\*", "", rhs)
+        star = any(u.key == ("sym", "*") and eq.toks[j - 1].key != ("sym", "^")
+                   for j, u in enumerate(eq.toks) if j)
         self.model.equation(n.internal, expr, indices=indices if lhs_idx else None,
                             shape=n.shape, latex=self._latex(n), where=site, star=star)
-        self.model.source[n.internal] = self.equations[k]
+        self.model.source[n.internal] = eq.shown
         n.shape = self.model.tensors[n.internal].shape
 
-    def _stack(self, stacks: list, words: tuple, k: int, site: str) -> dict:
-        """Define each concatenation ``[a, b]`` of the equation; placeholder -> tensor."""
-        subs = {}
-        for (_, parts), decl in zip(stacks, words):
-            exprs = []
-            for part in parts:
-                try:
-                    e = parse_expression(part, self._declarations(words))
-                except UnknownNameError as exc:
-                    raise UnknownNameError(f"{site}: {self._unknown(part, exc)}") from None
-                except ParseError as exc:
-                    raise ParseError(f"{site}: in `{part}`: {exc}", exc.position,
-                                     exc.construct) from None
-                e, _ = self._rebase(self._resolve(e, k, site), ())
-                exprs.append(self._lags(e, {}, site))
-            name = self.model._fresh_name("concat")
-            text = r"\left[" + ", ".join(parts) + r"\right]"
-            t = self.model.concat(name, exprs, latex=text, where=site)
-            subs[sp.Symbol(decl.name, commutative=False)] = sp.Symbol(t.name, commutative=False)
-        return subs
-
-    def _unknown(self, text: str, exc: SymgradError) -> str:
-        m = re.search(r"at position (\d+)", str(exc))
-        if m is None:
+    def _unknown(self, eq: _Equation, exc: UnknownNameError) -> str:
+        pos = getattr(exc, "position", None)
+        k = next((j for j, u in enumerate(eq.toks) if u.pos == pos), None)
+        if k is None:
             return str(exc)
-        pos = int(m.group(1))
-        sym = re.match(r"\\?[A-Za-z]+(?:\{[^{}]*\})?(?:_\{[^{}]*\}|_[A-Za-z0-9])?", text[pos:])
-        spelled = sym.group() if sym else text[pos:pos + 1]
+        end = max(_name_end(eq.toks, k), k + 1)
+        spelled = eq.text[eq.toks[k].pos:eq.toks[end - 1].end]
         declared = ", ".join(n.written for n in self.names.values())
-        return (f"`{spelled}` has no declared shape: add it to shapes or define it by an "
-                f"earlier equation (known: {declared}; sizes: {', '.join(self.sizes)})")
+        return (f"`{spelled}` has no declared shape (at position {pos}): add it to shapes "
+                f"or define it by an earlier equation (known: {declared}; sizes: "
+                f"{', '.join(self.sizes)})")
 
     # names, time and indices -----------------------------------------------------------
     def _by_internal(self, name: str) -> _Name:
@@ -531,16 +575,25 @@ class _Builder:
                 self._current(e.name, k, site)
             return e
         if isinstance(e, Stack):
-            raise ParseError(f"{site}: vector literals [a, b, ...] are not supported",
-                             position=0, construct="vector literal")
+            return self._concat(e, k, site)
         if not e.args:
             return e
         return e.func(*[self._resolve(a, k, site) for a in e.args])
 
+    def _concat(self, e: Stack, k: int, site: str) -> sp.Symbol:
+        """``[h[t-1], x[t]]``: the column vectors stacked into one named tensor."""
+        parts = []
+        for arg in e.args:
+            part, _ = self._rebase(self._resolve(arg, k, site), ())
+            parts.append(self._lags(part, {}, site))
+        text = r"\left[" + ", ".join(self.model._latex_of(p) for p in parts) + r"\right]"
+        t = self.model.concat(self.model._fresh_name("concat"), parts, latex=text, where=site)
+        return sp.Symbol(t.name, commutative=False)
+
     def _rebase(self, e: sp.Basic, lhs_idx: tuple) -> tuple[sp.Basic, tuple]:
         """Indices from the written base to 0-based, as fresh model indices."""
         fresh = tuple(self.model.fresh_index(i.name) for i in lhs_idx)
-        e = self._shift(e)
+        e = self._shift(e.xreplace({IMPLIED_BASE: self.base}))
         e = e.xreplace({i: f + self.base for i, f in zip(lhs_idx, fresh)})
         return e, fresh
 

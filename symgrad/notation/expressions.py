@@ -39,6 +39,7 @@ from .lexer import (
     _Tok,
 )
 from .names import (
+    IMPLIED_BASE,
     Declarations,
     _Ctx,
     _ctx,
@@ -278,8 +279,14 @@ class _Parser:
                 return self.name()
             if x.lower() in _FUNC_WORDS:
                 return self.function(_FUNC_WORDS[x.lower()]), "other"
+            if x.lower() in ("max", "min"):
+                return self.extremum(t), "other"
+            if self.at("open", "(", 1):
+                raise self.error(f"the function `{x}`", "it is not one symgrad knows ("
+                                 + _KNOWN_FUNCTIONS + "); write it out with those",
+                                 f"function {x}")
             raise UnknownNameError(f"unknown word `{x}` at position {t.pos}; "
-                                   f"{self.ctx.declared()}")
+                                   f"{self.ctx.declared()}", position=t.pos)
         if kind == "name":
             if (x == "e" and self.at("sym", "^", 1) and not self.is_declared()
                     and x not in self.st.sum_bound):
@@ -382,6 +389,8 @@ class _Parser:
             return self.sigma(), "other"
         if x in (r"\tanh", r"\exp", r"\log", r"\ln"):
             return self.function(_FUNC_WORDS[x[1:]]), "other"
+        if x in (r"\max", r"\min"):
+            return self.extremum(t), "other"
         if x == r"\delta" and self.at("sym", "_", 1):
             self.i += 2
             items = self.sub_items(None, targets={2})
@@ -507,6 +516,15 @@ class _Parser:
             e = At(e, *self.sub_items(name))
         return e
 
+    def stacks_tensors(self, k: int) -> bool:
+        """Whether the bracket group at k stacks tensors (`W [h[t-1], x[t]]`), not indices."""
+        items = self.split(k + 1, self.mate[k], _is_stack_separator)
+        bound = set(self.st.sum_bound) | set(self.st.lhs_bound)
+        return len(items) > 1 and all(
+            any(self.ctx.match(self.toks, m, b, bound, ("tensor",))
+                and not (b - a == 1 and self.toks[a].text in bound) for m in range(a, b))
+            for a, b in items)
+
     def iverson_at(self, k: int) -> bool:
         """Whether the bracket group at k holds a condition (an Iverson bracket)."""
         return bool(self.split(k + 1, self.mate[k], self.is_relation)[1:])
@@ -516,7 +534,7 @@ class _Parser:
         if t.text in _ACCENTS and self.peek(1) is not None:
             spelled = f"{t.text}{{{self.peek(1).text}}}"
         return UnknownNameError(f"unknown name `{spelled}` at position {t.pos}; "
-                                f"{self.ctx.declared()}")
+                                f"{self.ctx.declared()}", position=t.pos)
 
     def tensor_indices(self, name: str) -> sp.Expr:
         idx: list = []
@@ -524,7 +542,8 @@ class _Parser:
             if self.at("sym", "_"):
                 self.take()
                 idx.extend(self.sub_items(name))
-            elif self.at("open", "[") and not self.iverson_at(self.i):
+            elif (self.at("open", "[") and not self.iverson_at(self.i)
+                  and not self.stacks_tensors(self.i)):
                 idx.extend(self.bracket_items())
             else:
                 break
@@ -691,7 +710,9 @@ class _Parser:
             p.finish()
             return sp.Piecewise((1, cond), (0, True))
         items = []
-        for a, b in self.split(k + 1, j, lambda u: u.key == ("sym", ",")):
+        rows = self.split(k + 1, j, lambda u: u.key == ("sym", ";"))
+        split = _is_stack_separator if len(rows) > 1 else _is_comma
+        for a, b in self.split(k + 1, j, split):
             if b == a + 1 and self.toks[a].kind == "cmd" and self.toks[a].text in _DOTS:
                 items.append(sp.Symbol("..."))
             else:
@@ -830,11 +851,18 @@ class _Parser:
         if upper is not None:
             if len(limits) != 1 or limits[0][2] is not None:
                 raise _fail("the sum", t.pos, "its upper bound is given twice", "sum")
+            if limits[0][1] is None:
+                raise _fail("the sum", t.pos, "write its lower bound too, e.g. \\sum_{m=1}^{K}",
+                            "sum")
             limits[0] = (*limits[0][:2], upper)
-        limits = [(v, lo, self.open_bound(t) if hi is None else hi) for v, lo, hi in limits]
+        times = self.ctx.time_letters | set(self.st.time_vars) | {"t"}
+        implied = [v for v, lo, hi in limits if hi is None and (
+            lo is None or (v not in times and lo in (0, 1)))]
+        limits = [(v, lo, hi if hi is not None or v in implied else self.open_bound(t))
+                  for v, lo, hi in limits]
         times = self.ctx.time_letters | set(self.st.time_vars)
         timed = [v for v, lo, hi in limits if v in self.ctx.time_letters
-                 or {s.name for s in (lo - hi).free_symbols} & times]
+                 or {s.name for s in sp.Tuple(lo or 0, hi or 0).free_symbols} & times]
         self.st.sum_bound.extend(v for v, _, _ in limits)
         self.st.time_vars.extend(timed)
         try:
@@ -849,8 +877,40 @@ class _Parser:
         finally:
             del self.st.sum_bound[len(self.st.sum_bound) - len(limits):]
             del self.st.time_vars[len(self.st.time_vars) - len(timed):]
+        if implied:
+            limits = [(v, *self.implied_bounds(t, v, lo, body)) if v in implied else (v, lo, hi)
+                      for v, lo, hi in limits]
         op = sp.Sum if t.text == r"\sum" else sp.Product
         return op(body, *[(_index_symbol(v), lo, hi) for v, lo, hi in reversed(limits)])
+
+    def implied_bounds(self, t: _Tok, var: str, lo: sp.Expr | None, body: sp.Expr) -> tuple:
+        """Bounds of `\\sum_k` (or `\\sum_{k=0}`) from the axis k indexes in the summand
+        (`W_{ik} x_k`): the whole axis, from the claim's index base unless a lower bound is
+        written."""
+        k = _index_symbol(var)
+        dims = set()
+        for e in body.atoms(sp.Indexed):
+            spec = self.ctx.tensors.get(str(e.base.label))
+            if spec is None:
+                continue
+            shape = tuple(spec.shape)
+            idx = tuple(e.indices)
+            if len(idx) < len(shape):
+                shape = tuple(d for d in shape if d != 1) if len(idx) == sum(
+                    1 for d in shape if d != 1) else shape
+            if len(idx) != len(shape):
+                continue
+            for axis, i in enumerate(idx):
+                if i == k:
+                    dims.add(sp.Integer(shape[axis]) if isinstance(shape[axis], int)
+                             else shape[axis])
+        if len(dims) != 1:
+            why = ("the tensors it indexes have different sizes along it" if dims else
+                   "no tensor in the summand is indexed by it alone")
+            raise _fail("the sum", t.pos, f"its bounds are not written and {why}; write them, "
+                        "e.g. \\sum_{m=1}^{K}", "sum without bounds")
+        first = IMPLIED_BASE if lo is None else lo
+        return first, dims.pop() - 1 + first
 
     def open_bound(self, t: _Tok) -> sp.Expr:
         """The upper bound of `\\sum_{t \\ge T}`: the sequence length L, where it is declared."""
@@ -896,6 +956,10 @@ class _Parser:
                 raise _fail("the sum", t.pos, "write its \\substack alone", "sum")
             rows = [r for r in self.split(lo + 2, j, lambda u: u.kind == "sep") if r[0] < r[1]]
             return [self.sum_row(t, a, b) for a, b in rows]
+        items = self.split(lo, hi, _is_comma)
+        if len(items) > 1 and all(b == a + 1 and self.toks[a].kind == "name"
+                                  and len(self.toks[a].text) == 1 for a, b in items):
+            return [(self.toks[a].text, None, None) for a, _ in items]
         return [self.sum_row(t, lo, hi)]
 
     def sum_row(self, t: _Tok, lo: int, hi: int) -> tuple:
@@ -933,6 +997,8 @@ class _Parser:
             return self.parse_range(*piece, index=True) + shift
 
         up, down = (sp.Le, sp.Lt), (sp.Ge, sp.Gt)
+        if len(pieces) == 1 and letter(pieces[0]):
+            return letter(pieces[0]), None, None
         if len(pieces) == 2 and letter(pieces[0]):
             var, op = letter(pieces[0]), ops[0]
             if op in (sp.Eq, *down):
@@ -981,6 +1047,26 @@ class _Parser:
                  "ceil": sp.ceiling}
         e = heads[kind](arg)
         return e if power is None else sp.Pow(e, power)
+
+    def extremum(self, t: _Tok) -> sp.Expr:
+        """`\\max(0, z)` is ReLU(z); `\\max(a, b)`, `\\min(a, b)` of scalars or entries."""
+        self.take()
+        if not self.at("open", "("):
+            raise self.error(f"`{t.text}`", "write its arguments in parentheses, e.g. "
+                             "\\max(0, z)", "max")
+        j = self.mate[self.i]
+        args = [self.parse_range(a, b) for a, b in self.split(self.i + 1, j, _is_comma)]
+        self.i = j + 1
+        if len(args) < 2:
+            raise _fail(f"`{t.text}`", t.pos, "it needs two or more arguments", "max")
+        big = t.text.lstrip("\\").lower() == "max"
+        zero = [a == 0 for a in args]
+        if big and len(args) == 2 and sum(zero) == 1:
+            return relu(args[zero.index(False)])
+        if not all(a.is_commutative for a in args):
+            raise _fail(f"`{t.text}` of tensors", t.pos, "write it element by element, e.g. "
+                        "y_i = \\max(a_i, b_i)", "max of tensors")
+        return (sp.Max if big else sp.Min)(*args)
 
     def sigma(self) -> sp.Expr:
         self.take()
@@ -1141,6 +1227,14 @@ class _Parser:
                 return {"<": sp.Le, ">": sp.Ge, "!": sp.Ne, "=": sp.Eq}[t.text]
             return {"<": sp.Lt, ">": sp.Gt, "=": sp.Eq}[t.text]
         return None
+
+
+_KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min, "
+                    r"\lfloor\rfloor, \sqrt")
+
+
+def _is_stack_separator(t: _Tok) -> bool:
+    return t.key in (("sym", ","), ("sym", ";"))
 
 
 def _decode(e: sp.Expr, ctx: _Ctx) -> tuple | None:

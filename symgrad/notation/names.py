@@ -291,6 +291,11 @@ def _time_subscripts(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]
     return out
 
 
+IMPLIED_BASE = sp.Symbol("implied_index_base", integer=True, nonnegative=True)
+"""The first index of a sum written without bounds (`\\sum_k`): the reader's index base,
+substituted by whoever knows it (the checker, Model.from_latex)."""
+
+
 def _index_symbol(letter: str) -> sp.Symbol:
     return sp.Symbol(letter, integer=True)
 

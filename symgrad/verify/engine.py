@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.errors import LimitError, ParseError, ShapeError, SymgradError, UnknownNameError
-from ..notation import parse_claim
+from ..notation import IMPLIED_BASE, parse_claim
 from .context import Context
 from .formula import FormulaCheck, ref_latex
 from .numeric import ClaimProblem, Unreadable
@@ -72,13 +72,17 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
             if problem:
                 return Verdict("unparsed", problem, {"construct": "range"}, None, text,
                                ["construct not judged: range"])
-            v = FormulaCheck(ctx, truth, claim.lhs, claim.rhs, base, text).run()
+            rhs = claim.rhs.xreplace({IMPLIED_BASE: base})
+            v = FormulaCheck(ctx, truth, claim.lhs, rhs, base, text).run()
             if base != index_base:
                 v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
             return v
         if ctx.system is None:
             return Verdict("unparsed", f"question {ctx.qid} is not about a system of "
                            f"equations; write one formula per left side.", claim_latex=text)
+        fixed = {IMPLIED_BASE: index_base}
+        claim = replace(claim, equations=tuple((a.xreplace(fixed), b.xreplace(fixed))
+                                               for a, b in claim.equations))
         return ctx.system(claim, index_base, text)
     except ClaimProblem as e:
         return Verdict("incorrect", str(e).rstrip(".") + ".", claim_latex=text)
