@@ -343,7 +343,7 @@ def value_quantity(model: Model, name: str, expand: bool = False) -> Quantity:
     t = model.tensor(name)
     if d is None:
         raise UnknownNameError(f"{t.latex} is an input of {model.name}, not defined by it")
-    expr = _expanded(model, d.expr) if expand else d.expr
+    expr = _expanded(model, d.expr) if expand else _rename_dummies(model, d.expr)
     reads = model.needed({name})
     inputs = tuple(model.tensors[n] for n in model.tensors
                    if n in reads and n not in model.definitions)
