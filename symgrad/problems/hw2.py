@@ -42,6 +42,39 @@ _CATALOG = [
 ]
 
 
+#: the statements as they are typeset in the write-up (the catalog's are plain text, for
+#: the terminal): every symbol and formula in math mode
+STATEMENTS_TEX = {
+    "1.1.a": r"Output size of a $4 \times 5$ convolution with stride 4 on a $21 \times 12$ "
+             r"image.",
+    "1.1.b": r"Output shape of a $K \times K$ convolution (padding $P$, stride $S$, dilation "
+             r"$D$, $F$ filters) on a $C \times H \times W$ input.",
+    "1.1.c.i": r"Dimension and elements of the output $f_W(x)$ of a 1-D convolution (5 "
+               r"channels, length 7, kernel 3, stride 2).",
+    "1.1.c.ii": r"Dimension and values of the Jacobian $\frac{\partial f_W(x)}{\partial W}$.",
+    "1.1.c.iii": r"Dimension and values of the Jacobian $\frac{\partial f_W(x)}{\partial x}$.",
+    "1.1.c.iv": r"Dimension and expression of $\frac{\partial \ell}{\partial W}$ given "
+                r"$\frac{\partial \ell}{\partial f_W(x)}$; compare with (i).",
+    "1.2.1.a": r"Diagram of the gated recurrent network.",
+    "1.2.1.b": r"Dimension of the gate $c[t]$.",
+    "1.2.1.c": r"Dimension and expression of $\frac{\partial \ell}{\partial W_x}$ given "
+               r"$\frac{\partial \ell}{\partial h[t]}$; backward vs forward pass.",
+    "1.2.1.d": r"Can the network have vanishing or exploding gradients, and why?",
+    "1.2.2.a": r"Diagram of $\mathrm{AttentionRNN}(2)$.",
+    "1.2.2.b": r"Dimension of the attention weights $a[t]$.",
+    "1.2.2.c": r"The system of equations of $\mathrm{AttentionRNN}(k)$.",
+    "1.2.2.d": r"The system of equations of $\mathrm{AttentionRNN}(\infty)$, with weight "
+               r"sharing.",
+    "1.2.2.e": r"The Jacobian $\frac{\partial h[t]}{\partial h[t-1]}$ of "
+               r"$\mathrm{AttentionRNN}(2)$.",
+    "1.2.2.f": r"$\frac{\partial \ell}{\partial h[T]}$ for $\mathrm{AttentionRNN}(k)$ given "
+               r"$\frac{\partial h[t]}{\partial h[T]}$ for $t > T$.",
+    "1.3.1": r"What caused the spikes in the loss curve?",
+    "1.3.2": r"How can a spike exceed the initial loss?",
+    "1.3.3": r"How can the spikes be fixed?",
+    "1.3.4": r"Why are the loss and accuracy at these values before training?",
+}
+
 def _builder(qid: str, module: str):
     name = "answer_" + qid.replace(".", "_")
 
@@ -76,13 +109,23 @@ def file_stem(qid: str) -> str:
 
 
 def section(ans: Answer, statement: str) -> str:
-    """One question's LaTeX: heading with its id, our statement, the answer."""
-    return "\n".join([r"\subsection*{%s}" % ans.id, r"\emph{%s}" % _escape(statement), "",
-                      ans.latex.strip(), ""])
+    """One question's LaTeX: heading with its id, our statement (typeset as math where
+    STATEMENTS_TEX has it, else escaped plain text), the answer."""
+    tex = STATEMENTS_TEX.get(ans.id) if statement == _PLAIN.get(ans.id) else None
+    return "\n".join([r"\subsection*{%s}" % ans.id, r"\emph{%s}" % (tex or _escape(statement)),
+                      "", ans.latex.strip(), ""])
+
+
+_PLAIN = {qid: statement for qid, statement, _ in _CATALOG}
 
 
 def _escape(text: str) -> str:
-    return text.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+    """Plain text for LaTeX's text mode: specials escaped, < and > (which print as
+    other glyphs in text mode) set as math."""
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"),
+                 ("#", r"\#"), ("$", r"\$"), ("<", r"$<$"), (">", r"$>$")):
+        text = text.replace(a, b)
+    return text
 
 
 def answer_file(qid: str, text: str) -> str:

@@ -203,8 +203,9 @@ def answer_1_3_3(index_base: int = 1) -> Answer:
     clipped = float(np.linalg.norm(clip_by_norm(g, CLIP_TAU)))
     latex = rf"""\paragraph{{Fixes.}}
 \begin{{itemize}}
-\item \emph{{Gradient-norm clipping}} (\texttt{{clip\_grad\_norm\_}} of \texttt{{torch.nn.utils}}),
-between \texttt{{loss.backward()}} and \texttt{{optimizer.step()}}: with the global norm
+\item \emph{{Gradient-norm clipping}} between the backward pass and the optimiser step
+(in PyTorch, the function \texttt{{clip\_grad\_norm\_}} of \texttt{{torch.nn.utils}}, called
+after \texttt{{loss.backward()}}). With the global norm
 $\lVert g \rVert = \bigl(\sum_{{p}} \lVert g_p \rVert_2^2\bigr)^{{1/2}}$ over all
 parameters and a threshold $\tau$,
 \begin{{equation*}}
@@ -214,9 +215,9 @@ g \leftarrow g \cdot \min\Bigl(1, \frac{{\tau}}{{\lVert g \rVert}}\Bigr),
 The direction of the step is kept and only its length is bounded. For instance a
 gradient of norm ${_num(rho, 1)}^{{{steps}}} \approx {_sci(g_norm)}$ (the gain of 1.3.1) clipped
 at $\tau = {CLIP_TAU}$ has norm ${_num(clipped)}$.
-\item \emph{{Gradient-value clipping}}
-(\texttt{{clip\_grad\_value\_}} of \texttt{{torch.nn.utils}}),
-$g_i \leftarrow \max(-c, \min(g_i, c))$: also bounds the step, but changes its direction.
+\item \emph{{Gradient-value clipping}},
+$g_i \leftarrow \max(-c, \min(g_i, c))$ (\texttt{{clip\_grad\_value\_}} in PyTorch):
+also bounds the step, but changes its direction.
 \item A \emph{{lower learning rate}}, a learning-rate \emph{{warm-up}} or a decay
 schedule, so that even a large gradient moves the weights less.
 \item Architectures and initialisations: gated cells (the LSTM already used, or a
