@@ -122,3 +122,73 @@ def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequenc
     with np.errstate(all="ignore"):
         value = fn(*grids, *[np.asarray(env[n], dtype=float) for n in names])
     return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
+
+
+def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
+                    sizes: Mapping[sp.Symbol, int]) -> np.ndarray:
+    """The value of a matrix-notation expression (``Quantity.matrix``): tensors as named
+    arrays, vectors as columns; an independent route to the index form's numbers."""
+    from . import ops
+
+    subs = {k: sp.Integer(v) for k, v in sizes.items()}
+    eye = sp.Symbol("I", commutative=False)
+    side: list[int] = []
+
+    def val(e) -> np.ndarray:
+        if e == eye and "I" not in env:
+            if not side:
+                raise ShapeError("the size of the identity I is not known here")
+            return np.eye(side[-1])
+        if e.is_commutative and not e.has(ops.Diag, ops.Hadamard, ops.Transposed, ops.Ones,
+                                          ops.Indicator) and not any(
+                not s.is_commutative for s in e.free_symbols):
+            return np.asarray(evaluate_element(e, (), (), env, sizes)).reshape(1, 1)
+        if isinstance(e, sp.Symbol):
+            a = np.asarray(env[e.name], dtype=float)
+            return a.reshape(-1, 1) if a.ndim == 1 else a.reshape(a.shape or (1, 1))
+        if isinstance(e, ops.Ones):
+            return np.ones((int(as_expr(e.args[0]).xreplace(subs)), 1))
+        if isinstance(e, ops.Transposed):
+            return val(e.args[0]).T
+        if isinstance(e, ops.Diag):
+            return np.diag(val(e.args[0]).ravel())
+        if isinstance(e, ops.Hadamard):
+            out = val(e.args[0])
+            for a in e.args[1:]:
+                out = out * val(a)
+            return out
+        if isinstance(e, ops.Indicator):
+            return (val(e.args[0]) > 0).astype(float)
+        if isinstance(e, sp.Add):
+            plain = [a for a in e.args if not a.has(eye)]
+            out = sum((val(a) for a in plain[1:]), val(plain[0])) if plain else None
+            rest = [a for a in e.args if a.has(eye)]
+            if rest:
+                if out is not None:
+                    side.append(out.shape[0])
+                for a in rest:
+                    out = val(a) if out is None else out + val(a)
+                if plain:
+                    side.pop()
+            return out
+        if isinstance(e, sp.Mul):
+            out = None
+            for a in e.args:
+                v = val(a)
+                if out is None:
+                    out = v
+                elif out.shape == (1, 1) or v.shape == (1, 1):
+                    out = out * v
+                else:
+                    out = out @ v
+            return out
+        if isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 0:
+            return val(e.base) ** int(e.exp)
+        if isinstance(e, sp.Function) and len(e.args) == 1:
+            arg = sp.Dummy("v")
+            fn = sp.lambdify(arg, e.func(arg), modules=_MODULES)
+            with np.errstate(all="ignore"):
+                return np.asarray(fn(val(e.args[0])), dtype=float)
+        raise ShapeError(f"cannot evaluate the matrix form {e}")
+
+    return val(expr)

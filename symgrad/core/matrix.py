@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from .ops import Diag, Hadamard, Transpose
+from .ops import Diag, Hadamard, Indicator, Ones, Transpose
 from .printing import IndexPrinter, shift_base
 from .tensor import Tensor
 
@@ -42,6 +42,8 @@ def _vec(expr: sp.Expr, i: sp.Symbol) -> sp.Expr:
         vecs = sorted((_vec(f, i) for f in expr.args if i in f.free_symbols), key=_operand_rank)
         body = vecs[0] if len(vecs) == 1 else Hadamard(*vecs)
         return sp.Mul(*scal) * body
+    if isinstance(expr, sp.Heaviside):
+        return Indicator(_vec(expr.args[0], i))
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
         return expr.func(_vec(expr.args[0], i))
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer and 1 < expr.exp <= 4:
@@ -72,10 +74,25 @@ def transpose(expr: sp.Expr) -> sp.Expr:
     return Transpose(expr)
 
 
-def _matrix(expr: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
-    """Matrix expression whose (rows, cols) entry is ``expr``; rows/cols hold 0 or 1 index."""
+def _distribute(expr: sp.Expr, idx: set) -> sp.Expr:
+    """A product whose sum factors mix the result's indices, multiplied out over them."""
+    if not isinstance(expr, sp.Mul):
+        return expr
+    for n, f in enumerate(expr.args):
+        if isinstance(f, sp.Add) and len(f.free_symbols & idx) == 2:
+            rest = sp.Mul(*(expr.args[:n] + expr.args[n + 1:]))
+            return sp.Add(*[rest * t for t in f.args])
+    return expr
+
+
+def _matrix(expr: sp.Expr, rows: tuple, cols: tuple, dims: tuple = ()) -> sp.Expr:
+    """Matrix expression whose (rows, cols) entry is ``expr``; rows/cols hold 0 or 1 index;
+    ``dims`` are their sizes (for ones vectors)."""
+    spread = _distribute(expr, set(rows) | set(cols))
+    if spread is not expr:
+        return _matrix(spread, rows, cols, dims)
     if isinstance(expr, sp.Add):
-        return sp.Add(*[_matrix(t, rows, cols) for t in expr.args])
+        return sp.Add(*[_matrix(t, rows, cols, dims) for t in expr.args])
     if not rows and cols:
         return transpose(_matrix(expr, cols, ()))
     idx = set(rows) | set(cols)
@@ -88,10 +105,12 @@ def _matrix(expr: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
     u = _vec(sp.Mul(*left), rows[0]) if left else None
     v = _vec(sp.Mul(*right), cols[0]) if right else None
     if not cols:
+        if u is None and rows:
+            return coeff * _ones(dims, 0)
         return coeff * (u if u is not None else 1)
     if not mixed:
-        if u is None or v is None:
-            raise NoMatrixForm
+        u = u if u is not None else _ones(dims, 0)
+        v = v if v is not None else _ones(dims, 1)
         return coeff * u * transpose(v)
     if len(mixed) != 1:
         raise NoMatrixForm
@@ -109,11 +128,21 @@ def _matrix(expr: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
     return coeff * out
 
 
+def _ones(dims: tuple, axis: int) -> sp.Expr:
+    if len(dims) <= axis:
+        raise NoMatrixForm
+    return Ones(dims[axis])
+
+
 def _scalar(f: sp.Expr) -> sp.Expr:
     """A factor free of the result's indices: a number, or an inner product sum."""
     if isinstance(f, sp.Sum) and len(f.limits) == 1:
-        r = f.limits[0][0]
+        r, lo, hi = f.limits[0]
         parts = sp.Mul.make_args(f.function)
+        if lo == 0 and all(r in p.free_symbols for p in parts) and not any(
+                isinstance(p, sp.Indexed) and len(p.indices) > 1 for p in parts):
+            if len(parts) == 1:
+                return transpose(Ones(hi + 1)) * _vec(parts[0], r)
         if len(parts) == 2 and all(r in p.free_symbols for p in parts):
             return transpose(_vec(parts[0], r)) * _vec(parts[1], r)
         raise NoMatrixForm
@@ -155,13 +184,14 @@ def _core(f: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
     raise NoMatrixForm
 
 
-def to_matrix(expr: sp.Expr, indices: tuple) -> sp.Expr | None:
-    """Matrix-notation expression of an element of rank <= 2, or None."""
+def to_matrix(expr: sp.Expr, indices: tuple, shape: tuple = ()) -> sp.Expr | None:
+    """Matrix-notation expression of an element of rank <= 2, or None; ``shape`` (the
+    sizes of the indices) lets constant rows or columns be written with ones vectors."""
     if len(indices) > 2:
         return None
     rows, cols = tuple(indices[:1]), tuple(indices[1:2])
     try:
-        return _matrix(expr, rows, cols)
+        return _matrix(expr, rows, cols, tuple(shape))
     except NoMatrixForm:
         return None
 

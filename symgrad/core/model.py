@@ -56,7 +56,7 @@ _ELEMENTWISE: dict = {
     sp.tanh: (r"\tanh", lambda out, arg: 1 - out**2),
     sp.exp: (r"\exp", lambda out, arg: out),
     sp.log: (r"\log", lambda out, arg: 1 / arg),
-    relu: (r"\operatorname{ReLU}", lambda out, arg: sp.Heaviside(out, 0)),
+    relu: (r"\operatorname{ReLU}", lambda out, arg: sp.Heaviside(arg, 0)),
 }
 _SLUG = {sigmoid: "sigma", sp.tanh: "tanh", sp.exp: "exp", sp.log: "log", relu: "relu",
          Softargmax: "softargmax"}
@@ -140,6 +140,7 @@ class Model:
         self._auto: dict[sp.Basic, str] = {}
         self._counter = itertools.count()
         self._memo: dict[tuple[str, str], tuple[sp.Expr, tuple, tuple]] = {}
+        self.one_hot: set[str] = set()
 
     @classmethod
     def from_latex(cls, text: str, shapes: Mapping[str, ShapeSpec], name: str = "model",
@@ -166,6 +167,15 @@ class Model:
         ``shape`` is a tuple of sizes or a string such as ``"m x n"``.
         """
         return self._add(Tensor(name, parse_shape(shape), latex, style), kind)
+
+    def declare_one_hot(self, name: str) -> None:
+        """Declare a vector one-hot (or any distribution): its entries sum to 1, so
+        sum_k y_k is written 1 in results (softmax + cross-entropy gives p - y)."""
+        t = self.tensor(self.resolve(name))
+        if t.rank != 1:
+            raise ShapeError(f"only a vector is one-hot; {t.latex} has shape "
+                             f"{dims_text(t.shape)}")
+        self.one_hot.add(t.name)
 
     def param(self, name: str, shape: ShapeSpec, latex: str = "") -> Tensor:
         """Declare a parameter (shared by every time step)."""
@@ -860,7 +870,20 @@ class Model:
         return full == 0
 
     def tidy_terms(self, element: sp.Expr) -> sp.Expr:
-        """Terms that vanish identically dropped, sums equal up to their index merged."""
+        """Terms that vanish identically dropped, sums equal up to their index merged,
+        sums of a one-hot vector written 1."""
+        def unit(e):
+            (v, lo, hi), body = e.limits[0], e.function
+            if len(e.limits) != 1 or not isinstance(body, sp.Indexed) or body.indices != (v,):
+                return False
+            name = str(body.base.label)
+            return name in self.one_hot and lo == 0 and \
+                sp.expand(hi - self.tensors[name].shape[0] + 1) == 0
+
+        if self.one_hot:
+            element = element.replace(lambda e: isinstance(e, sp.Sum) and unit(e),
+                                      lambda e: sp.Integer(1))
+
         def walk(e):
             if not isinstance(e, sp.Expr) or not e.args or isinstance(e, sp.Indexed):
                 return e

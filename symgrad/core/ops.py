@@ -103,3 +103,25 @@ class Stack(sp.Function):
 
     def _latex(self, printer, exp=None) -> str:
         return r"\left[%s\right]" % ", ".join(printer._print(a) for a in self.args)
+
+
+class Indicator(sp.Function):
+    """Matrix notation: the element-wise indicator 1[v > 0] of a vector (ReLU')."""
+
+    nargs = 1
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.Integer(0)
+
+    def _latex(self, printer, exp=None) -> str:
+        return r"\mathbb{1}\left[%s > 0\right]" % printer._print(self.args[0])
+
+
+class Ones(sp.Function):
+    """Matrix notation: the ones vector of a given length, printed \\mathbf{1}."""
+
+    nargs = 1
+    is_commutative = False
+
+    def _latex(self, printer, exp=None) -> str:
+        return r"\mathbf{1}"

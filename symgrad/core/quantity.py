@@ -9,7 +9,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import ShapeError, UnknownNameError
-from .evaluate import evaluate_element, tensor_names
+from .evaluate import evaluate_element, evaluate_matrix, tensor_names
 from .matrix import latex_matrix, to_matrix
 from .printing import IndexPrinter, latex_element, shift_base
 from .services import service
@@ -112,7 +112,7 @@ class Quantity:
     @cached_property
     def matrix(self) -> sp.Expr | None:
         """The matrix-notation form (diag, Hadamard, transposes), or None."""
-        return to_matrix(self.element, self.indices)
+        return to_matrix(self.element, self.indices, self.shape)
 
     # printing -----------------------------------------------------------------
     def _side_latex(self, side: Side, idx: list[str]) -> str:
@@ -215,9 +215,13 @@ class Quantity:
                 full[sym] = int(v)
         return full
 
-    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
-                 **kwargs) -> np.ndarray:
-        """The numeric array of this quantity for concrete inputs (see ``inputs``)."""
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
+                 form: str = "index", **kwargs) -> np.ndarray:
+        """The numeric array of this quantity for concrete inputs (see ``inputs``);
+        ``form="matrix"`` evaluates the matrix form instead (the same numbers)."""
+        self.check_latex_args(form, 1)
+        if form == "matrix" and self.matrix is None:
+            raise ShapeError(f"{self.name} has no matrix form")
         given = dict(arrays or {})
         given.update({k: v for k, v in kwargs.items() if k in self.inputs})
         extra = {k: v for k, v in kwargs.items() if k not in self.inputs}
@@ -242,6 +246,14 @@ class Quantity:
         if any(int(d) < 1 for d in shape):
             raise ShapeError(f"{self.name} would have shape {tuple(shape)}: the sizes do not "
                              f"fit together")
+        if form == "matrix":
+            value = evaluate_matrix(self.matrix.xreplace(subs), env, sizes)
+            want = [int(d) for d in shape]
+            if value.shape != tuple((want + [1, 1])[:2]) and not (
+                    len(want) == 1 and value.shape == (1, want[0])):
+                raise ShapeError(f"the matrix form of {self.name} is {value.shape}, "
+                                 f"not {tuple(want)}")
+            return value.reshape(want)
         element = self.element.xreplace(subs)
         return evaluate_element(element, self.indices, [int(d) for d in shape], env, sizes)
 

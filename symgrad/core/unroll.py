@@ -69,7 +69,7 @@ class ModelQuantity(Quantity):
         """The matrix-notation form, or None."""
         if self.timed:
             return None if self._matrix_form is None else self._matrix_form.xreplace(self._subs)
-        return to_matrix(self.element, self.indices)
+        return to_matrix(self.element, self.indices, self.shape)
 
     def jacobian(self, wrt: str, hessian: bool = False) -> ModelQuantity:
         """Differentiate again: d (this quantity) / d wrt, numerator layout (the axes of
@@ -101,8 +101,8 @@ class ModelQuantity(Quantity):
         except UnknownNameError:
             return None
 
-    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
-                 **kwargs) -> np.ndarray:
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
+                 form: str = "index", **kwargs) -> np.ndarray:
         """The numeric array for concrete inputs, keyed by internal names or names as
         written; arrays of the model that this quantity does not read are ignored."""
         known = set(self.model.tensors) | set(self.tensors)
@@ -122,7 +122,7 @@ class ModelQuantity(Quantity):
                 raise UnknownNameError(f"evaluate() got an unknown array {k!r}; it takes "
                                        + ", ".join(f"{t.name} ({t.latex})"
                                                    for t in self.inputs.values()))
-        return super().evaluate(given, **rest)
+        return super().evaluate(given, form=form, **rest)
 
     def latex(self, form: str = "index", index_base: int = 1) -> str:
         """``lhs = rhs`` in index form (1-based by default) or matrix form."""
@@ -381,8 +381,8 @@ class ChainQuantity(ModelQuantity):
                 return name
         return super()._key(key)
 
-    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
-                 **kwargs) -> np.ndarray:
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
+                 form: str = "index", **kwargs) -> np.ndarray:
         """d s[L] / d s[L-k] on the sequence given (initial states zero unless given)."""
         arrays = dict(arrays or {})
         have = {self._key(k) for k in [*arrays, *kwargs]}
@@ -399,7 +399,7 @@ class ChainQuantity(ModelQuantity):
                         for d in self.inputs[n].shape]
                 if all(d.is_Integer for d in dims):
                     arrays[n] = np.zeros([int(d) for d in dims])
-        return super().evaluate(arrays, **kwargs)
+        return super().evaluate(arrays, form=form, **kwargs)
 
 
 class StepChain:

@@ -128,13 +128,13 @@ class RNNQuantity(Quantity):
             text += r", \quad \text{where } " + self.recursion[key]
         return text
 
-    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /,
-                 **kwargs) -> np.ndarray:
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
+                 form: str = "index", **kwargs) -> np.ndarray:
         """The numeric array for concrete inputs; other arrays of the RNN are ignored."""
         keep = {k: v for k, v in dict(arrays or {}).items()
                 if k in self.inputs or k not in _FAMILY}
         kwargs = {k: v for k, v in kwargs.items() if k in self.inputs or k not in _FAMILY}
-        return super().evaluate(keep, **kwargs)
+        return super().evaluate(keep, form=form, **kwargs)
 
 
 def _time_from_one(element: sp.Expr, t: sp.Symbol) -> sp.Expr:
