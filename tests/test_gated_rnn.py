@@ -379,3 +379,12 @@ def test_multi_step_state_jacobian_matches_complex_step(n, m, k, L):
             q.evaluate(x=a["x"], h_init=h0, **params),
             GatedRNN(n, m).state_jacobian().evaluate(x=a["x"][0], h_prev=h0, **params),
             atol=1e-12)
+
+
+def test_evaluate_takes_names_as_written():
+    """Issue 13: every quantity accepts "x[t]", "h[t-1]" as well as x, h_prev."""
+    a = random_step(3, 2, 11)
+    q = GatedRNN(3, 2).state_jacobian()
+    written = {"x[t]": a["x"], "h[t-1]": a["h_prev"],
+               **{k: a[k] for k in ("W_c", "W_h", "W_x")}}
+    np.testing.assert_array_equal(q.evaluate(written), q.evaluate(**a))

@@ -12,6 +12,7 @@ the direct partials g[t], delta[t] comes from the state Jacobians' closed form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cache, cached_property
 
@@ -130,9 +131,11 @@ class RNNQuantity(Quantity):
 
     def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
                  form: str = "index", **kwargs) -> np.ndarray:
-        """The numeric array for concrete inputs; other arrays of the RNN are ignored."""
-        keep = {k: v for k, v in dict(arrays or {}).items()
-                if k in self.inputs or k not in _FAMILY}
+        """The numeric array for concrete inputs, keyed x, h_prev, ... or as written
+        (``"x[t]"``, ``"h[t-1]"``); other arrays of the RNN are ignored."""
+        written = {re.sub(r"\s+", "", v): k for k, v in _LATEX.items()}
+        arrays = {written.get(re.sub(r"\s+", "", k), k): v for k, v in dict(arrays or {}).items()}
+        keep = {k: v for k, v in arrays.items() if k in self.inputs or k not in _FAMILY}
         kwargs = {k: v for k, v in kwargs.items() if k in self.inputs or k not in _FAMILY}
         return super().evaluate(keep, form=form, **kwargs)
 
