@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="symgrad", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Symbolic Jacobians and gradients of deep-learning layers: answers to "
                     "hw2 as LaTeX, and a checker for hand derivations.")
+    p.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("answers", help="write the LaTeX answers (and a PDF) for every question",
                        description="Write one .tex per question and hw2.tex under DIR; build "
@@ -242,10 +243,22 @@ def _check_set(args) -> int:
 
 def _print_verdict(args, verdict) -> int:
     if args.json:
-        print(json.dumps(verdict.to_dict(), indent=2, sort_keys=True))
+        print(json.dumps(_verdict_json(verdict), indent=2, sort_keys=True))
     else:
         print(verdict.format())
     return {"correct": 0, "incorrect": 1, "layout": 1}.get(verdict.verdict, 2)
+
+
+def _verdict_json(verdict) -> dict:
+    """A verdict as JSON, with one type per field: the counterexample's ``claimed`` and
+    ``true`` are always text (a number as it prints), whatever the claim was."""
+    data = verdict.to_dict()
+    example = data.get("counterexample")
+    if isinstance(example, dict):
+        for key in ("claimed", "true"):
+            if key in example and example[key] is not None and not isinstance(example[key], str):
+                example[key] = str(example[key])
+    return data
 
 
 def _decode(data: bytes, where: str) -> str:
@@ -339,7 +352,7 @@ def _check(args) -> int:
 
     verdict = check(args.id, _claim(args), index_base=args.index_base)
     if args.json:
-        print(json.dumps(verdict.to_dict(), indent=2, sort_keys=True))
+        print(json.dumps(_verdict_json(verdict), indent=2, sort_keys=True))
     else:
         print(verdict.format())
     return {"correct": 0, "incorrect": 1, "layout": 1}.get(verdict.verdict, 2)
@@ -412,8 +425,16 @@ def main(argv: list[str] | None = None) -> int:
     argv = _argv(list(sys.argv[1:] if argv is None else argv))
     as_json = "--json" in argv[:argv.index("--")] if "--" in argv else "--json" in argv
     parser = _parser()
+    if argv[:1] in (["--version"], ["-V"]):
+        from . import __version__
+
+        print(f"symgrad {__version__}")
+        return 0
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:            # the subcommand's usage, not the top level's
+            sub = parser._subparsers._group_actions[0].choices.get(args.command, parser)
+            sub.error(f"unrecognized arguments: {' '.join(extra)}")
         _require_id(parser, args)
     except UsageError as e:
         if not as_json:

@@ -294,3 +294,55 @@ def test_ctrl_c_during_the_pdf_build_keeps_the_old_pdf_and_the_next_run_works(ou
     assert pdf_is_current(out_dir / "hw2.tex") and pdf.read_bytes().startswith(b"%PDF")
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert "hw2.pdf is up to date" in r.stdout and "building" not in r.stderr
+
+
+# --- CLI usability (issue 14) -------------------------------------------------------------
+
+def test_version(capsys):
+    from symgrad import __version__
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"symgrad {__version__}\n"
+    assert "--version" in run("--help").stdout
+
+
+@pytest.mark.parametrize("args, usage", [
+    (["answers", "--ouy", "x"], "usage: symgrad answers"),
+    (["check", "1.1.a", "--latx", "1"], "usage: symgrad check"),
+    (["show", "1.1.a", "--bogus"], "usage: symgrad show"),
+])
+def test_mistyped_option_prints_the_subcommands_usage(args, usage, capsys):
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage) and "unrecognized arguments" in err
+
+
+@pytest.mark.parametrize("qid, meant", [
+    ("1.1.c.3", "did you mean 1.1.c.iii?"),
+    ("1.2.2e", "did you mean 1.2.2.e?"),
+    ("1.1.c", "did you mean 1.1.c.i, 1.1.c.ii, 1.1.c.iii or 1.1.c.iv?"),
+])
+def test_unknown_ids_get_did_you_mean(qid, meant, capsys):
+    assert main(["show", qid]) == 2
+    assert meant in capsys.readouterr().err
+    assert main(["check", qid, "x", "--json"]) == 2
+    assert meant in json.loads(capsys.readouterr().out)["error"]
+
+
+@pytest.mark.parametrize("qid, kind", [("1.2.1.a", "a diagram question"),
+                                       ("1.2.2.a", "a diagram question"),
+                                       ("1.3.2", "answered in prose")])
+def test_check_of_a_question_without_claims_says_what_it_is(qid, kind, capsys):
+    assert main(["check", qid, "x"]) == 2
+    err = capsys.readouterr().err
+    assert kind in err and f"symgrad show {qid}" in err
+
+
+def test_json_counterexample_values_are_always_text(capsys):
+    claims = [("1.1.a", r"c \times 5 \times 2"),
+              ("1.1.b", r"F \times \lfloor \frac{H-DK+P+S}{S} \rfloor \times "
+                        r"\lfloor \frac{W-DK+P+S}{S} \rfloor")]
+    for qid, claim in claims:
+        assert main(["check", qid, claim, "--json"]) == 1
+        example = json.loads(capsys.readouterr().out)["counterexample"]
+        assert isinstance(example["claimed"], str) and isinstance(example["true"], str)

@@ -9,6 +9,29 @@ from ..core.errors import UnknownNameError
 from ..core.quantity import Quantity
 from ..verify import quantity_context
 
+_ROMAN = {"1": "i", "2": "ii", "3": "iii", "4": "iv", "5": "v", "6": "vi", "7": "vii",
+          "8": "viii", "9": "ix"}
+
+
+def suggest_ids(key: str, ids: list[str]) -> str:
+    """The ids a mistyped question id probably means: `1.2.2e` -> 1.2.2.e, `1.1.c.3` ->
+    1.1.c.iii, `1.1.c` -> its parts, else the closest spellings ('' when none)."""
+    import difflib
+    import re
+
+    key = re.sub(r"[\s_,;:/-]+", ".", key.strip().lower()).strip(".")
+    key = re.sub(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)", ".", key)
+    parts = key.split(".")
+    if len(parts) > 1 and parts[-1] in _ROMAN and parts[-2].isalpha():
+        parts[-1] = _ROMAN[parts[-1]]
+    key = ".".join(parts)
+    if key in ids:
+        return key
+    parts = [q for q in ids if q.startswith(key + ".")]
+    if parts:
+        return " or ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+    return " or ".join(difflib.get_close_matches(key, ids, n=3, cutoff=0.75))
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -69,8 +92,10 @@ class ProblemSet:
     def question(self, qid: str) -> Question:
         key = qid.strip().lower()
         if key not in self.questions:
-            raise UnknownNameError(f"no question {qid!r} in {self.name}; questions: "
-                                   f"{', '.join(self.questions)}")
+            hint = suggest_ids(key, list(self.questions))
+            raise UnknownNameError(f"no question {qid!r} in {self.name}"
+                                   + (f"; did you mean {hint}?" if hint else "")
+                                   + f" (questions: {', '.join(self.questions)})")
         return self.questions[key]
 
     def answer(self, qid: str, index_base: int = 1) -> Answer:

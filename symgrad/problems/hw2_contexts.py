@@ -33,10 +33,25 @@ JACOBIAN = r"\frac{\partial f_W(x)}{\partial %s}"
 CHANNELS = "the number of input channels, which the convolution sums over"
 
 
+_NOT_CHECKABLE = {
+    "1.2.1.a": "a diagram question (its answer is a drawing)",
+    "1.2.2.a": "a diagram question (its answer is a drawing)",
+    "1.3.1": "a question answered in prose",
+    "1.3.2": "a question answered in prose",
+    "1.3.3": "a question answered in prose",
+    "1.3.4": "a question answered in prose",
+}
+
+
 def context(qid: str) -> Context:
     """The checker's context for one question of hw2, e.g. ``context("1.1.c.iii")``."""
     key = qid.strip().lower()
     if key not in _BUILDERS:
+        kind = _NOT_CHECKABLE.get(key)
+        if kind:
+            raise UnknownNameError(f"{key} is {kind}, so there is no claim to check "
+                                   f"(symgrad show {key} prints its answer); checkable "
+                                   f"questions: {', '.join(IDS)}")
         raise UnknownNameError(f"no checker context for question {qid!r}; questions: "
                                f"{', '.join(IDS)}")
     return _BUILDERS[key]()
