@@ -124,3 +124,23 @@ def test_statements_are_typeset_as_math(files):
         assert not set(text_mode) & set("<>|"), statement
     assert "$t > T$" in files[file_stem("1.2.2.f") + ".tex"]
 
+
+
+@pytest.mark.parametrize("base", [0, 1])
+def test_1_1_c_iv_prose_names_the_index_its_formula_sums_over(base):
+    text = sg.answer("1.1.c.iv", base).latex
+    summed = re.search(r"\\sum_\{(\w+)=", text).group(1)
+    assert f"output positions ${summed}$" in text
+
+
+def test_numerator_layout_has_one_meaning():
+    """The Jacobian of a non-scalar: axes of y then of x; for the loss (a scalar) the
+    transposed layout is called the *classic* numerator layout, never just 'numerator
+    layout' (issue 14: the README and the answers meant two different things)."""
+    for qid in ("1.1.c.iv", "1.2.1.c"):
+        text = sg.answer(qid).latex
+        for sentence in re.split(r"(?<=[.:])\s", text):
+            if "numerator layout" in sentence and "\\partial \\ell" in sentence:
+                assert "classic numerator layout" in sentence, (qid, sentence)
+    readme = (ROOT / "README.md").read_text()
+    assert "For a *scalar* loss the classic numerator layout is the transpose" in readme

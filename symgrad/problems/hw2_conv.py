@@ -138,6 +138,14 @@ def answer_1_1_c_iii(index_base: int = 1) -> Answer:
     return Answer("1.1.c.iii", "Jacobian of the output with respect to x", latex, jx)
 
 
+def _summation_index(latex: str) -> str:
+    """The index a printed formula sums over (its first \\sum), for the prose about it."""
+    import re
+
+    found = re.search(r"\\sum_\{(\w+)\s*=", latex)
+    return found.group(1) if found else "j"
+
+
 def answer_1_1_c_iv(index_base: int = 1) -> Answer:
     conv = _homework_conv()
     gw = conv.grad("W")
@@ -145,16 +153,16 @@ def answer_1_1_c_iv(index_base: int = 1) -> Answer:
     latex = "\n".join([
         r"Given $\frac{\partial \ell}{\partial f_W(x)} \in \mathbb{R}^{1 \times 3}$, the "
         r"chain rule sums the Jacobian of (ii) against it; the gradient has the shape of "
-        r"$W$ (gradient layout; numerator layout would write the transposed "
-        r"$3 \times 5 \times 1$ array):",
+        r"$W$ (gradient layout; the classic numerator layout of a scalar's derivative "
+        r"would write it transposed, as a $3 \times 5 \times 1$ array):",
         _display(gw.shape_latex(), gw.latex(index_base=index_base)),
         r"\paragraph{Similarity with (i).} Both are cross-correlations of the input $x$: "
         r"(i) slides the kernel $W$ over $x$ and sums over channels and taps; here the "
         r"upstream gradient plays the role of the kernel. It is %s." % gw.structure,
-        r"\paragraph{Differences.} The sum runs over output positions $j$ instead of taps "
-        r"$k$ and channels $c$; the stride of (i) becomes a dilation of the gradient; the "
+        r"\paragraph{Differences.} The sum runs over output positions $%s$ instead of "
+        r"taps and channels; the stride of (i) becomes a dilation of the gradient; the "
         r"result has the shape of $W$ (one value per filter, channel and tap) instead of "
-        r"the shape of the output.",
+        r"the shape of the output." % _summation_index(gw.latex(index_base=index_base)),
         r"For completeness, the gradient with respect to the input is %s:" % gx.structure,
         _display(gx.latex(index_base=index_base)),
     ])

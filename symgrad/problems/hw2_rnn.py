@@ -94,7 +94,8 @@ def answer_1_2_1_c(index_base: int = 1) -> Answer:
         r"\paragraph{Dimension.} $W_x$ enters every step, and $\ell$ is a scalar. In the "
         r"gradient layout (the shape of the parameter, used below)",
         _display(grad.shape_latex()),
-        r"In the numerator layout, where the derivative of a scalar with respect to an "
+        r"In the classic numerator layout, where the derivative of a scalar with respect "
+        r"to an "
         rf"${latex_dims((m, n))}$ matrix is laid out ${latex_dims((n, m))}$, "
         rf"$\partial \ell / \partial W_x \in \mathbb{{R}}^{{{latex_dims((n, m))}}}$ is the "
         r"transpose of the result below.",
