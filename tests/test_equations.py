@@ -566,3 +566,60 @@ def test_max_min_and_sums_without_bounds_read_alike():
         model_from_latex(r"y = \max(W x, x)", {"x": "n", "W": "n x n"})
     m0 = model_from_latex(r"y_i = \sum_{j=0} W_{ij} x_j", {"x": "n", "W": "m x n"}, index_base=0)
     assert np.allclose(m0.value("y").evaluate({"W": W, "x": x}), W @ x)
+
+
+def _fd_grad(f, x, h=1e-6):
+    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(x.size)])
+
+
+@pytest.mark.parametrize("text, ref", [
+    (r"f = \frac{1}{n}\mathbf{1}^\top x", lambda x, A: x.mean()),
+    (r"f = \frac{1}{n} x^\top \mathbf{1}", lambda x, A: x.mean()),
+    (r"f = \frac{1}{n}\mathbb{1}^\top x", lambda x, A: x.mean()),
+    (r"f = \mathbf{1}_n^\top (x \odot x)", lambda x, A: x @ x),
+    (r"f = \log(\mathbf{1}^\top \exp(x))", lambda x, A: np.log(np.exp(x).sum())),
+    (r"f = \mathbf{1}^\top A x", lambda x, A: (A @ x).sum()),
+    (r"f = \|x\|^2", lambda x, A: x @ x),
+    (r"f = \lVert x \rVert_2^2", lambda x, A: x @ x),
+    (r"f = \left\| A x \right\|", lambda x, A: np.sqrt((A @ x) @ (A @ x))),
+    (r"f = \mathrm{tr}(A) + \operatorname{tr}(A^\top A)", lambda x, A: np.trace(A) + (A * A).sum()),
+    (r"f = \langle x, A x \rangle", lambda x, A: x @ A @ x),
+    (r"f = \sum_{i,j} A_{ij} x_i x_j", lambda x, A: x @ A @ x),
+    (r"F(x) = x^\top A x \\ f = F(x)", lambda x, A: x @ A @ x),
+])
+def test_ones_vectors_norms_traces_and_inner_products_are_sums(text, ref):
+    rng = np.random.default_rng(8)
+    x, A = rng.normal(size=4), rng.normal(size=(4, 4))
+    m = model_from_latex(text, {"x": "n", "A": "n x n"})
+    assert np.allclose(m.value("f").evaluate({"x": x, "A": A}), ref(x, A))
+    got = m.jacobian("f", "x").evaluate({"x": x, "A": A})
+    assert np.allclose(np.ravel(got), _fd_grad(lambda v: ref(v, A), x), atol=1e-6), text
+
+
+def test_layer_norm_with_the_ones_vector_and_a_sigma_squared_name():
+    text = (r"\mu = \frac{1}{n}\mathbf{1}^\top x \\ d = x - \mu \\ "
+            r"\sigma^2 = \frac{1}{n}\mathbf{1}^\top (d \odot d) \\ "
+            r"y = \frac{d}{\sqrt{\sigma^2 + 0.001}}")
+    m = model_from_latex(text, {"x": "n"})
+    x = np.random.default_rng(4).normal(size=5)
+
+    def layer_norm(v):
+        d = v - v.mean()
+        return d / np.sqrt((d * d).mean() + 0.001)
+
+    assert m.tensors["mu"].shape == ()
+    assert np.allclose(m.jacobian("y", "x").evaluate({"x": x}), central(layer_norm, x), atol=1e-7)
+
+
+@pytest.mark.parametrize("text, construct", [
+    (r"y = W \mathbf{1}", "ones vector"),
+    (r"y = \mathbf{1}\mathbf{1}^\top x", "ones vector"),
+    (r"y = \mathbf{1}^\top", "ones vector"),
+    (r"y = \|x\|_1", "norm"),
+    (r"y = \langle x \rangle", "inner product"),
+    (r"y = \mathrm{GELU}(x)", "function GELU"),
+])
+def test_constructs_read_otherwise_are_refused_with_their_position(text, construct):
+    with pytest.raises(ParseError) as err:
+        model_from_latex(text, {"x": "n", "W": "m x n"})
+    assert err.value.construct == construct and err.value.position >= 4

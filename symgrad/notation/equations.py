@@ -60,6 +60,7 @@ class _Name:
     timed: bool = False
     rank: int = 0
     keys: tuple = ()
+    aliases: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -269,13 +270,20 @@ def _name_end(toks: tuple | list, k: int) -> int:
     if j + 1 < n and toks[j].key == ("sym", "_"):
         u = toks[j + 1]
         if u.kind in ("name", "num"):
-            return j + 2
-        if u.key == ("open", "{"):
+            j += 2
+        elif u.key == ("open", "{"):
             m = j + 2
             while m < n and (toks[m].kind in ("name", "num") or toks[m].key == ("sym", ",")):
                 m += 1
             if m < n and toks[m].key == ("close", "}") and m > j + 2:
-                return m + 1
+                j = m + 1
+    if j + 1 < n and toks[j].key == ("sym", "^") and toks[j + 1].kind == "num":
+        return j + 2
+    if (j + 5 < n and toks[j].key == ("sym", "^") and toks[j + 1].key == ("open", "{")
+            and toks[j + 2].key == ("open", "(") and toks[j + 3].kind in ("num", "name")
+            and toks[j + 3].text != "t" and toks[j + 4].key == ("close", ")")
+            and toks[j + 5].key == ("close", "}")):
+        return j + 6
     return j
 
 
@@ -402,6 +410,13 @@ class _Builder:
                 if any(u.key == ("sym", ",") for u in inner) or len(letters) == len(n.shape):
                     return n
         end = _name_end(lhs, 0)
+        if 0 < end < len(lhs) - 2 and lhs[end].key == ("open", "(") \
+                and lhs[-1].key == ("close", ")") and all(
+                u.kind == "name" or u.key == ("sym", ",") for u in lhs[end + 1:-1]):
+            written = eq.text[slice(*_widen(eq.text, lhs[0].pos, lhs[-1].end))]
+            n = self.names.get(written) or self._new(written, None, False)
+            n.aliases = (eq.text[slice(*_widen(eq.text, lhs[0].pos, lhs[end - 1].end))],)
+            return n
         if end < len(lhs):
             marked = _time_suffix(lhs, end, strict=False)
             if marked != len(lhs) and _name_end(lhs, 0) != len(lhs):
@@ -474,7 +489,8 @@ class _Builder:
             known = n.internal in self.model.tensors
             shape = (self.model.tensors[n.internal].shape if known
                      else n.shape or (1,) * max(n.rank, 1))
-            aliases = (n.written, n.written + "[t]") if self.timed else (n.written,)
+            spellings = (n.written, *n.aliases)
+            aliases = spellings + tuple(w + "[t]" for w in spellings) if self.timed else spellings
             tensors.append(TensorDecl(n.internal, tuple(shape), aliases))
         return Declarations(tuple(tensors), scalars=tuple(self.sizes))
 

@@ -159,10 +159,16 @@ class _Parser:
 
     # ------------------------------------------------------------------ grammar
     def expr(self) -> sp.Expr:
+        start = self.pos()
         terms = [self.signs() * self.hadamard()]
         while self.at("sym", "+") or self.at("sym", "-"):
             terms.append(self.signs() * self.hadamard())
-        return sp.Add(*terms)
+        e = sp.Add(*terms)
+        if e.has(Transpose(_ONES)):
+            raise _fail("the row of ones `\\mathbf{1}^\\top`", start, "it must multiply a "
+                        "vector (a sum of its entries); write the sum with an index, e.g. "
+                        "\\sum_k x_k", "ones vector")
+        return e.xreplace({_ONES: sp.Integer(1)})
 
     def signs(self) -> int:
         sign = 1
@@ -175,6 +181,136 @@ class _Parser:
             raise self.error(what, "a term is expected here", "missing term")
         return sign
 
+    def ones_products(self, factors: list, pos: int) -> list:
+        """`\\mathbf{1}^\\top v` and `v^\\top \\mathbf{1}` are sums of v's entries; a ones
+        vector beside scalars is the scalar 1; beside a matrix it is refused, never dropped."""
+        out, k = [], 0
+        while k < len(factors):
+            f = factors[k]
+            if f == Transpose(_ONES):
+                rest = factors[k + 1:]
+                if not rest or all(r.is_commutative for r in rest):
+                    raise _fail("the row of ones `\\mathbf{1}^\\top`", pos, "it must multiply a "
+                                "vector (a sum of its entries)", "ones vector")
+                out.append(self.sum_entries(sp.Mul(*rest), pos))
+                break
+            if isinstance(f, Transpose) and k + 1 < len(factors) and factors[k + 1] == _ONES:
+                out.append(self.sum_entries(f.args[0], pos))
+                k += 2
+                continue
+            out.append(f)
+            k += 1
+        summed = len(out) < len(factors)
+        if _ONES not in out or not summed and all(
+                f == _ONES or (f.is_commutative and not f.has(_ONES)) for f in out):
+            return [sp.Integer(1) if f == _ONES else f for f in out]
+        raise _fail("the ones vector `\\mathbf{1}`", pos, "symgrad reads it as a sum "
+                    "(\\mathbf{1}^\\top x, x^\\top \\mathbf{1}) or as the scalar 1 broadcast; "
+                    "write other products with an index, e.g. \\sum_j W_{ij}", "ones vector")
+
+    def sum_entries(self, v: sp.Expr, pos: int) -> sp.Expr:
+        """The sum of the entries of the vector expression v, over its whole length."""
+        n = self.vector_length(v)
+        if n is None:
+            raise _fail("the sum `\\mathbf{1}^\\top ...`", pos, "the length of the vector it "
+                        "sums is not known; write the sum with an index, e.g. \\sum_k x_k",
+                        "ones vector")
+        used = ({s.name for s in v.free_symbols} | set(self.st.sum_bound)
+                | set(self.st.lhs_bound) | set(self.ctx.tensors))
+        k = _index_symbol(next(c for c in "kqrsuvwpabcdefg" if c not in used))
+        if isinstance(v, sp.Symbol) and v.name in self.ctx.tensors:
+            entry = sp.Indexed(sp.IndexedBase(v.name), *self.full_index(v.name, k))
+        else:
+            entry = At(v, k)
+        return sp.Sum(entry, (k, IMPLIED_BASE, n - 1 + IMPLIED_BASE))
+
+    def norm(self, t: _Tok) -> sp.Expr:
+        """`\\|x\\|`, `\\lVert x \\rVert_2`: the Euclidean norm of a vector (a square root of
+        a sum of squares); `\\|x\\|^2` its square, read as the sum."""
+        k = self.i + 1
+        while k < self.hi and self.toks[k].key != ("cmd", r"\Vert"):
+            k = self.mate[k] + 1 if self.toks[k].kind in ("open", "begin") else k + 1
+        if k >= self.hi:
+            raise _fail("the norm `\\|`", t.pos, "it is never closed", "norm")
+        v = self.parse_range(self.i + 1, k)
+        self.i = k + 1
+        if self.at("sym", "_") and self.tok_at(self.i + 1, "num", "2"):
+            self.i += 2
+        elif self.at("sym", "_"):
+            raise _fail("the norm", t.pos, "only the Euclidean norm (\\|x\\| or \\|x\\|_2) is "
+                        "understood", "norm")
+        if v.is_commutative:
+            return sp.Abs(v)
+        squares = self.sum_entries(Hadamard(v, v), t.pos)
+        if self.at("sym", "^") and self.tok_at(self.i + 1, "num", "2"):
+            self.i += 2
+            return squares
+        return sp.sqrt(squares)
+
+    def trace(self, t: _Tok) -> sp.Expr:
+        """`\\mathrm{tr}(A)`: the sum of the diagonal of a square matrix expression."""
+        self.take()
+        j = self.mate[self.i]
+        a = self.parse_range(self.i + 1, j)
+        self.i = j + 1
+        n = self.matrix_rows(a)
+        if n is None:
+            raise _fail("the trace", t.pos, "its argument must be a square matrix symgrad can "
+                        "size; write the sum of the diagonal with an index", "trace")
+        used = ({s.name for s in a.free_symbols} | set(self.st.sum_bound)
+                | set(self.st.lhs_bound) | set(self.ctx.tensors))
+        k = _index_symbol(next(c for c in "kqrsuvwpabcdefg" if c not in used))
+        if isinstance(a, sp.Symbol) and a.name in self.ctx.tensors:
+            entry = sp.Indexed(sp.IndexedBase(a.name), k, k)
+        else:
+            entry = At(a, k, k)
+        return sp.Sum(entry, (k, IMPLIED_BASE, n - 1 + IMPLIED_BASE))
+
+    def matrix_rows(self, a: sp.Expr) -> sp.Expr | None:
+        """Rows of a matrix expression: a declared matrix, its transpose, a product."""
+        if isinstance(a, sp.Symbol) and a.name in self.ctx.tensors:
+            shape = self.ctx.tensors[a.name].shape
+            return _size(shape[0]) if len(shape) == 2 else None
+        if isinstance(a, Transpose) and isinstance(a.args[0], sp.Symbol):
+            shape = self.ctx.tensors.get(a.args[0].name)
+            shape = shape.shape if shape is not None else ()
+            return _size(shape[1]) if len(shape) == 2 else None
+        if isinstance(a, sp.Mul):
+            nc = [f for f in a.args if not f.is_commutative]
+            return self.matrix_rows(nc[0]) if nc else None
+        if isinstance(a, (sp.Add, Hadamard)):
+            return next((n for f in a.args if (n := self.matrix_rows(f)) is not None), None)
+        return None
+
+    def full_index(self, name: str, k: sp.Symbol) -> tuple:
+        shape = tuple(self.ctx.tensors[name].shape)
+        return tuple(k if d != 1 else IMPLIED_BASE for d in shape) if len(shape) > 1 else (k,)
+
+    def vector_length(self, v: sp.Expr) -> sp.Expr | None:
+        """The length of a vector expression (a declared vector, element-wise functions of
+        one, Hadamard products, scalar multiples, sums, a matrix times a vector)."""
+        if isinstance(v, sp.Symbol) and v.name in self.ctx.tensors:
+            dims = [d for d in self.ctx.tensors[v.name].shape if d != 1]
+            return _size(dims[0]) if len(dims) == 1 else None
+        if isinstance(v, AtTime):
+            return self.vector_length(v.args[0])
+        if isinstance(v, (sp.exp, sp.log, sp.tanh, Softargmax)) or (
+                isinstance(v, sp.Function) and v.func in (sigmoid, relu)):
+            return self.vector_length(v.args[0])
+        if isinstance(v, (Hadamard, sp.Add)):
+            return next((n for a in v.args if (n := self.vector_length(a)) is not None), None)
+        if isinstance(v, sp.Pow) and v.exp.is_commutative:
+            return self.vector_length(v.base)
+        if isinstance(v, sp.Mul):
+            nc = [a for a in v.args if not a.is_commutative]
+            if len(nc) == 1:
+                return self.vector_length(nc[0])
+            head = nc[0] if nc else None
+            if isinstance(head, sp.Symbol) and head.name in self.ctx.tensors:
+                shape = self.ctx.tensors[head.name].shape
+                return _size(shape[0]) if len(shape) == 2 else None
+        return None
+
     def hadamard(self) -> sp.Expr:
         items = [self.product()]
         while (t := self.peek()) is not None and t.kind == "cmd" and t.text in _HADAMARD:
@@ -183,6 +319,7 @@ class _Parser:
         return items[0] if len(items) == 1 else Hadamard(*items)
 
     def product(self) -> sp.Expr:
+        first = self.pos()
         factors = [self.postfix()]
         while (t := self.peek()) is not None:
             if (t.kind == "cmd" and t.text in _MULOPS) or t.key == ("sym", "*"):
@@ -198,6 +335,8 @@ class _Parser:
                 factors.append(self.postfix())
             else:
                 break
+        if any(f.has(_ONES) for f in factors) and len(factors) > 1:
+            factors = self.ones_products(factors, first)
         guards = [f.args[0].cond for f in factors if _is_iverson(f)]
         if guards and len(guards) < len(factors):
             rest = [f for f in factors if not _is_iverson(f)]
@@ -281,6 +420,8 @@ class _Parser:
                 return self.function(_FUNC_WORDS[x.lower()]), "other"
             if x.lower() in ("max", "min"):
                 return self.extremum(t), "other"
+            if x.lower() in ("tr", "trace") and self.at("open", "(", 1):
+                return self.trace(t), "other"
             if self.at("open", "(", 1):
                 raise self.error(f"the function `{x}`", "it is not one symgrad knows ("
                                  + _KNOWN_FUNCTIONS + "); write it out with those",
@@ -350,11 +491,20 @@ class _Parser:
             self.i = j + 1
             return (sp.floor(e) if x == r"\lfloor" else sp.ceiling(e)), "other"
         if x == r"\langle":
-            for lo, hi in self.split(k + 1, j, lambda u: u.key == ("sym", ",")):
+            items = self.split(k + 1, j, _is_comma)
+            for lo, hi in items:
                 self.check_slice(lo, hi)
-                self.parse_range(lo, hi)
-            raise _fail(f"the inner product `{self.st.snip(k, j + 1)}`", t.pos,
-                        "write it as a sum or a matrix product", "inner product")
+            if len(items) != 2:
+                raise _fail(f"the inner product `{self.st.snip(k, j + 1)}`", t.pos,
+                            "it takes two vectors, e.g. \\langle x, A x \\rangle",
+                            "inner product")
+            a, b = (self.parse_range(lo, hi) for lo, hi in items)
+            if a.is_commutative or b.is_commutative:
+                raise _fail(f"the inner product `{self.st.snip(k, j + 1)}`", t.pos,
+                            "it takes two vectors, e.g. \\langle x, A x \\rangle",
+                            "inner product")
+            self.i = j + 1
+            return self.sum_entries(Hadamard(a, b), t.pos), "other"
         raise _fail(f"`{x}`", t.pos, "sets are not formulas", "set")
 
     def command_atom(self, t: _Tok) -> tuple[sp.Expr, str]:
@@ -391,6 +541,8 @@ class _Parser:
             return self.function(_FUNC_WORDS[x[1:]]), "other"
         if x in (r"\max", r"\min"):
             return self.extremum(t), "other"
+        if x == r"\Vert":
+            return self.norm(t), "other"
         if x == r"\delta" and self.at("sym", "_", 1):
             self.i += 2
             items = self.sub_items(None, targets={2})
@@ -420,7 +572,7 @@ class _Parser:
             if k > self.i:
                 self.take()
                 self.sub_items(None)
-            return sp.Integer(1)
+            return _ONES
         j = self.mate[k]
         self.i = j + 1
         if j == k + 1:
@@ -902,8 +1054,7 @@ class _Parser:
                 continue
             for axis, i in enumerate(idx):
                 if i == k:
-                    dims.add(sp.Integer(shape[axis]) if isinstance(shape[axis], int)
-                             else shape[axis])
+                    dims.add(_size(shape[axis]))
         if len(dims) != 1:
             why = ("the tensors it indexes have different sizes along it" if dims else
                    "no tensor in the summand is indexed by it alone")
@@ -1231,6 +1382,13 @@ class _Parser:
 
 _KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min, "
                     r"\lfloor\rfloor, \sqrt")
+
+
+_ONES = sp.Symbol("all_ones_vector", commutative=False)
+
+
+def _size(d) -> sp.Expr:
+    return sp.Integer(d) if isinstance(d, int) else d
 
 
 def _is_stack_separator(t: _Tok) -> bool:

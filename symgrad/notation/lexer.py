@@ -286,6 +286,8 @@ class _Lexer:
                 self.space = True
             elif nxt in "{}":
                 self.add("open" if nxt == "{" else "close", "\\" + nxt, i, i + 2)
+            elif nxt == "|":
+                self.add("cmd", "\\Vert", i, i + 2)
             else:
                 raise _fail(f"the command `\\{nxt}`", i, "unknown command", "command")
             return i + 2
@@ -319,6 +321,8 @@ class _Lexer:
             return k
         elif name in ("lvert", "rvert", "vert"):
             self.add("sym", "|", i, j)
+        elif name in ("lVert", "rVert", "Vert"):
+            self.add("cmd", "\\Vert", i, j)
         elif name in _FONT_TEXT:
             return self._font(i, j, hi)
         elif name in _FONT_LETTER:
