@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import symgrad as sg
 from symgrad.core.errors import LimitError
 from symgrad.core.ops import At, AtTime, Diag, Hadamard, Softargmax, Stack, Transpose, sigmoid
 from symgrad.verify.numeric import ClaimProblem, Evaluator, Source, Unreadable, free_names
@@ -141,3 +142,29 @@ def test_an_unexpected_failure_names_the_construct(monkeypatch):
     with pytest.raises(Unreadable, match="could not evaluate") as info:
         run(a[1] + a[2] ** 2)
     assert info.value.construct == "Pow" and "ZeroDivisionError" in str(info.value)
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"\frac{\partial y}{\partial x} = I + W", "correct"),
+    (r"\frac{\partial y}{\partial x} = W + I_n", "correct"),
+    (r"\frac{\partial y}{\partial x} = \mathbf{I} W + I", "correct"),
+    (r"\frac{\partial y}{\partial x} = (I + W^\top)^\top", "correct"),
+    (r"\frac{\partial y}{\partial x} = W", "incorrect"),
+    (r"\frac{\partial y}{\partial x} = 2 I + W", "incorrect"),
+    (r"\frac{\partial y}{\partial x} = \exp(I) + W", "unparsed"),
+])
+def test_the_identity_takes_its_size_from_the_formula(claim, verdict):
+    J = sg.Model.from_latex(r"y = x + W x", {"W": "n x n", "x": "n"}).jacobian("y", "x")
+    assert J.check(claim).verdict == verdict
+    alone = sg.Model.from_latex(r"y = 3 x", {"x": "n"}).jacobian("y", "x")
+    assert alone.check(r"\frac{\partial y}{\partial x} = 3 I").verdict == "correct"
+    assert alone.check(r"\frac{\partial y}{\partial x} = I").verdict == "incorrect"
+
+
+def test_a_scaled_softmax_argument_does_not_make_claims_unreadable():
+    M = sg.Model.from_latex(r"a = \mathrm{softargmax}(K q/\sqrt{d})", {"K": "T x d", "q": "d"})
+    J = M.jacobian("a", "q")
+    assert J.check(J.latex()).verdict == "correct"
+    right = r"\frac{\partial a}{\partial q} = (\mathrm{diag}(a) - a a^\top) K / \sqrt{d}"
+    assert J.check(right).verdict == "correct"
+    assert J.check(right.replace(r" / \sqrt{d}", "")).verdict == "incorrect"

@@ -31,6 +31,7 @@ from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
 
 from .claims import FormulaClaim, parse_claim
+from .expressions import IDENTITY
 from .lexer import _Tok, _tokens
 from .names import IMPLIED_BASE, Declarations, TensorDecl, _keys
 
@@ -584,6 +585,10 @@ class _Builder:
             self._current(str(e.base.label), k, site)
             return e
         if isinstance(e, sp.Symbol):
+            if e == IDENTITY:
+                raise ParseError(f"{site}: the identity I is not read in a model's equations; "
+                                 f"write the tensor it multiplies", position=None,
+                                 construct="identity")
             if e.name == "...":
                 raise ParseError(f"{site}: write the general term, not an ellipsis",
                                  position=0, construct="ellipsis")

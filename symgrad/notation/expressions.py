@@ -630,7 +630,18 @@ class _Parser:
             return _index_symbol(letter), "index"
         if self.mode == "system" and (t.kind == "name" or t.text in _GREEK):
             return self.model_variable(), "other"
+        if t.text in ("I", r"\mathbb{I}") or t.key == ("word", "Id"):
+            return self.identity(), "other"
         raise self.unknown(t)
+
+    def identity(self) -> sp.Expr:
+        """`I`, `I_n`, `\\mathbf{I}`, `\\mathbb{I}`: the identity matrix, its size set by
+        the formula around it."""
+        self.take()
+        if self.at("sym", "_"):
+            self.take()
+            self.sub_items(None)
+        return IDENTITY
 
     def primes(self, j: int) -> tuple[int, str]:
         """The primes (`'`, `^\\prime`) after an index letter at j: (tokens, "'" each)."""
@@ -1385,6 +1396,8 @@ _KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min
 
 
 _ONES = sp.Symbol("all_ones_vector", commutative=False)
+IDENTITY = sp.Symbol("identity_matrix", commutative=False)
+"""The identity matrix a claim writes (`I`); its size comes from the formula around it."""
 
 
 def _size(d) -> sp.Expr:

@@ -66,7 +66,7 @@ class _Ctx:
             if re.fullmatch(r"[A-Za-z](_[A-Za-z0-9])?", d.name) and d.name not in spellings:
                 spellings.append(d.name)
             for s in spellings:
-                if s.lstrip().startswith((r"\frac", r"\dfrac", r"\tfrac")):
+                if s.lstrip().startswith((r"\frac", r"\dfrac", r"\tfrac")) and r"\partial" in s:
                     derivative_aliases.append((s, d.name))
                 else:
                     keys = _keys(s)

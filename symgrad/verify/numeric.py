@@ -20,6 +20,7 @@ from sympy.core.relational import Relational
 from ..core.errors import LimitError, SymgradError
 from ..core.ops import At, AtTime, Diag, Hadamard, Softargmax, Stack, Transposed, sigmoid
 from ..core.simplify import Iverson
+from ..notation import IDENTITY
 
 MAX_ENTRIES = 30_000_000
 MAX_FACTORS = 1000
@@ -48,6 +49,7 @@ class Val:
 
     a: np.ndarray
     m: int = 0
+    eye: bool = False  # a multiple (a) of the identity matrix, its size not yet known
 
     @property
     def trail(self) -> tuple:
@@ -126,9 +128,16 @@ class Evaluator:
             bind[name] = Val(np.arange(size, dtype=float).reshape(shape) + self.base)
         return Env(bind)
 
-    def run(self, expr: sp.Basic) -> Val:
+    def run(self, expr: sp.Basic, square: int | None = None) -> Val:
+        """The value of ``expr``; an identity left unsized takes ``square`` as its size."""
         with np.errstate(all="ignore"):
-            return self.ev(expr, self.grid_env())
+            v = self.ev(expr, self.grid_env())
+        if v.eye:
+            if square is None:
+                raise Unreadable("the identity I, whose size the formula does not set",
+                                 "identity")
+            v = self._sized(v, square)
+        return v
 
     def const(self, x) -> Val:
         return Val(np.asarray(x, dtype=float).reshape((1,) * self.n))
@@ -143,6 +152,10 @@ class Evaluator:
     def ev(self, e: sp.Basic, env: Env) -> Val:
         """The value of ``e``; an unexpected failure names the innermost construct."""
         try:
+            if (not isinstance(e, (sp.Add, sp.Mul, sp.Symbol, Transposed, Hadamard))
+                    and e.args and e.has(IDENTITY)):
+                raise Unreadable(f"the identity I inside {type(e).__name__.lower()}(...); only "
+                                 f"sums and products of I with matrices are read", "identity")
             return self._dispatch(e, env)
         except (ClaimProblem, Unreadable, SymgradError):
             raise
@@ -203,6 +216,8 @@ class Evaluator:
     # tensors ------------------------------------------------------------------
     def _symbol(self, e: sp.Symbol, env: Env) -> Val:
         name = e.name
+        if e == IDENTITY:
+            return Val(self.const(1.0).a, 0, eye=True)
         if name in env.bind:
             return env.bind[name]
         if name in self.src.shapes:
@@ -354,7 +369,24 @@ class Evaluator:
     def _lift(self, v: Val, trail: tuple) -> Val:
         return Val(v.a.reshape(v.a.shape + (1,) * len(trail)), len(trail))
 
+    def _sized(self, v: Val, n: int) -> Val:
+        """An identity multiple as an n x n matrix."""
+        return Val(v.a[..., None, None] * np.eye(n), 2) if v.eye else v
+
+    def _square(self, v: Val, verb: str) -> int:
+        if v.m == 2 and v.trail[0] == v.trail[1]:
+            return v.trail[0]
+        raise ClaimProblem(f"the right side {verb} the identity I and a "
+                           f"{dims_text(v.trail) if v.m else 'scalar'} operand")
+
     def _combine(self, x: Val, y: Val, op, verb: str) -> Val:
+        if x.eye or y.eye:
+            if x.eye and y.eye:
+                return Val(op(x.a, y.a), 0, eye=True)
+            if x.eye:
+                x = self._sized(x, self._square(y, verb))
+            else:
+                y = self._sized(y, self._square(x, verb))
         if x.m != y.m or x.trail != y.trail:
             if x.m == 0:
                 x = self._lift(x, y.trail)
@@ -386,6 +418,12 @@ class Evaluator:
     def _times(self, out: Val, v: Val) -> Val:
         """One product in written order: scalars scale, matrices multiply, and a tensor
         with more axes contracts its first axis with the last axis of the left factor."""
+        if out.eye or v.eye:
+            if out.m == 0 and v.m == 0:
+                return Val(out.a * v.a, 0, eye=True)
+            if out.eye:
+                return self._times(self._sized(out, v.trail[0]), v)
+            return self._times(out, self._sized(v, out.trail[-1]))
         if out.m == 0 or v.m == 0 or out.trail == (1, 1) or v.trail == (1, 1):
             return self._scalar_times(out, v)
         if out.m == 2 and v.m == 2:
