@@ -10,6 +10,7 @@ import sympy as sp
 
 from ..core.errors import UnknownNameError
 from ..core.model import Model
+from ..core.tensor import as_expr
 from ..verify.context import LOSS, Context, Instance, TensorSpec, Truth, quantity_truth
 
 __all__ = ["model_context"]
@@ -21,7 +22,7 @@ def _size_symbols(model: Model) -> dict[str, sp.Symbol]:
     out: dict[str, sp.Symbol] = {}
     for t in model.tensors.values():
         for d in t.shape:
-            out.update({s.name: s for s in sp.sympify(d).free_symbols})
+            out.update({s.name: s for s in as_expr(d).free_symbols})
     return dict(sorted(out.items()))
 
 
@@ -54,7 +55,7 @@ def model_context(model: Model, qid: str, title: str,
         for n, t in model.tensors.items():
             if n in model.definitions:
                 continue
-            shape = tuple(int(sp.sympify(d).xreplace(bound)) for d in t.shape)
+            shape = tuple(int(as_expr(d).xreplace(bound)) for d in t.shape)
             given[n] = rng.normal(scale=0.8, size=shape)
         arrays = model.forward(given, bound)
         arrays = {k: np.asarray(v, dtype=float) for k, v in arrays.items()}

@@ -62,7 +62,7 @@ _MODEL = {"title", "equations", "shapes", "index_base"}
 _QUESTION = {"id", "statement", "title", "model", "compare", "prose", "after", "derive"}
 _ITEM = {"what", "of", "wrt", "model", "form", "text", "expand", "steps", "given", "simplify"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_ESCAPES = {"\t": r"\t", "\f": r"\f", "\b": r"\b", "\r": r"\r"}
+_ESCAPES = {chr(9): r"\t", chr(12): r"\f", chr(8): r"\b", chr(13): r"\r"}
 MAX_SET_BYTES = 1_000_000
 
 
@@ -369,7 +369,7 @@ _DOUBLE_SUP = re.compile(r"(?<![{\\\w])([A-Za-z]+\^\{[^{}]*\})\^")
 
 
 def _braced(latex: str) -> str:
-    """``W^{(2)}^{\top}`` (a double superscript, a LaTeX error) as ``{W^{(2)}}^{\top}``."""
+    r"""``W^{(2)}^{\top}`` (a double superscript, a LaTeX error) as ``{W^{(2)}}^{\top}``."""
     return _DOUBLE_SUP.sub(r"{\1}^", latex)
 
 
