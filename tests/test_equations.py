@@ -623,3 +623,20 @@ def test_constructs_read_otherwise_are_refused_with_their_position(text, constru
     with pytest.raises(ParseError) as err:
         model_from_latex(text, {"x": "n", "W": "m x n"})
     assert err.value.construct == construct and err.value.position >= 4
+
+
+def test_one_hot_targets_and_the_loss_as_a_left_side():
+    m = model_from_latex(r"p = \mathrm{softmax}(z) \\ \ell = -\sum_i y_i \log p_i",
+                         {"z": "n", "y": "one-hot n"})
+    g = m.grad("ell", "z")
+    assert g.latex(form="matrix").endswith("= p - y")
+    z, y = np.random.default_rng(0).normal(size=4), np.eye(4)[2]
+    p = np.exp(z) / np.exp(z).sum()
+    assert np.allclose(g.evaluate({"z": z, "y": y}), p - y)
+    for loss in (r"\ell", r"\mathcal{L}", r"\ell_{MSE}", "L"):
+        m = model_from_latex(rf"z = W x \\ {loss} = \sum_{{i=1}}^{{m}} -[z_i - \log(1 + z_i^2)]",
+                             {"x": "n", "W": "m x n"})
+        x, W = np.ones(3), np.arange(6.0).reshape(2, 3) / 10
+        ref = -((W @ x) - np.log(1 + (W @ x) ** 2)).sum()
+        name = next(t for t in m.tensors if t not in ("x", "W", "z"))
+        assert np.isclose(m.value(name).evaluate({"x": x, "W": W}), ref), loss

@@ -168,3 +168,44 @@ def test_a_scaled_softmax_argument_does_not_make_claims_unreadable():
     right = r"\frac{\partial a}{\partial q} = (\mathrm{diag}(a) - a a^\top) K / \sqrt{d}"
     assert J.check(right).verdict == "correct"
     assert J.check(right.replace(r" / \sqrt{d}", "")).verdict == "incorrect"
+
+
+LAYER_NORM = (r"\mu = \frac{1}{n}\mathbf{1}^\top x \\ d = x - \mu \\ "
+              r"v = \frac{1}{n}\mathbf{1}^\top (d \odot d) \\ y = \frac{d}{\sqrt{v + 0.001}}")
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"\frac{1}{\sqrt{v + 0.001}} (I - \frac{1}{n}\mathbf{1}\mathbf{1}^\top "
+     r"- \frac{1}{n (v + 0.001)} d d^\top)", "correct"),
+    (r"\frac{1}{\sqrt{v + 0.001}} (I - \frac{1}{n} - \frac{1}{n (v + 0.001)} d d^\top)",
+     "correct"),
+    (r"\frac{1}{\sqrt{v + 0.001}} (I - \mathbf{1}\mathbf{1}^\top "
+     r"- \frac{1}{n (v + 0.001)} d d^\top)", "incorrect"),
+    (r"\frac{1}{\sqrt{v + 0.001}} (I - \frac{1}{n (v + 0.001)} d d^\top)", "incorrect"),
+])
+def test_ones_vectors_in_matrix_claims_take_their_size_from_the_formula(claim, verdict):
+    J = sg.Model.from_latex(LAYER_NORM, {"x": "n"}).jacobian("y", "x")
+    assert J.check(r"\frac{\partial y}{\partial x} = " + claim).verdict == verdict
+    assert J.check(J.latex(form="matrix")).verdict == "correct"
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"W^\top \mathbf{1}", "correct"), (r"\mathbf{1}^\top W", "correct"),
+    (r"W \mathbf{1}", "incorrect"), (r"W^\top", "incorrect"),
+])
+def test_sums_written_with_ones(claim, verdict):
+    q = sg.Model.from_latex(r"s = \mathbf{1}^\top W x", {"W": "m x n", "x": "n"}).jacobian("s", "x")
+    assert q.check(r"\frac{\partial s}{\partial x} = " + claim).verdict == verdict
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"\operatorname{diag}\left(\mathbb{1}\left[z > 0\right]\right) W", "correct"),
+    (r"\mathrm{diag}(\mathbb{1}[W x > 0]) W", "correct"),
+    (r"\mathrm{diag}([z > 0]) W", "correct"),
+    (r"\mathrm{diag}(\mathbb{1}[z < 0]) W", "incorrect"),
+    (r"W", "incorrect"),
+])
+def test_relu_derivative_as_an_elementwise_indicator(claim, verdict):
+    J = sg.Model.from_latex(r"z = W x \\ h = \mathrm{ReLU}(z)", {"W": "m x n", "x": "n"}
+                            ).jacobian("h", "x")
+    assert J.check(r"\frac{\partial h}{\partial x} = " + claim).verdict == verdict

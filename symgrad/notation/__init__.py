@@ -21,10 +21,11 @@ from .claims import (
     read_definitions,
 )
 from .equations import model_from_latex, split_equations
-from .expressions import IDENTITY, parse_expression
+from .expressions import IDENTITY, ONES, parse_expression
 from .names import IMPLIED_BASE, Declarations, TensorDecl
 
-__all__ = ["IDENTITY", "IMPLIED_BASE", "ArithmeticClaim", "Declarations", "FormulaClaim", "Ref",
+__all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "ArithmeticClaim", "Declarations",
+           "FormulaClaim", "Ref",
            "ShapeClaim", "SizeClaim", "SystemClaim", "TensorDecl", "Unjudged",
            "model_from_latex", "parse_claim", "parse_expression", "read_definitions",
            "split_equations"]

@@ -31,8 +31,8 @@ from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
 
 from .claims import FormulaClaim, parse_claim
-from .expressions import IDENTITY
-from .lexer import _Tok, _tokens
+from .expressions import IDENTITY, ONES
+from .lexer import _INDICATOR, _Tok, _tokens
 from .names import IMPLIED_BASE, Declarations, TensorDecl, _keys
 
 __all__ = ["model_from_latex", "split_equations"]
@@ -254,6 +254,8 @@ def _occurrences(toks: tuple, keys: tuple) -> list[int]:
     return out
 
 
+_ONE_HOT = ("one-hot", "one_hot", "onehot")  # a shapes value "one-hot n": entries sum to 1
+_LETTER_CMDS = (r"\ell", r"\mathcal{", r"\mathscr{", r"\mathbb{", r"\mathfrak{", r"\hbar")
 _ACCENT_CMDS = {r"\hat", r"\tilde", r"\bar", r"\vec", r"\overline", r"\dot", r"\widehat",
                 r"\widetilde", r"\check", r"\breve"}
 
@@ -264,8 +266,8 @@ def _name_end(toks: tuple | list, k: int) -> int:
     n, j = len(toks), k
     while j < n and toks[j].kind == "cmd" and toks[j].text in _ACCENT_CMDS:
         j += 1
-    if j >= n or not (toks[j].kind == "name" or (
-            toks[j].kind == "cmd" and toks[j].text.lstrip("\\") in _GREEK)):
+    if j >= n or not (toks[j].kind == "name" or (toks[j].kind == "cmd" and (
+            toks[j].text.lstrip("\\") in _GREEK or toks[j].text.startswith(_LETTER_CMDS)))):
         return k
     j += 1
     if j + 1 < n and toks[j].key == ("sym", "_"):
@@ -314,14 +316,21 @@ class _Builder:
                              r"separated by \\", position=0, construct="equations")
         self.model = Model(name)
         self.names: dict[str, _Name] = {}
+        self.one_hot: list[_Name] = []
         for written, spec in shapes.items():
             if not isinstance(written, str):
                 raise ShapeError(f"shapes maps names as written to shapes, not {written!r}")
+            hot = next((w for w in _ONE_HOT if isinstance(spec, str)
+                        and spec.strip().lower().startswith(w)), None)
+            if hot:
+                spec = spec.strip()[len(hot):].strip()
             try:
                 shape = parse_shape(spec)
             except ShapeError as exc:
                 raise ShapeError(f"the shape of {written}: {exc}") from None
-            self._new(_spelling(written), shape, True)
+            n = self._new(_spelling(written), shape, True)
+            if hot:
+                self.one_hot.append(n)
         self.sizes = sorted({s.name for n in self.names.values() for d in n.shape
                              for s in d.free_symbols})
         clash = [s for s in self.sizes if any(n.keys == _keys(s) for n in self.names.values())]
@@ -480,6 +489,8 @@ class _Builder:
             if n.eq is None:
                 kind = "param" if self.timed and not n.timed else "input"
                 self.model.input(n.internal, n.shape, self._latex(n), kind=kind)
+        for n in self.one_hot:
+            self.model.declare_one_hot(n.internal)
         for k, (eq, n) in enumerate(self.sides):
             self._equation(k, eq, n)
         return self.model
@@ -495,8 +506,13 @@ class _Builder:
             tensors.append(TensorDecl(n.internal, tuple(shape), aliases))
         return Declarations(tuple(tensors), scalars=tuple(self.sizes))
 
+    def _at(self, text: str) -> int | None:
+        """Position of the first token spelled ``text`` in the equation being read."""
+        return next((u.pos for u in self.current.toks if u.text == text), None)
+
     def _equation(self, k: int, eq: _Equation, n: _Name) -> None:
         site = self._site(k)
+        self.current = eq
         try:
             claims = parse_claim(eq.text, self._declarations())
         except UnknownNameError as exc:
@@ -587,8 +603,14 @@ class _Builder:
         if isinstance(e, sp.Symbol):
             if e == IDENTITY:
                 raise ParseError(f"{site}: the identity I is not read in a model's equations; "
-                                 f"write the tensor it multiplies", position=None,
+                                 f"write the tensor it multiplies", position=self._at(_INDICATOR),
                                  construct="identity")
+            if e == ONES:
+                raise ParseError(f"{site}: the ones vector \\mathbf{{1}} is read in a model as "
+                                 f"a sum (\\mathbf{{1}}^\\top x, x^\\top \\mathbf{{1}}) or as the "
+                                 f"scalar 1 broadcast; write other products with an index, e.g. "
+                                 f"\\sum_j W_{{ij}}", position=self._at(_INDICATOR),
+                                 construct="ones vector")
             if e.name == "...":
                 raise ParseError(f"{site}: write the general term, not an ellipsis",
                                  position=0, construct="ellipsis")

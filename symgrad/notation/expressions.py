@@ -159,16 +159,10 @@ class _Parser:
 
     # ------------------------------------------------------------------ grammar
     def expr(self) -> sp.Expr:
-        start = self.pos()
         terms = [self.signs() * self.hadamard()]
         while self.at("sym", "+") or self.at("sym", "-"):
             terms.append(self.signs() * self.hadamard())
-        e = sp.Add(*terms)
-        if e.has(Transpose(_ONES)):
-            raise _fail("the row of ones `\\mathbf{1}^\\top`", start, "it must multiply a "
-                        "vector (a sum of its entries); write the sum with an index, e.g. "
-                        "\\sum_k x_k", "ones vector")
-        return e.xreplace({_ONES: sp.Integer(1)})
+        return _settle_ones(sp.Add(*terms))
 
     def signs(self) -> int:
         sign = 1
@@ -189,24 +183,22 @@ class _Parser:
             f = factors[k]
             if f == Transpose(_ONES):
                 rest = factors[k + 1:]
-                if not rest or all(r.is_commutative for r in rest):
-                    raise _fail("the row of ones `\\mathbf{1}^\\top`", pos, "it must multiply a "
-                                "vector (a sum of its entries)", "ones vector")
+                if not rest or all(r.is_commutative for r in rest) or any(
+                        r.has(_ONES) for r in rest) or self.vector_length(sp.Mul(*rest)) is None:
+                    return factors
                 out.append(self.sum_entries(sp.Mul(*rest), pos))
                 break
-            if isinstance(f, Transpose) and k + 1 < len(factors) and factors[k + 1] == _ONES:
+            if (isinstance(f, Transpose) and k + 1 < len(factors) and factors[k + 1] == _ONES
+                    and self.vector_length(f.args[0]) is not None):
                 out.append(self.sum_entries(f.args[0], pos))
                 k += 2
                 continue
             out.append(f)
             k += 1
-        summed = len(out) < len(factors)
-        if _ONES not in out or not summed and all(
+        if len(out) == len(factors) and all(
                 f == _ONES or (f.is_commutative and not f.has(_ONES)) for f in out):
             return [sp.Integer(1) if f == _ONES else f for f in out]
-        raise _fail("the ones vector `\\mathbf{1}`", pos, "symgrad reads it as a sum "
-                    "(\\mathbf{1}^\\top x, x^\\top \\mathbf{1}) or as the scalar 1 broadcast; "
-                    "write other products with an index, e.g. \\sum_j W_{ij}", "ones vector")
+        return out
 
     def sum_entries(self, v: sp.Expr, pos: int) -> sp.Expr:
         """The sum of the entries of the vector expression v, over its whole length."""
@@ -1029,11 +1021,14 @@ class _Parser:
         self.st.sum_bound.extend(v for v, _, _ in limits)
         self.st.time_vars.extend(timed)
         try:
+            sign = 1
+            while self.at("sym", "-") or self.at("sym", "+"):
+                sign = -sign if self.take().text == "-" else sign
             if not self.starts_atom(self.peek()):
                 raise _fail("the sum", t.pos, "it has no summand", "sum")
             start = self.i
             try:
-                body = self.hadamard()
+                body = sign * self.hadamard()
             except UnknownNameError as err:
                 self.i = start
                 return self.unrolled(limits, err)
@@ -1395,9 +1390,26 @@ _KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min
                     r"\lfloor\rfloor, \sqrt")
 
 
-_ONES = sp.Symbol("all_ones_vector", commutative=False)
+_ONES = ONES = sp.Symbol("all_ones_vector", commutative=False)
 IDENTITY = sp.Symbol("identity_matrix", commutative=False)
 """The identity matrix a claim writes (`I`); its size comes from the formula around it."""
+
+
+def _settle_ones(e: sp.Expr) -> sp.Expr:
+    """The ones vector as the scalar 1 (broadcast) wherever that is what it means; kept as
+    \\mathbf{1} in matrix products (1 1^T, W 1, 1^T alone), which the checker sizes."""
+    if e == _ONES:
+        return sp.Integer(1)
+    if not e.args:
+        return e
+    if isinstance(e, Transpose) and e.args[0] == _ONES:
+        return e
+    marks = (_ONES, Transpose(_ONES))
+    if isinstance(e, sp.Mul) and any(f in marks for f in e.args) and (
+            Transpose(_ONES) in e.args or e.args.count(_ONES) > 1 or any(
+                (not f.is_commutative or f.has(sp.Sum)) and f not in marks for f in e.args)):
+        return sp.Mul(*[f if f in marks else _settle_ones(f) for f in e.args])
+    return e.func(*[_settle_ones(a) for a in e.args])
 
 
 def _size(d) -> sp.Expr:

@@ -12,7 +12,7 @@ import sympy as sp
 
 from ..core.ops import At, AtTime
 from ..core.printing import shift_base
-from ..notation import IDENTITY
+from ..notation import IDENTITY, ONES
 from .context import Context, Instance, Truth, as_expr, singles
 from .numeric import ClaimProblem, Evaluator, Mismatch, Unreadable, dims_text, free_names
 from .printing import printed
@@ -78,7 +78,8 @@ class FormulaCheck:
                                 f"state it as {self.truth.latex} \\in \\mathbb{{R}}^{{...}}")
         lhs_names = [s.name for i in (*self.ref.of_indices, *self.ref.wrt_indices)
                      for s in as_expr(i).free_symbols if s.name not in self.ctx.scalars]
-        allowed = set(lhs_names) | set(self.ctx.scalars) | set(self.ctx.tensors) | {IDENTITY.name}
+        allowed = (set(lhs_names) | set(self.ctx.scalars) | set(self.ctx.tensors)
+                   | {IDENTITY.name, ONES.name})
         if self.ctx.time:
             allowed.add(self.ctx.time)
         unbound = [n for n in free_names(self.rhs) if n not in allowed]
@@ -447,8 +448,8 @@ class FormulaCheck:
             inst = self.ctx.instance(seed)
             T = self.truth.array(inst)
             ev = Evaluator(self._source(inst), self.base, [], self.rhs)
-            dims = [d for d in T.shape if d != 1]
-            v = ev.run(self.rhs, dims[0] if len(dims) == 2 and dims[0] == dims[1] else None)
+            v = ev.run(self.rhs, T.shape if T.ndim == 2 else T.shape + (1,) if T.ndim == 1
+                       else None)
             for note in sorted(ev.notes):
                 self._note(note)
             if ev.findings:

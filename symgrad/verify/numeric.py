@@ -20,7 +20,7 @@ from sympy.core.relational import Relational
 from ..core.errors import LimitError, SymgradError
 from ..core.ops import At, AtTime, Diag, Hadamard, Softargmax, Stack, Transposed, sigmoid
 from ..core.simplify import Iverson
-from ..notation import IDENTITY
+from ..notation import IDENTITY, ONES
 
 MAX_ENTRIES = 30_000_000
 MAX_FACTORS = 1000
@@ -43,13 +43,18 @@ class Unreadable(Exception):
         self.construct = construct
 
 
+_LAZY = {"eye": "identity I", "col": "ones vector 1", "row": "row of ones 1^T",
+         "mat": "matrix of ones 1 1^T"}
+
+
 @dataclass
 class Val:
     """``a``: leading index axes, then ``m`` trailing matrix axes."""
 
     a: np.ndarray
     m: int = 0
-    eye: bool = False  # a multiple (a) of the identity matrix, its size not yet known
+    lazy: str = ""  # a multiple (a) of I ("eye"), 1 ("col"), 1^T ("row") or 1 1^T ("mat"),
+    #                 its size not yet known
 
     @property
     def trail(self) -> tuple:
@@ -128,15 +133,16 @@ class Evaluator:
             bind[name] = Val(np.arange(size, dtype=float).reshape(shape) + self.base)
         return Env(bind)
 
-    def run(self, expr: sp.Basic, square: int | None = None) -> Val:
-        """The value of ``expr``; an identity left unsized takes ``square`` as its size."""
+    def run(self, expr: sp.Basic, trail: tuple | None = None) -> Val:
+        """The value of ``expr``; an identity or ones vector whose size the formula does not
+        set takes ``trail`` (the true value's matrix shape)."""
         with np.errstate(all="ignore"):
             v = self.ev(expr, self.grid_env())
-        if v.eye:
-            if square is None:
-                raise Unreadable("the identity I, whose size the formula does not set",
-                                 "identity")
-            v = self._sized(v, square)
+        if v.lazy:
+            if trail is None:
+                raise Unreadable(f"the {_LAZY[v.lazy]}, whose size the formula does not set",
+                                 "identity" if v.lazy == "eye" else "ones vector")
+            v = self._sized(v, trail, "equals")
         return v
 
     def const(self, x) -> Val:
@@ -153,9 +159,10 @@ class Evaluator:
         """The value of ``e``; an unexpected failure names the innermost construct."""
         try:
             if (not isinstance(e, (sp.Add, sp.Mul, sp.Symbol, Transposed, Hadamard))
-                    and e.args and e.has(IDENTITY)):
-                raise Unreadable(f"the identity I inside {type(e).__name__.lower()}(...); only "
-                                 f"sums and products of I with matrices are read", "identity")
+                    and e.args and (e.has(IDENTITY) or e.has(ONES))):
+                raise Unreadable(f"the identity I or ones vector inside "
+                                 f"{type(e).__name__.lower()}(...); only sums and products of "
+                                 f"them with matrices are read", "identity")
             return self._dispatch(e, env)
         except (ClaimProblem, Unreadable, SymgradError):
             raise
@@ -183,9 +190,10 @@ class Evaluator:
         if isinstance(e, sp.Number) or e in (sp.pi, sp.E):
             return self.const(float(e))
         if isinstance(e, sp.Add):
-            out = self.ev(e.args[0], env)
-            for a in e.args[1:]:
-                out = self._combine(out, self.ev(a, env), np.add, "adds")
+            terms = sorted((self.ev(a, env) for a in e.args), key=lambda v: bool(v.lazy))
+            out = terms[0]
+            for v in terms[1:]:
+                out = self._combine(out, v, np.add, "adds")
             return self._guard(out)
         if isinstance(e, sp.Mul):
             return self._mul(e, env)
@@ -217,7 +225,9 @@ class Evaluator:
     def _symbol(self, e: sp.Symbol, env: Env) -> Val:
         name = e.name
         if e == IDENTITY:
-            return Val(self.const(1.0).a, 0, eye=True)
+            return Val(self.const(1.0).a, 0, "eye")
+        if e == ONES:
+            return Val(self.const(1.0).a, 0, "col")
         if name in env.bind:
             return env.bind[name]
         if name in self.src.shapes:
@@ -369,24 +379,35 @@ class Evaluator:
     def _lift(self, v: Val, trail: tuple) -> Val:
         return Val(v.a.reshape(v.a.shape + (1,) * len(trail)), len(trail))
 
-    def _sized(self, v: Val, n: int) -> Val:
-        """An identity multiple as an n x n matrix."""
-        return Val(v.a[..., None, None] * np.eye(n), 2) if v.eye else v
-
-    def _square(self, v: Val, verb: str) -> int:
-        if v.m == 2 and v.trail[0] == v.trail[1]:
-            return v.trail[0]
-        raise ClaimProblem(f"the right side {verb} the identity I and a "
-                           f"{dims_text(v.trail) if v.m else 'scalar'} operand")
+    def _sized(self, v: Val, trail: tuple, verb: str) -> Val:
+        """A lazy multiple of I, 1, 1^T or 1 1^T as a matrix of the given shape."""
+        if not v.lazy:
+            return v
+        fits = {"eye": len(trail) == 2 and trail[0] == trail[1], "col": trail[1:] == (1,),
+                "row": trail[:1] == (1,), "mat": len(trail) == 2}[v.lazy] and len(trail) == 2
+        if not fits:
+            raise ClaimProblem(f"the right side {verb} the {_LAZY[v.lazy]} and a "
+                               f"{dims_text(trail) if trail else 'scalar'} operand")
+        base = np.eye(trail[0]) if v.lazy == "eye" else np.ones(trail)
+        return Val(v.a[..., None, None] * base, 2)
 
     def _combine(self, x: Val, y: Val, op, verb: str) -> Val:
-        if x.eye or y.eye:
-            if x.eye and y.eye:
-                return Val(op(x.a, y.a), 0, eye=True)
-            if x.eye:
-                x = self._sized(x, self._square(y, verb))
+        if x.lazy or y.lazy:
+            if x.lazy and y.lazy:
+                if x.lazy != y.lazy:
+                    raise Unreadable(f"the {_LAZY[x.lazy]} and the {_LAZY[y.lazy]} together, "
+                                     f"with no size set by the rest of the formula", "ones vector")
+                return Val(op(x.a, y.a), 0, x.lazy)
+            lazy, other = (x, y) if x.lazy else (y, x)
+            if not other.m:
+                if lazy.lazy == "eye":
+                    raise Unreadable(f"the identity I {verb} a scalar, with no size set by the "
+                                     f"rest of the formula", "identity")
+                return Val(op(x.a, y.a), 0, lazy.lazy)
+            if x.lazy:
+                x = self._sized(x, y.trail, verb)
             else:
-                y = self._sized(y, self._square(x, verb))
+                y = self._sized(y, x.trail, verb)
         if x.m != y.m or x.trail != y.trail:
             if x.m == 0:
                 x = self._lift(x, y.trail)
@@ -418,12 +439,8 @@ class Evaluator:
     def _times(self, out: Val, v: Val) -> Val:
         """One product in written order: scalars scale, matrices multiply, and a tensor
         with more axes contracts its first axis with the last axis of the left factor."""
-        if out.eye or v.eye:
-            if out.m == 0 and v.m == 0:
-                return Val(out.a * v.a, 0, eye=True)
-            if out.eye:
-                return self._times(self._sized(out, v.trail[0]), v)
-            return self._times(out, self._sized(v, out.trail[-1]))
+        if out.lazy or v.lazy:
+            return self._lazy_times(out, v)
         if out.m == 0 or v.m == 0 or out.trail == (1, 1) or v.trail == (1, 1):
             return self._scalar_times(out, v)
         if out.m == 2 and v.m == 2:
@@ -443,6 +460,31 @@ class Evaluator:
         prod = np.matmul(a, b)
         return self._guard(Val(prod.reshape(prod.shape[:-2] + left + right),
                                len(left) + len(right)))
+
+    def _lazy_times(self, out: Val, v: Val) -> Val:
+        """Products with I, 1 or 1^T: sized by the factor beside them where it fits."""
+        if not (out.lazy and v.lazy):
+            lazy, other = (out, v) if out.lazy else (v, out)
+            if not other.m:
+                return Val(lazy.a * other.a, 0, lazy.lazy)
+            if out.lazy:
+                n = v.trail[0]
+                trail = {"eye": (n, n), "row": (1, n)}.get(out.lazy)
+            else:
+                n = out.trail[-1]
+                trail = {"eye": (n, n), "col": (n, 1)}.get(v.lazy)
+            if trail is None:
+                raise Unreadable(f"the {_LAZY[lazy.lazy]} in a product that does not set its "
+                                 f"size", "ones vector")
+            sized = self._sized(lazy, trail, "multiplies")
+            return self._times(sized, v) if out.lazy else self._times(out, sized)
+        pair = (out.lazy, v.lazy)
+        kind = {("col", "row"): "mat", ("eye", "eye"): "eye", ("eye", "col"): "col",
+                ("row", "eye"): "row", ("eye", "mat"): "mat", ("mat", "eye"): "mat"}.get(pair)
+        if kind is None:
+            raise Unreadable(f"the product of the {_LAZY[out.lazy]} and the {_LAZY[v.lazy]}, "
+                             f"whose sizes the formula does not set", "ones vector")
+        return Val(out.a * v.a, 0, kind)
 
     def _scalar_times(self, x: Val, y: Val) -> Val:
         if x.m and x.trail == (1, 1) and y.m:
@@ -470,6 +512,8 @@ class Evaluator:
             return Val(ELEMENTWISE.get(fn, ELEMENTWISE[sigmoid])(v.a), v.m)
         if fn is Transposed:
             v = self.ev(e.args[0], env)
+            if v.lazy:
+                return Val(v.a, 0, {"col": "row", "row": "col"}.get(v.lazy, v.lazy))
             if v.m == 0:
                 return v
             if v.m != 2:
@@ -561,37 +605,45 @@ class Evaluator:
     # control ------------------------------------------------------------------
     def _logic(self, e: sp.Basic, env: Env) -> Val:
         if isinstance(e, sp.And | sp.Or):
-            parts = [self.ev(a, env).a.astype(bool) for a in e.args]
             fn = np.logical_and if isinstance(e, sp.And) else np.logical_or
-            out = parts[0]
-            for p in parts[1:]:
-                out = fn(out, p)
-            return Val(out)
+            out = self.ev(e.args[0], env)
+            for a in e.args[1:]:
+                out = self._combine(out, self.ev(a, env), lambda x, y: fn(x, y), "combines")
+            return out
         if isinstance(e, sp.Not):
-            return Val(~self.ev(e.args[0], env).a.astype(bool))
+            v = self.ev(e.args[0], env)
+            return Val(~v.a.astype(bool), v.m)
         a, b = self.ev(e.lhs, env), self.ev(e.rhs, env)
-        if a.m or b.m:
-            raise ClaimProblem(f"the condition {sp.latex(e)} compares vectors")
         ops = {sp.Eq: lambda x, y: np.abs(x - y) < 1e-9,
                sp.Ne: lambda x, y: np.abs(x - y) >= 1e-9,
                sp.Lt: np.less, sp.Le: np.less_equal, sp.Gt: np.greater,
                sp.Ge: np.greater_equal}
+        if a.m or b.m:
+            if a.m and b.m and a.trail != b.trail:
+                raise ClaimProblem(f"the condition {sp.latex(e)} compares a "
+                                   f"{dims_text(a.trail)} and a {dims_text(b.trail)} value")
+            return self._combine(a, b, ops[type(e)], "compares")
         return Val(ops[type(e)](a.a, b.a))
 
     def _piecewise(self, e: sp.Piecewise, env: Env) -> Val:
         taken = None
         values, conds = [], []
-        for value, cond in e.args:
-            c = self.ev(cond, env).a.astype(bool)
+        cvals = [self.ev(cond, env) for _, cond in e.args]
+        cm = max(v.m for v in cvals)
+        trail_c = next((v.trail for v in cvals if v.m == cm), ())
+        cs = [v.a.astype(bool) if v.m == cm else
+              v.a.astype(bool).reshape(v.a.shape + (1,) * cm) for v in cvals]
+        for (value, _), c in zip(e.args, cs, strict=True):
             here = c if taken is None else c & ~taken
-            active = here if env.active is None else here & env.active
+            lead = here.reshape(here.shape[:here.ndim - cm] + (-1,)).any(axis=-1) if cm else here
+            active = lead if env.active is None else lead & env.active
             values.append(self.ev(value, replace(env, active=active)))
             conds.append(here)
             taken = c if taken is None else taken | c
-        m = max(v.m for v in values)
-        trail = next((v.trail for v in values if v.m == m), ())
+        m = max([v.m for v in values] + [cm])
+        trail = next((v.trail for v in values if v.m == m), trail_c)
         values = [self._lift(v, trail) if v.m < m else v for v in values]
-        conds = [c.reshape(c.shape + (1,) * m) for c in conds]
+        conds = [c if cm == m else c.reshape(c.shape + (1,) * (m - cm)) for c in conds]
         shape = np.broadcast_shapes(*[v.a.shape for v in values], *[c.shape for c in conds])
         out = np.zeros(shape)
         for v, c in zip(reversed(values), reversed(conds), strict=True):
