@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import symgrad as sg
 from symgrad.core.errors import UnknownNameError
 from symgrad.problems.hw2_contexts import IDS, context
 
@@ -217,3 +218,46 @@ def test_the_value_family_and_the_given_gradient_at_T():
     inst = ctx.instance(1)
     np.testing.assert_allclose(inst.arrays["g_T"], inst.series["g"][inst.sizes["T"] - 1])
     assert "L" in ctx.loss and ctx.tensors["g"].gradient
+
+
+# 1.2.2.f: two consistent answers, and the mixtures of them ------------------------------
+_F_CLAIMS = [
+    (r"g[T] + \sum_{t=T+1}^{L} \left(\frac{\partial h[t]}{\partial h[T]}\right)^\top g[t]",
+     "correct", "total Jacobian"),
+    (r"g[T] + \sum_{t > T} \left(\frac{\partial h[t]}{\partial h[T]}\right)^\top g[t]",
+     "correct", "total Jacobian"),
+    (r"g[T] + \sum_{i=1}^{k} \left(\frac{\partial h[T+i]}{\partial h[T]}\right)^\top "
+     r"\frac{\partial \ell}{\partial h[T+i]}", "correct", "one-step partial"),
+    (r"g[T] + \sum_{t=T+1}^{T+k} \left(\frac{\partial h[t]}{\partial h[T]}\right)^\top "
+     r"\frac{\partial \ell}{\partial h[t]}", "correct", "one-step partial"),
+    (r"g[T] + \sum_{i=1}^{k} \frac{\partial \ell}{\partial h[T+i]} "
+     r"\frac{\partial h[T+i]}{\partial h[T]}", "correct", "one-step partial"),
+    # mixtures: total Jacobians with total gradients count later paths twice; one-step
+    # partials with direct partials miss them
+    (r"g[T] + \sum_{t=T+1}^{L} \left(\frac{\partial h[t]}{\partial h[T]}\right)^\top "
+     r"\frac{\partial \ell}{\partial h[t]}", "incorrect", "total Jacobian"),
+    (r"g[T] + \sum_{i=1}^{k} \left(\frac{\partial h[T+i]}{\partial h[T]}\right)^\top g[T+i]",
+     "incorrect", "one-step partial"),
+    (r"\sum_{i=1}^{k} \left(\frac{\partial h[T+i]}{\partial h[T]}\right)^\top "
+     r"\frac{\partial \ell}{\partial h[T+i]}", "incorrect", "one-step partial"),
+]
+
+
+@pytest.mark.parametrize("rhs, verdict, reading", _F_CLAIMS)
+def test_1_2_2_f_accepts_both_consistent_answers_and_names_the_one_used(rhs, verdict, reading):
+    v = sg.check("1.2.2.f", r"\frac{\partial \ell}{\partial h[T]} = " + rhs)
+    assert v.verdict == verdict, v.explanation
+    assert any(reading in note for note in v.notes), v.notes
+    if verdict == "incorrect":
+        assert v.counterexample
+
+
+def test_1_2_2_f_total_gradients_follow_the_recursion():
+    from symgrad.problems.hw2_contexts import _total_gradients
+
+    rng = np.random.default_rng(0)
+    J, g = rng.normal(size=(4, 2, 3, 3)), rng.normal(size=(4, 3))
+    delta = _total_gradients(J, g)
+    assert np.allclose(delta[3], g[3])
+    assert np.allclose(delta[2], g[2] + J[3, 0].T @ g[3])
+    assert np.allclose(delta[1], g[1] + J[2, 0].T @ delta[2] + J[3, 1].T @ delta[3])

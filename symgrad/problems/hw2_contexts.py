@@ -377,9 +377,14 @@ def _attention_grad_context() -> Context:
              TensorSpec("g_T", (n,), "g[T]", (r"\frac{\partial \ell}{\partial h[T]}",),
                         "the direct partial of the loss with respect to h[T]",
                         gradient=True),
-             TensorSpec("g", (n,), r"\frac{\partial \ell}{\partial h[t]}", ("g[t]",),
+             TensorSpec("g", (n,), "g[t]", (),
                         "the direct partial of the loss with respect to h[t]",
-                        gradient=True)]
+                        gradient=True),
+             TensorSpec("delta", (n,), r"\frac{\partial \ell}{\partial h[t]}",
+                        (r"\delta[t]",),
+                        "the total gradient of the loss with respect to h[t]", gradient=True),
+             TensorSpec("Jp", (n, n), r"J[t]", (),
+                        "the one-step partial Jacobian of h[t] with respect to h[T]")]
 
     def instance(seed: int) -> Instance:
         nn, kk = _ATT_SIZES[seed % len(_ATT_SIZES)]
@@ -390,11 +395,16 @@ def _attention_grad_context() -> Context:
         H, J = big.unroll(xs, Q, K, V)
         TT = 2
         D = total_jacobians(J, TT)
+        delta, Jp = _total_gradients(J, g), np.zeros_like(D)
+        for r in range(_STEPS):
+            i = r + 1 - TT
+            Jp[r] = np.eye(nn) if i == 0 else J[r, i - 1] if 1 <= i <= J.shape[1] else 0.0
         arrays = {"x": xs[-1], "h": H[-1], "h_T": H[TT - 1], "D": D[-1], "g": g[-1],
-                  "g_T": g[TT - 1],
+                  "g_T": g[TT - 1], "delta": delta[-1], "Jp": Jp[-1],
                   "Q@": Q, "K@": K, "V@": V}
         return Instance({"n": nn, "k": kk, "T": TT, "L": _STEPS}, arrays,
-                        {"x": xs, "h": H, "D": D, "g": g}, _STEPS - 1,
+                        {"x": xs, "h": H, "D": D, "g": g, "delta": delta, "Jp": Jp},
+                        _STEPS - 1,
                         f"n={nn}, k={kk}, T={TT}, L={_STEPS} steps, random weights (seed {seed})")
 
     def inputs(inst: Instance) -> dict:
@@ -407,7 +417,45 @@ def _attention_grad_context() -> Context:
     return Context("1.2.2.f", "dl/dh[T] for AttentionRNN(k)", specs, instance, truths,
                    ("loss", "h_T"), scalars={"n": n, "k": k, "T": T, "L": L},
                    loss=(r"\ell", "l", "L", r"\mathcal{L}"), time="t", zero_before=("h",),
-                   about={"n": "the state size", "L": "the number of steps"})
+                   about={"n": "the state size", "L": "the number of steps"},
+                   readings=_jacobian_readings)
+
+
+_TOTAL_READING = (r"read as the sum over every later state: \frac{\partial h[t]}{\partial h[T]} "
+                  r"is the total Jacobian (every path from h[T] to h[t]), which pairs with the "
+                  r"direct partials g[t]")
+_PARTIAL_READING = (r"read as the recursion over the k states h[T] feeds: "
+                    r"\frac{\partial h[T+i]}{\partial h[T]} is the one-step partial Jacobian "
+                    r"(other states fixed), which pairs with the total gradients "
+                    r"\frac{\partial \ell}{\partial h[T+i]}")
+
+
+def _jacobian_readings(rhs: sp.Expr) -> list[tuple[dict, str]]:
+    """1.2.2.f's two consistent answers: a sum over every later state (upper bound L) uses
+    total Jacobians, a sum over the k states h[T] feeds uses one-step partial Jacobians;
+    a claim without such a sum is judged in both."""
+    D = sp.Symbol("D", commutative=False)
+    if not rhs.has(D):
+        return []
+    total, partial = ({}, _TOTAL_READING), ({"D": "Jp"}, _PARTIAL_READING)
+    spans = [sp.expand(hi - lo + 1) for s in rhs.atoms(sp.Sum) if s.function.has(D)
+             for _, lo, hi in s.limits]
+    names = [{x.name for x in d.free_symbols} for d in spans]
+    if any(str(d) == "k" for d in spans):
+        return [partial]
+    if any("L" in x for x in names) or any(d.has(sp.oo) for d in spans):
+        return [total]
+    return [total, partial]
+
+
+def _total_gradients(J: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """delta[t-1] = dl/dh[t] in total: g[t] + sum_i J_i[t+i]^T delta[t+i] (backwards)."""
+    L, P = J.shape[:2]
+    delta = np.zeros_like(g)
+    for r in range(L - 1, -1, -1):
+        delta[r] = g[r] + sum(J[r + i, i - 1].T @ delta[r + i] for i in range(1, P + 1)
+                              if r + i < L)
+    return delta
 
 
 def _system_context(qid: str, shared: bool) -> Context:

@@ -112,7 +112,8 @@ class Context:
                  index_base: int = 1, derive: Callable[[str, str | None], Truth] | None = None,
                  grid: Grid | None = None, fixed: Mapping[str, int] | None = None,
                  time: str | None = None, zero_before: Sequence[str] = (),
-                 system: Callable | None = None) -> None:
+                 system: Callable | None = None,
+                 readings: Callable[[sp.Expr], list[tuple[dict, str]]] | None = None) -> None:
         self.qid = qid
         self.title = title
         self.tensors = {t.name: t for t in tensors}
@@ -131,6 +132,7 @@ class Context:
         self.time = time
         self.zero_before = frozenset(zero_before)
         self.system = system
+        self.readings = readings  # rhs -> [(tensor renames, note)]: the meanings to judge
 
     def __repr__(self) -> str:
         return f"<Context {self.qid}: {', '.join(self.tensors)}>"

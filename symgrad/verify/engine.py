@@ -73,7 +73,7 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
                 return Verdict("unparsed", problem, {"construct": "range"}, None, text,
                                ["construct not judged: range"])
             rhs = claim.rhs.xreplace({IMPLIED_BASE: base})
-            v = FormulaCheck(ctx, truth, claim.lhs, rhs, base, text).run()
+            v = check_readings(ctx, truth, claim.lhs, rhs, base, text)
             if base != index_base:
                 v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
             return v
@@ -94,6 +94,25 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
         return content_error(e, text)
     except Exception as e:  # the engine boundary: a verdict, never a traceback
         return unexpected(e, name, text)
+
+
+def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str) -> Verdict:
+    """A formula judged in each meaning its question allows for its symbols (1.2.2.f: the
+    Jacobians of a sum over all later states are total, of the k states h[T] feeds
+    one-step partials); correct if right in one, which the note names."""
+    readings = ctx.readings(rhs) if ctx.readings is not None else []
+    if not readings:
+        return FormulaCheck(ctx, truth, lhs, rhs, base, text).run()
+    verdicts = []
+    for renames, note in readings:
+        read = rhs.xreplace({sp.Symbol(a, commutative=False): sp.Symbol(b, commutative=False)
+                             for a, b in renames.items()})
+        v = FormulaCheck(ctx, truth, lhs, read, base, text).run()
+        v = replace(v, notes=[*v.notes, note])
+        if v.verdict == "correct":
+            return v
+        verdicts.append(v)
+    return verdicts[0]
 
 
 def ranges_base(claim, truth, index_base: int) -> tuple[int, str]:
