@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from . import ops
 from .errors import ShapeError
 from .tensor import as_expr
 
@@ -30,10 +31,6 @@ def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
         ints.append(np.where(valid, r, 0).astype(np.int64))
     ints = [np.where(valid, i, 0) for i in ints]
     return np.where(valid, array[tuple(ints)], 0.0)
-
-
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
 
 
 class _Printer(NumPyPrinter):
@@ -60,17 +57,19 @@ class _Printer(NumPyPrinter):
             out = f"{fn}({out}, {self._print(a)})"
         return out
 
-    def _print_relu(self, expr):
-        return f"numpy.maximum({self._print(expr.args[0])}, 0.0)"
-
     def _print_Max(self, expr):
         return self._chain("numpy.maximum", expr.args)
 
     def _print_Min(self, expr):
         return self._chain("numpy.minimum", expr.args)
 
-    def _print_sigmoid(self, expr):
-        return f"_sigmoid({self._print(expr.args[0])})"
+    def _print_op(self, expr):
+        """An op of the table that NumPy does not know (sigmoid, ReLU, the indicator)
+        through the table's NumPy form."""
+        op = ops.op_of(expr)
+        return f"_op_{op.name}({', '.join(self._print(a) for a in expr.args)})"
+
+    _print_sigmoid = _print_relu = _print_Indicator = _print_op
 
 
 def _integral(rel: sp.Basic) -> sp.Basic:
@@ -92,7 +91,7 @@ def exact_conditions(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(rels) if rels else expr
 
 
-_MODULES = [{"_at": _at, "_sigmoid": _sigmoid}, "numpy"]
+_MODULES = [{"_at": _at, **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, "numpy"]
 
 
 @lru_cache(maxsize=512)
@@ -128,8 +127,6 @@ def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
                     sizes: Mapping[sp.Symbol, int]) -> np.ndarray:
     """The value of a matrix-notation expression (``Quantity.matrix``): tensors as named
     arrays, vectors as columns; an independent route to the index form's numbers."""
-    from . import ops
-
     subs = {k: sp.Integer(v) for k, v in sizes.items()}
     eye = sp.Symbol("I", commutative=False)
     side: list[int] = []
@@ -157,8 +154,6 @@ def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
             for a in e.args[1:]:
                 out = out * val(a)
             return out
-        if isinstance(e, ops.Indicator):
-            return (val(e.args[0]) > 0).astype(float)
         if isinstance(e, sp.Add):
             plain = [a for a in e.args if not a.has(eye)]
             out = sum((val(a) for a in plain[1:]), val(plain[0])) if plain else None
@@ -184,11 +179,10 @@ def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
             return out
         if isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 0:
             return val(e.base) ** int(e.exp)
-        if isinstance(e, sp.Function) and len(e.args) == 1:
-            arg = sp.Dummy("v")
-            fn = sp.lambdify(arg, e.func(arg), modules=_MODULES)
+        op = ops.op_of(e)
+        if op is not None and op.elementwise and len(e.args) == 1:
             with np.errstate(all="ignore"):
-                return np.asarray(fn(val(e.args[0])), dtype=float)
+                return np.asarray(op.numpy(val(e.args[0])), dtype=float)
         raise ShapeError(f"cannot evaluate the matrix form {e}")
 
     return val(expr)

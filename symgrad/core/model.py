@@ -26,13 +26,13 @@ import sympy as sp
 
 from .errors import ShapeError, SymgradError, UnknownNameError
 from .evaluate import evaluate_element
-from .ops import At, Diag, Hadamard, Softargmax, Transposed, relu, sigmoid
+from .ops import OPS, At, Diag, Hadamard, Softargmax, Transposed, elementwise_ops, op_of
 from .quantity import readable
 from .services import service
 from .shapes import ShapeSpec, dims_text, parse_shape
 from .simplify import Ranges, canonical_sums, collapse, split_sums
 from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
-from .unroll import ModelQuantity, StepChain, _MatrixPrinter, _numeric, _Unrolled
+from .unroll import ModelQuantity, StepChain, _MatrixPrinter, _Unrolled
 
 Rule = Callable[[tuple, tuple], sp.Expr]
 
@@ -51,16 +51,11 @@ class Definition:
         return self.expr.xreplace(dict(zip(self.indices, indices, strict=True)))
 
 
-_ELEMENTWISE: dict = {
-    sigmoid: (r"\sigma", lambda out, arg: out * (1 - out)),
-    sp.tanh: (r"\tanh", lambda out, arg: 1 - out**2),
-    sp.exp: (r"\exp", lambda out, arg: out),
-    sp.log: (r"\log", lambda out, arg: 1 / arg),
-    relu: (r"\operatorname{ReLU}", lambda out, arg: sp.Heaviside(arg, 0)),
-}
-_SLUG = {sigmoid: "sigma", sp.tanh: "tanh", sp.exp: "exp", sp.log: "log", relu: "relu",
-         Softargmax: "softargmax"}
-_RESERVED = {"numpy", "builtins", "math", "mpmath", "range", "sum", "_at", "_sigmoid"}
+_ELEMENTWISE = elementwise_ops()  # {head: Op} from the one table of operations
+_SLUG = {head: op.slug or op.name for head, op in {**_ELEMENTWISE,
+                                                    Softargmax: op_of(Softargmax)}.items()}
+_RESERVED = {"numpy", "builtins", "math", "mpmath", "range", "sum", "_at",
+             *(f"_op_{name}" for name in OPS)}
 _INDEX_LETTERS = "ijklpqrsuvabcdefgh"
 GIVEN = ("total", "direct")
 
@@ -270,7 +265,8 @@ class Model:
     def elementwise(self, name: str, fn: type[sp.Function], arg: Tensor, latex: str = "",
                     style: str = "subscript") -> Tensor:
         """``name = fn(arg)`` element by element, its derivative written with ``name``."""
-        op, rule = _ELEMENTWISE[fn]
+        entry = _ELEMENTWISE[fn]
+        op, rule = entry.latex, entry.rule
         idx = self.fresh_indices(arg.rank)
         out = Tensor(name, arg.shape)
 
@@ -911,7 +907,7 @@ class Model:
             if any(not n.is_Integer for n in dims):
                 raise ShapeError(f"the size of {d.tensor.latex} ({dims_text(dims)}) is not "
                                  f"known; pass the sizes by name to evaluate()")
-            env[name] = evaluate_element(_numeric(d.expr), d.indices, [int(n) for n in dims],
+            env[name] = evaluate_element(d.expr, d.indices, [int(n) for n in dims],
                                          env, sizes)
         return env
 
@@ -979,7 +975,7 @@ class Model:
         if t.name not in self.definitions:
             raise UnknownNameError(f"{t.latex} is an input of {self.name}, not defined by it")
         d = self.definitions[t.name]
-        return self._quantity(t.latex, _numeric(d.expr), d.indices, t.shape, (t, None), sizes,
+        return self._quantity(t.latex, d.expr, d.indices, t.shape, (t, None), sizes,
                               self.reads(t.name), structure=f"definition of {t.latex}")
 
     def jacobian(self, of: str, wrt: str, sizes: Mapping | None = None) -> ModelQuantity:

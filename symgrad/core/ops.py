@@ -1,4 +1,7 @@
-"""SymPy function heads shared by the core, the LaTeX parser and the verifier.
+"""SymPy function heads shared by the core, the LaTeX parser and the verifier, and the one
+table of operations (``OPS``): each op's derivative rule, NumPy form, LaTeX and parser
+names together, read by the model (chain rule), core.evaluate (lambdify), the matrix
+printer, and offered to the reader and the verifier (``parser_words``, ``numpy_forms``).
 
 Index notation uses SymPy's own `Indexed`, `Sum`, `KroneckerDelta` and `Piecewise`;
 the heads below add the few operations of deep-learning layers that SymPy lacks, and
@@ -8,40 +11,64 @@ the matrix-notation operations (non-commutative tensor symbols combined with `Di
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
 import sympy as sp
 
 
-def _group(printer, arg) -> str:
-    """Print an operand, in parentheses when it is a sum or a product."""
+def top_script(text: str) -> bool:
+    """True when ``text`` carries a superscript (or prime) outside every brace and bracket,
+    so another superscript after it (``^{2}``, ``^{\\top}``) would be a double superscript:
+    ``W^{(2)}``, ``h^{(1)}_{k}``, ``h'``."""
+    depth = 0
+    for ch in text:
+        if ch in "{([":
+            depth += 1
+        elif ch in "})]":
+            depth -= 1
+        elif ch in "^'" and depth == 0:
+            return True
+    return False
+
+
+def script_base(text: str) -> str:
+    """``text`` made safe to carry a superscript: parenthesised when it has one already."""
+    return r"\left(%s\right)" % text if top_script(text) else text
+
+
+def _group(printer, arg, script: bool = False) -> str:
+    """Print an operand, in parentheses when it is a sum or a product, or (``script``, for
+    an operand that gets a superscript) when it carries one already:
+    ``\\left(W^{(2)}\\right)^{\\top}``, never ``W^{(2)}^{\\top}``."""
     text = printer._print(arg)
     if isinstance(arg, sp.Add | sp.Mul) or (isinstance(arg, sp.Symbol) and " " in text):
         return r"\left(%s\right)" % text
-    return text
+    return script_base(text) if script else text
 
 
 class sigmoid(sp.Function):
     """Element-wise logistic sigmoid, sigma(z) = 1 / (1 + exp(-z))."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
-        s = sigmoid(self.args[0])
-        return s * (1 - s)
+        return OPS["sigmoid"].rule(self, self.args[0])
 
     def _eval_rewrite_as_exp(self, z: sp.Expr, **kwargs) -> sp.Expr:
         return 1 / (1 + sp.exp(-z))
 
     def _latex(self, printer, exp=None) -> str:
-        body = r"\sigma\left(%s\right)" % printer._print(self.args[0])
-        return body if exp is None else r"%s^{%s}" % (body, exp)
+        return OPS["sigmoid"].latex_call(printer._print(self.args[0]), exp)
 
 
 class relu(sp.Function):
     """Element-wise rectified linear unit, max(z, 0)."""
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Heaviside(self.args[0], 0)
+        return OPS["relu"].rule(self, self.args[0])
 
     def _latex(self, printer, exp=None) -> str:
-        return r"\operatorname{ReLU}\left(%s\right)" % printer._print(self.args[0])
+        return OPS["relu"].latex_call(printer._print(self.args[0]), exp)
 
 
 class Diag(sp.Function):
@@ -50,7 +77,7 @@ class Diag(sp.Function):
     nargs = 1
 
     def _latex(self, printer, exp=None) -> str:
-        return r"\operatorname{diag}\left(%s\right)" % printer._print(self.args[0])
+        return OPS["diag"].latex_call(printer._print(self.args[0]))
 
 
 class Hadamard(sp.Function):
@@ -66,7 +93,7 @@ class Transposed(sp.Function):
     nargs = 1
 
     def _latex(self, printer, exp=None) -> str:
-        return r"%s^{\top}" % _group(printer, self.args[0])
+        return r"%s^{\top}" % _group(printer, self.args[0], script=True)
 
 
 Transpose = Transposed
@@ -78,7 +105,7 @@ class Softargmax(sp.Function):
     nargs = 1
 
     def _latex(self, printer, exp=None) -> str:
-        return r"\operatorname{softargmax}\left(%s\right)" % printer._print(self.args[0])
+        return OPS["softargmax"].latex_call(printer._print(self.args[0]))
 
 
 class At(sp.Function):
@@ -111,10 +138,10 @@ class Indicator(sp.Function):
     nargs = 1
 
     def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return sp.Integer(0)
+        return OPS["indicator"].rule(self, self.args[0])
 
     def _latex(self, printer, exp=None) -> str:
-        return r"\mathbb{1}\left[%s > 0\right]" % printer._print(self.args[0])
+        return r"%s\left[%s > 0\right]" % (OPS["indicator"].latex, printer._print(self.args[0]))
 
 
 class Ones(sp.Function):
@@ -125,3 +152,138 @@ class Ones(sp.Function):
 
     def _latex(self, printer, exp=None) -> str:
         return r"\mathbf{1}"
+
+
+# the one table of operations ------------------------------------------------------------
+def _np_sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float)))
+
+
+def _np_softargmax(z):
+    z = np.asarray(z, dtype=float)
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True)) if z.size else z
+    return e / np.sum(e, axis=-1, keepdims=True) if z.size else z
+
+
+def _np_heaviside(z):
+    z = np.asarray(z, dtype=float)
+    return np.where(z > 0, 1.0, np.where(z < 0, 0.0, 0.5))
+
+
+def _np_diag(v):
+    return np.diag(np.ravel(v))
+
+
+def _np_max(*args):
+    out = args[0]
+    for a in args[1:]:
+        out = np.maximum(out, a)
+    return out
+
+
+def _np_min(*args):
+    out = args[0]
+    for a in args[1:]:
+        out = np.minimum(out, a)
+    return out
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: its SymPy head, derivative rule, NumPy form, LaTeX and parser names.
+
+    ``derivative(out, arg)`` is d out / d arg for an element-wise op, written with the
+    named output where it can be (sigma' = out (1 - out), tanh' = 1 - out^2, exp' = out),
+    so results read in the model's own intermediates; None for an op with no element-wise
+    rule (softargmax's is diag(a) - a a^T, stated by ``Model.softargmax``; diag is linear).
+    ``numpy`` is the vectorised NumPy form (core.evaluate's lambdify and verify's numeric
+    evaluator both use it); ``latex`` the LaTeX head as printed in matrix notation;
+    ``words`` the names the reader takes for it (``\\mathrm{softmax}``, ``\\ln``); ``slug``
+    names an intermediate the model creates for it (``sigma_z``).
+    """
+
+    name: str
+    head: Callable
+    numpy: Callable
+    latex: str
+    words: tuple[str, ...] = ()
+    derivative: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
+    elementwise: bool = True
+    slug: str = ""
+
+    def rule(self, out: sp.Expr, arg: sp.Expr) -> sp.Expr:
+        """d out / d arg (element-wise), in terms of the named output and the argument."""
+        if self.derivative is None:
+            raise KeyError(f"{self.name} has no element-wise derivative rule")
+        return self.derivative(out, arg)
+
+    def latex_call(self, arg: str, exp: str | None = None) -> str:
+        """``\\tanh\\left(z\\right)``; a power follows the call: ``\\sigma\\left(z\\right)^{2}``."""
+        text = r"%s\left(%s\right)" % (self.latex, arg)
+        return text if exp is None else r"%s^{%s}" % (text, exp)
+
+
+OPS: dict[str, Op] = {op.name: op for op in (
+    Op("sigmoid", sigmoid, _np_sigmoid, r"\sigma", ("sigmoid",),
+       lambda out, arg: out * (1 - out), slug="sigma"),
+    Op("tanh", sp.tanh, np.tanh, r"\tanh", ("tanh",), lambda out, arg: 1 - out**2),
+    Op("exp", sp.exp, np.exp, r"\exp", ("exp",), lambda out, arg: out),
+    Op("log", sp.log, np.log, r"\log", ("log", "ln"), lambda out, arg: 1 / arg),
+    Op("relu", relu, lambda z: np.maximum(np.asarray(z, dtype=float), 0.0),
+       r"\operatorname{ReLU}", ("relu",), lambda out, arg: sp.Heaviside(arg, 0)),
+    Op("softargmax", Softargmax, _np_softargmax, r"\operatorname{softargmax}",
+       ("softargmax", "softmax"), elementwise=False),
+    Op("diag", Diag, _np_diag, r"\operatorname{diag}", ("diag",), elementwise=False),
+    Op("indicator", Indicator, lambda z: (np.asarray(z, dtype=float) > 0).astype(float),
+       r"\mathbb{1}", (), lambda out, arg: sp.Integer(0)),
+    Op("heaviside", sp.Heaviside, _np_heaviside, r"\mathbb{1}", (),
+       lambda out, arg: sp.Integer(0)),
+    Op("abs", sp.Abs, np.abs, r"\operatorname{abs}", ("abs",),
+       lambda out, arg: sp.sign(arg)),
+    Op("sqrt", sp.sqrt, np.sqrt, r"\sqrt", ("sqrt",), lambda out, arg: 1 / (2 * out)),
+    Op("max", sp.Max, _np_max, r"\max", ("max",), elementwise=False),
+    Op("min", sp.Min, _np_min, r"\min", ("min",), elementwise=False),
+    Op("floor", sp.floor, np.floor, r"\operatorname{floor}", ("floor",),
+       lambda out, arg: sp.Integer(0)),
+    Op("ceil", sp.ceiling, np.ceil, r"\operatorname{ceil}", ("ceil",),
+       lambda out, arg: sp.Integer(0)),
+    Op("sin", sp.sin, np.sin, r"\sin", ("sin",), lambda out, arg: sp.cos(arg)),
+    Op("cos", sp.cos, np.cos, r"\cos", ("cos",), lambda out, arg: -sp.sin(arg)),
+)}
+
+_BY_HEAD: dict = {op.head: op for op in OPS.values()}
+
+
+def op_of(head) -> Op | None:
+    """The table's entry for a SymPy head (``sp.tanh``, ``sigmoid``) or an expression of it."""
+    if isinstance(head, sp.Basic):
+        head = type(head)
+    return _BY_HEAD.get(head)
+
+
+def elementwise_ops() -> dict:
+    """{SymPy head: Op} for the element-wise operations with a derivative rule (what
+    ``Model.elementwise`` and matrix-notation definitions accept)."""
+    return {op.head: op for op in OPS.values() if op.elementwise and op.derivative
+            and op.name in ("sigmoid", "tanh", "exp", "log", "relu")}
+
+
+def numpy_forms(elementwise: bool = True) -> dict:
+    """{SymPy head: vectorised NumPy function} of the element-wise operations of the table
+    (all of them with ``elementwise=False``), for a numeric evaluator:
+    ``ELEMENTWISE = numpy_forms()``."""
+    return {op.head: op.numpy for op in OPS.values()
+            if (op.elementwise or not elementwise) and isinstance(op.head, type)}
+
+
+def parser_words() -> dict[str, str]:
+    """{word the reader takes (``softmax``, ``ln``): the op's name (``softargmax``, ``log``)}
+    for the functions written as words (``\\mathrm{word}``, ``\\operatorname{word}``,
+    ``\\word``); max and min have their own grammar (``\\max(0, z)`` is ReLU)."""
+    return {w: op.name for op in OPS.values() for w in op.words
+            if op.name not in ("max", "min", "abs", "sqrt", "sin", "cos")}
+
+
+def head(name: str):
+    """The SymPy head of an op by its table name: ``head("softargmax")`` -> Softargmax."""
+    return OPS[name].head

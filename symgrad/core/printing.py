@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
+from .ops import script_base
 from .simplify import Iverson
 from .tensor import Tensor
 
@@ -107,6 +108,16 @@ class IndexPrinter(LatexPrinter):
         if " " in t.latex:
             head = r"\left(%s\right)" % t.latex
         return r"%s_{%s}" % (head, sub)
+
+    def _helper_print_standard_power(self, expr, template: str) -> str:
+        """A power of a base that already carries a superscript is parenthesised:
+        ``\\left(h^{(1)}_{k}\\right)^{2}``, never ``h^{(1)}_{k}^{2}``."""
+        text = super()._helper_print_standard_power(expr, template)
+        base = self.parenthesize(expr.base, sp.printing.precedence.PRECEDENCE["Pow"])
+        if expr.base.is_Symbol or base.startswith(r"\left("):
+            return text
+        safe = script_base(base)
+        return text if safe == base else template % (safe, self._print(expr.exp))
 
     def _print_Mul(self, expr):
         coeff, rest = expr.as_coeff_Mul()

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import sympy as sp
 
+from . import ops
 from .errors import ShapeError, UnknownNameError
 from .evaluate import evaluate_element
 from .matrix import latex_matrix, to_matrix
-from .ops import relu
 from .printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from .quantity import Quantity, readable
 from .tensor import Tensor, as_dim, as_expr, index, size
@@ -29,22 +29,15 @@ def _template(latex: str) -> str:
     return re.sub(r"\[t(-\d+)?\]", lambda m: "[{t}" + (m.group(1) or "") + "]", text)
 
 
-def _numeric(expr: sp.Expr) -> sp.Expr:
-    """The expression in functions NumPy evaluates (ReLU as (z + |z|) / 2, exact)."""
-    if not expr.has(relu):
-        return expr
-    return expr.replace(lambda e: isinstance(e, relu),
-                        lambda e: (e.args[0] + sp.Abs(e.args[0])) / 2)
-
-
 # quantities -----------------------------------------------------------------------------
 class _MatrixPrinter(IndexPrinter):
-    """Matrix notation with functions written \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
+    """Matrix notation with functions written as the table of operations says:
+    \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
 
     def _print_Function(self, expr, exp=None):
-        if isinstance(expr, sp.tanh | sp.exp | sp.log):
-            text = r"\%s\left(%s\right)" % (type(expr).__name__, self._print(expr.args[0]))
-            return text if exp is None else r"%s^{%s}" % (text, exp)
+        op = ops.op_of(expr)
+        if isinstance(expr, sp.tanh | sp.exp | sp.log) and op is not None:
+            return op.latex_call(self._print(expr.args[0]), exp)
         return super()._print_Function(expr, exp)
 
     _print_tanh = _print_exp = _print_log = _print_Function

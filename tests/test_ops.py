@@ -1,0 +1,87 @@
+"""The one table of operations (core/ops.OPS): each op's derivative rule, NumPy form, LaTeX
+and parser names together, and every user of them reading the same table."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symgrad.core import ops
+from symgrad.core.evaluate import evaluate_element
+from symgrad.core.tensor import Tensor, index
+
+# independent references, written here (not from symgrad)
+REFERENCE = {
+    "sigmoid": lambda z: 1.0 / (1.0 + math.exp(-z)),
+    "tanh": math.tanh, "exp": math.exp, "log": math.log,
+    "relu": lambda z: z if z > 0 else 0.0,
+    "abs": abs, "sqrt": math.sqrt, "sin": math.sin, "cos": math.cos,
+    "floor": math.floor, "ceil": math.ceil,
+    "indicator": lambda z: 1.0 if z > 0 else 0.0,
+    "heaviside": lambda z: 1.0 if z > 0 else (0.0 if z < 0 else 0.5),
+}
+POINTS = [0.3, 1.7, 2.2, 0.9]  # positive, off the kinks of relu/abs/floor
+
+
+def test_every_elementwise_op_has_a_reference_and_its_numpy_form_matches_it():
+    for op in ops.OPS.values():
+        if not op.elementwise:
+            continue
+        ref = REFERENCE[op.name]
+        for z in POINTS + [-0.8]:
+            if op.name in ("log", "sqrt") and z <= 0:
+                continue
+            assert float(op.numpy(np.array(z))) == pytest.approx(ref(z), abs=1e-12), op.name
+
+
+@pytest.mark.parametrize("name", [n for n, op in ops.OPS.items()
+                                  if op.elementwise and op.derivative is not None])
+def test_derivative_rule_matches_central_differences(name):
+    op = ops.OPS[name]
+    z = sp.Symbol("z", real=True)
+    out = op.head(z)
+    rule = op.rule(out, z)
+    for v in POINTS:
+        want = (REFERENCE[name](v + 1e-6) - REFERENCE[name](v - 1e-6)) / 2e-6
+        got = float(rule.subs(z, v).evalf())
+        assert got == pytest.approx(want, abs=1e-6), (name, v)
+
+
+def test_sympy_heads_differentiate_by_the_table():
+    z = sp.Symbol("z")
+    assert sp.diff(ops.sigmoid(z), z) == ops.OPS["sigmoid"].rule(ops.sigmoid(z), z)
+    assert sp.diff(ops.relu(z), z) == sp.Heaviside(z, 0)
+
+
+def test_evaluate_uses_the_table_for_symgrads_own_heads():
+    i = index("i")
+    v = Tensor("v", (4,))
+    z = np.array([-1.5, 0.2, 0.0, 3.0])
+    for head, ref in ((ops.sigmoid, REFERENCE["sigmoid"]), (ops.relu, REFERENCE["relu"]),
+                      (ops.Indicator, REFERENCE["indicator"])):
+        got = evaluate_element(head(v[i]), (i,), (4,), {"v": z}, {})
+        np.testing.assert_allclose(got, [ref(a) for a in z], atol=1e-12)
+
+
+def test_parser_words_and_numpy_forms_are_what_the_reader_and_verifier_use():
+    from symgrad.notation import lexer
+    from symgrad.verify import numeric
+
+    words = ops.parser_words()
+    assert words["softmax"] == "softargmax" and words["ln"] == "log"
+    assert all(ops.head(name) is not None for name in words.values())
+    # the reader knows every word of the table (it may read more, e.g. max through \max)
+    assert set(words) <= set(lexer._FUNC_WORDS)
+    assert all(lexer._FUNC_WORDS[w] == k for w, k in words.items())
+    assert numeric.ELEMENTWISE == ops.numpy_forms()
+    assert ops.relu in numeric.ELEMENTWISE and ops.Indicator in numeric.ELEMENTWISE
+
+
+def test_latex_of_the_table():
+    z = sp.Symbol("z")
+    assert sp.latex(ops.sigmoid(z)) == r"\sigma\left(z\right)"
+    assert sp.latex(ops.relu(z) ** 2) == r"\operatorname{ReLU}\left(z\right)^{2}"
+    assert sp.latex(ops.Softargmax(z)) == r"\operatorname{softargmax}\left(z\right)"
+    assert ops.OPS["tanh"].latex_call("z") == r"\tanh\left(z\right)"
+    assert ops.op_of(sp.tanh(z)).name == "tanh" and ops.op_of(z) is None
