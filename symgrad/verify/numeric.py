@@ -18,7 +18,17 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from ..core.errors import LimitError, SymgradError
-from ..core.ops import At, AtTime, Diag, Hadamard, Softargmax, Stack, Transposed, sigmoid
+from ..core.ops import (
+    At,
+    AtTime,
+    Diag,
+    Hadamard,
+    Softargmax,
+    Stack,
+    Transposed,
+    numpy_forms,
+    sigmoid,
+)
 from ..core.simplify import Iverson
 from ..notation import IDENTITY, ONES
 
@@ -98,10 +108,7 @@ def _fmt(v) -> str:
     return str(int(v)) if v.is_integer() else f"{v:.4g}"
 
 
-ELEMENTWISE = {sigmoid: lambda z: 0.5 * (1.0 + np.tanh(0.5 * z)), sp.exp: np.exp,
-               sp.log: np.log, sp.tanh: np.tanh, sp.floor: np.floor, sp.ceiling: np.ceil,
-               sp.Abs: np.abs, sp.sin: np.sin, sp.cos: np.cos,
-               sp.Heaviside: lambda z: np.where(z > 0, 1.0, np.where(z < 0, 0.0, 0.5))}
+ELEMENTWISE = numpy_forms()  # the NumPy forms of core's one table of operations
 
 
 class Evaluator:
