@@ -47,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     a = sub.add_parser("answers", help="write the LaTeX answers (and a PDF) for every question",
                        description="Write one .tex per question and hw2.tex under DIR; build "
                                    "hw2.pdf with latexmk when pdflatex is installed.")
-    a.add_argument("--out", default="outputs", metavar="DIR", help="output folder "
-                   "(default: outputs)")
+    a.add_argument("--out", metavar="DIR", help="output folder (default: outputs for hw2, "
+                   "outputs/NAME for the set NAME)")
     a.add_argument("--only", nargs="+", metavar="ID", help="only these question ids")
     a.add_argument("--index-base", type=int, choices=(0, 1), default=1,
                    help="print indices 1-based (default, as the homework) or 0-based")
@@ -182,32 +182,6 @@ def _derive(args) -> int:
     return 0
 
 
-def _answers_set(args) -> int:
-    """``answers --set``: the write-up of a problem set other than the built-in hw2."""
-    from .problems.document import document_files, main_file
-    from .render.output import build_pdf, write_outputs
-
-    pset = _problem_set(args)
-    out = Path(os.path.join(args.out, pset.name) if args.out == "outputs" else args.out)
-
-    def progress(n, total, qid):
-        print(f"[{n}/{total}] {qid}", file=sys.stderr, flush=True)
-
-    files = document_files(pset, args.index_base, args.only, progress)
-    written = write_outputs(out, files, force=args.force)
-    print(f"wrote {len(written)} file(s) under {out}/ ({len(files)} up to date in all)")
-    have = shutil.which("pdflatex") is not None
-    if args.pdf and not have:
-        raise SymgradError("--pdf: pdflatex is not installed, so no PDF can be built; "
-                           "--no-pdf writes the .tex files only")
-    if args.pdf if args.pdf is not None else have:
-        print("building the PDF with latexmk ...", file=sys.stderr, flush=True)
-        pdf = build_pdf(out / main_file(pset))
-        if pdf is not None:
-            print(f"wrote {pdf}")
-    return 0
-
-
 def _check_model(args) -> int:
     if args.set:
         raise SymgradError("give --model or --set, not both")
@@ -295,9 +269,11 @@ PDF_TOOLS = ("Debian/Ubuntu: apt-get install texlive-latex-base texlive-latex-re
 
 
 def _answers(args) -> int:
+    """``answers``: the write-up of a problem set (hw2 by default) under --out."""
     import hashlib
 
-    from .problems.hw2 import HW2, document, file_stem
+    from .problems.document import document, file_names, main_file
+    from .problems.registry import DEFAULT
     from .render.output import (
         build_pdf,
         cached_answers,
@@ -305,25 +281,35 @@ def _answers(args) -> int:
         code_digest,
         pdf_is_current,
         save_answers_cache,
+        sha256_bytes,
         write_outputs,
     )
 
-    out = Path(args.out)
-    only = [HW2.question(q).id for q in args.only] if args.only else None
+    pset = _problem_set(args)
+    out = Path(args.out if args.out is not None else
+               "outputs" if pset.name == DEFAULT else os.path.join("outputs", pset.name))
+    only = [pset.question(q).id for q in args.only] if args.only else None
     have_pdflatex = shutil.which("pdflatex") is not None
     if args.pdf and not have_pdflatex:
         raise SymgradError(f"--pdf: pdflatex is not installed, so no PDF can be built "
                            f"({PDF_TOOLS}); --no-pdf writes the .tex files only")
-    names = [file_stem(q) + ".tex" for q in HW2.questions] + ["hw2.tex", "preamble.tex"]
-    check_output_dir(out, names, force=args.force)      # before any work
+    check_output_dir(out, file_names(pset), force=args.force)      # before any work
 
     def progress(n, total, qid):
         print(f"[{n}/{total}] {qid}", file=sys.stderr, flush=True)
 
-    key = hashlib.sha256(f"{code_digest()} index_base={args.index_base}".encode()).hexdigest()
+    source = b""
+    if pset.source:
+        try:
+            source = Path(pset.source).read_bytes()
+        except OSError:
+            source = pset.source.encode()
+    key = hashlib.sha256(f"{code_digest()} set={pset.name} {sha256_bytes(source)} "
+                         f"index_base={args.index_base}".encode()).hexdigest()
     previous = cached_answers(out, key)
-    computed = [q for q in HW2.questions if (only and q in only) or q not in previous]
-    files, per_question = document(args.index_base, only, progress, previous)
+    computed = [q.id for q in pset.questions.values()
+                if (only and q.id in only) or q.id not in previous]
+    files, per_question = document(pset, args.index_base, only, progress, previous)
     written = write_outputs(out, files, force=args.force)
     save_answers_cache(out, key, per_question)
     if written or computed:
@@ -332,9 +318,10 @@ def _answers(args) -> int:
         print(f"nothing changed: the {len(files)} files under {out}/ are up to date")
     want_pdf = args.pdf if args.pdf is not None else have_pdflatex
     if want_pdf:
-        if not pdf_is_current(out / "hw2.tex"):
+        main = out / main_file(pset)
+        if not pdf_is_current(main):
             print("building the PDF with latexmk ...", file=sys.stderr, flush=True)
-        pdf = build_pdf(out / "hw2.tex")
+        pdf = build_pdf(main)
         if pdf is not None:
             print(f"wrote {pdf}" if pdf.rebuilt else f"{pdf} is up to date")
             for warning in pdf.warnings:
@@ -445,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "derive":
             return _derive(args)
         if args.command == "answers":
-            return _answers(args) if hw2 else _answers_set(args)
+            return _answers(args)
         if args.command == "show":
             from .problems.hw2 import answer
 

@@ -74,6 +74,78 @@ def test_every_answer_is_in_the_document(hw1, files):
         in doc
 
 
+# one writer for every set (issue 15) -------------------------------------------------------
+def test_one_document_writer_for_every_set(hw1, files):
+    """hw2 and hw1 are written by problems.document alone: the same pasteable answer files
+    (header naming the packages), preamble.tex, statements typeset from statement_tex."""
+    import inspect
+
+    from symgrad.problems import document, hw2
+    from symgrad.render.output import preamble_tex, strip_answer_header
+
+    source = inspect.getsource(hw2)
+    assert "latex_document" not in source and "answer_header" not in source
+    assert "def section" not in source and "def document(" not in source
+    assert "_escape" not in source
+    hw2_files = hw2.document_files(1, ["1.1.a"])
+    for pset, written in ((hw1, files), (hw2.HW2, hw2_files)):
+        assert written[pset.name + ".tex"].startswith("\\documentclass{article}")
+        assert written["preamble.tex"] == preamble_tex()
+        assert set(document.file_names(pset)) <= set(written)
+        for q in pset.questions.values():
+            text = written[document.file_stem(q.id) + ".tex"]
+            assert text.startswith(f"% Answer to {pset.name} question {q.id}, written by")
+            assert strip_answer_header(text) in written[pset.name + ".tex"]
+    statement = strip_answer_header(files["answer-1_2_d.tex"]).splitlines()[1]
+    assert r"$\frac{\partial \ell}{\partial \hat{y}}$" in statement
+    assert "dl/d" not in statement and "\\_" not in statement
+
+
+def test_a_set_without_statement_tex_escapes_its_plain_statement(tmp_path):
+    path = bad_set(tmp_path, GOOD.replace("'The Jacobian of a with respect to x.'",
+                                          "'Is 50% of a_1 > 0 & x < 1?'"))
+    files = document_files(registry.get(str(path)))
+    assert r"\emph{Is 50\% of a\_1 $>$ 0 \& x $<$ 1?}" in files["answer-1.tex"]
+
+
+def test_answers_with_a_set_cache_only_and_preflight(tmp_path, capsys):
+    """--only, the answers cache and the output-folder checks work for a data set as for
+    hw2 (they were hw2's alone: --only wrote a one-question hw1.tex)."""
+    out = tmp_path / "hw1"
+    assert main(["answers", "--set", "hw1", "--out", str(out), "--no-pdf"]) == 0
+    full = (out / "hw1.tex").read_text()
+    capsys.readouterr()
+    assert main(["answers", "--set", "hw1", "--out", str(out), "--no-pdf"]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert main(["answers", "--set", "hw1", "--out", str(out), "--no-pdf", "--only",
+                 "1.2.D"]) == 0
+    assert capsys.readouterr().err.count("[") == 1
+    assert (out / "hw1.tex").read_text() == full
+    (out / "answer-1_2_a.tex").write_text("mine")
+    assert main(["answers", "--set", "hw1", "--out", str(out), "--no-pdf", "--only",
+                 "1.2.d"]) == 2
+    err = capsys.readouterr().err
+    assert "answer-1_2_a.tex was edited" in err and "[1/" not in err
+
+
+def test_answers_with_a_set_defaults_to_outputs_name(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    path = bad_set(tmp_path, GOOD)
+    assert main(["answers", "--set", str(path), "--no-pdf"]) == 0
+    assert (tmp_path / "outputs" / "mini" / "mini.tex").is_file()
+    assert "under outputs/mini/" in capsys.readouterr().out
+
+
+def test_readme_problem_set_excerpt_is_a_valid_set():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", readme, re.S).group(1)
+    import tomllib
+
+    pset = parse_set(tomllib.loads(block), "README").problem_set()
+    assert pset.name == "hw1" and list(pset.questions) == ["1.2.d"]
+    assert r"\delta_{ij}" in pset.answer("1.2.d").latex
+
+
 # hw1 against an independent NumPy network --------------------------------------------------
 def forward(P, x, y, f, g, loss):
     z1 = P["W_1"] @ x + P["b_1"]
@@ -320,7 +392,7 @@ def test_derive_reads_standard_input():
     (["derive", "nope.tex", "--wrt", "x"], "cannot read the model nope.tex"),
     (["derive", str(MODELS / "gru.tex"), "--of", "h[t]"], "--wrt is missing"),
     (["derive", str(MODELS / "gru.tex"), "--of", "h[t]", "--wrt", "q"], "no tensor 'q'"),
-    (["derive", str(MODELS / "gru.tex"), "--of", "h[t]", "--wrt", "h[t-1]", "--form",
+    (["derive", str(MODELS / "attention.tex"), "--of", "Y", "--wrt", "X", "--form",
       "matrix"], "has no matrix form; use --form index"),
 ])
 def test_derive_errors_are_one_line(args, words, capsys):

@@ -50,12 +50,15 @@ class Answer:
 
 @dataclass(frozen=True)
 class Question:
-    """One question: its id (1.1.c.iii), our short statement and its answer builder."""
+    """One question: its id (1.1.c.iii), our short statement (plain text, for the terminal),
+    its answer builder, its checker context, and the statement as typeset in the write-up
+    (LaTeX; empty: the plain statement, escaped)."""
 
     id: str
     statement: str
     build: Callable[[int], Answer]
     context: Callable[[], object] | None = None
+    statement_tex: str = ""
 
 
 @dataclass

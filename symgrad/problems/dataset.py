@@ -16,7 +16,8 @@ The schema (every key is checked; unknown keys are errors, so typos do not pass)
 
     [[questions]]
     id = "1.2.c"                      # required, unique (matched case-insensitively)
-    statement = "..."                 # required: the question, short
+    statement = "..."                 # required: the question, short, plain text
+    statement_tex = '...'             # optional: the statement typeset in the write-up
     model = "regression"              # optional: default the first model
     compare = "regression"            # optional: say for each result whether it changed
     prose = '''...'''                 # optional: LaTeX before the results
@@ -59,7 +60,8 @@ KINDS = ("shape", "value", "jacobian", "gradient", "system")
 FORMS = ("index", "matrix", "both")
 _TOP = {"name", "title", "intro", "models", "questions"}
 _MODEL = {"title", "equations", "shapes", "index_base"}
-_QUESTION = {"id", "statement", "title", "model", "compare", "prose", "after", "derive"}
+_QUESTION = {"id", "statement", "statement_tex", "title", "model", "compare", "prose", "after",
+             "derive"}
 _ITEM = {"what", "of", "wrt", "model", "form", "text", "expand", "steps", "given", "simplify"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _ESCAPES = {chr(9): r"\t", chr(12): r"\f", chr(8): r"\b", chr(13): r"\r"}
@@ -120,6 +122,7 @@ class DataQuestion:
     prose: str
     after: str
     items: list[Item] = field(default_factory=list)
+    statement_tex: str = ""
 
 
 @dataclass
@@ -229,6 +232,7 @@ def parse_set(raw: Mapping, where: str = "the problem set") -> DataSet:
         q = DataQuestion(qid, statement,
                          _text(table, "title", at), model, compare, _text(table, "prose", at),
                          _text(table, "after", at))
+        q.statement_tex = _text(table, "statement_tex", at).strip()
         for k, item in enumerate(derive, 1):
             q.items.append(_item(item, models, model, f"{at}, derive {k}"))
         if not q.items and not q.prose and not q.after:
@@ -471,7 +475,8 @@ def _problem_set(ds: DataSet) -> ProblemSet:
         def context(q=q):
             return _context(ds, q, model_context)
 
-        pset.questions[q.id.lower()] = Question(q.id, q.statement, build, context)
+        pset.questions[q.id.lower()] = Question(q.id, q.statement, build, context,
+                                                q.statement_tex)
     return pset
 
 

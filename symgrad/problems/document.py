@@ -1,59 +1,117 @@
-"""The write-up of any problem set: one .tex per question and ``<name>.tex`` around them
-(``render.output.latex_document``), the same layout for hw2 and for sets written as data."""
+"""The write-up of any problem set, hw2 and sets written as data alike: one pasteable
+``answer-<id>.tex`` per question (a comment header naming the packages it needs, then its
+section), ``<name>.tex`` around them (``render.output.latex_document``), ``preamble.tex``
+and the figures the answers show.
+
+Nothing here knows a particular set: a question's statement is typeset from its
+``statement_tex`` when the set gives one, else from its plain-text statement escaped for
+LaTeX's text mode."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from .base import Answer, ProblemSet
+from .base import Answer, ProblemSet, Question
 
-__all__ = ["INTRO", "document_files", "file_stem", "main_file", "section"]
+__all__ = ["INTRO", "answer_file", "document", "document_files", "escape_text", "file_names",
+           "file_stem", "main_file", "section", "statement_latex"]
 
 INTRO = (r"All results below were derived and printed by symgrad: index notation is "
          r"%s-based, Jacobians are in numerator layout (shape of the output followed "
          r"by the shape of the input), gradients of the loss in gradient layout (the "
          r"shape of the parameter).")
 
+Files = dict[str, str | bytes]
+
 
 def file_stem(qid: str) -> str:
+    """``1.1.c.iii`` -> ``answer-1_1_c_iii`` (the answer file's name without .tex)."""
     return "answer-" + qid.replace(".", "_")
 
 
 def main_file(pset: ProblemSet) -> str:
+    """The name of the complete write-up: ``<set name>.tex``."""
     return pset.name + ".tex"
 
 
-def _escape(text: str) -> str:
-    return text.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+def file_names(pset: ProblemSet) -> list[str]:
+    """The .tex files the write-up of ``pset`` consists of (figures aside)."""
+    from ..render.output import PREAMBLE_NAME
+
+    return ([file_stem(q.id) + ".tex" for q in pset.questions.values()]
+            + [main_file(pset), PREAMBLE_NAME])
+
+
+def escape_text(text: str) -> str:
+    """Plain text for LaTeX's text mode: specials escaped, < and > (which print as
+    other glyphs in text mode) set as math."""
+    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"),
+                 ("#", r"\#"), ("$", r"\$"), ("<", r"$<$"), (">", r"$>$")):
+        text = text.replace(a, b)
+    return text
+
+
+def statement_latex(question: Question) -> str:
+    """A question's statement as typeset in the write-up."""
+    return question.statement_tex or escape_text(question.statement)
 
 
 def section(ans: Answer, statement: str) -> str:
-    """One question's LaTeX: heading with its id, the statement, the answer."""
-    return "\n".join([r"\subsection*{%s}" % ans.id, r"\emph{%s}" % _escape(statement), "",
+    """One question's LaTeX: heading with its id, the statement (LaTeX), the answer."""
+    return "\n".join([r"\subsection*{%s}" % ans.id, r"\emph{%s}" % statement, "",
                       ans.latex.strip(), ""])
 
 
-def document_files(pset: ProblemSet, index_base: int = 1, only: Sequence[str] | None = None,
-                   progress: Callable[[int, int, str], None] | None = None
-                   ) -> dict[str, str | bytes]:
-    """Every file of the write-up: one .tex per question, the document, and figures."""
-    from ..render.output import latex_document
+def answer_file(pset: ProblemSet, qid: str, text: str) -> str:
+    """An answer's pasteable file: a comment saying what it needs, then its section."""
+    from ..render.output import answer_header
 
-    ids = [pset.question(q).id for q in only] if only else [
-        q.id for q in pset.questions.values()]
-    files: dict[str, str | bytes] = {}
+    return answer_header(f"Answer to {pset.name} question {qid}", text) + text
+
+
+def document(pset: ProblemSet, index_base: int = 1, only: Sequence[str] | None = None,
+             progress: Callable[[int, int, str], None] | None = None,
+             previous: Mapping[str, Mapping[str, str | bytes]] | None = None
+             ) -> tuple[Files, dict[str, Files]]:
+    """Every file of the write-up of ``pset`` and the files of each question.
+
+    The questions in ``only`` are computed afresh; every other question is taken from
+    ``previous`` (question id -> its files, from an earlier run of the same code and set
+    with the same index base) when it is there, and computed otherwise, so the main file
+    is always the complete write-up."""
+    from ..render.output import PREAMBLE_NAME, latex_document, preamble_tex, strip_answer_header
+
+    fresh = {pset.question(q).id for q in only} if only else set()
+    previous = previous or {}
+    ids = [q.id for q in pset.questions.values()]
+    todo = [qid for qid in ids if qid in fresh or qid not in previous]
+    files: Files = {}
+    per_question: dict[str, Files] = {}
     parts = []
-    for n, qid in enumerate(ids, 1):
-        if progress:
-            progress(n, len(ids), qid)
-        q = pset.question(qid)
-        ans = q.build(index_base)
-        text = section(ans, q.statement)
-        files[file_stem(qid) + ".tex"] = text
-        files.update(ans.files)
+    for qid in ids:
+        name = file_stem(qid) + ".tex"
+        if qid in todo:
+            if progress:
+                progress(todo.index(qid) + 1, len(todo), qid)
+            q = pset.question(qid)
+            ans = q.build(index_base)
+            text = section(ans, statement_latex(q))
+            own: Files = {name: answer_file(pset, qid, text), **ans.files}
+        else:
+            own = dict(previous[qid])
+            text = strip_answer_header(str(own[name]))
+        per_question[qid] = own
+        files.update(own)
         parts.append(text)
     intro = INTRO % index_base
     if pset.intro.strip():
         intro = pset.intro.strip() + "\n\n" + intro
     files[main_file(pset)] = latex_document(intro + "\n\n" + "\n".join(parts), pset.title)
-    return files
+    files[PREAMBLE_NAME] = preamble_tex()
+    return files, per_question
+
+
+def document_files(pset: ProblemSet, index_base: int = 1, only: Sequence[str] | None = None,
+                   progress: Callable[[int, int, str], None] | None = None) -> Files:
+    """Every file of the complete write-up of ``pset`` (see document)."""
+    return document(pset, index_base, only, progress)[0]

@@ -1,13 +1,16 @@
 """The hw2 catalog (CSCI-GA 2572 Deep Learning, Fall 2022, theory part): every question id,
-our short statement of it, and the builder of its answer. The whole write-up is assembled
-here from the answers, so every formula in it comes from the engine."""
+our short statement of it (plain text and typeset), and the builder of its answer. The
+write-up is assembled from the answers by ``problems.document``, the one writer of every
+problem set, so every formula in it comes from the engine."""
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Sequence
 
+from . import document as _document
 from .base import Answer, ProblemSet, Question
+from .document import file_stem  # noqa: F401  (re-exported: answer-<id>.tex)
 
 TITLE = r"Homework 2 (theory): convolutions and recurrent networks --- answers by symgrad"
 
@@ -96,7 +99,8 @@ def _context(qid: str):
 
 HW2 = ProblemSet("hw2", TITLE)
 for _qid, _statement, _module in _CATALOG:
-    HW2.add(Question(_qid, _statement, _builder(_qid, _module), _context(_qid)))
+    HW2.add(Question(_qid, _statement, _builder(_qid, _module), _context(_qid),
+                     STATEMENTS_TEX[_qid]))
 
 
 def answer(qid: str, index_base: int = 1) -> Answer:
@@ -104,83 +108,10 @@ def answer(qid: str, index_base: int = 1) -> Answer:
     return HW2.answer(qid, index_base)
 
 
-def file_stem(qid: str) -> str:
-    return "answer-" + qid.replace(".", "_")
-
-
-def section(ans: Answer, statement: str) -> str:
-    """One question's LaTeX: heading with its id, our statement (typeset as math where
-    STATEMENTS_TEX has it, else escaped plain text), the answer."""
-    tex = STATEMENTS_TEX.get(ans.id) if statement == _PLAIN.get(ans.id) else None
-    return "\n".join([r"\subsection*{%s}" % ans.id, r"\emph{%s}" % (tex or _escape(statement)),
-                      "", ans.latex.strip(), ""])
-
-
-_PLAIN = {qid: statement for qid, statement, _ in _CATALOG}
-
-
-def _escape(text: str) -> str:
-    """Plain text for LaTeX's text mode: specials escaped, < and > (which print as
-    other glyphs in text mode) set as math."""
-    for a, b in (("\\", r"\textbackslash{}"), ("_", r"\_"), ("&", r"\&"), ("%", r"\%"),
-                 ("#", r"\#"), ("$", r"\$"), ("<", r"$<$"), (">", r"$>$")):
-        text = text.replace(a, b)
-    return text
-
-
-def answer_file(qid: str, text: str) -> str:
-    """An answer's pasteable file: a comment saying what it needs, then its section."""
-    from ..render.output import answer_header
-
-    return answer_header(f"Answer to hw2 question {qid}", text) + text
-
-
-def document(index_base: int = 1, only: Sequence[str] | None = None, progress=None,
-             previous: dict[str, dict[str, str | bytes]] | None = None
-             ) -> tuple[dict[str, str | bytes], dict[str, dict[str, str | bytes]]]:
-    """Every file of the write-up (one .tex per question, hw2.tex, preamble.tex, figures)
-    and the files of each question.
-
-    The questions in ``only`` are computed afresh; every other question is taken from
-    ``previous`` (question id -> its files, from an earlier run of the same code with the
-    same index base) when it is there, and computed otherwise, so hw2.tex is always the
-    complete write-up."""
-    from ..render.output import latex_document, preamble_tex, strip_answer_header
-
-    fresh = {HW2.question(q).id for q in only} if only else set()
-    previous = previous or {}
-    todo = [qid for qid in HW2.questions if qid in fresh or qid not in previous]
-    files: dict[str, str | bytes] = {}
-    per_question: dict[str, dict[str, str | bytes]] = {}
-    parts = []
-    for qid in HW2.questions:
-        name = file_stem(qid) + ".tex"
-        if qid in todo:
-            if progress:
-                progress(todo.index(qid) + 1, len(todo), qid)
-            q = HW2.question(qid)
-            ans = q.build(index_base)
-            text = section(ans, q.statement)
-            own: dict[str, str | bytes] = {name: answer_file(qid, text), **ans.files}
-        else:
-            own = dict(previous[qid])
-            text = strip_answer_header(str(own[name]))
-        per_question[qid] = own
-        files.update(own)
-        parts.append(text)
-    intro = (r"All results below were derived and printed by symgrad: index notation is "
-             r"%s-based, Jacobians are in numerator layout (shape of the output followed "
-             r"by the shape of the input), gradients of the loss in gradient layout (the "
-             r"shape of the parameter)." % index_base)
-    files["hw2.tex"] = latex_document(intro + "\n\n" + "\n".join(parts), TITLE)
-    files["preamble.tex"] = preamble_tex()
-    return files, per_question
-
-
 def document_files(index_base: int = 1, only: Sequence[str] | None = None,
                    progress=None) -> dict[str, str | bytes]:
-    """Every file of the complete write-up (see document)."""
-    return document(index_base, only, progress)[0]
+    """Every file of the complete hw2 write-up (``document.document_files`` of HW2)."""
+    return _document.document_files(HW2, index_base, only, progress)
 
 
 def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] = ()):
