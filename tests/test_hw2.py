@@ -144,3 +144,40 @@ def test_numerator_layout_has_one_meaning():
                 assert "classic numerator layout" in sentence, (qid, sentence)
     readme = (ROOT / "README.md").read_text()
     assert "For a *scalar* loss the classic numerator layout is the transpose" in readme
+
+
+#: 1-based index text: "1-based", a sum or range starting at 1, the homework's single
+#: filter f = 1 (the diagram's labels are checked below: x_0 ... x_6, y_0 ...)
+_ONE_BASED = re.compile(r"1-based|\\sum_\{(\w+)=1\}|(?<![\w{+-] )\b1 \\le(?:q)? (\w+)|"
+                        r"f = f' = 1")
+#: time and lags stay as the homework writes them at either base (h[0] = 0, h[t-1]):
+#: sums over t, and 1.2.2.f's sum over the k states h[T+i] that h[T] feeds
+_TIME = {"t", "i"}
+
+
+@pytest.fixture(scope="module")
+def base0():
+    return document_files(0)
+
+
+def test_index_base_0_has_no_1_based_index_text(base0):
+    """--index-base 0 reaches prose, diagram labels and hand-written sums (issue 14: 1.1.c.i
+    said '(1-based)' and labelled x_1, y_1; 1.2.1.c summed k = 1..m)."""
+    for qid in IDS:
+        body = strip_answer_header(base0[file_stem(qid) + ".tex"])
+        for m in _ONE_BASED.finditer(body):
+            index = m.group(1) or m.group(2)
+            assert index in _TIME and (index == "t" or qid == "1.2.2.f"), \
+                (qid, body[max(0, m.start() - 80):m.end() + 40])
+    c_i = base0[file_stem("1.1.c.i") + ".tex"]
+    assert re.findall(r"\{\$x_\{(\d)\}\$\}", c_i) == list("0123456")
+    assert re.findall(r"\{\$y_\{(\d)\}\$\}", c_i) == list("012")
+    assert "$x[c, 2 j], x[c, 2 j + 1], x[c, 2 j + 2]$ (0-based)" in c_i
+    assert r"\sum_{k=0}^{m - 1} \delta[t]_{k}" in base0[file_stem("1.2.1.c") + ".tex"]
+    assert "0-based" in base0["hw2.tex"]
+
+
+def test_index_base_1_keeps_the_homework_labels(files):
+    c_i = files[file_stem("1.1.c.i") + ".tex"]
+    assert "{$x_{1}$}" in c_i and "{$y_{3}$}" in c_i and "(1-based)" in c_i
+    assert r"\sum_{k=1}^{m} \delta[t]_{k}" in files[file_stem("1.2.1.c") + ".tex"]

@@ -340,3 +340,15 @@ def test_diagram_compiles(name, tmp_path):
     assert pdf is not None and pdf.is_file()
     assert pdf.read_bytes().startswith(b"%PDF")
     assert not (tmp_path / f"{name}.aux").exists()
+
+
+def test_conv1d_receptive_fields_labels_follow_the_index_base():
+    one = conv1d_receptive_fields(7, 3, stride=2, padding=1)
+    zero = conv1d_receptive_fields(7, 3, stride=2, padding=1, index_base=0)
+    assert re.findall(r"\{\$x_\{(\d+)\}\$\}", one) == [str(i) for i in range(1, 8)]
+    assert re.findall(r"\{\$x_\{(\d+)\}\$\}", zero) == [str(i) for i in range(7)]
+    assert re.findall(r"\{\$y_\{(\d+)\}\$\}", zero) == ["0", "1", "2", "3"]
+    # only the labels differ: the same nodes, taps and colours
+    assert re.sub(r"\{\$[xy]_\{\d+\}\$\}", "", one) == re.sub(r"\{\$[xy]_\{\d+\}\$\}", "", zero)
+    with pytest.raises(SymgradError, match="index_base"):
+        conv1d_receptive_fields(7, 3, index_base=2)

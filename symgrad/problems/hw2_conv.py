@@ -33,12 +33,13 @@ def _general_conv() -> Conv1d:
                   filters=F)
 
 
-def _window(conv: Conv1d) -> str:
-    """The 1-based input positions output j reads, from the layer's own sizes."""
+def _window(conv: Conv1d, index_base: int = 1) -> str:
+    """The input positions output j reads (in the index base), from the layer's own sizes."""
     j = sp.Symbol("j")
     S, D, P, K = (int(conv.sizes[conv._syms[key][0]]) for key in ("S", "D", "P", "K"))
+    b = index_base
     return ", ".join(sp.latex(sp.Symbol("x")) + "[c, %s]" % IndexPrinter({}).doprint(
-        sp.expand(S * (j - 1) + D * k - P + 1)) for k in range(K))
+        sp.expand(S * (j - b) + D * k - P + b)) for k in range(K))
 
 
 def answer_1_1_a(index_base: int = 1) -> Answer:
@@ -84,7 +85,8 @@ def answer_1_1_c_i(index_base: int = 1) -> Answer:
     try:
         from ..render.tikz import conv1d_receptive_fields
 
-        diagram = "\n".join([r"\begin{center}", conv1d_receptive_fields(7, 3, stride=2),
+        diagram = "\n".join([r"\begin{center}",
+                             conv1d_receptive_fields(7, 3, stride=2, index_base=index_base),
                              r"\end{center}"])
     except ImportError:
         diagram = ""
@@ -93,7 +95,8 @@ def answer_1_1_c_i(index_base: int = 1) -> Answer:
         r"kernel and sums over channels; with stride $2$ and no padding the kernel fits at "
         r"$\lfloor (7-3)/2 \rfloor + 1 = %d$ positions:" % conv.output_shape[1],
         _display(y.shape_latex(), y.latex(index_base=index_base)),
-        r"Output position $j$ reads the inputs $%s$ (1-based)." % _window(conv),
+        r"Output position $j$ reads the inputs $%s$ (%d-based)." % (_window(conv, index_base),
+                                                                  index_base),
         diagram,
         r"In general (stride $S$, zero padding $P$, dilation $D$, $F$ filters, and $x$ read "
         r"as $0$ outside its range):",
@@ -113,8 +116,8 @@ def answer_1_1_c_ii(index_base: int = 1) -> Answer:
         r"Differentiating the element formula of (i), only the term with the same filter, "
         r"channel and tap survives (the sums over $c$ and $k$ collapse on Kronecker deltas):",
         _display(jw.latex(index_base=index_base)),
-        r"(with one filter $f = f' = 1$; in general the entry carries "
-        r"$\delta_{ff'}$). Each output reads the input window its taps cover.",
+        r"(with one filter $f = f' = %d$; in general the entry carries "
+        r"$\delta_{ff'}$). Each output reads the input window its taps cover." % index_base,
     ])
     return Answer("1.1.c.ii", "Jacobian of the output with respect to W", latex, jw)
 

@@ -110,8 +110,8 @@ def answer_1_2_1_c(index_base: int = 1) -> Answer:
         _display(jac.latex(index_base=b)),
         r"Summing over the steps and the entries of $h[t]$,",
         _display(r"\frac{\partial \ell}{\partial \left(W_x\right)_{ij}} = \sum_{t=1}^{K} "
-                 r"\sum_{k=1}^{m} \delta[t]_{k} \frac{\partial h[t]_{k}}{\partial "
-                 r"\left(W_x\right)_{ij}}"),
+                 r"\sum_{k=%s}^{%s} \delta[t]_{k} \frac{\partial h[t]_{k}}{\partial "
+                 r"\left(W_x\right)_{ij}}" % (b, "m" if b else "m - 1")),
         r"and the Kronecker delta collapses the sum over $k$:",
         _display(grad.latex(index_base=b), grad.latex("matrix")),
         r"If instead only the direct partials $g[t] = \partial^{+} \ell / \partial h[t]$ "

@@ -709,9 +709,14 @@ def _colour(j: int) -> str:
 
 
 def conv1d_receptive_fields(
-    length: int, kernel_size: int, stride: int = 1, dilation: int = 1, padding: int = 0
+    length: int, kernel_size: int, stride: int = 1, dilation: int = 1, padding: int = 0,
+    index_base: int = 1,
 ) -> str:
-    """Input cells, output cells, and for each output the lines to the input taps it reads."""
+    """Input cells, output cells, and for each output the lines to the input taps it reads;
+    the cells are labelled from ``index_base`` (x_1 ... x_L, or x_0 ... x_{L-1})."""
+    if index_base not in (0, 1):
+        raise SymgradError(f"index_base must be 0 or 1, not {index_base!r}")
+    shift = index_base - 1
     taps = conv1d_taps(length, kernel_size, stride, dilation, padding)
     l_out = len(taps)
     cell, y_out = 0.9, 2.6
@@ -725,7 +730,8 @@ def conv1d_receptive_fields(
     for pos in range(1 - padding, length + padding + 1):
         if 1 <= pos <= length:
             out.append(
-                f"\\node[sgcellbox] ({_pos_name(pos)}) at {_pt(xpos(pos), 0)} {{$x_{{{pos}}}$}};\n"
+                f"\\node[sgcellbox] ({_pos_name(pos)}) at {_pt(xpos(pos), 0)} "
+                f"{{$x_{{{pos + shift}}}$}};\n"
             )
         else:
             out.append(f"\\node[sgpadbox] ({_pos_name(pos)}) at {_pt(xpos(pos), 0)} {{$0$}};\n")
@@ -737,7 +743,7 @@ def conv1d_receptive_fields(
         x = sum(xpos(p) for p in row) / len(row)
         out.append(
             f"\\node[sgcellbox, draw=sgrf{j}, very thick] (y{j}) at {_pt(x, y_out)} "
-            f"{{$y_{{{j}}}$}};\n"
+            f"{{$y_{{{j + shift}}}$}};\n"
         )
     for j, row in enumerate(taps, start=1):
         step_out = min(0.6 / len(row), 0.15)
