@@ -240,7 +240,25 @@ _F_CLAIMS = [
      "incorrect", "one-step partial"),
     (r"\sum_{i=1}^{k} \left(\frac{\partial h[T+i]}{\partial h[T]}\right)^\top "
      r"\frac{\partial \ell}{\partial h[T+i]}", "incorrect", "one-step partial"),
+    # evaluation bars name the direct partial; the writer's own dl/dh[T] on the right is
+    # direct (a total gradient there would be circular), and so are their other dl/dh[t]
+    (r"\frac{\partial \ell}{\partial h[T]}\Big|_{\text{direct}} + \sum_{t > T} "
+     r"\frac{\partial \ell}{\partial h[t]}\Big|_{\text{direct}} "
+     r"\frac{\partial h[t]}{\partial h[T]}", "correct", "total Jacobian"),
+    (r"\frac{\partial \ell}{\partial h[T]}\bigg|_{direct} + \sum_{i=1}^{k} "
+     r"\left(\frac{\partial h[T+i]}{\partial h[T]}\right)^\top "
+     r"\frac{\partial \ell}{\partial h[T+i]}", "correct", "one-step partial"),
+    (r"\sum_{t=T}^{L} \frac{\partial \ell}{\partial h[t]} \frac{\partial h[t]}{\partial h[T]}",
+     "correct", "circular"),
+    (r"\frac{\partial \ell}{\partial h[T]} + \sum_{t=T+1}^{L} \frac{\partial \ell}{\partial h[t]} "
+     r"\frac{\partial h[t]}{\partial h[T]}", "correct", "circular"),
 ]
+
+
+def test_1_2_2_f_other_evaluation_bars_are_refused_not_dropped():
+    v = sg.check("1.2.2.f", r"\frac{\partial \ell}{\partial h[T]} = "
+                 r"\frac{\partial \ell}{\partial h[T]}\Big|_{h[T-1] \text{ fixed}}")
+    assert v.verdict == "unparsed" and "evaluation bar" in v.explanation
 
 
 @pytest.mark.parametrize("rhs, verdict, reading", _F_CLAIMS)

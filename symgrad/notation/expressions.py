@@ -890,7 +890,8 @@ class _Parser:
                 raise _fail("the derivative", t.pos, _NOT_A_SIZE,
                             "derivative in a shape")
             of, wrt = self.refs_from(t, a1, b1, a2, b2)
-            return self.derivative_entry(t, self.derivative_value(t, of, wrt))
+            qualifier = self.evaluation_bar()
+            return self.derivative_entry(t, self.derivative_value(t, of, wrt, qualifier))
         return self.parse_range(a1, b1) * sp.Pow(self.parse_range(a2, b2), -1)
 
     def derivative_entry(self, t: _Tok, value: sp.Expr) -> sp.Expr:
@@ -951,15 +952,32 @@ class _Parser:
                         "it is not a declared tensor", "derivative")
         return decoded
 
-    def derivative_value(self, t: _Tok, of: tuple, wrt: tuple) -> sp.Expr:
+    def evaluation_bar(self) -> str | None:
+        """`\\Big|_{\\text{direct}}` after a derivative: "direct" for the partial through
+        that quantity alone; None without a bar. Other bars are refused, never dropped."""
+        if not (self.at("sym", "|") and self.at("sym", "_", 1)):
+            return None
+        k, bar = self.i, self.take()
+        self.take()
+        lo, hi = self.arg_range()
+        words = {u.text.lower() for u in self.toks[lo:hi] if u.kind in ("word", "name")}
+        letters = "".join(u.text for u in self.toks[lo:hi] if u.kind == "name").lower()
+        if words & _DIRECT_WORDS or any(w in letters for w in _DIRECT_WORDS):
+            return "direct"
+        raise _fail(f"the evaluation bar `{self.st.snip(k, self.i)}`", bar.pos,
+                    "only |_{\\text{direct}} (the partial through this quantity alone) is "
+                    "understood; write the quantity it means by its name", "evaluation bar")
+
+    def derivative_value(self, t: _Tok, of: tuple, wrt: tuple,
+                         qualifier: str | None = None) -> sp.Expr:
         """A derivative on a right side: the declared tensor that it names (e.g. g)."""
         try:
-            return self.declared_derivative(t, of, wrt)
+            return self.declared_derivative(t, of, wrt, qualifier)
         except ParseError:
             steps = self.as_step(of), self.as_step(wrt)
             if steps == (of, wrt) or (steps[0][2] is not None and steps[1][2] is not None):
                 raise
-            return self.declared_derivative(t, *steps)
+            return self.declared_derivative(t, *steps, qualifier)
 
     def as_step(self, ref: tuple) -> tuple:
         """`h[T]` declared as its own tensor h_T: the time step T of h."""
@@ -973,10 +991,12 @@ class _Parser:
             return ref
         return (base, ref[1], step[1])
 
-    def declared_derivative(self, t: _Tok, of: tuple, wrt: tuple) -> sp.Expr:
-        """The declared tensor named by the derivative of `of` in `wrt`."""
-        for d_of, d_wrt, name in self.ctx.derivs:
-            if d_of == of[0] and d_wrt == wrt[0]:
+    def declared_derivative(self, t: _Tok, of: tuple, wrt: tuple,
+                            qualifier: str | None = None) -> sp.Expr:
+        """The declared tensor named by the derivative of `of` in `wrt` (with the same
+        evaluation bar, if any)."""
+        for d_of, d_wrt, name, d_qualifier in self.ctx.derivs:
+            if d_of == of[0] and d_wrt == wrt[0] and d_qualifier == qualifier:
                 idx = tuple(of[1]) + tuple(wrt[1])
                 if of[2] is not None and wrt[2] is not None:
                     break
@@ -985,6 +1005,9 @@ class _Parser:
                     base = AtTime(_tensor(name), tau)
                     return At(base, *idx) if idx else base
                 return sp.Indexed(sp.IndexedBase(name), *idx) if idx else _tensor(name)
+        if qualifier is not None:
+            raise _fail("the derivative", t.pos, f"this question gives no {qualifier} partial "
+                        "of it", "derivative")
         raise _fail("the derivative", t.pos, "it is not a declared quantity; declare the given "
                     "gradient with this spelling as an alias", "derivative")
 
@@ -1414,6 +1437,9 @@ def _settle_ones(e: sp.Expr) -> sp.Expr:
 
 def _size(d) -> sp.Expr:
     return sp.Integer(d) if isinstance(d, int) else d
+
+
+_DIRECT_WORDS = {"direct", "explicit", "local", "immediate"}
 
 
 def _is_stack_separator(t: _Tok) -> bool:

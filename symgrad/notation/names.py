@@ -102,14 +102,15 @@ class _Ctx:
             except SymgradError:
                 continue
             self.steps.setdefault(name, (st.toks[0].key, when))
-        self.derivs: list[tuple[str, str, str]] = []
+        self.derivs: list[tuple[str, str, str, str | None]] = []
         self.time_tensors: dict[str, int] = {}
         for s, name in derivative_aliases:
             st = _State.make(s, self, "formula")
             p = _Parser(st, 0, len(st.toks))
             of, wrt = p.derivative_refs()
+            qualifier = p.evaluation_bar()
             p.finish()
-            self.derivs.append((of[0], wrt[0], name))
+            self.derivs.append((of[0], wrt[0], name, qualifier))
             if "[" in s and name in self.tensors:
                 self.time_tensors[name] = len(self.tensors[name].shape)
 

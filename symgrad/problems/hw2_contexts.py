@@ -9,6 +9,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.errors import UnknownNameError
+from ..core.ops import AtTime
 from ..core.quantity import Quantity
 from ..core.tensor import size
 from ..layers.conv import Conv1d, Conv2d, conv_output_shape
@@ -374,10 +375,12 @@ def _attention_grad_context() -> Context:
              TensorSpec("h", (n,), "h[t]", ("h",), "the state"),
              TensorSpec("D", (n, n), r"\frac{\partial h[t]}{\partial h[T]}", (),
                         "the total Jacobian of h[t] with respect to h[T]"),
-             TensorSpec("g_T", (n,), "g[T]", (r"\frac{\partial \ell}{\partial h[T]}",),
+             TensorSpec("g_T", (n,), "g[T]",
+                        (r"\frac{\partial \ell}{\partial h[T]}\Big|_{\text{direct}}",),
                         "the direct partial of the loss with respect to h[T]",
                         gradient=True),
-             TensorSpec("g", (n,), "g[t]", (),
+             TensorSpec("g", (n,), "g[t]",
+                        (r"\frac{\partial \ell}{\partial h[t]}\Big|_{\text{direct}}",),
                         "the direct partial of the loss with respect to h[t]",
                         gradient=True),
              TensorSpec("delta", (n,), r"\frac{\partial \ell}{\partial h[t]}",
@@ -424,6 +427,9 @@ def _attention_grad_context() -> Context:
 _TOTAL_READING = (r"read as the sum over every later state: \frac{\partial h[t]}{\partial h[T]} "
                   r"is the total Jacobian (every path from h[T] to h[t]), which pairs with the "
                   r"direct partials g[t]")
+_DIRECT_READING = (r"; the claim's \frac{\partial \ell}{\partial h[t]} are read as the direct "
+                   r"partials g[t], since it also writes \frac{\partial \ell}{\partial h[T]} "
+                   r"on the right, where a total gradient would make the equation circular")
 _PARTIAL_READING = (r"read as the recursion over the k states h[T] feeds: "
                     r"\frac{\partial h[T+i]}{\partial h[T]} is the one-step partial Jacobian "
                     r"(other states fixed), which pairs with the total gradients "
@@ -434,18 +440,23 @@ def _jacobian_readings(rhs: sp.Expr) -> list[tuple[dict, str]]:
     """1.2.2.f's two consistent answers: a sum over every later state (upper bound L) uses
     total Jacobians, a sum over the k states h[T] feeds uses one-step partial Jacobians;
     a claim without such a sum is judged in both."""
-    D = sp.Symbol("D", commutative=False)
+    D, delta, g, Jp = (sp.Symbol(x, commutative=False) for x in ("D", "delta", "g", "Jp"))
     if not rhs.has(D):
         return []
-    total, partial = ({}, _TOTAL_READING), ({"D": "Jp"}, _PARTIAL_READING)
-    spans = [sp.expand(hi - lo + 1) for s in rhs.atoms(sp.Sum) if s.function.has(D)
-             for _, lo, hi in s.limits]
+    sums = [s for s in rhs.atoms(sp.Sum) if s.function.has(D)]
+    at_T = [e for e in rhs.atoms(AtTime) if e.args[0] == delta and str(e.args[1]) == "T"]
+    circular = bool(at_T) or any(s.function.has(delta) and str(lo) == "T"
+                                 for s in sums for _, lo, _ in s.limits)
+    readings = [({delta: g} if circular else {},
+                 _TOTAL_READING + (_DIRECT_READING if circular else "")),
+                ({D: Jp, **{e: AtTime(g, e.args[1]) for e in at_T}}, _PARTIAL_READING)]
+    spans = [sp.expand(hi - lo + 1) for s in sums for _, lo, hi in s.limits]
     names = [{x.name for x in d.free_symbols} for d in spans]
     if any(str(d) == "k" for d in spans):
-        return [partial]
+        return readings[1:]
     if any("L" in x for x in names) or any(d.has(sp.oo) for d in spans):
-        return [total]
-    return [total, partial]
+        return readings[:1]
+    return readings
 
 
 def _total_gradients(J: np.ndarray, g: np.ndarray) -> np.ndarray:

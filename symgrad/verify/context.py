@@ -113,7 +113,8 @@ class Context:
                  grid: Grid | None = None, fixed: Mapping[str, int] | None = None,
                  time: str | None = None, zero_before: Sequence[str] = (),
                  system: Callable | None = None,
-                 readings: Callable[[sp.Expr], list[tuple[dict, str]]] | None = None) -> None:
+                 readings: Callable[[sp.Expr], list[tuple[dict, str]]] | None = None
+                 ) -> None:
         self.qid = qid
         self.title = title
         self.tensors = {t.name: t for t in tensors}
@@ -132,7 +133,7 @@ class Context:
         self.time = time
         self.zero_before = frozenset(zero_before)
         self.system = system
-        self.readings = readings  # rhs -> [(tensor renames, note)]: the meanings to judge
+        self.readings = readings  # rhs -> [(xreplace mapping, note)]: the meanings to judge
 
     def __repr__(self) -> str:
         return f"<Context {self.qid}: {', '.join(self.tensors)}>"

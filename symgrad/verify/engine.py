@@ -74,6 +74,13 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
                                ["construct not judged: range"])
             rhs = claim.rhs.xreplace({IMPLIED_BASE: base})
             v = check_readings(ctx, truth, claim.lhs, rhs, base, text)
+            if v.verdict == "incorrect" and base == index_base:
+                other = 1 - base
+                w = check_readings(ctx, truth, claim.lhs,
+                                   claim.rhs.xreplace({IMPLIED_BASE: other}), other, text)
+                if w.verdict == "correct":
+                    v = replace(v, hint=f"it is right read {other}-based: pass --index-base "
+                                f"{other} (index_base={other} in Python)")
             if base != index_base:
                 v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
             return v
@@ -104,10 +111,8 @@ def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str)
     if not readings:
         return FormulaCheck(ctx, truth, lhs, rhs, base, text).run()
     verdicts = []
-    for renames, note in readings:
-        read = rhs.xreplace({sp.Symbol(a, commutative=False): sp.Symbol(b, commutative=False)
-                             for a, b in renames.items()})
-        v = FormulaCheck(ctx, truth, lhs, read, base, text).run()
+    for meaning, note in readings:
+        v = FormulaCheck(ctx, truth, lhs, rhs.xreplace(meaning), base, text).run()
         v = replace(v, notes=[*v.notes, note])
         if v.verdict == "correct":
             return v

@@ -318,6 +318,8 @@ class FormulaCheck:
         explanation = (f"at {at} the right side gives {_num(c):.6g}, the true value is "
                        f"{_num(t):.6g}" if at else
                        f"the right side gives {_num(c):.6g}, the true value is {_num(t):.6g}")
+        if inst.about:
+            explanation += f" ({inst.about})"
         hint = swap or self._hint(claimed, true, axes)
         return self.verdict("incorrect", explanation[0].upper() + explanation[1:] + ".",
                             counter, hint)
@@ -477,7 +479,8 @@ class FormulaCheck:
                 counter = {"entry": [int(w) + self.base for w in where], "claimed": _num(c),
                            "true": _num(t), "instance": inst.about}
                 return self.verdict("incorrect", f"entry ({entry}) of the right side is "
-                                    f"{_num(c):.6g}, the true value is {_num(t):.6g}.",
+                                    f"{_num(c):.6g}, the true value is {_num(t):.6g} "
+                                    f"({inst.about}).",
                                     counter, self._whole_hint(claimed, T))
             chosen = match
             if time.monotonic() - self.start > BUDGET:

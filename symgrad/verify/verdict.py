@@ -50,8 +50,11 @@ class Verdict:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field (and ``ok``)."""
+        counter = _plain(self.counterexample)
+        if isinstance(counter, dict):
+            counter = {k: str(v) if k in ("claimed", "true") else v for k, v in counter.items()}
         return {"verdict": self.verdict, "ok": self.ok, "explanation": self.explanation,
-                "counterexample": _plain(self.counterexample), "hint": self.hint,
+                "counterexample": counter, "hint": self.hint,
                 "claim_latex": self.claim_latex, "notes": list(self.notes)}
 
     def format(self) -> str:
