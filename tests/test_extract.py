@@ -64,7 +64,7 @@ def test_definitions_carried_to_later_parts_only(tmp_path):
                   "$$\\frac{\\partial \\hat{y}}{\\partial W} \\in R^{5x3x3}$$\n\n## 1.2.1.b\n"
                   "$$\\hat{y} = 1$$\n")
     assert kinds(items, "definition") == [("1.1.c.i", r"\hat{y} = f_W(x)"),
-                                          ("1.1.c.i", "o_j = 2j - 2")]
+                                          ("1.1.c.i", "o_j := 2j - 2")]
     claims = [f for f in items if f.kind == "claim"]
     assert claims[0].definitions == (r"\hat{y} = f_W(x)",)
     assert claims[1].question == "1.1.c.ii" and claims[1].definitions == (r"\hat{y} = f_W(x)",)

@@ -137,7 +137,7 @@ def test_definition_changes_the_verdict(tmp_path, reviewer):
     g, b = reviewer.review_file(good), reviewer.review_file(bad)
     assert [c.verdict.verdict for c in g.claims] == ["correct"]
     assert [c.verdict.verdict for c in b.claims] == ["incorrect"]
-    assert g.claims[0].definitions == ("o_j = 2j - 2",)
+    assert g.claims[0].definitions == ("o_j := 2j - 2",)
 
 
 def test_several_files_and_errors(reviewer):

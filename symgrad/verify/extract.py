@@ -137,7 +137,55 @@ def clean(body: str) -> str:
     return re.sub(r"[\s.,;]+$", "", s).strip()
 
 
-def split_rows(body: str) -> list[str]:
+_SEPARATOR = re.compile(r",?\s*(?:\\qquad|\\quad|\\text\s*\{\s*(?:and|,)\s*\})\s*|;\s*|,\s*"
+                        r"(?:\\[,;: ]\s*)*")
+_RELATION = re.compile(r"(?<![<>!:\\])=|\\in(?![a-zA-Z])|\\(?:le|leq|ge|geq|approx)(?![a-zA-Z])")
+
+
+def split_statements(row: str) -> list[str]:
+    """A row that writes several statements side by side (``f_W(x) \\in \\mathbb{R}^{1
+    \\times 3}, \\quad f_W(x)[1, j] = ...``) as one row per statement: split at the
+    top-level commas, ``\\quad`` and semicolons only when every piece states something
+    (has a relation), so ``q_0[t], q_1[t] = ...`` stays whole."""
+    cuts: list[tuple[int, int]] = []
+    depth, i = 0, 0
+    while i < len(row):
+        c = row[i]
+        if row.startswith("\\left", i) or row.startswith("\\right", i):
+            i += 5 if row.startswith("\\left", i) else 6
+            continue
+        if c == "\\" and i + 1 < len(row) and not row[i + 1].isalpha():
+            i += 2
+            continue
+        if row.startswith("\\begin{", i):
+            depth += 1
+        elif row.startswith("\\end{", i):
+            depth -= 1
+        elif c in "{[(":
+            depth += 1
+        elif c in "}])":
+            depth -= 1
+        elif depth == 0 and c in ",;\\":
+            m = _SEPARATOR.match(row, i)
+            if m and m.end() > i and (c != "\\" or "quad" in m.group(0) or "text" in m.group(0)):
+                cuts.append((i, m.end()))
+                i = m.end()
+                continue
+        i += 1
+    if not cuts:
+        return [row]
+    pieces, start = [], 0
+    for a, b in cuts:
+        pieces.append(row[start:a])
+        start = b
+    pieces.append(row[start:])
+    pieces = [p for p in pieces if p.strip()]
+    if len(pieces) < 2 or not all(_RELATION.search(p) for p in pieces):
+        return [row]
+    return pieces
+
+
+def split_rows(body: str, statements: bool = True) -> list[str]:
     """The top-level rows of a display (``\\\\`` or a blank line outside any environment or
     group); a row that starts with ``=`` continues the row before (a chained computation)."""
     rows: list[str] = []
@@ -165,6 +213,8 @@ def split_rows(body: str) -> list[str]:
                 continue
         i += 1
     rows.append(body[start:])
+    if statements:
+        rows = [p for r in rows for p in split_statements(r)]
     out: list[str] = []
     for r in (clean(x) for x in rows):
         if not r:
@@ -192,11 +242,23 @@ _WORD_SUBJECT = re.compile(r"^\s*(?:\\text\w*\s*\{\s*)?(?:the\s+)?(?:output|oupu
                            r"result|answer|shape|dimension|dim|size)(?:\s+(?:shape|size|dim"
                            r"(?:ension)?s?))?\s*\}?\s*(\\in\b|=)", re.I)
 _QUESTION_PROSE = re.compile(r"\?\s*$|example answer format|provide an expression|what is the "
-                             r"dimension|defined as follows|we define\b|is defined as|write "
+                             r"dimension|defined as follows|we define an?\s|is defined as|write "
                              r"(?:out|down) the|you may (?:use|safely)", re.I)
-_DEFINE_PROSE = re.compile(r"(?:\blet|\bletting|\bdefine|\bdenote|\bset|\bgoing forward,?\s*"
-                           r"let|\bwe write|\bassume|\bcall)\s*(?:that\s*)?$", re.I)
+_DEFINE_PROSE = re.compile(r"(?:\blet|\bletting|\bdefine|\bdefining|\bdenote|\bdenoting|\bset|"
+                           r"\bgoing forward,?\s*let|\bwe write|\bwriting|\bassume|\bcall|"
+                           r"\bintroduce|\bintroducing|\bshorthand|\bnotation)\s*(?:that\s*|"
+                           r"us\s*)?$", re.I)
 _WHERE_PROSE = re.compile(r"(?:\bwhere|\bwith|\bhere)\s*$", re.I)
+# "the output (dimension) is", "its shape will be": a bare shape that follows is the answer
+_OUTPUT_IS = re.compile(r"\b(?:output|ouput|answer|result)(?:\s+(?:dimensions?|shape|size))?\s+"
+                        r"(?:is|are|will\s+be|would\s+be|has|becomes)\s*(?:of\s+)?(?:dimensions?\s+|"
+                        r"shape\s+|size\s+)?(?:in\s+)?:?\s*$", re.I)
+# a size the writer names while stating it (H_{out} = ..., W' = ..., L_o = ...)
+_NAMED_SIZE = re.compile(r"^\s*[A-Za-z](?:\s*'|\s*_\s*\{?\s*(?:out|o|output|new|"
+                         r"\\text\s*\{\s*out\s*\}|\\mathrm\s*\{\s*out\s*\})\s*\}?)\s*$")
+# prose that introduces a formula the writer starts from (the model restated), not a claim
+_GIVEN_PROSE = re.compile(r"(?:\brecall(?:\s+that)?|\bdifferentiating|\bstarting\s+from|"
+                          r"\bexpanding|\bplugging\s+in|\bsubstituting)\s*:?\s*$", re.I)
 _NOTATION_AFTER = re.compile(r"^\s*(?:denotes|is the|stands for|represents|means|is an?\b)",
                              re.I)
 _SIMPLE_NAME = re.compile(r"^\s*(?:\\[a-zA-Z]+\s*\{\s*[A-Za-z]\s*\}|\\[a-zA-Z]+|[A-Za-z])"
@@ -224,9 +286,20 @@ def _lhs(row: str) -> str:
 
 
 def definition_text(row: str) -> str:
-    """A definition as the checker reads it: ``K_{eff} := ...`` -> ``K_{eff} = ...``."""
+    """A definition as the checker reads it, marked as one: ``K_{eff} \\coloneqq ...``,
+    ``let s_p = 2p - 1`` -> ``K_{eff} := ...``, ``s_p := 2p - 1`` (a name the question
+    declares, such as ``s`` for the output, is then the writer's own)."""
     s = re.sub(r"^\s*\\text\{\s*(?:let|where|define)\s*\}\s*", "", row, flags=re.I)
-    return clean(_DEFINE_EQ.sub("=", s, count=1))
+    m = _DEFINE_EQ.search(s) or _EQ.search(s)
+    if m is None:
+        return clean(s)
+    lhs, rhs = (s[m.end():], s[:m.start()]) if m.group(0) == "=:" else (s[:m.start()],
+                                                                         s[m.end():])
+    # a name with a parameter (s_j, g_t) is marked, so that it is read as the writer's own
+    # even where the question declares the letter; other definitions read as equations
+    p = re.match(r"^\s*\\?[A-Za-z]+\s*_\s*\{?\s*([a-z])\s*\}?\s*$", lhs)
+    eq = ":=" if p and re.search(r"(?<![A-Za-z\\])" + p.group(1) + r"(?![A-Za-z])", rhs) else "="
+    return clean(f"{lhs.rstrip()} {eq} {rhs.lstrip()}")
 
 
 def _paragraph(text: str) -> str:
@@ -280,6 +353,7 @@ class _Walk:
         self.answered: set[str] = set()
         self.question_math: set[str] = set()
         self.definitions: list[tuple[str, str]] = []
+        self.since = 0  # where the current section's label stands in the text
 
     def is_question_section(self, qid: str, answer: bool) -> bool:
         if answer or not self.answered:
@@ -353,7 +427,13 @@ def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]
         lab = read_label(tree, re.sub(r"\$[^$]*\$.*$", "", line) if not
                          re.match(r"^\s*#", line) else line)
         if lab is not None:
-            events.append((s, 0, "label", lab, lm.end()))
+            # the label ends where the line's first formula starts (the prose between
+            # them, "Let", "The output is", belongs to that formula)
+            j = k
+            while j < len(inside) and inside[j][0] < s:
+                j += 1
+            same_line = j < len(inside) and inside[j][0] < lm.end()
+            events.append((s, 0, "label", lab, s if same_line else lm.end()))
     if doc.fmt == "tex":
         for m in re.finditer(r"\\begin\{enumerate\}|\\end\{enumerate\}|\\item(?:\s*\[([^\]]*)\])?",
                              text):
@@ -362,6 +442,9 @@ def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]
             kind = ("enum_begin" if m.group(0).startswith("\\begin") else
                     "enum_end" if m.group(0).startswith("\\end") else "item")
             events.append((m.start(), 1, kind, m.group(1), m.end()))
+        for m in re.finditer(r"\\setcounter\s*\{\s*enum(i{1,4}|iv)\s*\}\s*\{\s*(\d+)\s*\}", text):
+            depth = 4 if m.group(1) == "iv" else len(m.group(1))
+            events.append((m.start(), 1, "enum_count", (depth, int(m.group(2))), m.end()))
     for m in maths:
         events.append((m.start, 2, "math", m, m.end))
     events.sort(key=lambda e: (e[0], e[1]))
@@ -394,11 +477,13 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     found: list[Found] = []
     last = 0
     prev: Math | None = None
+    label: Label | None = None
     for e in events:
         kind = e[2]
         if kind == "label":
             walk.label(e[3])
-            last, prev = e[4], None
+            last, prev, label = e[4], None, e[3]
+            walk.since = e[0]
             continue
         if kind == "enum_begin":
             walk.enums.append([walk.current, 0, False])
@@ -408,6 +493,11 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
                 base, _n, moved = walk.enums.pop()
                 if moved:
                     walk.move(base, True, walk.level)
+            continue
+        if kind == "enum_count":
+            depth, count = e[3]
+            if 0 < depth <= len(walk.enums):
+                walk.enums[depth - 1][1] = count
             continue
         if kind == "item":
             if not walk.enums:
@@ -424,21 +514,43 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
             if target is not None:
                 walk.move(target, True, walk.level)
                 top[2] = True
-            last, prev = e[4], None
+            last, prev, label = e[4], None, None
             continue
         m: Math = e[3]
         before = text[last:m.start]
         after = text[m.end:m.end + 80]
-        found.extend(_classify(walk, m, before, after, prev, text, systems))
+        lead = prev is None and walk.current is not None and _only_label(before, label)
+        found.extend(_classify(walk, m, before, after, prev, text, systems, lead))
         last, prev = m.end, m
     return _join_systems(found, systems)
 
 
+# words that may stand between a question's label and a formula that is its whole answer
+_LABEL_WORDS = {"answer", "answers", "solution", "solutions", "sol", "soln", "ans", "part",
+                "question", "problem", "exercise", "textbf", "item", "section", "subsection",
+                "subsubsection", "paragraph", "emph"}
+
+
+def _only_label(before: str, label: Label | None) -> bool:
+    """Whether ``before`` holds nothing but the label itself (``**(a)**``, ``1.1.c.iii
+    Answer:``): no prose that would make the next formula something else."""
+    names = set(_LABEL_WORDS)
+    if label is not None:
+        names |= {x.lower() for x in label.relative}
+        if label.absolute:
+            names |= set(label.absolute.lower().split("."))
+    return all(w.lower() in names for w in re.findall(r"[A-Za-z]{2,}", before))
+
+
 def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, text: str,
-              systems: frozenset[str]) -> list[Found]:
+              systems: frozenset[str], lead: bool = False) -> list[Found]:
+    """``lead``: the formula follows its question's label with no prose in between (a bare
+    ``5 \\times 2`` or ``\\mathbb{R}^{m}`` there is the answer)."""
     qid = walk.current
-    window = _paragraph(text[max(0, m.start - 400):m.start])
-    rows = split_rows(m.body) if m.display else [clean(m.body)]
+    window = _paragraph(text[max(0, walk.since, m.start - 400):m.start])
+    one = qid in systems
+    rows = (split_rows(m.body, statements=not one) if m.display else
+            [clean(x) for x in ([m.body] if one else split_statements(m.body))])
     out: list[Found] = []
     source = text[m.start:m.end]
 
@@ -464,9 +576,12 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         sentence = _sentence(before)
         if has_eq and not shape and (_DEFINE_EQ.search(row) or _DEFINE_PROSE.search(sentence) or
                                      (_WHERE_PROSE.search(sentence) and _SIMPLE_NAME.match(lhs)
-                                      and not re.search(r"\\sum|\\partial|cases", row))):
+                                      and not re.search(r"\\partial|\\frac", lhs))):
             walk.definitions.append((qid or "", definition_text(row)))
             found("definition", definition_text(row), "a definition, carried to later parts")
+            continue
+        if _GIVEN_PROSE.search(sentence) and not m.display:
+            found("skipped", row, "the formula the writer starts from")
             continue
         if _RANGE.search(row) and not has_eq and not shape:
             found("skipped", row, "an index range")
@@ -481,11 +596,19 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 latex = latex.replace("\\in", "", 1).strip()
         elif _BARE_SHAPE.match(row):
             subject = _subject(row, before, prev, text)
+            if subject is None and (lead or _OUTPUT_IS.search(_sentence(before))) and \
+                    len(rows) == 1:
+                found("claim", row, "", walk.defs_for(qid, row)) if qid and \
+                    walk.tree.is_leaf(qid) else found("unplaced", row, walk.why)
+                continue
             if subject is None:
                 found("skipped", row, "a shape with no subject")
                 continue
             latex = f"{subject} {row}" if row.lstrip().startswith("\\in") else \
                 f"{subject} \\in {row}"
+        elif lead and len(rows) == 1 and "\\times" in row and not re.search(r"\\frac\s*\{\s*"
+                                                                       r"\\partial", row):
+            latex = _product_shape(row) if _PRODUCT.match(row) else row
         elif _STATES.search(before) and (m.display or re.search(
                 r"output|dimension|dimmension|shape|size", window, re.I)):
             if _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
@@ -504,6 +627,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             found("unplaced", latex, why)
             continue
         found("claim", latex, "", walk.defs_for(qid, latex))
+        if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):
+            # H_{out} = ... is checked, and names the size for the claims after it
+            walk.definitions.append((qid, definition_text(row)))
     return out
 
 

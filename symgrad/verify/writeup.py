@@ -132,9 +132,9 @@ def _notebook(raw: str, path: Path) -> tuple[str, dict, list[tuple[int, int, int
             raise WriteupError(f"{path.name}: cell {i} has no text source")
         kind = str(cell.get("cell_type", ""))
         body = scan_markdown(src) if kind == "markdown" else re.sub(r"[^\n]", " ", src)
-        parts.append(body + "\n")
+        parts.append(body + "\n\n")  # a cell ends a paragraph
         cells.append((pos, pos + len(body), i, kind))
-        pos += len(body) + 1
+        pos += len(body) + 2
     return "".join(parts), nb, cells
 
 
