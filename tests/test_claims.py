@@ -817,7 +817,11 @@ def test_worked_computations_and_other_sets():
     assert shape == ShapeClaim(None, (5, 2))
     assert [value for _, value in links.pieces] == [sp.Tuple(5, 2)] * 2
     assert parse_claim(r"c[t] \in \left[0, 1\right]^{m}", RNN) == (
-        ShapeClaim(Ref("c", None), (m,)),)
+        ShapeClaim(Ref("c", None), (m,), (0, 1, False, False)),)
+    assert parse_claim(r"c[t] \in (0,1)^m", RNN) == (
+        ShapeClaim(Ref("c", None), (m,), (0, 1, True, True)),)
+    assert parse_claim(r"\dim c[t] = m", RNN) == (ShapeClaim(Ref("c", None), (m,)),)
+    assert parse_claim(r"\text{dim}(c[t]) = m", RNN) == (ShapeClaim(Ref("c", None), (m,)),)
     assert parse_claim(r"a[t] \in \Delta^{2} \subset \mathbb{R}^{3}", ATT2) == (
         ShapeClaim(Ref("a", None), (3,)),)
     with pytest.raises(ParseError):

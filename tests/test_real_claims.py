@@ -29,8 +29,6 @@ KNOWN_MISSES = {
     63: "a literal bmatrix Jacobian",
     75: "a sum with \\limits and a 0-based range of a 1-based claim",
     79: "the chain rule written as a product of a gradient and a Jacobian over all axes",
-    81: "c[t] \\in (0,1)^m: an open interval as a set of values",
-    84: "\\dim c[t] = m",
     86: "\\sum\\limits_t without bounds in a BPTT formula",
     87: "\\partial W for W_x",
     99: "a numerator-layout row gradient inside a Hadamard product",

@@ -398,3 +398,15 @@ def test_no_exception_escapes_the_engine(monkeypatch):
     monkeypatch.setattr(systems, "structure", crash)
     v = sg.check("1.2.2.d", SYS_D)
     assert v.verdict == "unparsed" and "system of equations" in v.explanation
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"c[t] \in (0,1)^m", "correct"), (r"c[t] \in [0, 1]^{m}", "correct"),
+    (r"h[t] \in (0,1)^m", "incorrect"), (r"c[t] \in (0,1)^n", "incorrect"),
+    (r"\dim c[t] = m", "correct"), (r"\dim(c[t]) = n", "incorrect"),
+])
+def test_value_sets_and_dim_are_judged_whole(claim, verdict):
+    v = sg.check("1.2.1.b", claim)
+    assert v.verdict == verdict, v.explanation
+    if claim.startswith("h[t]"):
+        assert "outside (0, 1)" in v.explanation

@@ -76,10 +76,13 @@ class Ref:
 
 @dataclass(frozen=True)
 class ShapeClaim:
-    """`subject \\in R^{dims}`, or a bare product of sizes (subject None)."""
+    """`subject \\in R^{dims}`, or a bare product of sizes (subject None); ``values``: the
+    interval every entry is claimed to lie in (`(0,1)^m`), as (low, high, open low, open
+    high), or None for the reals."""
 
     subject: Ref | None
     dims: tuple
+    values: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,9 @@ class SystemClaim:
     ranges: tuple = ()
 
 
+_DIM_WORDS = (("cmd", r"\dim"), ("word", "dim"), ("word", "shape"), ("word", "size"))
+
+
 class _Claims:
     """Splits a claim into parts and parses each as shape, formula or system."""
 
@@ -167,6 +173,9 @@ class _Claims:
                 for s in [*run, subject]:
                     items.append(("shape", s, space))
                 run, k = [], k + 1
+            elif kind == "dimof":
+                items.append(("dimof", *data))
+                k += 1
             elif run:
                 if len(data) != 2:
                     raise _fail("the tuple assignment", toks[run[0][0]].pos,
@@ -350,6 +359,12 @@ class _Claims:
             formula = (eqs[1][0], ins[0][1])
             return "defin", ((sa, sb), None if self.placeholder(*formula) else formula,
                              (ra, rb))
+        if (len(eqs) == 2 and len(ins) == 1 and toks[a].key in _DIM_WORDS
+                and eqs[0][1] > a + 1 and eqs[1][0] < eqs[1][1]):
+            lo, hi = a + 1, eqs[0][1]
+            if toks[lo].key == ("open", "(") and self.st.mate[lo] == hi - 1:
+                lo, hi = lo + 1, hi - 1
+            return "dimof", ((lo, hi), eqs[1])
         if len(ins) > 1:
             if len(ins) > 2 or len(eqs) > 1:
                 raise _fail("the claim", toks[a].pos, "use one `\\in` or `=` per part", "claim")
@@ -517,7 +532,9 @@ class _Claims:
                                        "parameter of the system is not checked"))
             elif it[0] == "shape":
                 subject = None if it[1] is None else self.lhs_ref(*it[1])
-                claims.append(ShapeClaim(subject, self.space(*it[2])))
+                claims.append(ShapeClaim(subject, *self.space_values(*it[2])))
+            elif it[0] == "dimof":
+                claims.append(ShapeClaim(self.lhs_ref(*it[1]), self.dims(*it[2])))
             elif it[0] == "dims":
                 claims.append(ShapeClaim(None, self.dims(*it[1])))
             elif system:
@@ -642,13 +659,37 @@ class _Claims:
         return _unshift(ref, value, scalars)
 
     def space(self, lo: int, hi: int) -> tuple:
+        return self.space_values(lo, hi)[0]
+
+    def space_values(self, lo: int, hi: int) -> tuple[tuple, tuple | None]:
+        """The dims of `\\mathbb{R}^{dims}`, `(0,1)^{dims}`, `[-1,1]^{dims}`, and the
+        interval of the values (None for the reals)."""
         lo = self.p.split(lo, hi, lambda u: u.key in (("cmd", r"\subset"),
                                                       ("cmd", r"\subseteq")))[-1][0]
         t = self.toks[lo] if lo < hi else self.toks[lo - 1]
-        if t.key == ("open", "[") and self.st.mate[lo] + 1 < hi:
+        values = None
+        if t.kind == "open" and t.text in "([" and self.st.mate[lo] + 1 < hi:
+            values = self.interval(lo, self.st.mate[lo])
             lo = self.st.mate[lo]
             t = self.toks[lo]
-        elif lo >= hi:
+            if t.key == ("close", ")"):
+                t = _Tok("close", "]", t.pos, t.end)
+        return self.space_dims(lo, hi, t), values
+
+    def interval(self, lo: int, hi: int) -> tuple:
+        """`(0, 1)`, `[-1, 1]`, `(0, \\infty)`: (low, high, open low, open high)."""
+        ends = self.p.split(lo + 1, hi, _is_comma)
+        if len(ends) != 2:
+            raise _fail("the interval", self.toks[lo].pos, "write it as (a, b) or [a, b]",
+                        "interval")
+        low, high = (_Parser(self.st, a, b).parse_range(a, b) for a, b in ends)
+        if not (low.is_number and high.is_number):
+            raise _fail("the interval", self.toks[lo].pos, "its ends must be numbers",
+                        "interval")
+        return (low, high, self.toks[lo].text == "(", self.toks[hi].text == ")")
+
+    def space_dims(self, lo: int, hi: int, t: _Tok) -> tuple:
+        if lo >= hi:
             raise _fail("the shape", t.pos, "the space after \\subset is missing", "shape")
         if not (t.key in (("name", "R"), ("close", "]")) or (t.kind == "cmd"
                                                              and t.text in _R_SPACES)):

@@ -428,8 +428,8 @@ _TOTAL_READING = (r"read as the sum over every later state: \frac{\partial h[t]}
                   r"is the total Jacobian (every path from h[T] to h[t]), which pairs with the "
                   r"direct partials g[t]")
 _DIRECT_READING = (r"; the claim's \frac{\partial \ell}{\partial h[t]} are read as the direct "
-                   r"partials g[t], since it also writes \frac{\partial \ell}{\partial h[T]} "
-                   r"on the right, where a total gradient would make the equation circular")
+                   r"partials g[t]: it also counts \frac{\partial \ell}{\partial h[T]} on the "
+                   r"right, where a total gradient would make the equation circular")
 _PARTIAL_READING = (r"read as the recursion over the k states h[T] feeds: "
                     r"\frac{\partial h[T+i]}{\partial h[T]} is the one-step partial Jacobian "
                     r"(other states fixed), which pairs with the total gradients "
@@ -445,7 +445,8 @@ def _jacobian_readings(rhs: sp.Expr) -> list[tuple[dict, str]]:
         return []
     sums = [s for s in rhs.atoms(sp.Sum) if s.function.has(D)]
     at_T = [e for e in rhs.atoms(AtTime) if e.args[0] == delta and str(e.args[1]) == "T"]
-    circular = bool(at_T) or any(s.function.has(delta) and str(lo) == "T"
+    T = sp.Symbol("T", integer=True, positive=True)
+    circular = bool(at_T) or any(s.function.has(delta) and (lo - T).is_nonpositive
                                  for s in sums for _, lo, _ in s.limits)
     readings = [({delta: g} if circular else {},
                  _TOTAL_READING + (_DIRECT_READING if circular else "")),

@@ -65,7 +65,10 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
             if ref is not None and (ref.of_indices or ref.wrt_indices):
                 return Verdict("incorrect", f"{text}: a shape is stated for a whole tensor, "
                                f"not for one entry.", claim_latex=text)
-            return check_shape(ctx, truth, list(claim.dims), text)
+            v = check_shape(ctx, truth, list(claim.dims), text)
+            if claim.values is not None and v.verdict == "correct":
+                return check_values(ctx, truth, claim.values, text, v)
+            return v
         if name == "FormulaClaim":
             truth = ctx.truth(claim.lhs.of, claim.lhs.wrt)
             base, problem = ranges_base(claim, truth, index_base)
@@ -101,6 +104,28 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
         return content_error(e, text)
     except Exception as e:  # the engine boundary: a verdict, never a traceback
         return unexpected(e, name, text)
+
+
+def check_values(ctx: Context, truth, values: tuple, text: str, shape: Verdict) -> Verdict:
+    """`c[t] \\in (0,1)^m`: every entry of the quantity, on random instances, in the
+    interval."""
+    low, high, open_low, open_high = (float(values[0]), float(values[1]), *values[2:])
+    shown = ("(" if open_low else "[") + f"{values[0]}, {values[1]}" + (")" if open_high
+                                                                        else "]")
+    for seed in (0, 1, 2):
+        inst = ctx.instance(seed)
+        a = np.asarray(truth.array(inst), dtype=float)
+        bad = ~(((a > low) if open_low else (a >= low)) & ((a < high) if open_high
+                                                              else (a <= high)))
+        if bad.any():
+            where = np.unravel_index(int(np.argmax(bad)), a.shape)
+            entry = ", ".join(str(int(w) + 1) for w in where)
+            return Verdict("incorrect", f"{truth.latex} has the claimed shape, but its entry "
+                           f"({entry}) is {a[where]:.6g}, outside {shown} ({inst.about}).",
+                           {"entry": entry, "value": f"{a[where]:.6g}",
+                            "instance": inst.about}, None, text, shape.notes)
+    return replace(shape, explanation=shape.explanation.rstrip(".") + f", and every entry "
+                   f"lies in {shown} (3 random instances).")
 
 
 def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str) -> Verdict:
