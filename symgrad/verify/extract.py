@@ -219,7 +219,7 @@ def split_rows(body: str, statements: bool = True) -> list[str]:
     for r in (clean(x) for x in rows):
         if not r:
             continue
-        if out and re.match(r"^(?:=|\\approx|\\leq?|\\geq?)", r):
+        if out and re.match(r"^(?:=|\\approx|\\leq?|\\geq?|\+|-|\\cdot\b|\\times\b)", r):
             out[-1] = out[-1] + " " + r
         else:
             out.append(r)
@@ -257,7 +257,7 @@ _OUTPUT_IS = re.compile(r"\b(?:output|ouput|answer|result)(?:\s+(?:dimensions?|s
 _NAMED_SIZE = re.compile(r"^\s*[A-Za-z](?:\s*'|\s*_\s*\{?\s*(?:out|o|output|new|"
                          r"\\text\s*\{\s*out\s*\}|\\mathrm\s*\{\s*out\s*\})\s*\}?)\s*$")
 # prose that introduces a formula the writer starts from (the model restated), not a claim
-_GIVEN_PROSE = re.compile(r"(?:\brecall(?:\s+that)?|\bdifferentiating|\bstarting\s+from|"
+_GIVEN_PROSE = re.compile(r"(?:\brecall(?:\s+that)?|\bdifferentiating|\bstarting\s+from|\busing|"
                           r"\bexpanding|\bplugging\s+in|\bsubstituting)\s*:?\s*$", re.I)
 _NOTATION_AFTER = re.compile(r"^\s*(?:denotes|is the|stands for|represents|means|is an?\b)",
                              re.I)
@@ -353,6 +353,9 @@ class _Walk:
         self.answered: set[str] = set()
         self.question_math: set[str] = set()
         self.definitions: list[tuple[str, str]] = []
+        # (question, section, position, text) of every definition, for the ones written
+        # after the claim that uses them ("... C x H_out x W_out, with H_out = ...")
+        self.later: list[tuple[str, int, int, str]] = []
         self.since = 0  # where the current section's label stands in the text
 
     def is_question_section(self, qid: str, answer: bool) -> bool:
@@ -522,7 +525,29 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
         lead = prev is None and walk.current is not None and _only_label(before, label)
         found.extend(_classify(walk, m, before, after, prev, text, systems, lead))
         last, prev = m.end, m
+    _forward_definitions(found, walk)
     return _join_systems(found, systems)
+
+
+def _uses(row: str, definition: str) -> bool:
+    lhs = _lhs(definition).strip()
+    head = re.split(r"[_\[(^]", lhs, maxsplit=1)[0].strip()
+    return bool(lhs) and (lhs in row or bool(head and re.search(
+        r"(?<![A-Za-z\\])" + re.escape(head) + r"(?![A-Za-z])", row)))
+
+
+def _forward_definitions(found: list[Found], walk: _Walk) -> None:
+    """A claim that uses a name its section defines only after it (``the output is
+    $C \\times H_{out} \\times W_{out}$ with $$H_{out} = ...$$``) gets that definition."""
+    for f in found:
+        if f.kind != "claim":
+            continue
+        extra = [d for q, sec, pos, d in walk.later
+                 if q == f.question and sec == f.section and pos > f.start
+                 and d not in f.definitions and _lhs(d).strip() not in _lhs(f.latex)
+                 and _uses(f.latex, d)]
+        if extra:
+            f.definitions = tuple(dict.fromkeys((*f.definitions, *extra)))
 
 
 # words that may stand between a question's label and a formula that is its whole answer
@@ -578,6 +603,7 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                                      (_WHERE_PROSE.search(sentence) and _SIMPLE_NAME.match(lhs)
                                       and not re.search(r"\\partial|\\frac", lhs))):
             walk.definitions.append((qid or "", definition_text(row)))
+            walk.later.append((qid or "", walk.section, m.start, definition_text(row)))
             found("definition", definition_text(row), "a definition, carried to later parts")
             continue
         if _GIVEN_PROSE.search(sentence) and not m.display:
@@ -594,6 +620,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 latex = row[w.start(1):]
                 latex = _BARE_SHAPE.sub(lambda x: x.group(0).replace("\\in", ""), latex, 1)
                 latex = latex.replace("\\in", "", 1).strip()
+            elif w and "\\times" in row[w.end():] and not _EQ.search(row[w.end():]):
+                latex = row[w.end():].strip()  # \text{Output size} = F \times ...
         elif _BARE_SHAPE.match(row):
             subject = _subject(row, before, prev, text)
             if subject is None and (lead or _OUTPUT_IS.search(_sentence(before))) and \
@@ -630,6 +658,7 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):
             # H_{out} = ... is checked, and names the size for the claims after it
             walk.definitions.append((qid, definition_text(row)))
+            walk.later.append((qid, walk.section, m.start, definition_text(row)))
     return out
 
 

@@ -98,6 +98,12 @@ _REL_LINE = re.compile(r"^(?:part\s*|question\s*|problem\s*)?((?:\(\s*[a-z]{1,4}
                        r"[a-z]{1,4}\)|(?<=part )[a-z]{1,4}\b)", re.I)
 _PART_WORD = re.compile(r"^part\s+([a-z]{1,4}|\d+)\b", re.I)
 _STRIP = re.compile(r"^(?:[-*>]\s+)+")
+# spacing and layout commands a LaTeX writer puts before a label (\noindent\textbf{Q1.1.A})
+_LEADING_TEX = re.compile(r"^(?:\s*\\(?:noindent|indent|medskip|bigskip|smallskip|newline|par|"
+                          r"clearpage|newpage|pagebreak|centering|large|Large|normalsize)\b\s*|"
+                          r"\s*\\vspace\*?\s*\{[^{}]*\}\s*)+")
+_TEX_BOLD_START = re.compile(r"^\\(?:textbf|textit|emph|underline|textsc)\s*"
+                             r"\{((?:[^{}]|\{[^{}]*\})*)\}")
 
 
 def _tokens_after(tree: QuestionTree, node: str, text: str) -> tuple[str, int]:
@@ -142,7 +148,7 @@ def _relative(text: str) -> tuple[tuple[str, ...], int]:
 def read_label(tree: QuestionTree, line: str) -> Label | None:
     """The question a line names, or None. Headings (Markdown ``#``, ``\\section``, a bold
     line) may name a question anywhere in their text; a body line only at its start."""
-    s = line.strip()
+    s = _LEADING_TEX.sub("", line.strip())
     if not s:
         return None
     level = 0
@@ -157,6 +163,9 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
         level, title = 6, b.group(1)
     else:
         title = _STRIP.sub("", s)
+        t2 = _TEX_BOLD_START.match(title)
+        if t2:  # \textbf{Q1.1.A Answer} followed by text on the same line
+            title = t2.group(1) + " " + title[t2.end():]
     title = re.sub(r"\*\*|__|\\textbf\{|\\emph\{|[{}]", " ", title).strip()
     answer = bool(_ANSWER.search(title))
     if level:
