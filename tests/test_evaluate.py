@@ -1,6 +1,7 @@
 """Vectorised evaluation of index expressions, including zero padding and dilation gaps."""
 
 import numpy as np
+import pytest
 import sympy as sp
 
 from symgrad.core.evaluate import _at, evaluate_element, evaluate_matrix
@@ -38,3 +39,36 @@ def test_evaluate_matrix_reads_identity_ones_and_indicators():
     np.testing.assert_allclose(got, want, atol=1e-12)
     np.testing.assert_allclose(evaluate_matrix(Transpose(Ones(n)) * v, env, {}),
                                [[env["v"].sum()]], atol=1e-12)
+
+
+def test_sums_are_vectorised_and_agree_with_loops():
+    """A sum with constant bounds becomes an array axis (no Python loop over its index);
+    dependent bounds, nested sums and a body free of the index still give the loop's value."""
+    import sympy as sp
+
+    from symgrad.core.evaluate import evaluate_element
+    from symgrad.core.tensor import Tensor, index
+
+    i, j, r, q = (index(c) for c in "ijrq")
+    x, A = Tensor("x", (4,)), Tensor("A", (3, 4))
+    rng = np.random.default_rng(5)
+    xv, Av = rng.normal(size=4), rng.normal(size=(3, 4))
+    env = {"x": xv, "A": Av}
+    tri = evaluate_element(sp.Sum(sp.Sum(x[q], (q, 0, r)), (r, 0, 3)), (), (), env, {})
+    assert tri == pytest.approx(sum(xv[k] for r_ in range(4) for k in range(r_ + 1)))
+    lin = evaluate_element(sp.Sum(2 * A[i, q] * x[q], (q, 0, 3)) + sp.Sum(1, (r, 0, 2)),
+                           (i,), (3,), env, {})
+    want = [sum(2 * Av[a, k] * xv[k] for k in range(4)) + 3 for a in range(3)]
+    np.testing.assert_allclose(lin, want, atol=1e-12)
+    two = evaluate_element(sp.Sum(A[i, q] * A[j, r], (q, 0, 3), (r, 0, 1)), (i, j), (3, 3),
+                           env, {})
+    want = [[sum(Av[a, k] * Av[b, s] for k in range(4) for s in range(2)) for b in range(3)]
+            for a in range(3)]
+    np.testing.assert_allclose(two, want, atol=1e-12)
+    # zero padding and non-integral positions still read as 0
+    pad = evaluate_element(sp.Sum(x[q + i - 1] + x[sp.Rational(1, 2) * q], (q, 0, 3)),
+                           (i,), (2,), env, {})
+    want = [sum((xv[k + a - 1] if 0 <= k + a - 1 < 4 else 0) + (xv[k // 2] if k % 2 == 0
+                                                                  else 0) for k in range(4))
+            for a in range(2)]
+    np.testing.assert_allclose(pad, want, atol=1e-12)

@@ -388,3 +388,25 @@ def test_evaluate_takes_names_as_written():
     written = {"x[t]": a["x"], "h[t-1]": a["h_prev"],
                **{k: a[k] for k in ("W_c", "W_h", "W_x")}}
     np.testing.assert_array_equal(q.evaluate(written), q.evaluate(**a))
+
+
+def test_sequences_agree_with_the_bptt_of_core_unroll():
+    """Issue 13: GatedRNN is a definition over Model; its sequence numbers agree with
+    core/unroll's pass over the same model (Model.grad) and with central differences of an
+    independent NumPy loop."""
+    rng = np.random.default_rng(11)
+    n, m, K = 3, 4, 5
+    xs = rng.normal(size=(K, n))
+    W = {k: 0.7 * rng.normal(size=(m, n if k != "W_h" else m)) for k in ("W_c", "W_h", "W_x")}
+    g = rng.normal(size=(K, m))
+    rnn = GatedRNN(n, m)
+
+    def loss(Wx):
+        hs, _ = ref_states(xs, W["W_c"], W["W_h"], Wx)
+        return float(np.sum(g * hs))
+
+    want = central(loss, W["W_x"])
+    got = rnn.grad("W_x", steps=K, given="direct").evaluate(x=xs, g=g, **W)
+    np.testing.assert_allclose(got, want, atol=1e-7)
+    same = rnn.model.grad("W_x", steps=K, given="direct").evaluate(x=xs, g=g, **W)
+    np.testing.assert_allclose(got, same, atol=1e-12)

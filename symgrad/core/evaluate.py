@@ -21,7 +21,17 @@ from .errors import ShapeError
 from .tensor import as_expr
 
 
+def _inside(i, n: int) -> bool:
+    """An integer position (or array of them) inside 0..n-1."""
+    if isinstance(i, int):
+        return 0 <= i < n
+    return (isinstance(i, np.ndarray) and i.dtype.kind in "iu" and i.size > 0
+            and i.min() >= 0 and i.max() < n)
+
+
 def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
+    if all(_inside(i, n) for i, n in zip(idx, array.shape, strict=True)):
+        return np.asarray(array[tuple(idx)], dtype=float)  # integer positions inside
     arrays = np.broadcast_arrays(*[np.asarray(i) for i in idx])
     valid = np.ones(arrays[0].shape, dtype=bool)
     ints = []
@@ -33,7 +43,49 @@ def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
     return np.where(valid, array[tuple(ints)], 0.0)
 
 
+def _axis(lo: int, hi: int, ndim: int) -> np.ndarray:
+    """The values lo..hi of a summation index on a new leading axis of ``ndim`` axes."""
+    return np.arange(lo, hi + 1).reshape((-1,) + (1,) * (ndim - 1))
+
+
+def _vsum(body, axis: np.ndarray) -> np.ndarray:
+    """Sum of ``body`` over the leading axis of ``axis`` (a body free of the index counts
+    once per value)."""
+    body = np.asarray(body, dtype=float)
+    shape = np.broadcast_shapes(body.shape, axis.shape)
+    return np.broadcast_to(body, shape).sum(axis=0)
+
+
 class _Printer(NumPyPrinter):
+    """NumPy code of an element over broadcast index grids; a sum with constant bounds is
+    vectorised (its index becomes a new leading axis), not a Python loop."""
+
+    def __init__(self, settings=None, free: int = 0):
+        super().__init__(settings)
+        self.free = free
+        self.depth = 0
+
+    def _print_Sum(self, expr):
+        own = {v for v, _, _ in expr.limits}
+        inner = [b for s in expr.function.atoms(sp.Sum) for _, lo, hi in s.limits
+                 for b in (lo, hi)]
+        if not all(lo.is_Integer and hi.is_Integer for _, lo, hi in expr.limits) or any(
+                b.free_symbols & own for b in inner):
+            return super()._print_Sum(expr)
+        return self._sum(expr.function, list(expr.limits))
+
+    def _sum(self, body: sp.Expr, limits: list) -> str:
+        """The last limit is the outermost sum; each index a new leading axis."""
+        var, lo, hi = limits[-1]
+        self.depth += 1
+        ndim = self.free + self.depth
+        try:
+            inner = self._sum(body, limits[:-1]) if len(limits) > 1 else self._print(body)
+        finally:
+            self.depth -= 1
+        name = self._print(var)
+        return f"(lambda {name}: _vsum({inner}, {name}))(_axis({lo}, {hi}, {ndim}))"
+
     def _print_Indexed(self, expr):
         idx = ", ".join(self._print(i) for i in expr.indices)
         return f"_at({self._print(expr.base.label)}, ({idx},))"
@@ -91,13 +143,24 @@ def exact_conditions(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(rels) if rels else expr
 
 
-_MODULES = [{"_at": _at, **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, "numpy"]
+_MODULES = [{"_at": _at, "_axis": _axis, "_vsum": _vsum,
+             **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, "numpy"]
 
 
 @lru_cache(maxsize=512)
 def _compiled(expr: sp.Expr, indices: tuple, names: tuple):
     args = list(indices) + [sp.Symbol(n) for n in names]
-    return sp.lambdify(args, expr, modules=_MODULES, printer=_Printer, docstring_limit=0)
+    printer = _Printer(free=len(indices))
+    return sp.lambdify(args, expr, modules=_MODULES, printer=printer, docstring_limit=0)
+
+
+@lru_cache(maxsize=2048)
+def _prepared(expr: sp.Expr, sizes: tuple) -> tuple[sp.Expr, frozenset, frozenset]:
+    """``expr`` at the given sizes with exact index conditions, the tensors it reads and
+    its free symbols' names (computed once per expression and sizes: a sequence pass
+    evaluates the same definitions at every step)."""
+    expr = exact_conditions(expr.xreplace({k: sp.Integer(v) for k, v in sizes}))
+    return expr, frozenset(tensor_names(expr)), frozenset(s.name for s in expr.free_symbols)
 
 
 def tensor_names(expr: sp.Expr) -> set[str]:
@@ -109,10 +172,11 @@ def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequenc
                      env: Mapping[str, np.ndarray], sizes: Mapping[sp.Symbol, int]
                      ) -> np.ndarray:
     """The array of ``expr`` over every index of ``shape`` (indices 0-based)."""
-    expr = exact_conditions(as_expr(expr).xreplace({k: sp.Integer(v) for k, v in sizes.items()}))
+    key = tuple(sorted(((k, int(v)) for k, v in sizes.items()),
+                       key=lambda kv: getattr(kv[0], "name", "")))
+    expr, tensors, symbols = _prepared(as_expr(expr), key)
     shape = tuple(int(d) for d in shape)
-    names = tuple(sorted(tensor_names(expr) | {s.name for s in expr.free_symbols
-                                                 if s.name in env}))
+    names = tuple(sorted(tensors | {n for n in symbols if n in env}))
     missing = [n for n in names if n not in env]
     if missing:
         raise ShapeError(f"evaluate needs the arrays {missing}")
