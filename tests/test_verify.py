@@ -410,3 +410,19 @@ def test_value_sets_and_dim_are_judged_whole(claim, verdict):
     assert v.verdict == verdict, v.explanation
     if claim.startswith("h[t]"):
         assert "outside (0, 1)" in v.explanation
+
+
+@pytest.mark.parametrize("qid, claim, verdict", [
+    ("1.1.b", r"C_{out} = F, \quad H_{out} = 1 + \left\lfloor \frac{H + 2P - D(K-1) - 1}{S} "
+              r"\right\rfloor", "correct"),
+    ("1.1.b", r"C_{out} = C", "incorrect"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W}[1,c,k] = \sum_{j=1}^{3} g[1,j] \, "
+                 r"x[c, 2(j-1)+k] \quad \text{where } g = \frac{\partial \ell}{\partial f_W(x)}",
+     "correct"),
+    ("1.1.c.i", r"f_W(x)[1,j] = \sum_{c=1}^{5} \sum_{m=1}^{3} W[1,c,m]\, x[c, s+m] "
+                r"\text{ where } s = 2(j-1)", "correct"),
+    ("1.1.c.i", r"f_W(x)[1,j] = \sum_{c=1}^{5} \sum_{m=1}^{3} W[1,c,m]\, x[c, s+m] "
+                r"\text{ where } s = j - 1", "incorrect"),
+])
+def test_output_channels_notation_definitions_and_shadowed_aliases(qid, claim, verdict):
+    assert sg.check(qid, claim).verdict == verdict

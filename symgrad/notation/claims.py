@@ -459,12 +459,25 @@ class _Claims:
         if axis is None and not (marked and param is not None and any(
                 u.key == ("name", param) for u in toks[rhs[0]:rhs[1]])):
             e = ctx.match(toks, lo, hi, set(), ("tensor", "scalar"))
-            if e is not None and not (e.kind == "scalar" and (len(e.keys) < hi - lo or marked)):
+            if e is not None and not (e.kind == "scalar" and (len(e.keys) < hi - lo or marked)
+                                      ) and not (marked and self.index_valued(*rhs)):
                 return None
         if (first.key,) in ctx.loss_any:
             return None
         head = tuple(u.key for u in toks[lo:k if param is not None else hi])
         return head, param, axis
+
+    def index_valued(self, lo: int, hi: int) -> bool:
+        """Whether toks[lo:hi] is index arithmetic (`2(j-1)`): letters, numbers, + - and
+        brackets, no declared tensor; a `where` definition of one shadows a tensor's alias
+        (`s = 2(j-1)` when s also names the output)."""
+        ctx = self.st.ctx
+        return lo < hi and any(u.kind == "name" for u in self.toks[lo:hi]) and all(
+            (u.kind == "name" and len(u.text) == 1
+             and ctx.match(self.toks, k, hi, set(), ("tensor",)) is None)
+            or u.kind == "num" or u.key in (("sym", "+"), ("sym", "-"), ("open", "("),
+                                            ("close", ")"))
+            for k, u in enumerate(self.toks[lo:hi], lo))
 
     def undeclared(self, lo: int, hi: int) -> bool:
         """Whether toks[lo:hi] names no declared quantity."""

@@ -79,7 +79,7 @@ _ASIDES = {"with", "where"}
 
 _OUT_MARKERS = {"out", "o", "output", "new", "next", "'", "prime"}
 _OUT_AXES = {"H": "output height", "W": "output width", "L": "output length",
-             "N": "output length", "F": "filters"}
+             "N": "output length", "F": "filters", "C": "filters"}
 _DEFINING = ("where", "with", "let", "define", "denote", "set ", "here", "and let")
 _JOINERS = _ASIDES | {"and"}  # words that join two parts of a claim (each part is read)
 

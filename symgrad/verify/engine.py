@@ -70,6 +70,14 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
                 return check_values(ctx, truth, claim.values, text, v)
             return v
         if name == "FormulaClaim":
+            same = sp.Symbol(claim.lhs.of, commutative=False) if claim.lhs.of else None
+            if (claim.lhs.wrt is None and not claim.lhs.of_indices and same is not None
+                    and claim.rhs == same and claim.lhs.of in ctx.tensors):
+                spec = ctx.tensors[claim.lhs.of]
+                return Verdict("correct", f"{text}: both sides name {spec.latex}"
+                               f"{' (' + spec.about + ')' if spec.about else ''}, as the "
+                               f"question does.", None, None, text,
+                               ["a definition of notation, consistent with the question's"])
             truth = ctx.truth(claim.lhs.of, claim.lhs.wrt)
             base, problem = ranges_base(claim, truth, index_base)
             if problem:
