@@ -48,6 +48,17 @@ class Answer:
         return self.latex
 
 
+def fitted(answer: Answer) -> Answer:
+    """The answer with every display too wide for a plain article's text broken into lines
+    (render.display.fit_displays), so that it can be pasted anywhere."""
+    from dataclasses import replace
+
+    from ..render.display import fit_displays
+
+    latex = fit_displays(answer.latex)
+    return answer if latex == answer.latex else replace(answer, latex=latex)
+
+
 @dataclass(frozen=True)
 class Question:
     """One question: its id (1.1.c.iii), our short statement (plain text, for the terminal),
@@ -85,7 +96,8 @@ class ProblemSet:
             parts.append(r"\[ " + quantity.latex(index_base=index_base) + r" \]")
             if quantity.matrix is not None:
                 parts.append(r"\[ " + quantity.latex("matrix", index_base=index_base) + r" \]")
-            return Answer(qid, title or quantity.name, "\n".join(parts), quantity=quantity)
+            return fitted(Answer(qid, title or quantity.name, "\n".join(parts),
+                                 quantity=quantity))
 
         question = Question(qid, statement or title or quantity.name, build,
                             lambda: quantity_context(quantity))

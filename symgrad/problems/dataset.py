@@ -51,7 +51,7 @@ import sympy as sp
 from ..core.errors import SymgradError, UnknownNameError
 from ..core.model import Model
 from ..core.quantity import Quantity, latex_dims
-from .base import Answer, ProblemSet, Question
+from .base import Answer, ProblemSet, Question, fitted
 from .modelfile import ModelSource, build_model, shapes_from
 
 __all__ = ["KINDS", "DataSet", "load_set", "read_set"]
@@ -460,8 +460,8 @@ def _answer(ds: DataSet, q: DataQuestion, base: int) -> Answer:
             first = first or res.quantity
     if q.after.strip():
         parts.append(q.after.strip())
-    return Answer(q.id, q.title or q.statement, "\n".join(parts), quantity=first,
-                  quantities=quantities)
+    return fitted(Answer(q.id, q.title or q.statement, "\n".join(parts), quantity=first,
+                         quantities=quantities))
 
 
 def _problem_set(ds: DataSet) -> ProblemSet:

@@ -9,7 +9,7 @@ import importlib
 from collections.abc import Sequence
 
 from . import document as _document
-from .base import Answer, ProblemSet, Question
+from .base import Answer, ProblemSet, Question, fitted
 from .document import file_stem  # noqa: F401  (re-exported: answer-<id>.tex)
 
 TITLE = r"Homework 2 (theory): convolutions and recurrent networks --- answers by symgrad"
@@ -83,7 +83,7 @@ def _builder(qid: str, module: str):
 
     def build(index_base: int = 1) -> Answer:
         mod = importlib.import_module(f"{__package__}.hw2_{module}")
-        return getattr(mod, name)(index_base)
+        return fitted(getattr(mod, name)(index_base))
 
     return build
 

@@ -8,6 +8,8 @@ tied.
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
@@ -95,10 +97,18 @@ def answer_1_2_2_d(index_base: int = 1) -> Answer:
     """The system of AttentionRNN(inf): every past state, one shared Q_h, K_h, V_h."""
     att = AttentionRNN(None)
     system = att.equations()
+    # the system's closing remark ('with Q_i = Q_h, ... (weight sharing)') as a sentence
+    # after the display: inside the aligned block it would be wider than a plain article
+    found = re.search(r"\s*\\\\\s*&\s*(\\text\{with \}.*?)\s*(\\end\{aligned\})",
+                      system.latex(), re.S)
+    display = system.latex()
+    if found:
+        display = display[:found.start()] + " " + found.group(2) + display[found.end():]
     text = "\n".join([
         r"AttentionRNN($\infty$) attends over $x[t]$ and every past state "
         r"$h[t-1], \dots, h[1]$, i.e. over the $t - 1$ states that exist at time $t$:",
-        r"\[ " + system.latex() + r" \]",
+        r"\[ " + display + r" \]",
+        *([r"$%s$." % found.group(1)] if found else []),
         r"What ties the weights: $Q_1 = Q_2 = \dots = Q_h$, $K_1 = K_2 = \dots = K_h$ and "
         r"$V_1 = V_2 = \dots = V_h$; the input keeps its own $Q_0, K_0, V_0$. The network "
         r"then has six $n \times n$ matrices whatever $t$ is, and $a[t] \in "
@@ -136,9 +146,10 @@ def answer_1_2_2_e(index_base: int = 1) -> Answer:
                  + r" \quad \text{(a row: } 1 \times n\text{)}",
                  parts["da/dw"].latex("matrix") + r", \quad \text{i.e. } "
                  + index_form(parts["da/dw"], index_base)),
-        r"Only $w_1[t]$ depends on $h[t-1]$, so $\frac{\partial a_i[t]}{\partial h[t-1]} = "
-        r"a_i[t] (\delta_{i1} - a_1[t]) \frac{\partial w_1[t]}{\partial h[t-1]}$ and "
-        r"$\sum_i v_i[t] a_i[t] (\delta_{i1} - a_1[t]) = a_1[t] (v_1[t] - h[t])$. Hence",
+        r"Only $w_1[t]$ depends on $h[t-1]$, so",
+        _display(r"\frac{\partial a_i[t]}{\partial h[t-1]} = a_i[t] (\delta_{i1} - a_1[t]) "
+                 r"\frac{\partial w_1[t]}{\partial h[t-1]}, \qquad \sum_i v_i[t] a_i[t] "
+                 r"(\delta_{i1} - a_1[t]) = a_1[t] (v_1[t] - h[t]).") + " Hence",
         _display(mat, index_form(jac, index_base)),
         r"an $n \times n$ matrix: $a_1[t] V_1$ plus a rank-one correction. Writing out "
         r"$q_1[t] = Q_1 h[t-1]$ and $k_1[t] = K_1 h[t-1]$ gives the equivalent form",

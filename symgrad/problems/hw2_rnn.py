@@ -382,9 +382,10 @@ def answer_1_2_1_d(index_base: int = 1) -> Answer:
         r"\item \emph{No vanishing with open gates.} With $c[t] \approx 1$ the Jacobian "
         r"is close to the identity: the state is copied, and so is the gradient (the "
         r"mechanism of the LSTM's forget gate).",
-        r"\item \emph{Exploding.} The bound exceeds $1$ only through the second term: "
-        r"$\frac{1}{4} \max_i |h[t-1]_i - (W_x x[t])_i| \lVert W_h \rVert_2 > 1 - "
-        r"\max_i c[t]_i$, i.e.\ large $W_h$ together with a state far from the input "
+        r"\item \emph{Exploding.} The bound exceeds $1$ only through the second term,",
+        r"\[ \tfrac{1}{4} \max_i |h[t-1]_i - (W_x x[t])_i| \lVert W_h \rVert_2 > 1 - "
+        r"\max_i c[t]_i, \]",
+        r"i.e.\ large $W_h$ together with a state far from the input "
         r"drive $W_x x[t]$ (large $W_x$ or inputs) and gates in their linear range (where "
         r"$c(1 - c)$ is not small). Then the norms can grow geometrically. The bound is "
         r"only necessary: large $W_h$ also saturates the gates, which shrinks "
@@ -394,12 +395,14 @@ def answer_1_2_1_d(index_base: int = 1) -> Answer:
         rf"{STEPS} steps, weights with i.i.d.\ entries $\mathcal{{N}}(0, s^2/{HIDDEN})$ "
         r"($s = 1$ for $W_c$), inputs $x[t] \sim \mathcal{N}(0, I)$, NumPy seed "
         rf"{SEED}; the state Jacobians are those above, evaluated along the trajectory "
-        r"from $h[0] = 0$.",
+        r"from $h[0] = 0$. The columns: the scales $s$ of $W_h$ and $W_x$, the norm of "
+        r"the whole Jacobian, its $\log_{10}$ growth per step, and the $\log_{10}$ of the "
+        r"bound per step.",
         r"\begin{center}",
         r"\begin{tabular}{lccccc}",
-        r"regime & $W_h$ scale & $W_x$ scale & "
-        rf"$\lVert \partial h[{STEPS}] / \partial h[0] \rVert_2$ & per step ($\log_{{10}}$) "
-        r"& bound per step ($\log_{10}$) \\",
+        r"regime & $W_h$ & $W_x$ & "
+        rf"$\lVert \partial h[{STEPS}] / \partial h[0] \rVert_2$ & "
+        r"$\log_{10}$ per step & bound \\",
         r"\hline",
         *rows,
         r"\end{tabular}",

@@ -36,7 +36,7 @@ _KINDS = ("input", "param", "state", "defined")
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _TIME_RE = re.compile(r"\[t(?:([+-])(\d+))?\]")
 
-TEXT_WIDTH = 15.5
+TEXT_WIDTH = 11.5
 
 _STYLES = r"""
   >={Stealth[length=2mm]},
