@@ -355,3 +355,35 @@ def test_total_state_jacobian_over_steps_matches_finite_differences(k, steps):
     assert not [ch for ch in q.latex() if ord(ch) < 32], q.latex()
     with pytest.raises(ShapeError, match="at least"):
         q.evaluate(x=x[:steps], Q=Q, K=K, V=V)
+
+
+def test_evaluate_keys_as_written_and_jacobian_in_time_notation():
+    """Issue 13: every quantity takes "x[t]" and "h[t-1]", ..., "h[t-k]" as well as x, h;
+    jacobian(of, wrt) in Model's time notation (partial where the cell reads h[t-i], total
+    over every path beyond k), checked against central differences of ref_cell."""
+    from reference import central
+
+    rng = np.random.default_rng(21)
+    n, k = 3, 2
+    att = AttentionRNN(k=k, input_size=n)
+    x, h = rng.normal(size=n), rng.normal(size=(k, n))
+    Q, K, V = (0.6 * rng.normal(size=(k + 1, n, n)) for _ in range(3))
+    for lag in (1, 2):
+        q = att.jacobian("h[t]", f"h[t-{lag}]")
+        written = q.evaluate({"x[t]": x, "h[t-1]": h[0], "h[t-2]": h[1], "Q": Q, "K": K,
+                              "V": V})
+
+        def f(v, lag=lag):
+            past = h.copy()
+            past[lag - 1] = v
+            return ref_cell(x, past, Q, K, V, False)
+
+        np.testing.assert_allclose(written, central(f, h[lag - 1]), atol=1e-7)
+        np.testing.assert_allclose(written, q.evaluate(x=x, h=h, Q=Q, K=K, V=V), atol=1e-14)
+    with pytest.raises(ShapeError):
+        att.state_jacobian(1).evaluate({"x[t]": x, "h[t-2]": h[1], "Q": Q, "K": K, "V": V})
+    assert att.jacobian("h[t]", "h[t-3]").latex() == att.total_jacobian(3).latex()
+    with pytest.raises(UnknownNameError):
+        att.jacobian("a[t]", "h[t-1]")
+    out = att.output("h").evaluate({"x[t]": x, "h": h, "Q": Q, "K": K, "V": V})
+    np.testing.assert_allclose(out, ref_cell(x, h, Q, K, V, False), atol=1e-12)

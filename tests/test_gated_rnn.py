@@ -410,3 +410,32 @@ def test_sequences_agree_with_the_bptt_of_core_unroll():
     np.testing.assert_allclose(got, want, atol=1e-7)
     same = rnn.model.grad("W_x", steps=K, given="direct").evaluate(x=xs, g=g, **W)
     np.testing.assert_allclose(got, same, atol=1e-12)
+
+
+def test_jacobian_in_the_time_notation_of_model():
+    """Issue 13: GatedRNN.jacobian(of, wrt) with Model's time notation: the one-step
+    Jacobians, c[t] by h[t-1], and the total dh[t]/dh[t-2] on a sequence (central
+    differences of an independent NumPy loop)."""
+    rng = np.random.default_rng(4)
+    n, m = 2, 3
+    rnn = GatedRNN(n, m)
+    W = {k: 0.8 * rng.normal(size=(m, n if k != "W_h" else m)) for k in ("W_c", "W_h", "W_x")}
+    x, h_prev = rng.normal(size=n), rng.normal(size=m)
+    assert rnn.jacobian("h[t]", "h[t-1]").latex() == rnn.state_jacobian().latex()
+    assert rnn.jacobian("h[t]", "W_x").latex() == rnn.jacobian("W_x").latex()
+    dc = rnn.jacobian("c[t]", "h[t-1]").evaluate({"x[t]": x, "h[t-1]": h_prev, **W})
+    want = central(lambda v: ref_sigmoid(W["W_c"] @ x + W["W_h"] @ v), h_prev)
+    np.testing.assert_allclose(dc, want, atol=1e-8)
+    xs, h0 = rng.normal(size=(4, n)), rng.normal(size=m)
+
+    def last(v):  # h[4] from h[2] = v
+        h = v
+        for t in (2, 3):
+            h = ref_step(xs[t], h, W["W_c"], W["W_h"], W["W_x"])
+        return h
+
+    states = [h0]
+    for t in range(2):
+        states.append(ref_step(xs[t], states[-1], W["W_c"], W["W_h"], W["W_x"]))
+    total = rnn.jacobian("h[t]", "h[t-2]").evaluate(x=xs, h_init=h0, **W)
+    np.testing.assert_allclose(total, central(last, states[2]), atol=1e-7)

@@ -12,6 +12,7 @@ p = t - 1 states that exist. Results print per slot: (Q_1)_{rl}, v_1[t], a_1[t].
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -213,6 +214,38 @@ def _query_first(mat: sp.Expr) -> sp.Expr:
     return mat
 
 
+_LAG_KEY = re.compile(r"h\[t-(\d+)\]|h_\{t-(\d+)\}")
+
+
+class AttentionQuantity(Quantity):
+    """A Quantity of AttentionRNN: ``evaluate`` also takes the names as written, ``"x[t]"``
+    for x and ``"h[t-1]"``, ..., ``"h[t-k]"`` for the rows of h (h[i-1] = h[t-i])."""
+
+    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
+                 form: str = "index", **kwargs) -> np.ndarray:
+        given = dict(arrays or {})
+        for k in [k for k in kwargs if k not in self.inputs and not k.isidentifier()]:
+            given[k] = kwargs.pop(k)
+        out, rows = {}, {}
+        for key, value in given.items():
+            flat = re.sub(r"\s+", "", key)
+            lag = _LAG_KEY.fullmatch(flat)
+            if flat in ("x[t]", "x_t", "x_{t}") and "x" in self.inputs:
+                out["x"] = value
+            elif lag and "h" in self.inputs and self.inputs["h"].rank == 2:
+                rows[int(lag.group(1) or lag.group(2))] = np.asarray(value, dtype=float)
+            else:
+                out[key] = value
+        if rows and "h" not in out and "h" not in kwargs:
+            if sorted(rows) != list(range(1, len(rows) + 1)):
+                raise ShapeError(f"give every past state h[t-1], ..., h[t-{max(rows)}]: "
+                                 f"got h[t-i] for i in {sorted(rows)}")
+            out["h"] = np.stack([rows[i] for i in sorted(rows)])
+        elif rows:
+            raise ShapeError("give h as one array or as h[t-1], h[t-2], ..., not both")
+        return super().evaluate(out, form=form, **kwargs)
+
+
 class AttentionSystem(tuple):
     """The defining equations (SymPy, index form, stacked over slots) and their LaTeX."""
 
@@ -392,7 +425,7 @@ class AttentionRNN:
         d = self.model.definitions[key]
         new = ("j",) if key == "ht" else ("i",)
         element, idx = readable(_rename_bound(d.expr, set(new)), d.indices, new)
-        return Quantity(d.tensor.latex, element, idx, d.tensor.shape,
+        return AttentionQuantity(d.tensor.latex, element, idx, d.tensor.shape,
                         tensors=self.model.tensors, inputs=self._inputs(),
                         lhs=(d.tensor, None), prepare=self._forward, layout="numerator",
                         structure=f"the cell's {d.tensor.latex}", sizes=self.sizes,
@@ -478,7 +511,7 @@ class AttentionRNN:
             return view.fill(self._forward(arrays, sizes), sizes)
 
         what = "inf" if self.shared else str(self.k)
-        jac = Quantity(
+        jac = AttentionQuantity(
             _frac("h[t]", f"h[t-{label}]"), element, new, (_N, _N), tensors=tensors,
             inputs=self._inputs(), lhs=(ht, den), prepare=prepare, layout="numerator",
             structure=f"AttentionRNN({what}): a_i V_i + a_i (v_i - h[t]) (k_i^T Q_i + "
@@ -487,6 +520,24 @@ class AttentionRNN:
         if form == "states" and jac.matrix is not None:
             jac.__dict__["matrix"] = _factor_left(jac.matrix)  # seeds the cached property
         return jac
+
+    def jacobian(self, of: str, wrt: str) -> Quantity:
+        """d of / d wrt in the time notation of ``Model``: ``jacobian("h[t]", "h[t-i]")`` is
+        the partial state Jacobian at lag i when the cell reads h[t-i] (every i for
+        AttentionRNN(inf)), and the total Jacobian over every path when it does not
+        (i > k), as ``Model.jacobian`` does for a state it does not read."""
+        flat_of, flat_wrt = (re.sub(r"\s+", "", v) for v in (of, wrt))
+        lag = re.fullmatch(r"h\[t-(\d+|[A-Za-z]\w*)\]|h_\{t-(\d+|[A-Za-z]\w*)\}", flat_wrt)
+        if flat_of not in ("h[t]", "h_t", "h_{t}", "h") or lag is None:
+            raise UnknownNameError(f"AttentionRNN.jacobian differentiates h[t] with respect "
+                                   f"to an earlier state h[t-i], not {of!r} by {wrt!r}; see "
+                                   f"jacobian_parts() for a[t], w[t] and v[t]")
+        text = lag.group(1) or lag.group(2)
+        value = int(text) if text.isdigit() else text
+        if isinstance(value, int) and not self.shared and isinstance(self.k, int) \
+                and value > self.k:
+            return self.total_jacobian(value)
+        return self.state_jacobian(lag=value)
 
     def total_jacobian(self, steps: Size | str) -> Quantity:
         """Total dh[t]/dh[t-k] (n x n) for k = ``steps``, counting every path through the
@@ -554,7 +605,7 @@ class AttentionRNN:
         label = sp.latex(lag)
         i, p = index("i"), index("p")
         a_t, w_t = m.tensors["a"], m.tensors["w"]
-        out = {"da/dw": Quantity(
+        out = {"da/dw": AttentionQuantity(
             _frac("a[t]", "w[t]"), sp.expand(m.definitions["a"].rules["w"]((i,), (p,))),
             (i, p), (cell.states + 1, cell.states + 1), tensors=m.tensors,
             inputs=self._inputs(), lhs=(a_t, w_t), layout="numerator",
@@ -571,7 +622,7 @@ class AttentionRNN:
             def prepare(arr, sz, view=view):
                 return view.fill(self._forward(arr, sz), sz)
 
-            out[key] = Quantity(
+            out[key] = AttentionQuantity(
                 _frac(lat % label, f"h[t-{label}]"), el, new, (_N,) * len(new),
                 tensors={**m.tensors, **view.tensors, num.name: num, den.name: den},
                 inputs=self._inputs(), lhs=(num, den), prepare=prepare, layout="numerator",
@@ -671,7 +722,7 @@ class AttentionRNN:
             return {"g": arrays["g"], "D": total_jacobians(Jarr, at)}
 
         params = tuple(self.model.tensors[p] for p in _PARAMS)
-        return Quantity(
+        return AttentionQuantity(
             _frac(r"\ell", f"h[{sp.latex(T_)}]"), element, (j,), (n,),
             tensors={**self.model.tensors, "x": seq_x, "g": g, "h_T": h_T, **extra},
             inputs=(seq_x, *params, g), lhs=(r"\ell", h_T), prepare=prepare,
@@ -679,7 +730,7 @@ class AttentionRNN:
             size_names=self._size_names(*(T_.free_symbols | L_.free_symbols), states=False))
 
 
-class _TextQuantity(Quantity):
+class _TextQuantity(AttentionQuantity):
     """A quantity evaluated from prepared arrays and printed as its recursion."""
 
     def __init__(self, *args, text: str, **kwargs) -> None:

@@ -226,9 +226,23 @@ class GatedRNN:
                           "the gate c[t] on the diagonal plus the gate's sensitivity "
                           "c(1 - c) times (h[t-1] - W_x x[t]) along the rows of W_h")
 
-    def jacobian(self, wrt: str) -> RNNQuantity:
+    def jacobian(self, wrt: str, of_wrt: str | None = None):
         """Immediate dh[t]/d wrt (h[t-1] held fixed) in numerator layout, e.g. (m, m, n)
-        for W_x; ``wrt`` is W_x, W_c, W_h, x or h_prev."""
+        for W_x; ``wrt`` is W_x, W_c, W_h, x or h_prev.
+
+        With two names, ``jacobian(of, wrt)`` in the time notation of ``Model``:
+        ``jacobian("h[t]", "h[t-1]")``, ``jacobian("c[t]", "h[t-1]")``, and the total
+        ``jacobian("h[t]", "h[t-3]")`` over three steps (a product of one-step Jacobians).
+        """
+        if of_wrt is not None:
+            of, wrt = wrt, of_wrt
+            try:
+                of_name, wrt_name = self.model.resolve(of), self.model.resolve(wrt)
+            except UnknownNameError:
+                return self.model.jacobian(of, wrt, sizes=self.sizes)
+            if of_name == "h" and wrt_name in (*PARAMS, "x", "h_prev"):
+                return self.jacobian(wrt_name)
+            return self.model.jacobian(of, wrt, sizes=self.sizes)
         allowed = (*PARAMS, "x", "h_prev")
         if wrt not in allowed:
             raise UnknownNameError(f"jacobian() differentiates h[t] with respect to one of "
