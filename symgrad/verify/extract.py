@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .questions import Label, QuestionTree, read_label
-from .writeup import Document
+from .writeup import Document, expand_macros
 
 __all__ = ["Found", "Math", "extract", "find_math", "split_rows"]
 
@@ -29,6 +29,7 @@ class Math:
     end: int
     body: str
     display: bool
+    written: str = ""  # the body as written, when the writer's macros were expanded
 
 
 @dataclass
@@ -48,6 +49,12 @@ class Found:
     definitions: tuple[str, ...] = ()
     section: int = 0
     spans: list[tuple[int, int]] = field(default_factory=list)
+    check: str = ""  # what the checker reads when it differs from the writer's ``latex``
+                     # (the writer's own macros expanded)
+
+    @property
+    def checked(self) -> str:
+        return self.check or self.latex
 
 
 # ---------------------------------------------------------------- finding formulas
@@ -245,7 +252,7 @@ _QUESTION_PROSE = re.compile(r"\?\s*$|example answer format|provide an expressio
                              r"dimension|defined as follows|we define an?\s|is defined as|write "
                              r"(?:out|down) the|you may (?:use|safely)", re.I)
 _DEFINE_PROSE = re.compile(r"(?:\blet|\bletting|\bdefine|\bdefining|\bdenote|\bdenoting|\bset|"
-                           r"\bgoing forward,?\s*let|\bwe write|\bwriting|\bassume|\bcall|"
+                           r"\bgoing forward,?\s*let|\bwe write|\bwriting|\bwrite|\bassume|\bcall|"
                            r"\bintroduce|\bintroducing|\bshorthand|\bnotation)\s*(?:that\s*|"
                            r"us\s*)?$", re.I)
 _WHERE_PROSE = re.compile(r"(?:\bwhere|\bwith|\bhere)\s*$", re.I)
@@ -253,6 +260,10 @@ _WHERE_PROSE = re.compile(r"(?:\bwhere|\bwith|\bhere)\s*$", re.I)
 _OUTPUT_IS = re.compile(r"\b(?:output|ouput|answer|result)(?:\s+(?:dimensions?|shape|size))?\s+"
                         r"(?:is|are|will\s+be|would\s+be|has|becomes)\s*(?:of\s+)?(?:dimensions?\s+|"
                         r"shape\s+|size\s+)?(?:in\s+)?:?\s*$", re.I)
+# a shape written after a definition on the same row (d := ... \in \mathbb{R}^{1 \times m})
+_TRAILING_SHAPE = re.compile(r"\\in\s*" + _RSPACE + r"\s*\^\s*(?:\{[^{}]*\}|\w)\s*$")
+# a shape written as a tuple: (5, 2)
+_TUPLE = re.compile(r"^\s*\(\s*[A-Za-z0-9]{1,3}(?:\s*,\s*[A-Za-z0-9]{1,3})+\s*\)\s*$")
 # a size the writer names while stating it (H_{out} = ..., W' = ..., L_o = ...)
 _NAMED_SIZE = re.compile(r"^\s*[A-Za-z](?:\s*'|\s*_\s*\{?\s*(?:out|o|output|new|"
                          r"\\text\s*\{\s*out\s*\}|\\mathrm\s*\{\s*out\s*\})\s*\}?)\s*$")
@@ -263,7 +274,7 @@ _NOTATION_AFTER = re.compile(r"^\s*(?:denotes|is the|stands for|represents|means
                              re.I)
 _SIMPLE_NAME = re.compile(r"^\s*(?:\\[a-zA-Z]+\s*\{\s*[A-Za-z]\s*\}|\\[a-zA-Z]+|[A-Za-z])"
                           r"(?:\s*_\s*(?:\{[^{}]*\}|[A-Za-z0-9]))?(?:\s*\^\s*\{?\s*\(?\w+\)?\s*"
-                          r"\}?)?\s*$")
+                          r"\}?)?(?:\s*\[\s*t\s*\])?\s*$")
 _DIM_OF = re.compile(r"(?:dimensions?|dimmensions?|shape|size)\s+of\s+(?:the\s+)?(?:output\s+)?"
                      r"(\$[^$]+\$|[^\s$]+)\s+(?:is|will be|would be|should be|must be|=)\s*"
                      r"(?:a\s+|an\s+)?(?:in\s+)?$", re.I)
@@ -460,6 +471,9 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     answer is one system of equations: their formulas in one section are one claim."""
     text = doc.text
     maths = find_math(text)
+    if doc.macros:
+        maths = [Math(x.start, x.end, body, x.display, x.body if body != x.body else "")
+                 for x in maths for body in [expand_macros(x.body, doc.macros)]]
     bold = [Math(a, b, body, False) for a, b, body in bold_shapes(doc)
             if not any(x.start <= a < x.end for x in maths)]
     events = _events(tree, doc, maths)
@@ -578,12 +592,22 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             [clean(x) for x in ([m.body] if one else split_statements(m.body))])
     out: list[Found] = []
     source = text[m.start:m.end]
+    written: list[str] = []
+    if m.written:
+        written = (split_rows(m.written, statements=not one) if m.display else
+                   [clean(x) for x in ([m.written] if one else split_statements(m.written))])
+        if len(written) != len(rows):
+            written = []
+    at = [0]
 
     def found(kind: str, latex: str, reason: str = "", defs: tuple[str, ...] = ()) -> None:
-        out.append(Found(kind, qid, latex, source, m.start, m.end, reason, defs, walk.section,
-                         [(m.start, m.end)]))
+        shown, check = latex, ""
+        if written and latex == rows[at[0]] and written[at[0]] != latex:
+            shown, check = written[at[0]], latex
+        out.append(Found(kind, qid, shown, source, m.start, m.end, reason, defs, walk.section,
+                         [(m.start, m.end)], check))
 
-    for row in rows:
+    for at[0], row in enumerate(rows):
         if not row:
             continue
         norm = re.sub(r"\s+", "", row)
@@ -599,6 +623,16 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         shape = bool(_SHAPE.search(row)) and not row.lstrip().startswith("\\in")
         lhs = _lhs(row)
         sentence = _sentence(before)
+        tail = _TRAILING_SHAPE.search(row) if has_eq and shape else None
+        if tail and (_DEFINE_EQ.search(row) or _DEFINE_PROSE.search(sentence)) and \
+                not _SHAPE.search(row[:tail.start()]):
+            # let d := \frac{..} \in R^{1 x m}: a definition, and a shape of the name
+            d = definition_text(row[:tail.start()])
+            walk.definitions.append((qid or "", d))
+            walk.later.append((qid or "", walk.section, m.start, d))
+            found("definition", d, "a definition, carried to later parts")
+            row = f"{_lhs(d).strip()} {tail.group(0).strip()}"
+            has_eq, lhs = False, ""
         if has_eq and not shape and (_DEFINE_EQ.search(row) or _DEFINE_PROSE.search(sentence) or
                                      (_WHERE_PROSE.search(sentence) and _SIMPLE_NAME.match(lhs)
                                       and not re.search(r"\\partial|\\frac", lhs))):
@@ -641,6 +675,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 r"output|dimension|dimmension|shape|size", window, re.I)):
             if _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
                 latex = _product_shape(row)
+            elif _TUPLE.match(row):
+                latex = row
             elif "\\times" in row:
                 latex = row
         if latex is None:
@@ -686,6 +722,8 @@ def _join_systems(found: list[Found], systems: frozenset[str]) -> list[Found]:
                 last.kind == "claim" and last.question == f.question and
                 last.section == f.section):
             if f.latex not in last.latex.split(" \\\\ "):
+                if f.check or last.check:
+                    last.check = f"{last.checked} \\\\ {f.checked}"
                 last.latex = f"{last.latex} \\\\ {f.latex}"
             if (f.start, f.end) not in last.spans:
                 last.spans.append((f.start, f.end))

@@ -10,7 +10,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Label", "QuestionTree", "read_label"]
+__all__ = ["HW2_TITLES", "Label", "QuestionTree", "read_label"]
+
+# the section titles of homework 2 as written (with the usual misspellings), after
+# lower-casing and dropping punctuation and points
+HW2_TITLES = {
+    "1": r"(?:part 1 )?theory",
+    "1.1": r"(?:problem |question )?(?:1 1 )?convolutional neural net(?:o)?works?(?: cnns?)?",
+    "1.2": r"(?:problem |question )?(?:1 2 )?recurrent neural networks?(?: rnns?)?",
+    "1.3": r"(?:problem |question )?(?:1 3 )?debugging loss curves?",
+}
 
 _ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
 
@@ -18,8 +27,11 @@ _ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
 class QuestionTree:
     """The ids of a problem set as a tree (``1.1.c.i`` is a child of ``1.1.c``)."""
 
-    def __init__(self, ids: Iterable[str]):
+    def __init__(self, ids: Iterable[str], titles: dict[str, str] | None = None):
         self.leaves: list[str] = [i.lower() for i in ids]
+        # section titles of the problem set (regular expressions): a heading that says
+        # "Recurrent Neural Networks" names 1.2 when LaTeX numbers the sections itself
+        self.titles = {k: re.compile(v, re.I) for k, v in (titles or {}).items()}
         self.nodes: dict[str, list[str]] = {}
         for qid in self.leaves:
             parts = qid.split(".")
@@ -63,6 +75,13 @@ class QuestionTree:
             if not node:
                 return None
             node = node.rpartition(".")[0]
+
+    def titled(self, title: str) -> str | None:
+        """The section whose title a heading gives (only a whole-title match)."""
+        t = re.sub(r"[^a-z0-9 ]+", " ", title.lower())
+        t = re.sub(r"\s+", " ", t).strip()
+        hits = [k for k, rx in self.titles.items() if rx.fullmatch(t)]
+        return hits[0] if len(hits) == 1 else None
 
     def describe(self, qid: str) -> str:
         """``1.1.c`` -> ``1.1.c (parts i, ii, iii, iv)``."""
@@ -126,8 +145,9 @@ def absolute_id(tree: QuestionTree, text: str) -> tuple[str | None, int]:
     best: tuple[str | None, int] = (None, 0)
     for m in _NUMBER.finditer(text):
         num = m.group(2)
-        if not tree.is_node(num) or ("." not in num and not m.group(1)):
-            continue
+        if not tree.is_node(num) or ("." not in num and (
+                not m.group(1) or m.group(1).lower() == "part")):
+            continue  # "Part 1" under 1.2 is a part of the current question
         node, used = _tokens_after(tree, num, text[m.end():])
         if best[0] is None or node.count(".") > best[0].count("."):
             best = (node, m.end() + used)
@@ -175,6 +195,9 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
         rel, end = _relative(title)
         if rel and not title[end:].strip(" .:-—"):
             return Label(None, rel, answer, level, title)
+        named = tree.titled(re.sub(r"\(\s*\d+\s*(?:pts?|points?)\s*\)", "", title, flags=re.I))
+        if named is not None:
+            return Label(named, (), answer, level, title)
         if rel and answer:
             return Label(None, rel, answer, level, title)
         return Label(None, (), answer, level, title)

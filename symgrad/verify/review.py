@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..core.errors import SymgradError
 from .extract import extract
-from .questions import QuestionTree
+from .questions import HW2_TITLES, QuestionTree
 from .verdict import Verdict
 from .writeup import Document, read_writeup
 
@@ -89,7 +89,7 @@ class Reviewer:
             raise SymgradError(f"index base must be 0 or 1, not {index_base!r}")
         self.index_base = index_base
         self.problems = HW2
-        self.tree = QuestionTree(HW2.questions)
+        self.tree = QuestionTree(HW2.questions, HW2_TITLES)
         self._checker = checker
         self._cache: dict[tuple, Verdict] = {}
         self._contexts: dict[str, object | None] = {}
@@ -153,7 +153,7 @@ class Reviewer:
             if f.kind != "claim":
                 continue
             out.claims.append(ClaimResult(f.question, f.latex,
-                                          self.check(f.question, f.latex, f.definitions),
+                                          self.check(f.question, f.checked, f.definitions),
                                           doc.line(f.start), doc.cell(f.start), f.start, f.end,
                                           list(f.spans), f.definitions))
         return out

@@ -34,6 +34,7 @@ class Document:
     raw: str
     cells: list[tuple[int, int, int, str]] = field(default_factory=list)
     notebook: dict | None = None
+    macros: dict[str, tuple[int, str]] = field(default_factory=dict)
     _starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -138,6 +139,76 @@ def _notebook(raw: str, path: Path) -> tuple[str, dict, list[tuple[int, int, int
     return "".join(parts), nb, cells
 
 
+_NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\s*\\([A-Za-z]+)\s*\}?\s*(?:\[\s*(\d)\s*\])?"
+                         r"\s*\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}|\\providecommand\*?\s*\{?\s*"
+                         r"\\([A-Za-z]+)\s*\}?\s*(?:\[\s*(\d)\s*\])?\s*\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*"
+                         r"\})*)\}")
+_DEF = re.compile(r"\\def\s*\\([A-Za-z]+)\s*\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}")
+_OPERATOR = re.compile(r"\\DeclareMathOperator\*?\s*\{\s*\\([A-Za-z]+)\s*\}\s*\{([^{}]*)\}")
+MAX_MACROS = 200
+
+
+def read_macros(text: str) -> dict[str, tuple[int, str]]:
+    """The writer's own macros (``\\newcommand{\\pd}[2]{\\frac{\\partial #1}{\\partial #2}}``,
+    ``\\def\\R{\\mathbb{R}}``, ``\\DeclareMathOperator{\\diag}{diag}``): name -> (number of
+    arguments, body). Only macros without optional arguments; at most MAX_MACROS."""
+    out: dict[str, tuple[int, str]] = {}
+    for m in _NEWCOMMAND.finditer(text):
+        name, n, body = (m.group(1), m.group(2), m.group(3)) if m.group(1) else \
+            (m.group(4), m.group(5), m.group(6))
+        if name not in out or not m.group(4):
+            out[name] = (int(n or 0), body)
+    for m in _DEF.finditer(text):
+        out.setdefault(m.group(1), (0, m.group(2)))
+    for m in _OPERATOR.finditer(text):
+        out.setdefault(m.group(1), (0, f"\\operatorname{{{m.group(2)}}}"))
+    return dict(list(out.items())[:MAX_MACROS])
+
+
+def expand_macros(body: str, macros: dict[str, tuple[int, str]], limit: int = 20_000) -> str:
+    """``body`` with the writer's macros replaced by their definitions (nested ones too, a
+    bounded number of times, so a recursive macro cannot run away)."""
+    if not macros:
+        return body
+    pattern = re.compile(r"\\(" + "|".join(sorted(map(re.escape, macros), key=len,
+                                                    reverse=True)) + r")(?![A-Za-z])")
+    for _ in range(8):
+        out, pos, changed = [], 0, False
+        for m in pattern.finditer(body):
+            if m.start() < pos:
+                continue
+            n, text = macros[m.group(1)]
+            args, j = [], m.end()
+            for _k in range(n):
+                while j < len(body) and body[j] == " ":
+                    j += 1
+                if j < len(body) and body[j] == "{":
+                    depth, k = 0, j
+                    while k < len(body):
+                        depth += body[k] == "{"
+                        depth -= body[k] == "}"
+                        if depth == 0:
+                            break
+                        k += 1
+                    args.append(body[j + 1:k])
+                    j = k + 1
+                elif j < len(body):
+                    args.append(body[j])
+                    j += 1
+            if len(args) < n:
+                continue
+            for i, a in enumerate(args, 1):
+                text = text.replace(f"#{i}", a)
+            out.append(body[pos:m.start()])
+            out.append(text if n else text + " ")
+            pos, changed = j, True
+        out.append(body[pos:])
+        body = "".join(out)
+        if not changed or len(body) > limit:
+            break
+    return body
+
+
 def read_writeup(path: str | Path) -> Document:
     """Read a write-up; a WriteupError (one line) when it is not one symgrad can read."""
     path = Path(path)
@@ -154,6 +225,7 @@ def read_writeup(path: str | Path) -> Document:
     raw = _decode(data, path)
     if fmt == "ipynb":
         text, nb, cells = _notebook(raw, path)
-        return Document(path, fmt, text, raw, cells, nb)
+        return Document(path, fmt, text, raw, cells, nb, read_macros(text))
     text = scan_tex(raw) if fmt == "tex" else scan_markdown(raw)
-    return Document(path, fmt, text, raw)
+    return Document(path, fmt, text, raw, macros=read_macros(
+        _blank_all(raw, _TEX_COMMENT) if fmt == "tex" else text))
