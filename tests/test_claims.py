@@ -594,9 +594,13 @@ def test_sums_with_inequalities_and_open_upper_bound(latex, limits):
 
 
 def test_open_upper_bound_needs_a_declared_length():
+    without = Declarations(RNN.tensors, scalars=("n", "m"))
     with pytest.raises(ParseError) as err:
-        parse_expression(r"\sum_{t \geq 1} x[t]", RNN)
+        parse_expression(r"\sum_{t \geq 1} x[t]", without)
     assert err.value.construct == "sum without an upper bound"
+    assert parse_expression(r"\sum_{t \geq 1} x[t]", RNN) == sp.Sum(
+        AtTime(mat("x"), t), (t, 1, size("K")))
+    assert parse_expression(r"\sum_{t} x[t]", RNN) == sp.Sum(AtTime(mat("x"), t), (t, 1, size("K")))
     assert parse_expression(r"\sum_{1 \le i \le n} z_i", VEC) == sp.Sum(el("z", i), (i, 1, n))
 
 

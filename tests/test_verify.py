@@ -426,3 +426,25 @@ def test_value_sets_and_dim_are_judged_whole(claim, verdict):
 ])
 def test_output_channels_notation_definitions_and_shadowed_aliases(qid, claim, verdict):
     assert sg.check(qid, claim).verdict == verdict
+
+
+@pytest.mark.parametrize("qid, claim, verdict", [
+    ("1.1.c.iii", r"\frac{\partial y_j}{\partial x_{c,l}} = W_{c, l - 2(j-1)} \text{ if } "
+                  r"1 \le l - 2(j-1) \le 3 \text{, else } 0", "correct"),
+    ("1.1.c.iii", r"\frac{\partial y_j}{\partial x_{c,l}} = W_{c, l - 2(j-1)} \text{ if } "
+                  r"1 \le l - 2(j-1) \le 3 \text{ and } 0 \text{ otherwise}", "correct"),
+    ("1.1.c.iii", r"\frac{\partial y_j}{\partial x_{c,l}} = W_{c, l - 2(j-1)} \text{ if } "
+                  r"1 \le l - 2(j-1) \le 3, \quad 0 \text{ otherwise}", "correct"),
+    ("1.1.c.iii", r"\frac{\partial y_j}{\partial x_{c,l}} = W_{c, l - 2j} \text{ if } "
+                  r"1 \le l - 2j \le 3 \text{, else } 0", "incorrect"),
+    ("1.1.c.iii", r"\frac{\partial y_j}{\partial x_{c,l}} = W_{c, l - 2(j-1)} \text{ if } "
+                  r"1 \le l - 2(j-1) \le 3", "unparsed"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} = \sum_{t} ((1 - c_t) \odot \delta_t) x_t^T",
+     "correct"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} = \sum\limits_t \mathrm{diag}(1 - c_t) "
+                r"\frac{\partial \ell}{\partial h_t} x_t^\top", "correct"),
+    ("1.2.1.c", r"\frac{\partial \ell}{\partial W_x} = \sum_{t} (c_t \odot \delta_t) x_t^T",
+     "incorrect"),
+])
+def test_inline_conditions_and_time_sums_without_bounds(qid, claim, verdict):
+    assert sg.check(qid, claim).verdict == verdict

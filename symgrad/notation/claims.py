@@ -213,8 +213,17 @@ class _Claims:
         row) and range qualifiers (`\\text{for } i = 1, \\dots, k`); and those ranges."""
         toks, n = self.toks, len(self.toks)
         segs, ranges, start, k = [], [], 0, 0
+        inline = False  # inside `A if C, else B` / `A if C, B otherwise`: one part
         while k < n:
             u = toks[k]
+            if u.key in (("word", "if"), ("word", "when")) and k > start:
+                inline = any(w.key in (("word", "else"), ("word", "otherwise"))
+                             for w in toks[k + 1:])
+            elif inline and u.key in (("word", "else"), ("word", "otherwise")):
+                inline = False
+            if inline and (_is_separator(u) or u.kind == "word"):
+                k += 1
+                continue
             if u.key == ("open", "(") and (k == start or toks[k - 1].kind not in ("cmd", "word")):
                 qualifier = self.bracketed(k)
                 if qualifier is not None:

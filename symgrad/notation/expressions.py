@@ -107,9 +107,43 @@ class _Parser:
         p = self.child(lo, hi, index, mode)
         if lo >= hi:
             raise p.error("an empty group", "a formula is expected", "empty group")
+        if p.mode != "dims" and not p.index:
+            at = next((k for k in range(lo + 1, hi) if self.toks[k].key in _IF_WORDS
+                       and self.depth0(lo, k)), None)
+            if at is not None:
+                return p.inline_cases(lo, at, hi)
         e = p.expr()
         p.finish()
         return e
+
+    def inline_cases(self, lo: int, at: int, hi: int) -> sp.Expr:
+        """`A \\text{ if } C, \\text{ else } B`, `A if C, B otherwise`, `A if C and 0
+        otherwise`: Piecewise((A, C), (B, True)); without the other case, refused."""
+        words = [k for k in range(at + 1, hi) if self.depth0(at + 1, k)
+                 and self.toks[k].key in (("word", "else"), ("word", "otherwise"))]
+        if not words:
+            raise _fail("the condition", self.toks[at].pos, "say what the value is otherwise, "
+                        "e.g. `\\text{, else } 0`, or use \\begin{cases}", "condition")
+        w = words[0]
+        if self.toks[w].text == "else":
+            cond_hi, other = w, (w + 1, hi)
+        else:
+            seps = [k for k in range(at + 1, w) if self.depth0(at + 1, k) and (
+                self.toks[k].key in (("sym", ","), ("sym", ";"), ("word", "and")))]
+            if not seps or w + 1 != hi:
+                raise _fail("the condition", self.toks[at].pos, "write `A if C, B otherwise`",
+                            "condition")
+            cond_hi, other = seps[-1], (seps[-1] + 1, w)
+        while cond_hi > at + 1 and self.toks[cond_hi - 1].key in (("sym", ","), ("sym", ";"),
+                                                                   ("word", "and")):
+            cond_hi -= 1
+        a, b = other
+        while a < b and self.toks[a].kind == "sep":
+            a += 1
+        value = self.parse_range(lo, at)
+        cond = self.condition_range(at, cond_hi)
+        rest = self.parse_range(a, b)
+        return sp.Piecewise((value, cond), (rest, True))
 
     def split(self, lo: int, hi: int, pred) -> list[tuple[int, int]]:
         """Ranges of toks[lo:hi] between depth-0 tokens satisfying pred."""
@@ -1034,6 +1068,9 @@ class _Parser:
                             "sum")
             limits[0] = (*limits[0][:2], upper)
         times = self.ctx.time_letters | set(self.st.time_vars) | {"t"}
+        if self.ctx.time_letters:
+            limits = [(v, sp.Integer(1), self.open_bound(t)) if lo is None and v in times
+                      else (v, lo, hi) for v, lo, hi in limits]
         implied = [v for v, lo, hi in limits if hi is None and (
             lo is None or (v not in times and lo in (0, 1)))]
         limits = [(v, lo, hi if hi is not None or v in implied else self.open_bound(t))
@@ -1094,8 +1131,9 @@ class _Parser:
 
     def open_bound(self, t: _Tok) -> sp.Expr:
         """The upper bound of `\\sum_{t \\ge T}`: the sequence length L, where it is declared."""
-        if "L" in self.ctx.scalars:
-            return _scalar_symbol("L")
+        for length in ("L", "K"):
+            if length in self.ctx.scalars:
+                return _scalar_symbol(length)
         raise _fail("the sum", t.pos, "it has no upper bound; write it, e.g. \\sum_{t=T}^{L}",
                     "sum without an upper bound")
 
@@ -1439,6 +1477,7 @@ def _size(d) -> sp.Expr:
     return sp.Integer(d) if isinstance(d, int) else d
 
 
+_IF_WORDS = (("word", "if"), ("word", "when"))
 _DIRECT_WORDS = {"direct", "explicit", "local", "immediate"}
 
 
