@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import shutil
 import tokenize
 from pathlib import Path
 
@@ -29,6 +30,31 @@ def test_notebook_executes():
     assert not [o for o in outputs if o.get("output_type") == "error"]
     latex = [o for o in outputs if "text/latex" in o.get("data", {})]
     assert len(latex) >= 3
+    # sg.answer(...) shows as Markdown with math, never as a LaTeX document fragment
+    # (issue 14: \paragraph and TikZ that MathJax cannot render)
+    answers = [o["data"]["text/markdown"] for o in outputs
+               if "text/markdown" in o.get("data", {})]
+    assert len(answers) >= 2
+    for md in answers:
+        assert "$$" in md or "$" in md
+        for fragment in ("\\paragraph", "\\subsection", "\\begin{tikzpicture}",
+                         "\\begin{itemize}", "\\emph", "\\["):
+            assert fragment not in md, fragment
+    if shutil.which("pdflatex") and shutil.which("pdftoppm"):
+        assert any("](data:image/png;base64," in md for md in answers)
+
+
+def test_notebook_is_committed_with_its_outputs():
+    """The example notebook is committed executed: every code cell has run, in order, and
+    every cell whose last line is an expression shows its value."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1))
+    for c in code:
+        last = ast.parse(c.source).body[-1]
+        if isinstance(last, ast.Expr) and not (isinstance(last.value, ast.Call) and
+                                               getattr(last.value.func, "id", "") == "print"):
+            assert any(o.output_type == "execute_result" for o in c.outputs), c.source
 
 
 def python_blocks(path: Path) -> list[tuple[int, str]]:

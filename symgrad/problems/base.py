@@ -44,8 +44,20 @@ class Answer:
     quantities: dict[str, Quantity] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
 
-    def _repr_latex_(self) -> str:
-        return self.latex
+    def __repr__(self) -> str:
+        return f"<Answer {self.id}: {self.title}>"
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: Markdown with math, diagrams and figures as images (the LaTeX body is
+        a document fragment that MathJax cannot render)."""
+        from ..render.notebook import answer_markdown
+
+        return answer_markdown(self.latex, self.files, f"{self.id}: {self.title}")
+
+    def _repr_latex_(self) -> str | None:
+        """Jupyter's LaTeX view: the answer's result as math (MathJax renders it); the
+        whole answer is the Markdown view, which notebooks prefer."""
+        return self.quantity._repr_latex_() if self.quantity is not None else None
 
 
 def fitted(answer: Answer) -> Answer:

@@ -32,18 +32,27 @@ def width(latex: str) -> float:
 
 
 def _pieces(line: str) -> list[tuple[str, int]]:
-    """The line cut before each break point at depth 0, with each piece's priority (2 before
-    a relation or binary operator or after a comma, 1 between factors)."""
+    """The line cut before each break point outside every bracket, with each piece's
+    priority: 3 after a comma or quad, 2 before a relation or binary operator, 1 between
+    factors."""
     depth, env = 0, 0
     pieces: list[tuple[str, int]] = []
     start, prio = 0, 0
     prev = ""
     tokens = list(_TOKEN.finditer(line))
+    delimiter = False             # the token after \left, \right, \bigl, \bigr
     for k, m in enumerate(tokens):
         tok = m.group(0)
-        if tok == "{":
+        if delimiter and not tok.isspace():
+            delimiter = False
+            if depth == 0 and env == 0:
+                prev = tok
+            continue
+        if tok in (r"\left", r"\right", r"\bigl", r"\bigr"):
+            delimiter = True
+        if tok in ("{", "(", "["):
             depth += 1
-        elif tok == "}":
+        elif tok in ("}", ")", "]"):
             depth -= 1
         elif tok == r"\left":
             depth += 1
@@ -57,9 +66,9 @@ def _pieces(line: str) -> list[tuple[str, int]]:
             if depth == 0 and env == 0 and prev and k + 1 < len(tokens):
                 nxt = tokens[k + 1].group(0)
                 # a break before a binary operator, after a comma, or between two factors
-                if nxt in _BINARY and prev not in _BINARY and prev not in ("(", "[", "&"):
-                    level = 2
-                elif prev == "," or prev in (r"\quad", r"\qquad"):
+                if prev in (",", r"\quad", r"\qquad") or nxt in (r"\quad", r"\qquad"):
+                    level = 3
+                elif nxt in _BINARY and prev not in _BINARY and prev not in ("(", "[", "&"):
                     level = 2
                 elif nxt not in _BINARY and prev not in _BINARY and \
                         prev not in ("&", "(", "[", r"\{", r"\bigl", r"\left") and \
@@ -96,10 +105,13 @@ def break_line(line: str, limit: float = DISPLAY_WIDTH) -> list[str]:
         room = limit - (indent if lines else 0.0)
         text = " ".join(p for p, _ in current + [(piece, level)])
         if current and width(text) > room:
-            # break at the last operator of the current line rather than between factors
-            cut = max((k for k, (_, lvl) in enumerate(current) if lvl == 2 and k), default=0)
-            if level == 2 or not cut:
-                cut = len(current)
+            # break at the current line's last point of the best kind (after a comma or
+            # quad, then before an operator) rather than between factors
+            # among the cuts that leave a next line that fits
+            rest = current + [(piece, level)]
+            fits = [k for k in range(1, len(rest))
+                    if width(" ".join(p for p, _ in rest[k:])) <= limit - indent]
+            cut = max(fits, key=lambda k: (rest[k][1], k)) if fits else len(current)
             lines.append(" ".join(p for p, _ in current[:cut]))
             current = current[cut:]
         current.append((piece, level))
