@@ -20,6 +20,9 @@ EPILOG = """examples:
   symgrad check 1.1.a '5 \\times 2'        the claim as a positional argument
   echo 'c[t] \\in \\mathbb{R}^{m}' | symgrad check 1.2.1.b -
   symgrad review answers.tex notes.md --out reviewed/
+  symgrad list --set hw1                  the questions of another problem set
+  symgrad answers --set myset.toml        write outputs/<name>/ for a set written as data
+  symgrad derive gru.tex --of 'h[t]' --wrt 'h[t-1]'
 """
 
 
@@ -41,12 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="symgrad", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Symbolic Jacobians and gradients of deep-learning layers: answers to "
-                    "hw2 as LaTeX, and a checker for hand derivations.")
+                    "problem sets as LaTeX (hw2 built in, others written as data with "
+                    "--set), a checker for hand derivations, and derivations of any model "
+                    "written in LaTeX.")
     p.add_argument("-V", "--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("answers", help="write the LaTeX answers (and a PDF) for every question",
-                       description="Write one .tex per question and hw2.tex under DIR; build "
-                                   "hw2.pdf with latexmk when pdflatex is installed.")
+                       description="Write one .tex per question, NAME.tex (the whole "
+                                   "write-up) and preamble.tex under DIR; build NAME.pdf with "
+                                   "latexmk when pdflatex is installed. NAME is the problem "
+                                   "set's name (hw2 by default).")
     a.add_argument("--out", metavar="DIR", help="output folder (default: outputs for hw2, "
                    "outputs/NAME for the set NAME)")
     a.add_argument("--only", nargs="+", metavar="ID", help="only these question ids")
@@ -59,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="overwrite files under DIR that were edited since symgrad wrote them")
     s = sub.add_parser("show", help="print one answer's LaTeX")
     s.add_argument("id", help="question id, e.g. 1.2.2.e")
-    s.add_argument("--index-base", type=int, choices=(0, 1), default=1)
+    s.add_argument("--index-base", type=int, choices=(0, 1), default=1,
+                   help="print indices 1-based (default, as the homework) or 0-based")
     for sp_ in (a, s):
         _set_option(sp_)
     c = sub.add_parser("check", help="check a hand-written claim (LaTeX) for a question",
@@ -76,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     _set_option(c)
     _model_options(c, "check the claim against d OF / d WRT of the model in this .tex file "
                    "('-': standard input) instead of a question")
-    _set_option(sub.add_parser("list", help="list the question ids"))
+    _set_option(sub.add_parser("list", help="list the question ids and statements"))
     _derive_parser(sub)
     r = sub.add_parser("review", help="check every claim of whole write-ups (.tex .md .ipynb "
                        ".txt)", description="Find the questions and claims of each write-up, "
@@ -323,7 +331,8 @@ def _answers(args) -> int:
             print("building the PDF with latexmk ...", file=sys.stderr, flush=True)
         pdf = build_pdf(main)
         if pdf is not None:
-            print(f"wrote {pdf}" if pdf.rebuilt else f"{pdf} is up to date")
+            shown = main.with_suffix(".pdf")           # as the user named the folder
+            print(f"wrote {shown}" if pdf.rebuilt else f"{shown} is up to date")
             for warning in pdf.warnings:
                 print(f"warning: LaTeX: {warning}", file=sys.stderr)
             if pdf.warnings:

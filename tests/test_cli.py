@@ -22,6 +22,39 @@ def test_help_lists_commands():
         assert cmd in r.stdout
 
 
+def test_help_of_every_subcommand_documents_every_option():
+    """A new user's --help pass: the top level names problem sets and derive; every
+    subcommand's options have a help text (show's --index-base had none)."""
+    from symgrad.cli import _parser
+
+    r = run("--help")
+    assert "--set" in r.stdout and "derive" in r.stdout and "problem sets" in r.stdout
+    parser = _parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            assert action.help, (name, action.option_strings or action.dest)
+    answers = run("answers", "--help").stdout
+    assert "hw2.tex" not in answers and "NAME.tex" in answers
+
+
+def test_answers_names_the_pdf_as_the_user_named_the_folder(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    monkeypatch.chdir(tmp_path)
+    set_file = tmp_path / "mini.toml"
+    set_file.write_text("name = 'mini'\ntitle = 'Mini'\n[models.m]\nequations = 'a = W x'\n"
+                        "shapes = 'x: n, W: m x n'\n[[questions]]\nid = '1'\n"
+                        "statement = 'da/dx'\nderive = [{ what = 'jacobian', of = 'a', "
+                        "wrt = 'x' }]\n")
+    assert main(["answers", "--set", "mini.toml", "--out", "out", "--pdf"]) == 0
+    assert "wrote out/mini.pdf\n" in capsys.readouterr().out
+    assert main(["answers", "--set", "mini.toml", "--out", "out", "--pdf"]) == 0
+    assert "out/mini.pdf is up to date" in capsys.readouterr().out
+
+
 def test_show_prints_engine_latex(capsys):
     assert main(["show", "1.1.c.iii"]) == 0
     out = capsys.readouterr().out
