@@ -31,7 +31,6 @@ KNOWN_MISSES = {
     104: "a system with `\\dots` without commas",
     105: "a system with `\\dots` without commas",
     112: "an open-ended family range `\\forall i \\ge 1`",
-    124: "`\\cdot` between a vector and a row in the (t) notation",
     126: "a list of columns [v_0[t], v_1[t], v_2[t]] as a matrix",
 }
 

@@ -448,3 +448,18 @@ def test_output_channels_notation_definitions_and_shadowed_aliases(qid, claim, v
 ])
 def test_inline_conditions_and_time_sums_without_bounds(qid, claim, verdict):
     assert sg.check(qid, claim).verdict == verdict
+
+
+@pytest.mark.parametrize("qid, claim, verdict", [
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{k+1}", "correct"),
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{k}", "incorrect"),
+    ("1.2.2.b", r"a[t] \in \mathbb{R}^{n}", "incorrect"),
+    ("1.2.2.e", r"\frac{\partial h_t}{\partial h_{t-1}} = a_{t,1} V_1 + a_{t,1}(v_{t,1} - h_t)"
+                r"(k_{t,1}^T Q_1 + q_{t,1}^T K_1)", "correct"),
+    ("1.2.2.e", r"\frac{\partial h_t}{\partial h_{t-1}} = a_{t,1} V_1 + a_{t,1}(v_{t,1} - h_t)"
+                r"(k_{t,1}^T Q_1)", "incorrect"),
+    ("1.2.2.e", r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + \sum_{i=0}^{k} v_i[t] a_i[t]"
+                r" (\delta_{i1} - a_1[t]) (k_1[t]^\top Q_1 + q_1[t]^\top K_1)", "correct"),
+])
+def test_the_general_window_k_and_time_first_slot_subscripts(qid, claim, verdict):
+    assert sg.check(qid, claim).verdict == verdict

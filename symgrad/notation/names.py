@@ -81,7 +81,8 @@ class _Ctx:
         self.loss_any = self.loss | {_keys(s) for s in _DEFAULT_LOSS}
         self.sub_time: dict[tuple, set[str]] = {}
         for e in (e for es in self.by_first.values() for e in es):
-            if e.kind == "tensor" and e.has_bracket and e.keys[1] == ("open", "["):
+            if e.kind == "tensor" and e.has_bracket and e.keys[1] in (("open", "["),
+                                                                      ("sym", "_")):
                 self.sub_time.setdefault(e.keys[0], set()).update(e.bracket_letters)
         self.time_letters = set().union(*self.sub_time.values())
         self.time_base: dict[tuple, str] = {}
@@ -275,6 +276,19 @@ def _time_subscripts(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]
             inner = toks[k + 3:end]
         else:
             end, inner = k + 2, [sub]
+        comma = next((j for j, u in enumerate(inner) if u.key == ("sym", ",")), None)
+        if (comma is not None and sub.key == ("open", "{") and 0 < comma < len(inner) - 1
+                and _timed(inner[:comma], letters)
+                and not any(u.key == ("sym", ",") for u in inner[comma + 1:])):
+            # `a_{t,1}`, `v_{t-1,i}`: time first, then the slot -> a_1[t], v_i[t-1]
+            rest, when, u, last = inner[comma + 1:], inner[:comma], toks[k + 1], toks[end]
+            slot = rest if len(rest) == 1 else [
+                _Tok("open", "{", rest[0].pos, rest[0].pos), *rest,
+                _Tok("close", "}", rest[-1].end, rest[-1].end)]
+            out.extend([t, u, *slot, _Tok("open", "[", when[0].pos, when[0].pos), *when,
+                        _Tok("close", "]", last.pos, last.end)])
+            k = end + 1
+            continue
         plain = all(u.kind in ("name", "num") or u.key in (("sym", "+"), ("sym", "-"))
                     for u in inner)
         names = [u.text for u in inner if u.kind == "name"]

@@ -305,8 +305,8 @@ def _attention_context(qid: str, title: str, default) -> Context:
              *[TensorSpec(f"h_{i}", (n,), f"h[t-{i}]", (), "a past state")
                for i in range(1, k + 1)],
              *_slots(k, n),
-             TensorSpec("w", (k + 1,), "w[t]", (), "the attention scores", base=0),
-             TensorSpec("a", (k + 1,), "a[t]", (), "the attention weights", base=0),
+             TensorSpec("w", (size("k") + 1,), "w[t]", (), "the attention scores", base=0),
+             TensorSpec("a", (size("k") + 1,), "a[t]", (), "the attention weights", base=0),
              TensorSpec("v", (k + 1, n), "v[t]", (), "the values v_i[t], slot i = 0..k",
                         base=0, family=True)]
     shapes = {t.name: t.shape for t in specs}
@@ -323,7 +323,7 @@ def _attention_context(qid: str, title: str, default) -> Context:
                            f"v_{i}": env["v"][i]})
         for i in range(1, k + 1):
             arrays[f"h_{i}"] = window[i - 1]
-        return Instance({"n": nn}, arrays, {"x": xs, "h": H}, now,
+        return Instance({"n": nn, "k": k}, arrays, {"x": xs, "h": H}, now,
                         f"n={nn}, a random sequence of {_STEPS} steps (seed {seed}), t = "
                         f"{_STEPS}")
 
@@ -357,9 +357,11 @@ def _attention_context(qid: str, title: str, default) -> Context:
                      size_names=(n,))
         return quantity_truth(q, of, wrt, shapes[of], shapes[wrt], inputs=step_inputs)
 
-    return Context(qid, title, specs, instance, truths, default, scalars={"n": n},
+    return Context(qid, title, specs, instance, truths, default,
+                   scalars={"n": n, "k": size("k")}, fixed={"k": k},
                    derive=derive, time="t", zero_before=("h",),
-                   about={"n": "the state size", 3: "k + 1 = 3 slots: x[t], h[t-1], h[t-2]"})
+                   about={"n": "the state size", "k": "the window (AttentionRNN(2): k = 2)",
+                          3: "k + 1 = 3 slots: x[t], h[t-1], h[t-2]"})
 
 
 def _attention_grad_context() -> Context:
