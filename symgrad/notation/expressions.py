@@ -8,7 +8,6 @@ from symgrad.core.errors import LimitError, ParseError, SymgradError, UnknownNam
 from symgrad.core.ops import (
     At,
     AtTime,
-    Diag,
     Hadamard,
     Softargmax,
     Stack,
@@ -16,6 +15,7 @@ from symgrad.core.ops import (
     relu,
     sigmoid,
 )
+from symgrad.core.ops import head as op_head
 
 from .lexer import (
     _ACCENTS,
@@ -1260,10 +1260,7 @@ class _Parser:
             arg = self.bracket_atom()
         else:
             arg = self.call_argument(allow_bare=kind in ("exp", "log"))
-        heads = {"sigmoid": sigmoid, "tanh": sp.tanh, "exp": sp.exp, "log": sp.log,
-                 "diag": Diag, "softargmax": Softargmax, "relu": relu, "floor": sp.floor,
-                 "ceil": sp.ceiling}
-        e = heads[kind](arg)
+        e = op_head(kind)(arg)
         return e if power is None else sp.Pow(e, power)
 
     def extremum(self, t: _Tok) -> sp.Expr:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.core.errors import LimitError, ParseError
+from symgrad.core.ops import parser_words
 
 MAX_LENGTH = 20000
 
@@ -106,11 +107,7 @@ _DEFAULT_LOSS = (r"\ell", "l", "L", r"\mathcal{L}")
 _INDICATOR = r"\mathbb{1}"
 
 
-_FUNC_WORDS = {
-    "softargmax": "softargmax", "softmax": "softargmax", "sigmoid": "sigmoid",
-    "diag": "diag", "relu": "relu", "tanh": "tanh", "exp": "exp", "log": "log", "ln": "log",
-    "floor": "floor", "ceil": "ceil",
-}
+_FUNC_WORDS = parser_words()
 
 
 _PLAIN_WORDS = {"softargmax", "softmax", "sigmoid", "diag", "relu", "tanh", "otherwise", "else"}

@@ -52,7 +52,8 @@ class Verdict:
         """A JSON-ready dict of every field (and ``ok``)."""
         counter = _plain(self.counterexample)
         if isinstance(counter, dict):
-            counter = {k: str(v) if k in ("claimed", "true") else v for k, v in counter.items()}
+            counter = {k: str(v) if k in ("claimed", "true") and v is not None else v
+                       for k, v in counter.items()}
         return {"verdict": self.verdict, "ok": self.ok, "explanation": self.explanation,
                 "counterexample": counter, "hint": self.hint,
                 "claim_latex": self.claim_latex, "notes": list(self.notes)}
