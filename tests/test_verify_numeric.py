@@ -209,3 +209,9 @@ def test_relu_derivative_as_an_elementwise_indicator(claim, verdict):
     J = sg.Model.from_latex(r"z = W x \\ h = \mathrm{ReLU}(z)", {"W": "m x n", "x": "n"}
                             ).jacobian("h", "x")
     assert J.check(r"\frac{\partial h}{\partial x} = " + claim).verdict == verdict
+
+
+def test_max_and_min_of_entries_are_evaluated():
+    v = sg.Model.from_latex(r"y_i = \max(x_i, 2 x_i - 1)", {"x": "n"}).value("y")
+    assert v.check(r"y_i = \max(x_i, 2x_i - 1)").verdict == "correct"
+    assert v.check(r"y_i = \min(x_i, 2x_i - 1)").verdict == "incorrect"

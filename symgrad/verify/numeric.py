@@ -27,7 +27,6 @@ from ..core.ops import (
     Stack,
     Transposed,
     numpy_forms,
-    sigmoid,
 )
 from ..core.simplify import Iverson
 from ..notation import IDENTITY, ONES
@@ -514,9 +513,16 @@ class Evaluator:
 
     def _function(self, e: sp.Function, env: Env) -> Val:
         fn = type(e)
-        if fn in ELEMENTWISE or fn.__name__ == "sigmoid":
+        if fn in ELEMENTWISE and len(e.args) == 1:
             v = self.ev(e.args[0], env)
-            return Val(ELEMENTWISE.get(fn, ELEMENTWISE[sigmoid])(v.a), v.m)
+            return Val(ELEMENTWISE[fn](v.a), v.m)
+        if fn in (sp.Max, sp.Min):
+            op = np.maximum if fn is sp.Max else np.minimum
+            vals = [self.ev(a, env) for a in e.args]
+            out = vals[0]
+            for v in vals[1:]:
+                out = self._combine(out, v, op, "compares")
+            return out
         if fn is Transposed:
             v = self.ev(e.args[0], env)
             if v.lazy:

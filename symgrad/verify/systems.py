@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
-from ..core.ops import AtTime, Hadamard, Softargmax, Stack, Transposed, sigmoid
+from ..core.ops import AtTime, Hadamard, Softargmax, Stack, Transposed
 from .numeric import ELEMENTWISE
 from .verdict import Verdict
 
@@ -359,9 +359,8 @@ class Runner:
             for a in e.args[1:]:
                 out = out * self.ev(a, bind, where)
             return out
-        if type(e) in ELEMENTWISE or type(e).__name__ == "sigmoid":
-            f = ELEMENTWISE.get(type(e), ELEMENTWISE[sigmoid])
-            return f(np.asarray(self.ev(e.args[0], bind, where), dtype=float))
+        if type(e) in ELEMENTWISE and len(e.args) == 1:
+            return ELEMENTWISE[type(e)](np.asarray(self.ev(e.args[0], bind, where), dtype=float))
         if isinstance(e, Softargmax):
             z = np.asarray(self.ev(e.args[0], bind, where), dtype=float).reshape(-1, 1)
             if not z.size:
