@@ -108,8 +108,7 @@ class ProblemSet:
             parts.append(r"\[ " + quantity.latex(index_base=index_base) + r" \]")
             if quantity.matrix is not None:
                 parts.append(r"\[ " + quantity.latex("matrix", index_base=index_base) + r" \]")
-            return fitted(Answer(qid, title or quantity.name, "\n".join(parts),
-                                 quantity=quantity))
+            return Answer(qid, title or quantity.name, "\n".join(parts), quantity=quantity)
 
         question = Question(qid, statement or title or quantity.name, build,
                             lambda: quantity_context(quantity))
