@@ -86,3 +86,41 @@ def test_system_answer_is_one_claim(tmp_path):
                   "k_i[t]$$\n\n## 1.2.2.e\n$$a = 1$$\n", systems={"1.2.2.c"})
     assert kinds(items, "claim") == [("1.2.2.c", r"q_i[t] = Q_i h[t-i] \\ w_i[t] = q_i[t]^T k_i[t]"),  # noqa: E501
                                      ("1.2.2.e", "a = 1")]
+
+
+def test_writer_macros_expanded_for_the_checker_claim_kept_as_written(tmp_path):
+    items = found(tmp_path, "a.tex",
+                  "\\documentclass{article}\n"
+                  "\\newcommand{\\pd}[2]{\\frac{\\partial #1}{\\partial #2}}\n"
+                  "\\begin{document}\n\\section*{1.1.c.ii}\n"
+                  "\\[ \\pd{f_W(x)}{W} \\in "
+                  "\\mathbb{R}^{1 \\times 3 \\times 1 \\times 5 \\times 3} \\]\n"
+                  "\\end{document}\n")
+    c = next(f for f in items if f.kind == "claim")
+    assert c.latex.startswith(r"\pd{f_W(x)}{W}")
+    assert c.checked.startswith(r"\frac{\partial f_W(x)}{\partial W}")
+
+
+def test_bold_restated_questions_place_parts_and_are_not_claims(tmp_path):
+    from symgrad.verify.review import Reviewer
+
+    p = tmp_path / "a.md"
+    p.write_text("## Recurrent Neural Networks\n\n**b. What is the dimension of $c[t]$?**\n\n"
+                 "It is $c[t] \\in \\mathbb{R}^{m}$.\n")
+    items = extract(Reviewer().tree, read_writeup(p))
+    assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in \mathbb{R}^{m}")]
+    assert ("1.2.1.b", "c[t]") in kinds(items, "question")
+
+
+def test_side_by_side_statements_split_and_bare_answer_after_label(tmp_path):
+    items = found(tmp_path, "a.md", "**(a)** $5 \\times 2$\n\n## 1.1.c.i\n"
+                  "$$f_W(x) \\in \\mathbb{R}^{1 \\times 3}, \\qquad f_W(x)[1, j] = 0$$\n")
+    assert [x[1] for x in kinds(items, "claim")][-2:] == [r"f_W(x) \in \mathbb{R}^{1 \times 3}",
+                                                           "f_W(x)[1, j] = 0"]
+
+
+def test_definition_after_its_use_in_the_section(tmp_path):
+    items = found(tmp_path, "a.md", "## 1.1 (b)\nThe output is $F \\times H_{out} \\times W_{out}$ "
+                  "with\n\n$$H_{out} = H + 1$$\n")
+    c = next(f for f in items if f.kind == "claim" and "F" in f.latex)
+    assert c.definitions == ("H_{out} = H + 1",)

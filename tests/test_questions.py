@@ -54,3 +54,13 @@ def test_resolve_relative_under_current():
 def test_heading_without_id_is_reported():
     lab = read_label(TREE, "## Afterthoughts")
     assert lab is not None and lab.absolute is None and not lab.relative and lab.heading == 2
+
+
+def test_sections_placed_by_the_homeworks_titles():
+    from symgrad.verify.questions import HW2_TITLES
+
+    tree = QuestionTree(HW2.questions, HW2_TITLES)
+    assert read_label(tree, r"\section{Convolutional Neural Networks}").absolute == "1.1"
+    assert read_label(tree, "## 1.2 Recurrent Neural Networks (30 pts)").absolute == "1.2"
+    assert read_label(tree, r"\subsection{Part 1}").relative == ("1",)
+    assert read_label(tree, r"\noindent\textbf{Q1.1.A Answer}").absolute == "1.1.a"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .questions import Label, QuestionTree, read_label
+from .questions import QUESTION_TITLE, Label, QuestionTree, read_label
 from .writeup import Document, expand_macros
 
 __all__ = ["Found", "Math", "extract", "find_math", "split_rows"]
@@ -192,9 +192,16 @@ def split_statements(row: str) -> list[str]:
     return pieces
 
 
+_WRAPPER = re.compile(r"^\s*\\begin\{(align|aligned|gather|gathered|split|equation|multline|"
+                      r"eqnarray|flalign|alignat)\*?\}(?:\{\d+\})?(.*)\\end\{\1\*?\}\s*$", re.S)
+
+
 def split_rows(body: str, statements: bool = True) -> list[str]:
     """The top-level rows of a display (``\\\\`` or a blank line outside any environment or
     group); a row that starts with ``=`` continues the row before (a chained computation)."""
+    wrapped = _WRAPPER.match(body)
+    if wrapped:  # $$\begin{align} .. \end{align}$$: the rows of the environment
+        body = wrapped.group(2)
     rows: list[str] = []
     depth, env, start, i = 0, 0, 0, 0
     while i < len(body):
@@ -367,7 +374,9 @@ class _Walk:
         # (question, section, position, text) of every definition, for the ones written
         # after the claim that uses them ("... C x H_out x W_out, with H_out = ...")
         self.later: list[tuple[str, int, int, str]] = []
-        self.since = 0  # where the current section's label stands in the text
+        self.since = 0  # where the current section's label line ends in the text
+        self.since_line = 0  # and where it starts
+        self.restated = (0, 0)  # a heading line that restates its question
 
     def is_question_section(self, qid: str, answer: bool) -> bool:
         if answer or not self.answered:
@@ -386,6 +395,8 @@ class _Walk:
             return
         if lab.relative:
             target = self.tree.resolve(self.current, list(lab.relative))
+            if target is None:
+                target = self.tree.resolve_by_text(self.current, list(lab.relative), lab.title)
             if target is not None:
                 self.move(target, lab.answer, lab.heading or self.level)
             elif lab.heading:
@@ -438,8 +449,8 @@ def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]
         line = lm.group(0)
         if not line.strip():
             continue
-        lab = read_label(tree, re.sub(r"\$[^$]*\$.*$", "", line) if not
-                         re.match(r"^\s*#", line) else line)
+        whole = re.match(r"^\s*(?:#|\*\*|__|(?:\\noindent\s*)?\\textbf\b)", line)
+        lab = read_label(tree, line if whole else re.sub(r"\$[^$]*\$.*$", "", line))
         if lab is not None:
             # the label ends where the line's first formula starts (the prose between
             # them, "Let", "The output is", belongs to that formula)
@@ -447,7 +458,7 @@ def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]
             while j < len(inside) and inside[j][0] < s:
                 j += 1
             same_line = j < len(inside) and inside[j][0] < lm.end()
-            events.append((s, 0, "label", lab, s if same_line else lm.end()))
+            events.append((s, 0, "label", lab, s if same_line else lm.end(), lm.end()))
     if doc.fmt == "tex":
         for m in re.finditer(r"\\begin\{enumerate\}|\\end\{enumerate\}|\\item(?:\s*\[([^\]]*)\])?",
                              text):
@@ -500,7 +511,10 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
         if kind == "label":
             walk.label(e[3])
             last, prev, label = e[4], None, e[3]
-            walk.since = e[0]
+            walk.since = e[5]
+            walk.since_line = e[0]
+            if e[3].heading and QUESTION_TITLE.search(e[3].title):
+                walk.restated = (e[0], e[5])  # **a. Given ... $21 \times 12$ ...?**
             continue
         if kind == "enum_begin":
             walk.enums.append([walk.current, 0, False])
@@ -586,7 +600,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
     """``lead``: the formula follows its question's label with no prose in between (a bare
     ``5 \\times 2`` or ``\\mathbb{R}^{m}`` there is the answer)."""
     qid = walk.current
-    window = _paragraph(text[max(0, walk.since, m.start - 400):m.start])
+    since = walk.since if walk.since <= m.start else walk.since_line
+    window = _paragraph(text[max(0, since, m.start - 400):m.start])
     one = qid in systems
     rows = (split_rows(m.body, statements=not one) if m.display else
             [clean(x) for x in ([m.body] if one else split_statements(m.body))])
@@ -611,6 +626,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if not row:
             continue
         norm = re.sub(r"\s+", "", row)
+        if walk.restated[0] <= m.start < walk.restated[1]:
+            found("question", row, "restates the question (in its heading)")
+            continue
         if not walk.answer:
             walk.question_math.add(norm)
             found("question", row, "restates the question")

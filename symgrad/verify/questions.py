@@ -32,6 +32,7 @@ class QuestionTree:
         # section titles of the problem set (regular expressions): a heading that says
         # "Recurrent Neural Networks" names 1.2 when LaTeX numbers the sections itself
         self.titles = {k: re.compile(v, re.I) for k, v in (titles or {}).items()}
+        self.statements: dict[str, str] = {}
         self.nodes: dict[str, list[str]] = {}
         for qid in self.leaves:
             parts = qid.split(".")
@@ -83,10 +84,43 @@ class QuestionTree:
         hits = [k for k, rx in self.titles.items() if rx.fullmatch(t)]
         return hits[0] if len(hits) == 1 else None
 
+    def resolve_by_text(self, current: str | None, labels: list[str], text: str
+                        ) -> str | None:
+        """A relative label that names no child of the current question (``(b)`` right
+        under ``1.2``, whose parts are ``1.2.1`` and ``1.2.2``), placed by the question it
+        restates: the one descendant ending in the labels whose statement shares the most
+        symbols and words with ``text``, when exactly one does."""
+        if not current or not self.statements or not text:
+            return None
+        tail = "." + ".".join(labels)
+        cands = [n for n in self.nodes if n.startswith(current + ".") and n.endswith(tail)]
+        if len(cands) < 2:
+            return cands[0] if cands else None
+        words = _words(text)
+        scores = sorted(((len(words & _words(self.statements.get(n, ""))), n) for n in cands),
+                        reverse=True)
+        if scores[0][0] >= 1 and scores[0][0] > scores[1][0]:
+            return scores[0][1]
+        return None
+
     def describe(self, qid: str) -> str:
         """``1.1.c`` -> ``1.1.c (parts i, ii, iii, iv)``."""
         kids = [k.rpartition(".")[2] for k in self.children(qid)]
         return f"{qid} (parts {', '.join(kids)})" if kids else qid
+
+
+_STOP = {"the", "and", "for", "what", "with", "this", "that", "are", "is", "of", "an", "a",
+         "provide", "expression", "dimension", "dimensions", "values", "value", "write",
+         "down", "you", "your", "from", "given", "will", "be", "its", "all", "there", "can"}
+
+
+def _words(text: str) -> set[str]:
+    """Symbols (c[t], a[t], w_x) and words of a question's text, for matching."""
+    t = re.sub(r"\\(?:mathbf|mathrm|text|left|right|big)\b|[{}$\\]", "", text.lower())
+    t = re.sub(r"\s*([\[\]_])\s*", r"\1", t)
+    symbols = set(re.findall(r"[a-z]+_?[a-z0-9]*\[[^\]]*\]|[a-z]_[a-z0-9]+", t))
+    words = {w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP}
+    return symbols | words
 
 
 @dataclass(frozen=True)
@@ -114,7 +148,11 @@ _NUMBER = re.compile(r"(?<![\w.])(q|question|problem|exercise|section|part)?\s*"
                      r"(\d+(?:\.\d+)*)(?![\d])", re.I)
 _TOKEN = re.compile(r"\s*[.\s]?\s*\(?\s*([a-z]{1,4})\s*\)?(?![a-z])", re.I)
 _REL_LINE = re.compile(r"^(?:part\s*|question\s*|problem\s*)?((?:\(\s*[a-z]{1,4}\s*\)\s*)+|"
-                       r"[a-z]{1,4}\)|(?<=part )[a-z]{1,4}\b)", re.I)
+                       r"[a-z]{1,4}\)|[a-z]{1,4}\.(?=\s+[A-Z])|(?<=part )[a-z]{1,4}\b)", re.I)
+# a heading that restates its question (**a. Given an input ...?**, **(i) What is ...**)
+QUESTION_TITLE = re.compile(r"\?|^\W*(?:\(?[a-z]{1,4}[.)]\s*)?(?:given|what|provide|suppose|assume|"
+                            r"draw|write|explain|extend|modify|can|in this section|now,?\s+"
+                            r"suppose|how)\b", re.I)
 _PART_WORD = re.compile(r"^part\s+([a-z]{1,4}|\d+)\b", re.I)
 _STRIP = re.compile(r"^(?:[-*>]\s+)+")
 # spacing and layout commands a LaTeX writer puts before a label (\noindent\textbf{Q1.1.A})
@@ -195,6 +233,9 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
         rel, end = _relative(title)
         if rel and not title[end:].strip(" .:-—"):
             return Label(None, rel, answer, level, title)
+        if rel and QUESTION_TITLE.search(title[end:]) and all(
+                x in _ROMAN or len(x) == 1 for x in rel):
+            return Label(None, rel, answer, level, title)  # the question restated
         named = tree.titled(re.sub(r"\(\s*\d+\s*(?:pts?|points?)\s*\)", "", title, flags=re.I))
         if named is not None:
             return Label(named, (), answer, level, title)

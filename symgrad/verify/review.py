@@ -71,6 +71,11 @@ class FileReview:
                 "claims": [c.to_dict() for c in self.claims], "unplaced": self.unplaced}
 
 
+# a claim that indexes position 0 (W[0, c, k], x_{0}, a sum from 0 over an index)
+_ZERO_BASED = re.compile(r"\[\s*0\s*[,\]]|,\s*0\s*\]|_\{\s*0\s*,|_\{[^{}]*,\s*0\s*\}|"
+                         r"\\sum(?:\\limits)?_\{\s*[a-z]\s*=\s*0\s*\}")
+
+
 def _one_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
@@ -90,6 +95,9 @@ class Reviewer:
         self.index_base = index_base
         self.problems = HW2
         self.tree = QuestionTree(HW2.questions, HW2_TITLES)
+        self.tree.statements = {q.lower(): f"{HW2.question(q).statement} "
+                                           f"{getattr(HW2.question(q), 'statement_tex', '')}"
+                                for q in HW2.questions}
         self._checker = checker
         self._cache: dict[tuple, Verdict] = {}
         self._contexts: dict[str, object | None] = {}
@@ -128,6 +136,13 @@ class Reviewer:
                 v = Verdict("unparsed", f"the checker failed on this claim "
                             f"({type(e).__name__}: {_one_line(e)}); please report it",
                             claim_latex=latex)
+            if v.verdict != "correct" and self.index_base == 1 and _ZERO_BASED.search(latex):
+                # f_W(x)[0, j] = \sum_{k=0}^{2} ...: position 0 exists only 0-based
+                z = self._zero_based(qid, latex, defs)
+                if z is not None and z.verdict in ("correct", "layout"):
+                    v = Verdict(z.verdict, z.explanation, z.counterexample, z.hint,
+                                z.claim_latex, [*z.notes, "read with 0-based indices (the "
+                                                "claim indexes position 0)"])
             if defs and v.verdict == "unparsed":
                 plain = self.check(qid, latex)
                 if plain.verdict != "unparsed":
@@ -137,6 +152,16 @@ class Reviewer:
                                  f"({'; '.join(defs)}): with them the claim was not read"])
             self._cache[key] = v
         return self._cache[key]
+
+    def _zero_based(self, qid: str, latex: str, defs: tuple[str, ...]) -> Verdict | None:
+        try:
+            if self._checker is not None:
+                return self._checker(qid, latex, 0, defs)
+            from .. import check
+
+            return check(qid, latex, index_base=0, definitions=list(defs))
+        except Exception:  # the 0-based reading is only a second chance
+            return None
 
     def review_document(self, doc: Document) -> FileReview:
         """Find and check every claim of a read write-up."""
