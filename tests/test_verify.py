@@ -463,3 +463,20 @@ def test_inline_conditions_and_time_sums_without_bounds(qid, claim, verdict):
 ])
 def test_the_general_window_k_and_time_first_slot_subscripts(qid, claim, verdict):
     assert sg.check(qid, claim).verdict == verdict
+
+
+@pytest.mark.parametrize("qid, claim, verdict", [
+    ("1.2.1.c", r"\nabla_{W_x} \ell = \sum_{t=1}^{K} ((1 - c[t]) \odot "
+                r"\frac{\partial \ell}{\partial h[t]}) x[t]^\top", "correct"),
+    ("1.2.1.c", r"\nabla_{W_x} L = \sum_{t=1}^{K} ((1 - c[t]) \odot \nabla_{h[t]} L) x[t]^\top",
+     "correct"),
+    ("1.2.1.c", r"\nabla_{W_x} L = \sum_{t=1}^{K} (c[t] \odot \nabla_{h[t]} L) x[t]^\top",
+     "incorrect"),
+    ("1.2.1.c", r"\frac{d\ell}{dW_x} = \sum_{t=1}^{K} ((1 - c[t]) \odot \frac{d\ell}{dh[t]}) "
+                r"x[t]^\top", "correct"),
+    ("1.2.1.b", r"\frac{\mathrm{d}h[t]}{\mathrm{d}h[t-1]} = \mathrm{diag}(c[t]) + "
+                r"\mathrm{diag}(c[t] \odot (1-c[t]) \odot (h[t-1] - W_x x[t])) W_h", "correct"),
+    ("1.2.1.b", r"\frac{dh_t}{dh_{t-1}} = \mathrm{diag}(c_t)", "incorrect"),
+])
+def test_nabla_and_d_derivatives(qid, claim, verdict):
+    assert sg.check(qid, claim).verdict == verdict

@@ -619,7 +619,7 @@ class _Claims:
 
     def is_derivative(self, r: tuple[int, int]) -> bool:
         t = self.toks[r[0]]
-        return t.kind == "cmd" and t.text in _FRACS
+        return t.kind == "cmd" and (t.text in _FRACS or t.text == r"\nabla")
 
     def lhs_kind(self, r: tuple[int, int]) -> str:
         try:

@@ -567,6 +567,10 @@ class _Parser:
             return self.function(_FUNC_WORDS[x[1:]]), "other"
         if x in (r"\max", r"\min"):
             return self.extremum(t), "other"
+        if x == r"\nabla":
+            self.take()
+            of, wrt = self.nabla_refs(t)
+            return self.derivative_value(t, of, wrt), "other"
         if x == r"\Vert":
             return self.norm(t), "other"
         if x == r"\delta" and self.at("sym", "_", 1):
@@ -950,17 +954,41 @@ class _Parser:
         return sp.Indexed(sp.IndexedBase(name), *idx)
 
     def is_partial(self, k: int) -> bool:
-        return self.toks[k].key == ("cmd", r"\partial")
+        """`\\partial`, or the `d` of `\\frac{d\\ell}{dW}` (an undeclared d before a name)."""
+        t = self.toks[k]
+        if t.key == ("cmd", r"\partial"):
+            return True
+        nxt = self.toks[k + 1] if k + 1 < len(self.toks) else None
+        return (t.key in (("name", "d"), ("word", "d")) and nxt is not None
+                and nxt.kind in ("name", "cmd", "open") and nxt.key != ("sym", "_")
+                and not self.ctx.match(self.toks, k, k + 1, set(), ("tensor", "scalar"))
+                and "d" not in self.st.sum_bound and "d" not in self.st.lhs_bound)
 
     def derivative_refs(self) -> tuple[tuple, tuple]:
         """At `\\frac{\\partial A}{\\partial B}`: the decoded references A and B."""
         t = self.take()
+        if t.text == r"\nabla":
+            return self.nabla_refs(t)
         if t.text not in _FRACS:
             raise _fail(f"`{t.text}`", t.pos, "a derivative \\frac{\\partial A}{\\partial B} "
                         "is expected", "derivative")
         a1, b1 = self.arg_range()
         a2, b2 = self.arg_range()
         return self.refs_from(t, a1, b1, a2, b2)
+
+    def nabla_refs(self, t: _Tok) -> tuple[tuple, tuple]:
+        """After `\\nabla`: `_{W_x} \\ell` -> (the loss, W_x), the gradient of the loss."""
+        if not self.at("sym", "_"):
+            raise _fail("the gradient", t.pos, "write the variable under it, e.g. "
+                        "\\nabla_{W} \\ell", "gradient")
+        self.take()
+        wrt = self.ref(*self.arg_range(), numerator=False)
+        for n in (1, 2, 3, 4):
+            if tuple(u.key for u in self.toks[self.i:self.i + n]) in self.ctx.loss_any:
+                self.i += n
+                return ("loss", (), None), wrt
+        raise _fail("the gradient", t.pos, "write the loss after it, e.g. \\nabla_{W} \\ell",
+                    "gradient")
 
     def refs_from(self, t: _Tok, a1: int, b1: int, a2: int, b2: int) -> tuple[tuple, tuple]:
         if not (self.is_partial(a1) and self.is_partial(a2)):
