@@ -129,3 +129,17 @@ def test_notes_typeset_formulas_and_keep_commands_out():
     hostile = tex_note(r"\input{/etc/passwd} and \write18{ls} are x_{1}")
     assert "\\input{" not in hostile and "\\write18{" not in hostile
     assert "$x_{1}$" in hostile
+
+
+def test_missing_package_left_out_not_the_whole_pdf(tmp_path):
+    if shutil.which("pdflatex") is None:
+        if os.environ.get("SYMGRAD_REQUIRE_LATEX") == "1":
+            pytest.fail("pdflatex is required (SYMGRAD_REQUIRE_LATEX=1)")
+        pytest.skip("pdflatex is not installed")
+    tex = tmp_path / "a.reviewed.tex"
+    tex.write_text("\\documentclass{article}\n\\usepackage{amsmath,symgradnosuchpkg}\n"
+                   "\\begin{document}\nHello $x^2$.\n\\end{document}\n")
+    pdf = compile_untrusted(tex)
+    assert pdf.is_file()
+    assert "package symgradnosuchpkg is not installed here" in tex.read_text()
+    assert "\\usepackage{amsmath}" in tex.read_text()

@@ -278,20 +278,36 @@ def compile_untrusted(tex: Path, timeout: float = LATEX_TIMEOUT) -> Path:
     tex = tex.resolve()
     build = Path(tempfile.mkdtemp(prefix=".symgrad-build-", dir=tex.parent))
     try:
-        shutil.copyfile(tex, build / "review.tex")
+        source = tex.read_text(encoding="utf-8", errors="replace")
         log = build / "review.log"
         cmd = [pdflatex, "-no-shell-escape", "-interaction=nonstopmode",
                "-cnf-line=openin_any=p", "-cnf-line=openout_any=p",
                "-cnf-line=shell_escape=f", "-cnf-line=max_print_line=1000", "review.tex"]
-        for _ in range(2):
+        dropped: list[str] = []
+        runs = 0
+        while True:
+            (build / "review.tex").write_text(source, encoding="utf-8")
+            runs += 1
             try:
                 _run(cmd, build, timeout, log)
             except SymgradError:
                 raise SymgradError(f"{tex.name}: LaTeX stopped at the time limit of "
                                    f"{timeout:g} s (an endless macro?); no PDF") from None
             text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
-            if "Rerun to get" not in text:
+            missing = _MISSING_STY.search(text)
+            if missing and len(dropped) < MAX_DROPPED and missing.group(1) not in dropped:
+                # a package this TeX installation lacks (fullpage, enumitem): the student's
+                # layout is lost, not the annotated copy
+                without = _drop_package(source, missing.group(1))
+                if without != source:
+                    source = without
+                    dropped.append(missing.group(1))
+                    (build / "review.pdf").unlink(missing_ok=True)
+                    continue
+            if "Rerun to get" not in text or runs >= MAX_DROPPED + 2:
                 break
+        if dropped:
+            write_atomic(tex, source)
         pdf = build / "review.pdf"
         if not pdf.is_file():
             raise SymgradError(f"{tex.name}: LaTeX produced no PDF: {_first_error(log)}")
@@ -300,6 +316,31 @@ def compile_untrusted(tex: Path, timeout: float = LATEX_TIMEOUT) -> Path:
         return target
     finally:
         shutil.rmtree(build, ignore_errors=True)
+
+
+MAX_DROPPED = 4
+_MISSING_STY = re.compile(r"File `([A-Za-z0-9_\-]+)\.sty' not found")
+
+
+def _drop_package(source: str, package: str) -> str:
+    """``source`` with ``package`` taken out of its \\usepackage lines (commented, with a
+    note, so the annotated copy says what was left out)."""
+    def edit(m: re.Match) -> str:
+        names = [n.strip() for n in m.group(2).split(",")]
+        if package not in names:
+            return m.group(0)
+        keep = [n for n in names if n != package]
+        note = f"% symgrad review: package {package} is not installed here; left out\n"
+        if not keep:
+            return note + "% " + m.group(0)
+        return note + f"\\usepackage{m.group(1) or ''}{{{', '.join(keep)}}}"
+    out = re.sub(r"\\usepackage\s*(\[[^\]]*\])?\s*\{([^{}]*)\}", edit, source)
+    if package == "enumitem" and out != source:
+        # its options on lists ([label=(\alph*)]) and \setlist would be typeset as text
+        out = re.sub(r"(\\begin\s*\{(?:enumerate|itemize|description)\})\s*\[[^\]\n]*\]", r"\1",
+                     out)
+        out = re.sub(r"^[ \t]*\\setlist\b[^\n]*$", r"% \g<0>", out, flags=re.M)
+    return out
 
 
 def output_name(review: FileReview, taken: set[str]) -> str:
