@@ -480,3 +480,13 @@ def test_the_general_window_k_and_time_first_slot_subscripts(qid, claim, verdict
 ])
 def test_nabla_and_d_derivatives(qid, claim, verdict):
     assert sg.check(qid, claim).verdict == verdict
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"f_W(x) \in \mathbb{R}^{1 \times 1 \times 3}, \quad f_W(x)[1, 1, p] = \sum_{c=1}^{5}"
+     r"\sum_{k=1}^{3} W[1,c,k] x[c, 2(p-1)+k]", "correct"),
+    (r"f_W(x)[1, 2, p] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k] x[c, 2(p-1)+k]", "incorrect"),
+    (r"f_W(x)[1, 1, p] = \sum_{c=1}^{5}\sum_{k=1}^{3} W[1,c,k] x[c, p+k]", "incorrect"),
+])
+def test_an_extra_singleton_index_on_the_left(claim, verdict):
+    assert sg.check("1.1.c.i", claim).verdict == verdict

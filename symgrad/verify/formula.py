@@ -188,6 +188,13 @@ class FormulaCheck:
         axes: list[Axis] = []
         for idx, dims, who, declared in parts:
             idx = list(idx)
+            extra = len(idx) - len(dims)
+            consts = [k for k, i in enumerate(idx) if as_expr(i) == self.base]
+            if 0 < extra <= len(consts):
+                drop = set(consts[:extra])
+                idx = [i for k, i in enumerate(idx) if k not in drop]
+                self._note("an extra index fixed at the first position read as a singleton "
+                           "axis the claim adds (e.g. 1 x 1 x 3 for 1 x 3)")
             if len(idx) != len(dims):
                 single = singles(declared)
                 keep = [k for k in range(len(dims)) if k not in single]
