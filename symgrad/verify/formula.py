@@ -190,9 +190,10 @@ class FormulaCheck:
             idx = list(idx)
             extra = len(idx) - len(dims)
             consts = [k for k, i in enumerate(idx) if as_expr(i) == self.base]
-            if 0 < extra <= len(consts):
-                drop = set(consts[:extra])
-                idx = [i for k, i in enumerate(idx) if k not in drop]
+            kept = [i for k, i in enumerate(idx) if k not in set(consts[:extra])]
+            if 0 < extra <= len(consts) and all(
+                    as_expr(i) == self.base for i, d in zip(kept, dims) if d == 1):
+                idx = kept
                 self._note("an extra index fixed at the first position read as a singleton "
                            "axis the claim adds (e.g. 1 x 1 x 3 for 1 x 3)")
             if len(idx) != len(dims):
