@@ -585,6 +585,8 @@ def _fd_grad(f, x, h=1e-6):
     (r"f = \mathrm{tr}(A) + \operatorname{tr}(A^\top A)", lambda x, A: np.trace(A) + (A * A).sum()),
     (r"f = \langle x, A x \rangle", lambda x, A: x @ A @ x),
     (r"f = \sum_{i,j} A_{ij} x_i x_j", lambda x, A: x @ A @ x),
+    (r"f = \|A x x^\top\|_F^2", lambda x, A: ((A @ np.outer(x, x)) ** 2).sum()),
+    (r"f = \|A\|_F + \|A\|^2 + x^\top x", lambda x, A: np.linalg.norm(A) + (A * A).sum() + x @ x),
     (r"F(x) = x^\top A x \\ f = F(x)", lambda x, A: x @ A @ x),
 ])
 def test_ones_vectors_norms_traces_and_inner_products_are_sums(text, ref):

@@ -260,14 +260,29 @@ class _Parser:
             raise _fail("the norm `\\|`", t.pos, "it is never closed", "norm")
         v = self.parse_range(self.i + 1, k)
         self.i = k + 1
+        frobenius = False
         if self.at("sym", "_") and self.tok_at(self.i + 1, "num", "2"):
             self.i += 2
+        elif self.at("sym", "_") and self.tok_at(self.i + 1, "name", "F"):
+            self.i, frobenius = self.i + 2, True
         elif self.at("sym", "_"):
-            raise _fail("the norm", t.pos, "only the Euclidean norm (\\|x\\| or \\|x\\|_2) is "
-                        "understood", "norm")
+            raise _fail("the norm", t.pos, "only the Euclidean norm (\\|x\\|, \\|x\\|_2) and the "
+                        "Frobenius norm (\\|A\\|_F) are understood", "norm")
         if v.is_commutative:
             return sp.Abs(v)
-        squares = self.sum_entries(Hadamard(v, v), t.pos)
+        rows, cols = self.matrix_rows(v), self.matrix_cols(v)
+        if frobenius or (self.vector_length(v) is None and rows is not None):
+            if rows is None or cols is None:
+                raise _fail("the norm", t.pos, "the size of the matrix is not known; write the "
+                            "sum of squares with indices", "norm")
+            used = ({s.name for s in v.free_symbols} | set(self.st.sum_bound)
+                    | set(self.st.lhs_bound) | set(self.ctx.tensors))
+            k1, k2 = (_index_symbol(c) for c in [c for c in "kqrsuvwp" if c not in used][:2])
+            entry = At(v, k1, k2)
+            squares = sp.Sum(entry ** 2, (k1, IMPLIED_BASE, rows - 1 + IMPLIED_BASE),
+                             (k2, IMPLIED_BASE, cols - 1 + IMPLIED_BASE))
+        else:
+            squares = self.sum_entries(Hadamard(v, v), t.pos)
         if self.at("sym", "^") and self.tok_at(self.i + 1, "num", "2"):
             self.i += 2
             return squares
@@ -306,6 +321,20 @@ class _Parser:
             return self.matrix_rows(nc[0]) if nc else None
         if isinstance(a, (sp.Add, Hadamard)):
             return next((n for f in a.args if (n := self.matrix_rows(f)) is not None), None)
+        return None
+
+    def matrix_cols(self, a: sp.Expr) -> sp.Expr | None:
+        """Columns of a matrix expression: a declared matrix, its transpose, a product."""
+        if isinstance(a, sp.Symbol) and a.name in self.ctx.tensors:
+            shape = self.ctx.tensors[a.name].shape
+            return _size(shape[1]) if len(shape) == 2 else None
+        if isinstance(a, Transpose) and isinstance(a.args[0], sp.Symbol):
+            return self.matrix_rows(a.args[0])
+        if isinstance(a, sp.Mul):
+            nc = [f for f in a.args if not f.is_commutative]
+            return self.matrix_cols(nc[-1]) if nc else None
+        if isinstance(a, (sp.Add, Hadamard)):
+            return next((n for f in a.args if (n := self.matrix_cols(f)) is not None), None)
         return None
 
     def full_index(self, name: str, k: sp.Symbol) -> tuple:
