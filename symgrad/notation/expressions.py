@@ -8,6 +8,7 @@ from symgrad.core.errors import LimitError, ParseError, SymgradError, UnknownNam
 from symgrad.core.ops import (
     At,
     AtTime,
+    Diag,
     Hadamard,
     Softargmax,
     Stack,
@@ -308,34 +309,36 @@ class _Parser:
         return sp.Sum(entry, (k, IMPLIED_BASE, n - 1 + IMPLIED_BASE))
 
     def matrix_rows(self, a: sp.Expr) -> sp.Expr | None:
-        """Rows of a matrix expression: a declared matrix, its transpose, a product."""
-        if isinstance(a, sp.Symbol) and a.name in self.ctx.tensors:
-            shape = self.ctx.tensors[a.name].shape
-            return _size(shape[0]) if len(shape) == 2 else None
-        if isinstance(a, Transpose) and isinstance(a.args[0], sp.Symbol):
-            shape = self.ctx.tensors.get(a.args[0].name)
-            shape = shape.shape if shape is not None else ()
-            return _size(shape[1]) if len(shape) == 2 else None
-        if isinstance(a, sp.Mul):
-            nc = [f for f in a.args if not f.is_commutative]
-            return self.matrix_rows(nc[0]) if nc else None
-        if isinstance(a, (sp.Add, Hadamard)):
-            return next((n for f in a.args if (n := self.matrix_rows(f)) is not None), None)
-        return None
+        return self.matrix_dims(a)[0]
 
     def matrix_cols(self, a: sp.Expr) -> sp.Expr | None:
-        """Columns of a matrix expression: a declared matrix, its transpose, a product."""
+        return self.matrix_dims(a)[1]
+
+    def matrix_dims(self, a: sp.Expr) -> tuple:
+        """(rows, columns) of a matrix expression (a vector is a column), None if unknown:
+        declared tensors, transposes, products, sums, element-wise functions."""
         if isinstance(a, sp.Symbol) and a.name in self.ctx.tensors:
-            shape = self.ctx.tensors[a.name].shape
-            return _size(shape[1]) if len(shape) == 2 else None
-        if isinstance(a, Transpose) and isinstance(a.args[0], sp.Symbol):
-            return self.matrix_rows(a.args[0])
+            shape = tuple(_size(d) for d in self.ctx.tensors[a.name].shape)
+            return shape if len(shape) == 2 else (shape[0], sp.Integer(1)) if len(
+                shape) == 1 else (None, None)
+        if isinstance(a, AtTime):
+            return self.matrix_dims(a.args[0])
+        if isinstance(a, Transpose):
+            rows, cols = self.matrix_dims(a.args[0])
+            return cols, rows
         if isinstance(a, sp.Mul):
             nc = [f for f in a.args if not f.is_commutative]
-            return self.matrix_cols(nc[-1]) if nc else None
+            if not nc:
+                return None, None
+            return self.matrix_dims(nc[0])[0], self.matrix_dims(nc[-1])[1]
         if isinstance(a, (sp.Add, Hadamard)):
-            return next((n for f in a.args if (n := self.matrix_cols(f)) is not None), None)
-        return None
+            dims = [self.matrix_dims(f) for f in a.args if not f.is_commutative]
+            return next((d for d in dims if None not in d), (None, None))
+        if isinstance(a, sp.Pow) and a.exp.is_commutative:
+            return self.matrix_dims(a.base)
+        if isinstance(a, sp.Function) and len(a.args) == 1 and not isinstance(a, (Diag, At)):
+            return self.matrix_dims(a.args[0])
+        return None, None
 
     def full_index(self, name: str, k: sp.Symbol) -> tuple:
         shape = tuple(self.ctx.tensors[name].shape)
