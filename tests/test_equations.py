@@ -620,6 +620,7 @@ def test_layer_norm_with_the_ones_vector_and_a_sigma_squared_name():
     (r"y = \|x\|_1", "norm"),
     (r"y = \langle x \rangle", "inner product"),
     (r"y = \mathrm{GELU}(x)", "function GELU"),
+    (r"y = |x|", "absolute value"),
 ])
 def test_constructs_read_otherwise_are_refused_with_their_position(text, construct):
     with pytest.raises(ParseError) as err:

@@ -528,6 +528,9 @@ class _Parser:
             raise _fail("the absolute value `|`", t.pos, "it is never closed", "absolute value")
         e = self.parse_range(self.i + 1, k)
         self.i = k + 1
+        if not e.is_commutative:
+            raise _fail("`|...|` of a tensor", t.pos, "write \\|x\\| for its norm, or |x_i| "
+                        "for the absolute value of each entry", "absolute value")
         return sp.Abs(e)
 
     def is_declared(self) -> bool:
