@@ -20,8 +20,8 @@ EPILOG = """examples:
   symgrad check 1.1.a '5 \\times 2'        the claim as a positional argument
   echo 'c[t] \\in \\mathbb{R}^{m}' | symgrad check 1.2.1.b -
   symgrad review answers.tex notes.md --out reviewed/
-  symgrad list --set hw1                  the questions of another problem set
   symgrad answers --set myset.toml        write outputs/<name>/ for a set written as data
+  symgrad list --set myset.toml           its questions (sets: a name or a .toml path)
   symgrad derive gru.tex --of 'h[t]' --wrt 'h[t-1]'
 """
 
