@@ -542,7 +542,7 @@ class Evaluator:
             out = vals[0]
             for v in vals[1:]:
                 if out.m and v.m and out.trail != v.trail:
-                    raise ClaimProblem(f"a Hadamard product needs operands of one shape, "
+                    raise Mismatch(f"a Hadamard product needs operands of one shape, "
                                        f"got {dims_text(out.trail)} and {dims_text(v.trail)}")
                 out = self._combine(out, v, np.multiply, "multiplies")
             return out
