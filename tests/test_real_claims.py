@@ -27,9 +27,6 @@ KNOWN_MISSES = {
     79: "the chain rule written as a product of a gradient and a Jacobian over all axes",
     86: "\\sum\\limits_t without bounds in a BPTT formula",
     87: "\\partial W for W_x",
-    104: "a system with `\\dots` without commas",
-    105: "a system with `\\dots` without commas",
-    112: "an open-ended family range `\\forall i \\ge 1`",
     126: "a list of columns [v_0[t], v_1[t], v_2[t]] as a matrix",
 }
 

@@ -941,8 +941,10 @@ class _Parser:
         rows = self.split(k + 1, j, lambda u: u.key == ("sym", ";"))
         split = _is_stack_separator if len(rows) > 1 else _is_comma
         for a, b in self.split(k + 1, j, split):
-            if b == a + 1 and self.toks[a].kind == "cmd" and self.toks[a].text in _DOTS:
-                items.append(sp.Symbol("..."))
+            if b > a and self.toks[a].kind == "cmd" and self.toks[a].text in _DOTS:
+                items.append(sp.Symbol("..."))  # `\\dots w_k[t]`: the gap, then the last
+                if b > a + 1:
+                    items.append(self.parse_range(a + 1, b))
             else:
                 items.append(self.parse_range(a, b))
         return items[0] if len(items) == 1 else Stack(*items)

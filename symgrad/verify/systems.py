@@ -62,7 +62,8 @@ class Claimed:
         out = cls()
         for item in ranges:
             bounds = tuple(item[1:]) if isinstance(item, tuple) and len(item) == 3 else ()
-            bounds = tuple(sp.Integer(b) if isinstance(b, int) else b for b in bounds)
+            bounds = tuple(sp.Integer(b) if isinstance(b, int) else sp.oo if b is None else b
+                           for b in bounds)  # `\\forall i \\ge 1`: every slot from 1 on
             if not bounds or not all(isinstance(b, sp.Expr) and {
                     x.name for x in b.free_symbols} <= {"t", "k"} for b in bounds):
                 raise SystemUnreadable(f"the range {item} of a family index", "range")
@@ -74,6 +75,9 @@ class Claimed:
                 gap = True
                 continue
             head = lhs.args[0] if isinstance(lhs, AtTime) else lhs
+            if isinstance(lhs, AtTime) and str(lhs.args[1]) != "t":
+                raise SystemProblem(f"the left side {sp.latex(lhs)} defines a value at time "
+                                    f"{sp.latex(lhs.args[1])}, not at the step t")
             if isinstance(head, sp.Indexed):
                 fam = str(head.base.label)
                 (s,) = head.indices if len(head.indices) == 1 else (None,)
@@ -127,7 +131,7 @@ class Claimed:
         if var not in self.ranges:
             return True
         lo, hi = self.ranges[var]
-        return value(lo) <= slot <= value(hi)
+        return value(lo) <= slot and (hi == sp.oo or slot <= value(hi))
 
     def window(self) -> sp.Expr | None:
         """The last slot attended to: the upper limit of the sum in h[t]."""
