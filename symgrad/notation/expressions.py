@@ -881,6 +881,12 @@ class _Parser:
         units, k = [], lo
         while k < hi:
             u = self.toks[k]
+            if (u.key == ("open", "(") and units and self.toks[units[-1][0]].kind == "name"
+                    and len(self.ctx.rank(name) if targets is None else targets) == 1
+                    and max(self.ctx.rank(name) if targets is None else targets) > 1):
+                units.append((k, self.mate[k] + 1))  # `x_{c'(2j+k')}`: x[c', 2j+k']
+                k = self.mate[k] + 1
+                continue
             if u.kind not in ("name", "num") or "." in u.text:
                 return [self.parse_range(lo, hi, index=True)]
             width = 1 + (self.primes(k + 1)[0] if u.kind == "name" else 0)
@@ -896,6 +902,10 @@ class _Parser:
             else:
                 digits.append(w)
         letters = sum(1 for u in toks if u.kind == "name")
+        if any(u.kind == "open" for u in toks):
+            if len(whole) in targets:
+                return whole
+            return [self.parse_range(lo, hi, index=True)]
         if all(u.kind == "num" for u in toks) and len(digits) in targets:
             return digits
         if len(whole) in targets:
