@@ -23,7 +23,6 @@ GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x 
 
 # constructs symgrad prints that the notation reader cannot read back (owned by notation/
 # and verify/; see the issue-13 report)
-DIVIDES = r"divisibility condition `3 \mid l + 1` in a cases/Iverson condition"
 WHERE = r"recursion after `, \quad \text{where } \delta[K] = g[K], ...`"
 VJP = r"left side `\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} \delta[t]`"
 STACKED = "checker context of the stacked state Jacobians (K, m, m): no quantity dh/dh_prev"
@@ -31,8 +30,6 @@ SLOTS = r"slot-subscripted names `a_{1}[t]`, `v_{1}[t]_{j}` (read as v[t] with o
 PREPARED = r"prepared arrays `J[3, 1, r, j] \delta[3, r]` of grad_state (checker: KeyError x)"
 
 KNOWN = {
-    "conv1d-rational.jacobian(x)": DIVIDES, "conv1d-rational.grad(x)": DIVIDES,
-    "conv2d.jacobian(x)": DIVIDES, "conv2d.grad(x)": DIVIDES,
     "gated.state_jacobians": STACKED, "gated.backward_step": VJP,
     **{f"gated.grad({w},direct)": WHERE for w in ("W_x", "W_c", "W_h")},
     **{f"att{k}.state_jacobian({lag})": SLOTS for k in (1, 2, None) for lag in (1, 2)},

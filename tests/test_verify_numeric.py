@@ -215,3 +215,13 @@ def test_max_and_min_of_entries_are_evaluated():
     v = sg.Model.from_latex(r"y_i = \max(x_i, 2 x_i - 1)", {"x": "n"}).value("y")
     assert v.check(r"y_i = \max(x_i, 2x_i - 1)").verdict == "correct"
     assert v.check(r"y_i = \min(x_i, 2x_i - 1)").verdict == "incorrect"
+
+
+def test_divisibility_and_rational_bounds_are_compared_exactly():
+    conv = sg.Conv1d(in_channels=1, length=5, kernel_size=2, stride=3, padding=2, dilation=3)
+    J = conv.jacobian("x")
+    for base in (0, 1):
+        tex = J.latex(index_base=base)
+        assert r"3 \mid l" in tex
+        assert J.check(tex, index_base=base).verdict == "correct"
+    assert J.check(J.latex().replace(r"3 \mid l + 1", r"3 \mid l")).verdict == "incorrect"

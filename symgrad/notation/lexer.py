@@ -169,9 +169,19 @@ _TRANSPOSE = {r"\top", r"\intercal", r"\mathsf{T}"}
 _R_SPACES = {r"\mathbb{R}", r"\mathcal{R}", r"\R", r"\Reals", r"\mathds{R}"}
 
 
+def _divides(a: sp.Expr, b: sp.Expr) -> sp.Basic:
+    """`a \\mid b`: a divides b."""
+    return sp.Eq(sp.Mod(b, a), 0)
+
+
+def _not_divides(a: sp.Expr, b: sp.Expr) -> sp.Basic:
+    return sp.Ne(sp.Mod(b, a), 0)
+
+
 _REL_CMDS = {
     r"\le": sp.Le, r"\leq": sp.Le, r"\leqslant": sp.Le, r"\ge": sp.Ge, r"\geq": sp.Ge,
     r"\geqslant": sp.Ge, r"\lt": sp.Lt, r"\gt": sp.Gt, r"\ne": sp.Ne, r"\neq": sp.Ne,
+    r"\mid": _divides, r"\nmid": _not_divides,
 }
 
 

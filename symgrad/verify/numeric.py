@@ -627,10 +627,12 @@ class Evaluator:
             v = self.ev(e.args[0], env)
             return Val(~v.a.astype(bool), v.m)
         a, b = self.ev(e.lhs, env), self.ev(e.rhs, env)
+        # index arithmetic is rational (l/3 - j + 7/3): compare with a tolerance far below
+        # any step between small rationals, never exactly in floating point
         ops = {sp.Eq: lambda x, y: np.abs(x - y) < 1e-9,
                sp.Ne: lambda x, y: np.abs(x - y) >= 1e-9,
-               sp.Lt: np.less, sp.Le: np.less_equal, sp.Gt: np.greater,
-               sp.Ge: np.greater_equal}
+               sp.Lt: lambda x, y: x < y - 1e-9, sp.Le: lambda x, y: x <= y + 1e-9,
+               sp.Gt: lambda x, y: x > y + 1e-9, sp.Ge: lambda x, y: x >= y - 1e-9}
         if a.m or b.m:
             if a.m and b.m and a.trail != b.trail:
                 raise ClaimProblem(f"the condition {sp.latex(e)} compares a "
