@@ -26,13 +26,11 @@ GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x 
 WHERE = r"recursion after `, \quad \text{where } \delta[K] = g[K], ...`"
 VJP = r"left side `\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} \delta[t]`"
 STACKED = "checker context of the stacked state Jacobians (K, m, m): no quantity dh/dh_prev"
-SLOTS = r"slot-subscripted names `a_{1}[t]`, `v_{1}[t]_{j}` (read as v[t] with one index)"
 PREPARED = r"prepared arrays `J[3, 1, r, j] \delta[3, r]` of grad_state (checker: KeyError x)"
 
 KNOWN = {
     "gated.state_jacobians": STACKED, "gated.backward_step": VJP,
     **{f"gated.grad({w},direct)": WHERE for w in ("W_x", "W_c", "W_h")},
-    **{f"att{k}.state_jacobian({lag})": SLOTS for k in (1, 2, None) for lag in (1, 2)},
     **{f"att{k}.grad_state": PREPARED for k in (1, 2, None)},
 }
 

@@ -827,6 +827,9 @@ class _Parser:
         e = self.ctx.exact.get(key)
         if e is None or e.kind != "tensor" or e.bracket_letters & set(self.st.sum_bound):
             return None
+        whole = self.ctx.match(self.toks, i0, self.hi, set(self.st.sum_bound), ("tensor",))
+        if whole is not None and len(whole.keys) >= close + 1 - i0:
+            return None  # `v_{1}[t]` is itself declared: that tensor, not slot 1 of v[t]
         self.i = sub
         items = self.sub_items(e.name)
         self.i = close + 1
