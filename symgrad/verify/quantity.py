@@ -90,7 +90,7 @@ def quantity_context(q: Quantity) -> Context:
         full = q.bind_sizes(given, sizes)
         env = q.prepare(dict(given), full) if q.prepare else dict(given)
         series = {n: np.asarray(env[n]) for n in timed if n in env}
-        arrays = dict(env)
+        arrays = {**given, **env}  # the inputs as given, then everything prepared from them
         for n, s in series.items():
             arrays[n] = s[-1]
         now = next(iter(series.values())).shape[0] - 1 if series else 0
