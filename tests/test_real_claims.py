@@ -23,7 +23,6 @@ KNOWN_MISSES = {
     49: "the 2021 homework's axis order [c, i, j, k]",
     60: "a chain through an undeclared entry f_W[a, b]",
     63: "a literal bmatrix Jacobian",
-    79: "the chain rule written as a product of a gradient and a Jacobian over all axes",
     86: "\\sum\\limits_t without bounds in a BPTT formula",
     87: "\\partial W for W_x",
     126: "a list of columns [v_0[t], v_1[t], v_2[t]] as a matrix",

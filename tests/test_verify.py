@@ -490,3 +490,21 @@ def test_nabla_and_d_derivatives(qid, claim, verdict):
 ])
 def test_an_extra_singleton_index_on_the_left(claim, verdict):
     assert sg.check("1.1.c.i", claim).verdict == verdict
+
+
+@pytest.mark.parametrize("qid, claim, base, verdict", [
+    ("1.1.c.ii", r"\left(\frac{\partial f_W(x)}{\partial W}\right)_{j,c,k} = x_{c, 2(j-1) + k}", 1,
+     "correct"),
+    ("1.1.c.ii", r"\left(\frac{\partial f_W(x)}{\partial W}\right)_{j,c,k} = x_{c, j + k}", 1,
+     "incorrect"),
+    ("1.1.c.ii", r"\frac{\partial f_W(x)}{\partial W}[j,c,k] = x[c, 2j + k]", 0, "correct"),
+    ("1.1.c.iv", r"\left(\frac{\partial \ell}{\partial W}\right)_{c,k} = \sum_{j} g_j "
+                 r"x_{c, 2(j-1) + k}", 1, "correct"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W} = \frac{\partial \ell}{\partial f_W(x)} "
+                 r"\frac{\partial f_W(x)}{\partial W}", 1, "correct"),
+    ("1.1.c.iv", r"\frac{\partial \ell}{\partial W} = \frac{\partial \ell}{\partial f_W(x)} "
+                 r"\frac{\partial f_W(x)}{\partial x}", 1, "incorrect"),
+])
+def test_derivative_entries_without_singleton_axes_and_whole_tensor_chain_rules(
+        qid, claim, base, verdict):
+    assert sg.check(qid, claim, index_base=base).verdict == verdict

@@ -57,6 +57,7 @@ from .lexer import (
     _Tok,
 )
 from .names import (
+    IMPLIED_BASE,
     Declarations,
     Macro,
     _index_symbol,
@@ -619,7 +620,19 @@ class _Claims:
 
     def is_derivative(self, r: tuple[int, int]) -> bool:
         t = self.toks[r[0]]
-        return t.kind == "cmd" and (t.text in _FRACS or t.text == r"\nabla")
+        return (t.kind == "cmd" and (t.text in _FRACS or t.text == r"\nabla")
+                or self.wrapped_derivative(*r) is not None)
+
+    def wrapped_derivative(self, lo: int, hi: int) -> int | None:
+        """`\\left(\\frac{\\partial A}{\\partial B}\\right)_{j,c,k}`: the index of the closing
+        bracket of a derivative in parentheses with entries after it; else None."""
+        if not (lo + 1 < hi and self.toks[lo].key == ("open", "(")):
+            return None
+        m = self.st.mate[lo]
+        t = self.toks[lo + 1]
+        if m >= hi - 1 or not (t.kind == "cmd" and t.text in _FRACS):
+            return None
+        return m if self.toks[m + 1].key in (("sym", "_"), ("open", "[")) else None
 
     def lhs_kind(self, r: tuple[int, int]) -> str:
         try:
@@ -629,6 +642,18 @@ class _Claims:
         return "whole" if not ref.of_indices and ref.wrt is None else "element"
 
     def lhs_ref(self, lo: int, hi: int) -> Ref:
+        wrapped = self.wrapped_derivative(lo, hi)
+        if wrapped is not None:
+            inner = _Parser(self.st, lo + 1, wrapped, mode="formula")
+            of, wrt = inner.derivative_refs()
+            inner.finish()
+            rest = _Parser(self.st, wrapped + 1, hi, mode="formula")
+            of, wrt = self.entry_of_derivative(rest, of, wrt)
+            rest.finish()
+            if of[2] is not None or wrt[2] is not None:
+                raise _fail(f"`{self.st.snip(lo, hi)}`", self.toks[lo].pos,
+                            "the left side must name a declared quantity", "left side")
+            return Ref(of[0], wrt[0], tuple(of[1]), tuple(wrt[1]))
         p = _Parser(self.st, lo, hi, mode="formula")
         if self.is_derivative((lo, hi)):
             of, wrt = p.derivative_refs()
@@ -660,12 +685,27 @@ class _Claims:
         pos = self.toks[p.i - 1].pos
         if of[1] or wrt[1]:
             raise _fail("the derivative's entry", pos, "its indices are given twice", "derivative")
+        if rank_wrt is not None and len(extra) != rank_of + rank_wrt:
+            extra = self.fill_singletons(extra, of[0], wrt[0])
         if rank_wrt is None or len(extra) != rank_of + rank_wrt:
             raise _fail("the derivative's entry", pos, f"it needs {rank_of} + "
                         f"{rank_wrt} indices, one per axis of numerator and denominator",
                         "derivative")
         return ((of[0], tuple(extra[:rank_of]), of[2]),
                 (wrt[0], tuple(extra[rank_of:]), wrt[2]))
+
+    def fill_singletons(self, extra: list, of: str, wrt: str) -> list:
+        """Entries given for the axes that are not 1 (`_{j,c,k}` for 1 x 3 x 1 x 5 x 3): the
+        first index on every singleton axis, where the count fits exactly."""
+        tensors = self.st.ctx.tensors
+        shape = (() if of == "loss" else tuple(tensors[of].shape)) + tuple(tensors[wrt].shape)
+        wide = [k for k, d in enumerate(shape) if not d == 1]
+        if len(extra) != len(wide):
+            return extra
+        out = [IMPLIED_BASE] * len(shape)
+        for k, i in zip(wide, extra, strict=True):
+            out[k] = i
+        return out
 
     def formula(self, lhs: tuple[int, int], rhs: tuple[int, int]) -> FormulaClaim:
         ref = self.lhs_ref(*lhs)

@@ -84,10 +84,11 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
                 return Verdict("unparsed", problem, {"construct": "range"}, None, text,
                                ["construct not judged: range"])
             rhs = claim.rhs.xreplace({IMPLIED_BASE: base})
-            v = check_readings(ctx, truth, claim.lhs, rhs, base, text)
+            lhs = _based_ref(claim.lhs, base)
+            v = check_readings(ctx, truth, lhs, rhs, base, text)
             if v.verdict == "incorrect" and base == index_base:
                 other = 1 - base
-                w = check_readings(ctx, truth, claim.lhs,
+                w = check_readings(ctx, truth, _based_ref(claim.lhs, other),
                                    claim.rhs.xreplace({IMPLIED_BASE: other}), other, text)
                 if w.verdict == "correct":
                     v = replace(v, hint=f"it is right read {other}-based: pass --index-base "
@@ -112,6 +113,15 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
         return content_error(e, text)
     except Exception as e:  # the engine boundary: a verdict, never a traceback
         return unexpected(e, name, text)
+
+
+def _based_ref(ref, base: int):
+    """The left side with the reader's implied first index (a singleton axis) as ``base``."""
+    fix = {IMPLIED_BASE: sp.Integer(base)}
+    def fixed(indices):
+        return tuple(i.xreplace(fix) if isinstance(i, sp.Basic) else i for i in indices)
+
+    return replace(ref, of_indices=fixed(ref.of_indices), wrt_indices=fixed(ref.wrt_indices))
 
 
 def check_values(ctx: Context, truth, values: tuple, text: str, shape: Verdict) -> Verdict:

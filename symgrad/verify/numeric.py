@@ -457,6 +457,16 @@ class Evaluator:
                 raise Mismatch(f"the right side multiplies a {dims_text(out.trail)} "
                                f"by a {dims_text(v.trail)} matrix: the shapes do not fit")
             return self._guard(Val(np.matmul(out.a, v.a), 2))
+        if out.trail[-1] != v.trail[0] and v.m > out.m and v.trail[:out.m] == out.trail:
+            # the chain rule over all axes: dl/dy (shape of y) times dy/dW (y's axes, W's)
+            self.notes.add("the product contracts every axis of the left factor with the "
+                           "leading axes of the right (the chain rule over whole tensors)")
+            n = int(np.prod(out.trail))
+            right = v.trail[out.m:]
+            a = out.a.reshape(out.a.shape[:out.a.ndim - out.m] + (1, n))
+            b = v.a.reshape(v.a.shape[:v.a.ndim - v.m] + (n, int(np.prod(right))))
+            prod = np.matmul(a, b)
+            return self._guard(Val(prod.reshape(prod.shape[:-2] + right), len(right)))
         if out.trail[-1] != v.trail[0]:
             raise Mismatch(f"the right side multiplies a {dims_text(out.trail)} by a "
                            f"{dims_text(v.trail)} tensor: the shapes do not fit")
