@@ -643,3 +643,16 @@ def test_one_hot_targets_and_the_loss_as_a_left_side():
         ref = -((W @ x) - np.log(1 + (W @ x) ** 2)).sum()
         name = next(t for t in m.tensors if t not in ("x", "W", "z"))
         assert np.isclose(m.value(name).evaluate({"x": x, "W": W}), ref), loss
+
+
+def test_model_keys_read_time_like_claims_and_equations():
+    from symgrad.notation.equations import time_key
+
+    for key, canonical in [("h_t", "h[t]"), ("h_{t-1}", "h[t-1]"), ("h^{(t-1)}", "h[t-1]"),
+                           ("h(t-2)", "h[t-2]"), (r"\mathbf{h}_{t - 1}", r"\mathbf{h}[t-1]"),
+                           ("a_1(t)", "a_1[t]"), ("W_x", "W_x"), ("W_{hh}", "W_{hh}")]:
+        assert time_key(key) == canonical, key
+    m = model_from_latex(r"h[t] = \tanh(W x[t] + U h[t-1])", ELMAN_SHAPES)
+    ref = m.jacobian("h[t]", "h[t-1]").latex()
+    for of, wrt in (("h_t", "h_{t-1}"), ("h(t)", "h(t-1)"), ("h^{(t)}", "h^{(t-1)}")):
+        assert m.jacobian(of, wrt).latex() == ref

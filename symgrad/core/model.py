@@ -33,6 +33,7 @@ from .shapes import ShapeSpec, dims_text, parse_shape
 from .simplify import Ranges, canonical_sums, collapse, split_sums
 from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
 from .unroll import ModelQuantity, StepChain, _MatrixPrinter, _Unrolled
+from .zero import Point
 
 Rule = Callable[[tuple, tuple], sp.Expr]
 
@@ -66,7 +67,6 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
 
 _DECOR = re.compile(r"\\(?:mathbf|boldsymbol|bm|vec|hat|tilde|bar|overline|widehat|widetilde|"
                     r"mathrm|mathit|mathsf|mathcal|check|dot|ddot)\s*\{([^{}]*)\}")
-_TIME_KEY = re.compile(r"(.+?)(?:_\{?t\}?|_\{t(-\d+|-[A-Za-z])\}|\^\{?\(t(-\d+|-[A-Za-z])?\)\}?)")
 
 
 def _plain(text: str) -> str:
@@ -79,12 +79,10 @@ def _plain(text: str) -> str:
 
 
 def time_key(text: str) -> str:
-    """``h_t``, ``h_{t-1}``, ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]`` (other names unchanged)."""
-    key = re.sub(r"\s+", "", text)
-    m = _TIME_KEY.fullmatch(key)
-    if m is None:
-        return key
-    return f"{m.group(1)}[t{m.group(2) or m.group(3) or ''}]"
+    """``h_t``, ``h_{t-1}``, ``h(t)``, ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]`` (other names
+    unchanged): the notation layer's reading of time marks (one resolver for claims, models
+    and these keys)."""
+    return service("time_key")(text)
 
 
 def identifier(text: str) -> str:
@@ -855,15 +853,23 @@ class Model:
             expr = expr.xreplace(subs)
         return expr
 
-    def _vanishes(self, expr: sp.Expr) -> bool:
+    def _vanishes(self, expr: sp.Expr, point: Point | None = None) -> bool:
         """True when a sum (or a sum of terms) is identically zero by the definitions, e.g.
-        sum_k d_k with d = x - mu and mu the mean of x."""
+        sum_k d_k with d = x - mu and mu the mean of x. A value nonzero at one point
+        settles it first (``core.zero``): expanding nested sums is exponential in depth."""
         full = self._inline_linear(expr)
         if full == expr and not expr.has(sp.Sum):
+            return False
+        point = point or self._point()
+        if point.certainly_nonzero(full):
             return False
         for _ in range(2):
             full = canonical_sums(split_sums(sp.expand(full)))
         return full == 0
+
+    def _point(self) -> Point:
+        """A point at which to evaluate expressions in this model's tensors."""
+        return Point({n: t.shape for n, t in self.tensors.items()}, set(self._size_names()))
 
     def tidy_terms(self, element: sp.Expr) -> sp.Expr:
         """Terms that vanish identically dropped, sums equal up to their index merged,
@@ -880,10 +886,12 @@ class Model:
             element = element.replace(lambda e: isinstance(e, sp.Sum) and unit(e),
                                       lambda e: sp.Integer(1))
 
+        point = self._point()
+
         def walk(e):
             if not isinstance(e, sp.Expr) or not e.args or isinstance(e, sp.Indexed):
                 return e
-            if isinstance(e, sp.Sum | sp.Add) and e.has(sp.Sum) and self._vanishes(e):
+            if isinstance(e, sp.Sum | sp.Add) and e.has(sp.Sum) and self._vanishes(e, point):
                 return sp.Integer(0)
             return e.func(*[walk(a) for a in e.args])
 

@@ -20,7 +20,7 @@ from .claims import (
     parse_claim,
     read_definitions,
 )
-from .equations import model_from_latex, split_equations
+from .equations import model_from_latex, split_equations, time_key
 from .expressions import IDENTITY, ONES, parse_expression
 from .names import IMPLIED_BASE, Declarations, TensorDecl
 
@@ -31,3 +31,4 @@ __all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "ArithmeticClaim", "Declarations"
            "split_equations"]
 
 provide("model_from_latex", model_from_latex)
+provide("time_key", time_key)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symgrad.core.errors import ParseError, ShapeError, UnknownNameError
+from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
 from symgrad.core.model import Model, identifier
 from symgrad.core.ops import At, AtTime, Stack
 from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
@@ -693,6 +693,26 @@ class _Builder:
             raise ShapeError(f"{site}: {n.written} is read back {bounds[1]} steps here and "
                              f"{t.shape[0]} elsewhere ({dims_text(t.shape)})")
         return sp.Indexed(sp.IndexedBase(t.name, commutative=False), lag - 1)
+
+
+def time_key(text: str) -> str:
+    """A name as written, its time mark as brackets: ``h_t``, ``h_{t-1}``, ``h(t-1)``,
+    ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]``; other names come back without spaces. Read with
+    the same tokens and time marks as claims and equations (the key of Model.jacobian)."""
+    plain = "".join(text.split()) if isinstance(text, str) else text
+    try:
+        toks = _tokens(text)[0]
+    except SymgradError:
+        return plain
+    end = next((c for c in range(1, len(toks)) if _name_end(toks[:c], 0) == c
+                and toks[c].key != ("open", "[")
+                and _time_suffix(toks, c, strict=True) == len(toks)), None)
+    if end is None:
+        return plain
+    inner = [u for u in toks[end:] if u.kind in ("name", "num") or u.key in (
+        ("sym", "+"), ("sym", "-"))]
+    head = text[slice(*_widen(text, toks[0].pos, toks[end - 1].end))]
+    return "".join(head.split()) + "[" + "".join(u.text for u in inner) + "]"
 
 
 def model_from_latex(text: str, shapes: Mapping[str, ShapeSpec], name: str = "model",
