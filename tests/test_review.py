@@ -70,7 +70,10 @@ def test_seed_claims_have_the_verdicts_of_the_cases(seed, reviewer):
 def test_seed_system_answer_is_recognised_as_attention_rnn_k(seed):
     d = next(c for c in seed.claims if c.question == "1.2.2.d")
     assert d.line == 322 and d.verdict.verdict == "incorrect"
-    assert "AttentionRNN(k)" in d.verdict.explanation
+    # the seed writes q_k[k] (a typo for q_k[t]); the checker may say either what is wrong
+    # first: the system is AttentionRNN(k), or that left side is at time k, not t
+    assert ("AttentionRNN(k)" in d.verdict.explanation
+            or "defines a value at time k" in d.verdict.explanation)
 
 
 def test_seed_placement(seed):
