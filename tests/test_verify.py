@@ -508,3 +508,19 @@ def test_an_extra_singleton_index_on_the_left(claim, verdict):
 def test_derivative_entries_without_singleton_axes_and_whole_tensor_chain_rules(
         qid, claim, base, verdict):
     assert sg.check(qid, claim, index_base=base).verdict == verdict
+
+
+@pytest.mark.parametrize("qid, claim, verdict", [
+    ("1.2.1.c", r"\frac{\partial h[t]}{\partial W_{x \ ijk}} = \begin{cases} (1 - c[t])_i * x[k] "
+                r"\text{ if } j = i \\ 0 \text{ else} \end{cases}", "correct"),
+    ("1.2.1.c", r"\frac{\partial h[t]}{\partial W_{x,ijk}} = \begin{cases} c[t]_i x[t]_k & j = i "
+                r"\\ 0 & \text{else}\end{cases}", "incorrect"),
+    ("1.2.1.c", r"\frac{\partial h[t]}{\partial W_x} = \mathrm{diag}(1 - c[t]) \otimes x[t]^T",
+     "correct"),
+    ("1.2.1.c", r"\frac{\partial h[t]}{\partial W_x} = \mathrm{diag}(c[t]) \otimes x[t]^T",
+     "incorrect"),
+    ("1.2.2.e", r"h[t] = \sum_{i} a_i[t] v_i[t]", "correct"),
+    ("1.2.2.e", r"h[t] = \sum_{i=1}^{2} a_i[t] v_i[t]", "incorrect"),
+])
+def test_seed_235_kronecker_and_slot_sums(qid, claim, verdict):
+    assert sg.check(qid, claim).verdict == verdict

@@ -31,7 +31,7 @@ from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
 
 from .claims import FormulaClaim, parse_claim
-from .expressions import IDENTITY, ONES
+from .expressions import IDENTITY, ONES, Kron
 from .lexer import _INDICATOR, _Tok, _tokens
 from .names import IMPLIED_BASE, Declarations, TensorDecl, _keys
 
@@ -619,6 +619,10 @@ class _Builder:
             return e
         if isinstance(e, Stack):
             return self._concat(e, k, site)
+        if isinstance(e, Kron):
+            raise ParseError(f"{site}: the Kronecker product \\otimes of matrices is not read in a "
+                             f"model's equations; write it with indices",
+                             position=self._at(r"\otimes"), construct="Kronecker product")
         if not e.args:
             return e
         return e.func(*[self._resolve(a, k, site) for a in e.args])

@@ -388,7 +388,12 @@ class _Parser:
                 factors.append(sp.Pow(self.postfix(), -1))
             elif t.key == ("cmd", r"\otimes"):
                 self.take()
-                factors.append(Transpose(self.postfix()))
+                right = self.postfix()
+                if (self.vector_length(right) is not None
+                        and self.vector_length(factors[-1]) is not None):
+                    factors.append(Transpose(right))  # a \\otimes b = a b^T for vectors
+                else:
+                    factors[-1] = Kron(factors[-1], right)
             elif self.starts_atom(t):
                 factors.append(self.postfix())
             else:
@@ -789,6 +794,16 @@ class _Parser:
         """`h[t-2]`: a time step of a time-indexed tensor that no alias names (`g[t, r]`:
         entry r of g at step t)."""
         head = self.take()
+        k = self.i
+        if (self.at("open", "[") and self.mate[k] == k + 2
+                and self.toks[k + 1].kind == "name"
+                and self.toks[k + 1].text in self.st.lhs_bound
+                and self.toks[k + 1].text not in self.ctx.time_letters | set(self.st.time_vars)):
+            now = self.ctx.match([head, _Tok("open", "[", 0, 0), _Tok("name", "t", 0, 0),
+                                  _Tok("close", "]", 0, 0)], 0, 4, set(), ("tensor",))
+            if now is not None:  # `x[k]`, k a left-side index: entry k of x[t]
+                self.i = k + 3
+                return self.element(now.name, [_index_symbol(self.toks[k + 1].text)])
         return self.time_element(self.ctx.time_base[head.key])
 
     def split_subscript_alias(self) -> sp.Expr | None:
@@ -1184,7 +1199,7 @@ class _Parser:
         (`W_{ik} x_k`): the whole axis, from the claim's index base unless a lower bound is
         written."""
         k = _index_symbol(var)
-        dims = set()
+        dims, fixed = set(), set()
         for e in body.atoms(sp.Indexed):
             spec = self.ctx.tensors.get(str(e.base.label))
             if spec is None:
@@ -1199,12 +1214,14 @@ class _Parser:
             for axis, i in enumerate(idx):
                 if i == k:
                     dims.add(_size(shape[axis]))
+                    if axis == 0 and spec.base is not None:
+                        fixed.add(spec.base)
         if len(dims) != 1:
             why = ("the tensors it indexes have different sizes along it" if dims else
                    "no tensor in the summand is indexed by it alone")
             raise _fail("the sum", t.pos, f"its bounds are not written and {why}; write them, "
                         "e.g. \\sum_{m=1}^{K}", "sum without bounds")
-        first = IMPLIED_BASE if lo is None else lo
+        first = lo if lo is not None else fixed.pop() if len(fixed) == 1 else IMPLIED_BASE
         return first, dims.pop() - 1 + first
 
     def open_bound(self, t: _Tok) -> sp.Expr:
@@ -1527,6 +1544,14 @@ _KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min
 
 
 _ONES = ONES = sp.Symbol("all_ones_vector", commutative=False)
+
+
+class Kron(sp.Function):
+    """`A \\otimes B` of matrices: the Kronecker product (the checker evaluates it)."""
+
+    nargs = 2
+    is_commutative = False
+
 IDENTITY = sp.Symbol("identity_matrix", commutative=False)
 """The identity matrix a claim writes (`I`); its size comes from the formula around it."""
 

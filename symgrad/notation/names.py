@@ -26,6 +26,7 @@ class TensorDecl:
     name: str
     shape: tuple
     aliases: tuple[str, ...] = ()
+    base: int | None = None  # the first index of its first axis, where it is fixed (slots)
 
 
 @dataclass(frozen=True)

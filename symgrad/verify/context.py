@@ -149,7 +149,7 @@ class Context:
         from ..notation import Declarations, TensorDecl
 
         decls = tuple(TensorDecl(t.name, tuple(t.shape), tuple(dict.fromkeys(
-            (t.latex, *t.aliases)))) for t in self.tensors.values())
+            (t.latex, *t.aliases))), t.base) for t in self.tensors.values())
         return Declarations(decls, tuple(self.scalars), self.loss)
 
     def known(self) -> str:

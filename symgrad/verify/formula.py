@@ -183,8 +183,15 @@ class FormulaCheck:
     def _bind(self, shape: tuple) -> list[Axis]:
         """Left-side indices -> axes of the truth (restoring dropped singleton axes)."""
         n_of = len(self.truth.of_shape)
-        parts = [(self.ref.of_indices, shape[:n_of], self.ref.of, self.truth.of_shape),
-                 (self.ref.wrt_indices, shape[n_of:], self.ref.wrt, self.truth.wrt_shape)]
+        of_idx, wrt_idx = tuple(self.ref.of_indices), tuple(self.ref.wrt_indices)
+        if not of_idx and n_of and len(wrt_idx) == len(shape):
+            # `\frac{\partial h[t]}{\partial W_{x,ijk}}`: every index on the denominator,
+            # read positionally in numerator layout (the axes of h[t], then of W_x)
+            of_idx, wrt_idx = wrt_idx[:n_of], wrt_idx[n_of:]
+            self._note("the indices written on the denominator are read in numerator "
+                       "layout: the first for the numerator's axes")
+        parts = [(of_idx, shape[:n_of], self.ref.of, self.truth.of_shape),
+                 (wrt_idx, shape[n_of:], self.ref.wrt, self.truth.wrt_shape)]
         axes: list[Axis] = []
         for idx, dims, who, declared in parts:
             idx = list(idx)

@@ -29,7 +29,7 @@ from ..core.ops import (
     numpy_forms,
 )
 from ..core.simplify import Iverson
-from ..notation import IDENTITY, ONES
+from ..notation import IDENTITY, ONES, Kron
 
 MAX_ENTRIES = 30_000_000
 MAX_FACTORS = 1000
@@ -533,6 +533,13 @@ class Evaluator:
             for v in vals[1:]:
                 out = self._combine(out, v, op, "compares")
             return out
+        if fn is Kron:
+            a, b = (self.ev(x, env) for x in e.args)
+            if a.m != 2 or b.m != 2:
+                raise ClaimProblem("a Kronecker product \\otimes needs two matrices")
+            (p, q), (r, w) = a.trail, b.trail
+            out = a.a[..., :, None, :, None] * b.a[..., None, :, None, :]
+            return self._guard(Val(out.reshape(out.shape[:-4] + (p * r, q * w)), 2))
         if fn is Transposed:
             v = self.ev(e.args[0], env)
             if v.lazy:
