@@ -524,3 +524,14 @@ def test_derivative_entries_without_singleton_axes_and_whole_tensor_chain_rules(
 ])
 def test_seed_235_kronecker_and_slot_sums(qid, claim, verdict):
     assert sg.check(qid, claim).verdict == verdict
+
+
+def test_definitions_carried_into_shapes_and_with_a_time_index():
+    shape = r"f_W(x) \in \mathbb{R}^{1 \times L_{out}}"
+    assert sg.check("1.1.c.i", shape, definitions=[r"L_{out} := 3"]).verdict == "correct"
+    assert sg.check("1.1.c.i", shape, definitions=[r"L_{out} = 4"]).verdict == "incorrect"
+    assert sg.check("1.1.c.i", r"L_{out} = 3, \quad " + shape).verdict == "correct"
+    claim = (r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + a_1[t] s[t] "
+             r"(q_1[t]^\top K_1 + k_1[t]^\top Q_1)")
+    assert sg.check("1.2.2.e", claim, definitions=[r"s[t] := v_1[t] - h[t]"]).verdict == "correct"
+    assert sg.check("1.2.2.e", claim, definitions=[r"s[t] := v_1[t] + h[t]"]).verdict == "incorrect"

@@ -442,6 +442,10 @@ class _Claims:
             return None
         axis = None
         k = lo + 1
+        if (k + 2 == hi - 1 and toks[k].key == ("open", "[") and toks[hi - 1].key == ("close", "]")
+                and toks[k + 1].kind == "name" and toks[k + 1].text in ctx.time_letters | {"t"}
+                and ctx.match(toks, lo, hi, set(), ("tensor",)) is None):
+            return tuple(u.key for u in toks[lo:hi]), None, None  # `s[t] := v_1[t] - h[t]`
         marker = ""
         if k < hi and toks[k].key == ("sym", "'"):
             k, marker = k + 1, "'"
@@ -472,7 +476,7 @@ class _Claims:
             if e is not None and not (e.kind == "scalar" and (len(e.keys) < hi - lo or marked)
                                       ) and not (marked and self.index_valued(*rhs)):
                 return None
-        if (first.key,) in ctx.loss_any:
+        if (first.key,) in ctx.loss_any and not sub and not marker:
             return None
         head = tuple(u.key for u in toks[lo:k if param is not None else hi])
         return head, param, axis
