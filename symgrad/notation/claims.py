@@ -442,7 +442,8 @@ class _Claims:
             return None
         axis = None
         k = lo + 1
-        if (k + 2 == hi - 1 and toks[k].key == ("open", "[") and toks[hi - 1].key == ("close", "]")
+        if (marked and k + 2 == hi - 1 and toks[k].key == ("open", "[")
+                and toks[hi - 1].key == ("close", "]")
                 and toks[k + 1].kind == "name" and toks[k + 1].text in ctx.time_letters | {"t"}
                 and ctx.match(toks, lo, hi, set(), ("tensor",)) is None):
             return tuple(u.key for u in toks[lo:hi]), None, None  # `s[t] := v_1[t] - h[t]`
