@@ -535,3 +535,14 @@ def test_definitions_carried_into_shapes_and_with_a_time_index():
              r"(q_1[t]^\top K_1 + k_1[t]^\top Q_1)")
     assert sg.check("1.2.2.e", claim, definitions=[r"s[t] := v_1[t] - h[t]"]).verdict == "correct"
     assert sg.check("1.2.2.e", claim, definitions=[r"s[t] := v_1[t] + h[t]"]).verdict == "incorrect"
+
+
+@pytest.mark.parametrize("qid, claim, verdict", [
+    ("1.1.c.ii", r"\partial f_W(x) / \partial W \in \mathbb{R}^{1 \times 3 \times 1 \times 5 \times 3}",
+     "correct"),
+    ("1.1.c.ii", r"\partial f_W(x) / \partial W \in \mathbb{R}^{3 \times 3}", "incorrect"),
+    ("1.2.1.c", r"\partial \ell / \partial W_x = \sum_{t=1}^{K} ((1 - c[t]) \odot \delta[t]) "
+                r"x[t]^\top", "correct"),
+])
+def test_slash_derivatives_on_the_left(qid, claim, verdict):
+    assert sg.check(qid, claim).verdict == verdict

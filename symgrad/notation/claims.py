@@ -626,7 +626,8 @@ class _Claims:
     def is_derivative(self, r: tuple[int, int]) -> bool:
         t = self.toks[r[0]]
         return (t.kind == "cmd" and (t.text in _FRACS or t.text == r"\nabla")
-                or self.wrapped_derivative(*r) is not None)
+                or self.wrapped_derivative(*r) is not None
+                or self.slash_derivative(*r) is not None)
 
     def wrapped_derivative(self, lo: int, hi: int) -> int | None:
         """`\\left(\\frac{\\partial A}{\\partial B}\\right)_{j,c,k}`: the index of the closing
@@ -646,7 +647,26 @@ class _Claims:
             return "model"
         return "whole" if not ref.of_indices and ref.wrt is None else "element"
 
+    def slash_derivative(self, lo: int, hi: int) -> int | None:
+        """`\\partial f_W(x) / \\partial W`: the index of the `/`; else None."""
+        if self.toks[lo].key != ("cmd", r"\partial"):
+            return None
+        cut = self.p.split(lo, hi, lambda u: u.key == ("sym", "/"))
+        if len(cut) != 2 or not (cut[1][0] < hi and self.toks[cut[1][0]].key == (
+                "cmd", r"\partial")):
+            return None
+        return cut[0][1]
+
     def lhs_ref(self, lo: int, hi: int) -> Ref:
+        slash = self.slash_derivative(lo, hi)
+        if slash is not None:
+            p = _Parser(self.st, lo, hi, mode="formula")
+            of = p.ref(lo + 1, slash, numerator=True)
+            wrt = p.ref(slash + 2, hi, numerator=False)
+            if of[2] is not None or wrt[2] is not None:
+                raise _fail(f"`{self.st.snip(lo, hi)}`", self.toks[lo].pos,
+                            "the left side must name a declared quantity", "left side")
+            return Ref(of[0], wrt[0], tuple(of[1]), tuple(wrt[1]))
         wrapped = self.wrapped_derivative(lo, hi)
         if wrapped is not None:
             inner = _Parser(self.st, lo + 1, wrapped, mode="formula")
