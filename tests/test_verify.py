@@ -538,8 +538,8 @@ def test_definitions_carried_into_shapes_and_with_a_time_index():
 
 
 @pytest.mark.parametrize("qid, claim, verdict", [
-    ("1.1.c.ii", r"\partial f_W(x) / \partial W \in \mathbb{R}^{1 \times 3 \times 1 \times 5 \times 3}",
-     "correct"),
+    ("1.1.c.ii", r"\partial f_W(x) / \partial W \in "
+                 r"\mathbb{R}^{1 \times 3 \times 1 \times 5 \times 3}", "correct"),
     ("1.1.c.ii", r"\partial f_W(x) / \partial W \in \mathbb{R}^{3 \times 3}", "incorrect"),
     ("1.2.1.c", r"\partial \ell / \partial W_x = \sum_{t=1}^{K} ((1 - c[t]) \odot \delta[t]) "
                 r"x[t]^\top", "correct"),
