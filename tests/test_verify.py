@@ -546,3 +546,14 @@ def test_definitions_carried_into_shapes_and_with_a_time_index():
 ])
 def test_slash_derivatives_on_the_left(qid, claim, verdict):
     assert sg.check(qid, claim).verdict == verdict
+
+
+def test_capital_pi_and_sigma_as_product_and_sum():
+    claim = (r"\frac{\partial \ell}{\partial W_x} = \Sigma_{t=1}^{K} ((1 - c[t]) \odot \delta[t]) "
+             r"x[t]^\top")
+    assert sg.check("1.2.1.c", claim).verdict == "correct"
+    from symgrad.notation import parse_expression
+
+    decls = context("1.1.c.i").declarations()
+    assert parse_expression(r"\Pi_{k=1}^{3} x_{1, k}", decls) == parse_expression(
+        r"\prod_{k=1}^{3} x_{1, k}", decls)

@@ -580,7 +580,8 @@ class _Parser:
         if x == r"\sqrt":
             self.take()
             return sp.sqrt(self.arg_expr()), "other"
-        if x in (r"\sum", r"\prod"):
+        if x in (r"\sum", r"\prod") or (x in (r"\Pi", r"\Sigma") and not self.is_declared()
+                                          and self.at("sym", "_", 1)):
             return self.big_operator(), "other"
         if x in _DOTS:
             if self.mode != "system":
@@ -1191,7 +1192,7 @@ class _Parser:
         if implied:
             limits = [(v, *self.implied_bounds(t, v, lo, body)) if v in implied else (v, lo, hi)
                       for v, lo, hi in limits]
-        op = sp.Sum if t.text == r"\sum" else sp.Product
+        op = sp.Sum if t.text in (r"\sum", r"\Sigma") else sp.Product
         return op(body, *[(_index_symbol(v), lo, hi) for v, lo, hi in reversed(limits)])
 
     def implied_bounds(self, t: _Tok, var: str, lo: sp.Expr | None, body: sp.Expr) -> tuple:

@@ -756,7 +756,7 @@ def free_names(expr: sp.Basic, bound: frozenset = frozenset()) -> list[str]:
     out: list[str] = []
 
     def walk(e, scope):
-        if isinstance(e, sp.Sum):
+        if isinstance(e, (sp.Sum, sp.Product)):
             inner = set(scope)
             for v, lo, hi in reversed(e.limits):
                 walk(lo, inner)
