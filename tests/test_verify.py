@@ -557,3 +557,13 @@ def test_capital_pi_and_sigma_as_product_and_sum():
     decls = context("1.1.c.i").declarations()
     assert parse_expression(r"\Pi_{k=1}^{3} x_{1, k}", decls) == parse_expression(
         r"\prod_{k=1}^{3} x_{1, k}", decls)
+
+
+@pytest.mark.parametrize("claim, verdict", [
+    (r"h[t] = V a[t] \quad \text{where } V := [v_0[t], v_1[t], v_2[t]]", "correct"),
+    (r"h[t] = [v_0[t], v_1[t], v_2[t]] a[t]", "correct"),
+    (r"h[t] = [v_0[t], v_2[t], v_1[t]] a[t]", "incorrect"),
+    (r"a[t] = \mathrm{softargmax}([w_0[t], w_1[t], w_2[t]])", "correct"),
+])
+def test_a_list_of_vectors_is_the_matrix_of_those_columns(claim, verdict):
+    assert sg.check("1.2.2.e", claim).verdict == verdict

@@ -31,6 +31,7 @@ from symgrad.core.ops import (
 )
 
 from .expressions import (
+    VStack,
     _decode,
     _guarded,
     _Parser,
@@ -820,7 +821,7 @@ class _Claims:
 
     def size(self, p: _Parser, lo: int, hi: int) -> sp.Expr:
         e = p.parse_range(lo, hi, index=False, mode="dims")
-        if not e.is_commutative or e.has(sp.Indexed, At, AtTime, Stack, Softargmax, Diag,
+        if not e.is_commutative or e.has(sp.Indexed, At, AtTime, Stack, VStack, Softargmax, Diag,
                                           Hadamard, Transpose):
             raise _fail(f"the size `{self.st.snip(lo, hi)}`", self.toks[lo].pos,
                         _NOT_A_SIZE, "shape")

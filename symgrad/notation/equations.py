@@ -31,7 +31,7 @@ from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import linear_bounds
 
 from .claims import FormulaClaim, parse_claim
-from .expressions import IDENTITY, ONES, Kron
+from .expressions import IDENTITY, ONES, Kron, VStack
 from .lexer import _INDICATOR, _Tok, _tokens
 from .names import IMPLIED_BASE, Declarations, TensorDecl, _keys
 
@@ -617,7 +617,7 @@ class _Builder:
             if not e.is_commutative:
                 self._current(e.name, k, site)
             return e
-        if isinstance(e, Stack):
+        if isinstance(e, (Stack, VStack)):
             return self._concat(e, k, site)
         if isinstance(e, Kron):
             raise ParseError(f"{site}: the Kronecker product \\otimes of matrices is not read in a "
@@ -627,7 +627,7 @@ class _Builder:
             return e
         return e.func(*[self._resolve(a, k, site) for a in e.args])
 
-    def _concat(self, e: Stack, k: int, site: str) -> sp.Symbol:
+    def _concat(self, e: Stack | VStack, k: int, site: str) -> sp.Symbol:
         """``[h[t-1], x[t]]``: the column vectors stacked into one named tensor."""
         parts = []
         for arg in e.args:

@@ -976,7 +976,9 @@ class _Parser:
                     items.append(self.parse_range(a + 1, b))
             else:
                 items.append(self.parse_range(a, b))
-        return items[0] if len(items) == 1 else Stack(*items)
+        if len(items) == 1:
+            return items[0]
+        return VStack(*items) if len(rows) > 1 else Stack(*items)
 
     # ------------------------------------------------------------------ constructs
     def fraction(self) -> sp.Expr:
@@ -1545,6 +1547,13 @@ _KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min
 
 
 _ONES = ONES = sp.Symbol("all_ones_vector", commutative=False)
+
+
+class VStack(sp.Function):
+    """`[a; b]`: vectors stacked into one longer column (a comma list `[a, b]` is a Stack:
+    its vectors side by side as the columns of a matrix, its scalars one column)."""
+
+    is_commutative = False
 
 
 class Kron(sp.Function):

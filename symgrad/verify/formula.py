@@ -20,7 +20,8 @@ from .verdict import Verdict
 
 SEEDS = (0, 1, 2)
 BUDGET = 8.0
-_NONSCALAR = ("At", "AtTime", "Transposed", "Hadamard", "Diag", "Softargmax", "Stack")
+_NONSCALAR = ("At", "AtTime", "Transposed", "Hadamard", "Diag", "Softargmax", "Stack",
+              "VStack", "Kron")
 ROW_NOTE = "numerator layout (row vector): the loss gradients are read as 1 x n rows"
 
 

@@ -29,7 +29,7 @@ from ..core.ops import (
     numpy_forms,
 )
 from ..core.simplify import Iverson
-from ..notation import IDENTITY, ONES, Kron
+from ..notation import IDENTITY, ONES, Kron, VStack
 
 MAX_ENTRIES = 30_000_000
 MAX_FACTORS = 1000
@@ -568,13 +568,20 @@ class Evaluator:
             z = v.a - v.a.max(axis=-2, keepdims=True)
             ez = np.exp(z)
             return Val(ez / ez.sum(axis=-2, keepdims=True), 2)
-        if fn is Stack:
+        if fn in (Stack, VStack):
             vals = [self.ev(a, env) for a in e.args]
             vals = [Val(v.a[..., 0, 0]) if v.m == 2 and v.trail == (1, 1) else v for v in vals]
-            if any(v.m for v in vals):
-                raise Unreadable("a stack of vectors", "stack")
+            if not any(v.m for v in vals):
+                arrays = np.broadcast_arrays(*[v.a for v in vals])
+                return Val(np.stack(arrays, axis=-1)[..., None], 2)
+            if not all(v.m == 2 and v.trail[1] == 1 for v in vals):
+                raise Unreadable("a stack of values that are not all vectors", "stack")
             arrays = np.broadcast_arrays(*[v.a for v in vals])
-            return Val(np.stack(arrays, axis=-1)[..., None], 2)
+            if fn is VStack:  # [a; b]: one longer column
+                return self._guard(Val(np.concatenate(arrays, axis=-2), 2))
+            if len({v.trail for v in vals}) != 1:
+                raise ClaimProblem("the columns of [a, b, ...] have different lengths")
+            return self._guard(Val(np.concatenate(arrays, axis=-1), 2))
         if fn is At:
             return self._at(e, env)
         if fn is AtTime:
