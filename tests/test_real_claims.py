@@ -25,7 +25,6 @@ KNOWN_MISSES = {
     63: "a literal bmatrix Jacobian",
     86: "\\sum\\limits_t without bounds in a BPTT formula",
     87: "\\partial W for W_x",
-    126: "a list of columns [v_0[t], v_1[t], v_2[t]] as a matrix",
 }
 
 

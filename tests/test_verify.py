@@ -567,3 +567,11 @@ def test_capital_pi_and_sigma_as_product_and_sum():
 ])
 def test_a_list_of_vectors_is_the_matrix_of_those_columns(claim, verdict):
     assert sg.check("1.2.2.e", claim).verdict == verdict
+
+
+@pytest.mark.parametrize("basis, verdict", [("e_2", "correct"), ("e_1", "incorrect")])
+def test_standard_basis_vectors_take_their_length_from_the_formula(basis, verdict):
+    claim = (r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + [v_0[t], v_1[t], v_2[t]] "
+             r"\left(\operatorname{diag}(a[t]) - a[t] a[t]^\top\right) " + basis +
+             r" \left(k_1[t]^\top Q_1 + q_1[t]^\top K_1\right)")
+    assert sg.check("1.2.2.e", claim).verdict == verdict

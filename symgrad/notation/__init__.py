@@ -21,14 +21,13 @@ from .claims import (
     read_definitions,
 )
 from .equations import model_from_latex, split_equations, time_key
-from .expressions import IDENTITY, ONES, Kron, VStack, parse_expression
+from .expressions import IDENTITY, ONES, Kron, UnitVector, VStack, parse_expression
 from .names import IMPLIED_BASE, Declarations, TensorDecl
 
-__all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "VStack", "ArithmeticClaim", "Declarations",
-           "FormulaClaim", "Ref",
-           "ShapeClaim", "SizeClaim", "SystemClaim", "TensorDecl", "Unjudged",
-           "model_from_latex", "parse_claim", "parse_expression", "read_definitions",
-           "split_equations"]
+__all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "UnitVector", "VStack", "ArithmeticClaim",
+           "Declarations", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim", "SystemClaim",
+           "TensorDecl", "Unjudged", "model_from_latex", "parse_claim", "parse_expression",
+           "read_definitions", "split_equations"]
 
 provide("model_from_latex", model_from_latex)
 provide("time_key", time_key)

@@ -703,6 +703,10 @@ class _Parser:
             return self.model_variable(), "other"
         if t.text in ("I", r"\mathbb{I}") or t.key == ("word", "Id"):
             return self.identity(), "other"
+        if t.key == ("name", "e") and self.at("sym", "_", 1):
+            self.i += 2
+            (k,) = self.sub_items(None)
+            return UnitVector(k), "other"  # e_k: the k-th standard basis vector
         raise self.unknown(t)
 
     def identity(self) -> sp.Expr:
@@ -1553,6 +1557,14 @@ class VStack(sp.Function):
     """`[a; b]`: vectors stacked into one longer column (a comma list `[a, b]` is a Stack:
     its vectors side by side as the columns of a matrix, its scalars one column)."""
 
+    is_commutative = False
+
+
+class UnitVector(sp.Function):
+    """`e_k`: the k-th standard basis vector (in the claim's index base), its length set by
+    the formula around it (the checker sizes it)."""
+
+    nargs = 1
     is_commutative = False
 
 

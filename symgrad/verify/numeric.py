@@ -29,7 +29,7 @@ from ..core.ops import (
     numpy_forms,
 )
 from ..core.simplify import Iverson
-from ..notation import IDENTITY, ONES, Kron, VStack
+from ..notation import IDENTITY, ONES, Kron, UnitVector, VStack
 
 MAX_ENTRIES = 30_000_000
 MAX_FACTORS = 1000
@@ -53,7 +53,7 @@ class Unreadable(Exception):
 
 
 _LAZY = {"eye": "identity I", "col": "ones vector 1", "row": "row of ones 1^T",
-         "mat": "matrix of ones 1 1^T"}
+         "mat": "matrix of ones 1 1^T", "unit": "basis vector e_k", "urow": "row e_k^T"}
 
 
 @dataclass
@@ -63,7 +63,8 @@ class Val:
     a: np.ndarray
     m: int = 0
     lazy: str = ""  # a multiple (a) of I ("eye"), 1 ("col"), 1^T ("row") or 1 1^T ("mat"),
-    #                 its size not yet known
+    #                 or of e_k ("unit", k = ``pos`` 0-based), its size not yet known
+    pos: int = 0
 
     @property
     def trail(self) -> tuple:
@@ -390,11 +391,17 @@ class Evaluator:
         if not v.lazy:
             return v
         fits = {"eye": len(trail) == 2 and trail[0] == trail[1], "col": trail[1:] == (1,),
-                "row": trail[:1] == (1,), "mat": len(trail) == 2}[v.lazy] and len(trail) == 2
+                "row": trail[:1] == (1,), "mat": len(trail) == 2,
+                "unit": trail[1:] == (1,) and 0 <= v.pos < trail[0],
+                "urow": trail[:1] == (1,) and 0 <= v.pos < trail[-1]}[v.lazy] and len(trail) == 2
         if not fits:
             raise ClaimProblem(f"the right side {verb} the {_LAZY[v.lazy]} and a "
                                f"{dims_text(trail) if trail else 'scalar'} operand")
-        base = np.eye(trail[0]) if v.lazy == "eye" else np.ones(trail)
+        if v.lazy in ("unit", "urow"):
+            base = np.zeros(trail)
+            base[(v.pos, 0) if v.lazy == "unit" else (0, v.pos)] = 1.0
+        else:
+            base = np.eye(trail[0]) if v.lazy == "eye" else np.ones(trail)
         return Val(v.a[..., None, None] * base, 2)
 
     def _combine(self, x: Val, y: Val, op, verb: str) -> Val:
@@ -485,10 +492,10 @@ class Evaluator:
                 return Val(lazy.a * other.a, 0, lazy.lazy)
             if out.lazy:
                 n = v.trail[0]
-                trail = {"eye": (n, n), "row": (1, n)}.get(out.lazy)
+                trail = {"eye": (n, n), "row": (1, n), "urow": (1, n)}.get(out.lazy)
             else:
                 n = out.trail[-1]
-                trail = {"eye": (n, n), "col": (n, 1)}.get(v.lazy)
+                trail = {"eye": (n, n), "col": (n, 1), "unit": (n, 1)}.get(v.lazy)
             if trail is None:
                 raise Unreadable(f"the {_LAZY[lazy.lazy]} in a product that does not set its "
                                  f"size", "ones vector")
@@ -533,6 +540,11 @@ class Evaluator:
             for v in vals[1:]:
                 out = self._combine(out, v, op, "compares")
             return out
+        if fn is UnitVector:
+            k = self.ev(e.args[0], env).a
+            if k.size != 1 or not float(k.ravel()[0]).is_integer():
+                raise Unreadable("e_k with a position that is not one whole number", "unit vector")
+            return Val(self.const(1.0).a, 0, "unit", int(k.ravel()[0]) - self.base)
         if fn is Kron:
             a, b = (self.ev(x, env) for x in e.args)
             if a.m != 2 or b.m != 2:
@@ -543,7 +555,8 @@ class Evaluator:
         if fn is Transposed:
             v = self.ev(e.args[0], env)
             if v.lazy:
-                return Val(v.a, 0, {"col": "row", "row": "col"}.get(v.lazy, v.lazy))
+                return Val(v.a, 0, {"col": "row", "row": "col", "unit": "urow",
+                                    "urow": "unit"}.get(v.lazy, v.lazy), v.pos)
             if v.m == 0:
                 return v
             if v.m != 2:
