@@ -133,6 +133,9 @@ class Model:
         self._auto: dict[sp.Basic, str] = {}
         self._counter = itertools.count()
         self._memo: dict[tuple[str, str], tuple[sp.Expr, tuple, tuple]] = {}
+        self._wrt_indices: dict[str, tuple[sp.Symbol, ...]] = {}
+        self._read_cache: dict[str, tuple[Definition, frozenset]] = {}
+        self._depends_cache: dict[tuple[str, str, int], bool] = {}
         self.one_hot: set[str] = set()
 
     @classmethod
@@ -665,12 +668,20 @@ class Model:
     def reads(self, name: str) -> set[str]:
         """Names of the tensors that ``name``'s definition reads directly."""
         d = self.definitions.get(name)
-        return self._reads(d.expr) if d else set()
+        if d is None:
+            return set()
+        hit = self._read_cache.get(name)
+        if hit is None or hit[0] is not d:  # computed once per definition
+            hit = self._read_cache[name] = (d, frozenset(self._reads(d.expr)))
+        return set(hit[1])
 
     def depends(self, name: str, on: str) -> bool:
         if name == on:
             return True
-        return any(self.depends(dep, on) for dep in self.reads(name))
+        key = (name, on, len(self.definitions))
+        if key not in self._depends_cache:
+            self._depends_cache[key] = any(self.depends(dep, on) for dep in self.reads(name))
+        return self._depends_cache[key]
 
     def tensor(self, name: str) -> Tensor:
         if name not in self.tensors:
@@ -776,6 +787,11 @@ class Model:
         if key not in self._memo:
             I = self.fresh_indices(self.tensors[of].rank, "i")
             J = self.fresh_indices(self.tensors[wrt].rank, "j")
+            # one J per variable: a derivative reused at the next level of the chain rule
+            # is renamed only along the path to its I, its already simplified rest shared
+            # (so the memo of collapse and tidy finds it); the names drawn above are still
+            # drawn, so every other index keeps its name
+            J = self._wrt_indices.setdefault(wrt, J)
             self._memo[key] = (self._total(of, wrt, I, J), I, J)
         return self._memo[key]
 
@@ -795,7 +811,8 @@ class Model:
             if p == 0:
                 continue
             inner, I2, J2 = self.derivative(dep, wrt)
-            inner = inner.xreplace({**dict(zip(I2, K)), **dict(zip(J2, J))})
+            renames = {a: b for a, b in (*zip(I2, K), *zip(J2, J)) if a != b}
+            inner = inner.xreplace(renames) if renames else inner
             limits = [(k, 0, n - 1) for k, n in zip(K, self.tensors[dep].shape)]
             total += sp.Sum(p * inner, *limits) if limits else p * inner
         return collapse(total, ranges)

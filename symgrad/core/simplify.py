@@ -111,7 +111,25 @@ def simplify_condition(cond: sp.Basic, ranges: Ranges) -> sp.Basic:
 
 
 def _has_delta_in(expr: sp.Expr, v: sp.Symbol) -> bool:
-    return any(v in d.free_symbols for d in expr.atoms(sp.KroneckerDelta))
+    return any(v in d.free_symbols for d in _deltas(expr))
+
+
+_DELTAS: dict = {}
+
+
+def _deltas(expr: sp.Basic) -> frozenset:
+    """The Kronecker deltas in ``expr`` (memoised per subtree)."""
+    if isinstance(expr, sp.KroneckerDelta):
+        return frozenset((expr,))
+    if not expr.args:
+        return frozenset()
+    out = _DELTAS.get(expr)
+    if out is None:
+        out = frozenset().union(*(_deltas(a) for a in expr.args))
+        if len(_DELTAS) > _MEMO_LIMIT:
+            _DELTAS.clear()
+        _DELTAS[expr] = out
+    return out
 
 
 def _distribute(expr: sp.Expr, v: sp.Symbol) -> list[sp.Expr]:
@@ -148,12 +166,12 @@ def sum_over(body: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr, ranges: Rang
     """Sum ``body`` over ``v`` in [lo, hi], collapsing Kronecker deltas in ``v``."""
     collapsed, kept = [], []
     for term in _distribute(body, v):
-        if v not in term.free_symbols:
+        if v not in _free(term):
             collapsed.append(term * (hi - lo + 1))
             continue
         factors = list(sp.Mul.make_args(term))
         for n, f in enumerate(factors):  # noqa: B007 (n is the position found)
-            if isinstance(f, sp.KroneckerDelta) and v in f.free_symbols:
+            if isinstance(f, sp.KroneckerDelta) and v in _free(f):
                 solved = _solve_delta(f, v, ranges)
                 if solved is not None:
                     break
@@ -161,20 +179,94 @@ def sum_over(body: sp.Expr, v: sp.Symbol, lo: sp.Expr, hi: sp.Expr, ranges: Rang
             kept.append(term)
             continue
         sol, divisible = solved
-        rest = sp.Mul(*(factors[:n] + factors[n + 1:])).subs(v, sol)
+        rest = sp.Mul(*(factors[:n] + factors[n + 1:])).xreplace({v: sol})
         cond = simplify_condition(sp.And(sp.Le(lo, sol), sp.Le(sol, hi), divisible), ranges)
         collapsed.append(tidy(rest * Iverson(cond), ranges))
     for term in kept:
-        outside = [f for f in sp.Mul.make_args(term) if v not in f.free_symbols]
-        inside = [f for f in sp.Mul.make_args(term) if v in f.free_symbols]
+        outside = [f for f in sp.Mul.make_args(term) if v not in _free(f)]
+        inside = [f for f in sp.Mul.make_args(term) if v in _free(f)]
         collapsed.append(sp.Mul(*outside) * sp.Sum(sp.Mul(*inside), (v, lo, hi)))
     return sp.Add(*collapsed)
+
+
+# Memo of tidy and collapse. Both are pure functions of the expression and of the ranges
+# of the index symbols free in it, so a subtree already simplified (a definition's
+# derivative reused, reindexed, at the next level of the chain rule: only the path to its
+# free indices is new) costs one lookup, and a Jacobian's cost grows with the number of
+# definitions it passes through, not with the size of everything below each of them.
+_MEMO_LIMIT = 200_000
+_FREE: dict = {}
+_TIDY: dict = {}
+_COLLAPSE: dict = {}
+STATS = {"tidy": 0, "collapse": 0}  # calls that did work (memo misses), for tests
+
+
+def clear_memo() -> None:
+    """Forget the memo of ``tidy`` and ``collapse`` (and the counts in ``STATS``)."""
+    _FREE.clear()
+    _TIDY.clear()
+    _COLLAPSE.clear()
+    _DELTAS.clear()
+    STATS.update(tidy=0, collapse=0)
+
+
+def _free(expr: sp.Basic) -> frozenset:
+    """The symbols free in ``expr`` (memoised per subtree; a superset is harmless: it is
+    only intersected with the ranged indices)."""
+    if not expr.args:
+        return frozenset((expr,)) if isinstance(expr, sp.Symbol) else frozenset()
+    out = _FREE.get(expr)
+    if out is None:
+        if isinstance(expr, sp.Sum):
+            bound = {lim[0] for lim in expr.limits}
+            out = set(_free(expr.function)) - bound
+            for lim in expr.limits:
+                for b in lim[1:]:
+                    out |= _free(b)
+            out = frozenset(out)
+        elif getattr(expr, "bound_symbols", None):
+            out = frozenset(expr.free_symbols)
+        else:
+            out = frozenset().union(*(_free(a) for a in expr.args))
+        if len(_FREE) > _MEMO_LIMIT:
+            _FREE.clear()
+        _FREE[expr] = out
+    return out
+
+
+def _key(expr: sp.Basic, ranges: Ranges) -> tuple:
+    return expr, frozenset((v, ranges[v]) for v in _free(expr) if v in ranges)
+
+
+def _remember(memo: dict, key: tuple, value: sp.Basic) -> sp.Basic:
+    if len(memo) > _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+def _rebuilt(expr: sp.Basic, args: list) -> sp.Basic:
+    """``expr`` with new arguments; ``expr`` itself when none changed."""
+    if all(a is b for a, b in zip(args, expr.args)):
+        return expr
+    return expr.func(*args)
 
 
 def tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     """Merge Iverson brackets of each product and simplify their conditions."""
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
+    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
+        return expr
+    key = _key(expr, ranges)
+    out = _TIDY.get(key)
+    if out is None:
+        STATS["tidy"] += 1
+        out = _remember(_TIDY, key, _tidy(expr, ranges))
+    return out
+
+
+def _tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     if isinstance(expr, sp.Sum):
         inner = dict(ranges)
         inner.update({v: (a, b) for v, a, b in expr.limits})
@@ -182,27 +274,38 @@ def tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
         single = {v: a for v, a, b in expr.limits if a == b}
         limits = [lim for lim in expr.limits if lim[0] not in single]
         body = tidy(body.xreplace(single), ranges) if single else body
+        if not single and body is expr.function:
+            return expr
         return sp.Sum(body, *limits) if limits else body
     if isinstance(expr, Iverson):
         return Iverson(simplify_condition(expr.args[0], ranges))
     if isinstance(expr, sp.KroneckerDelta):
         verdict = decide(sp.Eq(*expr.args), ranges)
         return expr if verdict is None else sp.Integer(int(verdict))
-    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
-        return expr
     args = [tidy(a, ranges) for a in expr.args]
     if isinstance(expr, sp.Mul):
         conds = [a.args[0] for a in args if isinstance(a, Iverson)]
         if len(conds) > 1:
             others = [a for a in args if not isinstance(a, Iverson)]
             return sp.Mul(*others) * Iverson(simplify_condition(sp.And(*conds), ranges))
-    return expr.func(*args)
+    return _rebuilt(expr, args)
 
 
 def collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     """Collapse every delta sum in ``expr`` (bottom-up) and tidy the conditions."""
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
+    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
+        return expr
+    key = _key(expr, ranges)
+    out = _COLLAPSE.get(key)
+    if out is None:
+        STATS["collapse"] += 1
+        out = _remember(_COLLAPSE, key, _collapse(expr, ranges))
+    return out
+
+
+def _collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     if isinstance(expr, sp.Sum):
         single = {v: a for v, a, b in expr.limits if sp.expand(b - a) == 0}
         limits = tuple(lim for lim in expr.limits if lim[0] not in single)
@@ -210,15 +313,14 @@ def collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
             return collapse(expr.function.xreplace(single), ranges)
         inner = dict(ranges)
         inner.update({v: (a, b) for v, a, b in limits})
-        result = collapse(expr.function.xreplace(single), inner)
+        body = expr.function.xreplace(single) if single else expr.function
+        result = collapse(body, inner)
         for n, (v, a, b) in enumerate(limits):
             outer = dict(ranges)
             outer.update({w: (p, q) for w, p, q in limits[n + 1:]})
             result = sum_over(result, v, a, b, outer)
         return tidy(result, ranges)
-    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
-        return expr
-    return tidy(expr.func(*[collapse(a, ranges) for a in expr.args]), ranges)
+    return tidy(_rebuilt(expr, [collapse(a, ranges) for a in expr.args]), ranges)
 
 
 def split_sums(expr: sp.Expr) -> sp.Expr:
