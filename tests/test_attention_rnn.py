@@ -387,3 +387,16 @@ def test_evaluate_keys_as_written_and_jacobian_in_time_notation():
         att.jacobian("a[t]", "h[t-1]")
     out = att.output("h").evaluate({"x[t]": x, "h": h, "Q": Q, "K": K, "V": V})
     np.testing.assert_allclose(out, ref_cell(x, h, Q, K, V, False), atol=1e-12)
+
+
+@pytest.mark.parametrize("k", [sp.oo, float("inf")])
+def test_infinity_points_to_k_none(k):
+    with pytest.raises(ShapeError, match=r"k=None"):
+        AttentionRNN(k=k, input_size=3)
+
+
+def test_numpy_integers_are_sizes():
+    from symgrad.layers.gated_rnn import GatedRNN
+
+    assert AttentionRNN(k=np.int64(2), input_size=np.int64(3)).shape("a") == (3,)
+    assert GatedRNN(np.int64(3), np.int64(4)).shape("c") == (4,)

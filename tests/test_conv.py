@@ -282,3 +282,15 @@ def test_padding_is_stated_where_a_formula_reads_outside_x():
     assert q.check(q.latex()).verdict == "correct"
     unpadded = sg.Conv1d(in_channels=2, length=7, kernel_size=3, stride=2, padding=0)
     assert r"\le" not in unpadded.grad("W").latex()  # the ranges imply it: no condition
+
+
+def test_numpy_sizes_and_an_ambiguous_two_entry_shape():
+    import warnings
+
+    numpy_sized = sg.Conv1d(in_channels=np.int64(2), length=np.int64(7), kernel_size=np.int64(2))
+    assert numpy_sized.output_shape == sg.Conv1d(in_channels=2, length=7, kernel_size=2).output_shape
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert sg.conv_output_shape((32, 32), kernel_size=3) == (1, 30)
+        assert sg.conv_output_shape((3, 32), kernel_size=3) == (1, 30)
+    assert len(caught) == 1 and "(channels, height, width)" in str(caught[0].message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -36,7 +37,9 @@ def as_expr(value: int | sp.Basic) -> sp.Basic:
 
 
 def as_dim(value: int | sp.Expr, what: str = "size") -> sp.Expr:
-    """Validate one dimension: a positive int, or a SymPy expression (symbolic size)."""
+    """Validate one dimension: a positive int (NumPy's too), or a SymPy expression."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)
     if isinstance(value, bool):
         raise ShapeError(f"{what} must be a positive integer or a symbol, got {value!r}")
     if isinstance(value, int):

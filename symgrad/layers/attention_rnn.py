@@ -292,6 +292,9 @@ class AttentionRNN:
     """
 
     def __init__(self, k: Size | None = 2, input_size: Size = _N) -> None:
+        if k is sp.oo or (isinstance(k, float) and k == float("inf")):
+            raise ShapeError("AttentionRNN(inf) is written AttentionRNN(k=None): it attends over "
+                             "every past state, with Q_h, K_h, V_h shared by all of them")
         self.shared = k is None
         self.k = None if self.shared else _int(_check_size(k, "k"))
         self.input_size = _int(_check_size(input_size, "input_size"))

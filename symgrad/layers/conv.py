@@ -8,6 +8,8 @@ gradients come from the chain rule of the core; nothing is built entry by entry.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Sequence
 from functools import cache
 
@@ -31,6 +33,8 @@ def _per_axis(value, n: int, what: str) -> tuple:
 
 
 def _check(value, what: str, minimum: int) -> sp.Expr:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # NumPy integers as sizes, as Model takes them
     if isinstance(value, bool) or not isinstance(value, int | sp.Expr):
         raise ShapeError(f"{what} must be an integer or a SymPy symbol, got {value!r}")
     if isinstance(value, int) and value < minimum:
@@ -59,7 +63,12 @@ def conv_output_shape(input_shape: Sequence[Size], kernel_size: Size | Sequence[
         raise ShapeError("input_shape is (channels, size_1, ...): give at least one spatial "
                          f"size, got {tuple(input_shape)}")
     spatial = [as_dim(n, "input size") for n in input_shape[1:]]
-    as_dim(input_shape[0], "channel count")
+    channels = as_dim(input_shape[0], "channel count")
+    if len(spatial) == 1 and channels.is_Integer and spatial[0].is_Integer and (
+            channels >= spatial[0]):
+        warnings.warn(f"conv_output_shape reads {tuple(input_shape)} as {channels} channels of "
+                      f"length {spatial[0]} (a 1-D convolution); for an image give "
+                      f"(channels, height, width)", stacklevel=2)
     d = len(spatial)
     K = [_check(k, "kernel_size", 1) for k in _per_axis(kernel_size, d, "kernel_size")]
     S = [_check(s, "stride", 1) for s in _per_axis(stride, d, "stride")]
