@@ -288,7 +288,8 @@ def test_numpy_sizes_and_an_ambiguous_two_entry_shape():
     import warnings
 
     numpy_sized = sg.Conv1d(in_channels=np.int64(2), length=np.int64(7), kernel_size=np.int64(2))
-    assert numpy_sized.output_shape == sg.Conv1d(in_channels=2, length=7, kernel_size=2).output_shape
+    plain = sg.Conv1d(in_channels=2, length=7, kernel_size=2)
+    assert numpy_sized.output_shape == plain.output_shape
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert sg.conv_output_shape((32, 32), kernel_size=3) == (1, 30)
