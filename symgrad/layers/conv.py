@@ -58,17 +58,24 @@ def output_length(n: Size, kernel: Size, stride: Size, padding: Size, dilation: 
 def conv_output_shape(input_shape: Sequence[Size], kernel_size: Size | Sequence[Size],
                       stride: Size | Sequence[Size] = 1, padding: Size | Sequence[Size] = 0,
                       dilation: Size | Sequence[Size] = 1, filters: Size = 1) -> tuple:
-    """(F, out_1, ..., out_d) for an input (C, n_1, ..., n_d); ints or SymPy symbols."""
+    """(F, out_1, ..., out_d) for an input (C, n_1, ..., n_d); ints or SymPy symbols. A
+    two-entry shape with as many channels as positions or more, like (32, 32), is read as
+    a 1-D input, with a warning (an image is (channels, height, width))."""
+    shape = tuple(input_shape)
+    if len(shape) == 2 and all(isinstance(n, int) for n in shape) and shape[0] >= shape[1]:
+        warnings.warn(f"conv_output_shape reads {shape} as {shape[0]} channels of length "
+                      f"{shape[1]} (a 1-D convolution); for an image give "
+                      f"(channels, height, width)", stacklevel=2)
+    return _output_shape(shape, kernel_size, stride, padding, dilation, filters)
+
+
+def _output_shape(input_shape: Sequence[Size], kernel_size, stride, padding, dilation,
+                  filters: Size) -> tuple:
     if len(input_shape) < 2:
         raise ShapeError("input_shape is (channels, size_1, ...): give at least one spatial "
                          f"size, got {tuple(input_shape)}")
     spatial = [as_dim(n, "input size") for n in input_shape[1:]]
-    channels = as_dim(input_shape[0], "channel count")
-    if len(spatial) == 1 and channels.is_Integer and spatial[0].is_Integer and (
-            channels >= spatial[0]):
-        warnings.warn(f"conv_output_shape reads {tuple(input_shape)} as {channels} channels of "
-                      f"length {spatial[0]} (a 1-D convolution); for an image give "
-                      f"(channels, height, width)", stacklevel=2)
+    as_dim(input_shape[0], "channel count")
     d = len(spatial)
     K = [_check(k, "kernel_size", 1) for k in _per_axis(kernel_size, d, "kernel_size")]
     S = [_check(s, "stride", 1) for s in _per_axis(stride, d, "stride")]
@@ -137,7 +144,7 @@ class _ConvNd:
             syms = self._syms[key] if isinstance(self._syms[key], list) else [self._syms[key]]
             for sym, v in zip(syms, vals, strict=True):
                 self.sizes[sym] = _check(v, names[key], minimum[key])
-        self.output_shape = conv_output_shape(
+        self.output_shape = _output_shape(
             (in_channels, *spatial), values["K"], values["S"], values["P"], values["D"],
             filters)
         self._y = y
