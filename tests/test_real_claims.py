@@ -18,7 +18,6 @@ KNOWN_MISSES = {
     25: "2021 notation H_{in}, K[0], S[0] for sizes",
     27: "a list of ranges for several indices after one formula",
     39: "slices `W[1,:,k]^\\top x[:, j]`",
-    42: "the 2021 homework's five-index derivative of f with a filter axis of its own",
     44: "juxtaposed subscripts with a condition on i'",
     49: "the 2021 homework's axis order [c, i, j, k]",
     60: "a chain through an undeclared entry f_W[a, b]",

@@ -575,3 +575,11 @@ def test_standard_basis_vectors_take_their_length_from_the_formula(basis, verdic
              r"\left(\operatorname{diag}(a[t]) - a[t] a[t]^\top\right) " + basis +
              r" \left(k_1[t]^\top Q_1 + q_1[t]^\top K_1\right)")
     assert sg.check("1.2.2.e", claim).verdict == verdict
+
+
+def test_an_inline_condition_after_a_comma_with_an_equation_in_it():
+    claim = (r"\frac{\partial f}{\partial W}[i, j, i', c', k'] = x[c', 2j+k'], \;\; \text{if}\;\; "
+             r"i=i' \;\text{else}\; 0.")
+    assert sg.check("1.1.c.ii", claim, index_base=0).verdict == "correct"
+    assert sg.check("1.1.c.ii", claim.replace("i=i'", r"i \ne i'"), index_base=0
+                    ).verdict == "incorrect"

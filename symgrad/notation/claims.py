@@ -226,6 +226,12 @@ class _Claims:
             if inline and (_is_separator(u) or u.kind == "word"):
                 k += 1
                 continue
+            if _is_separator(u) and k > start:
+                nxt = next((j for j in range(k + 1, n) if toks[j].kind != "sep"), n)
+                if nxt < n and toks[nxt].key in (("word", "if"), ("word", "when")) and any(
+                        w.key in (("word", "else"), ("word", "otherwise")) for w in toks[nxt:]):
+                    k += 1  # `A, \text{if } C \text{ else } B`: one part
+                    continue
             if u.key == ("open", "(") and (k == start or toks[k - 1].kind not in ("cmd", "word")):
                 qualifier = self.bracketed(k)
                 if qualifier is not None:
@@ -361,7 +367,10 @@ class _Claims:
     def classify(self, a: int, b: int) -> tuple[str, object]:
         p, toks = self.p, self.toks
         ins = p.split(a, b, lambda u: u.key == ("cmd", r"\in"))
-        eqs = p.split(a, b, lambda u: u.key == ("sym", "="))
+        cond = next((k for k in range(a + 1, b) if toks[k].key in (("word", "if"), ("word", "when"))
+                     and p.depth0(a, k)), b)  # `= ... if i = i'`: the condition's `=` is not one
+        eqs = p.split(a, cond, lambda u: u.key == ("sym", "="))
+        eqs[-1] = (eqs[-1][0], b)
         if len(ins) == 2 and len(eqs) == 2 and eqs[0][1] < ins[0][1]:
             (sa, sb), (ra, rb) = eqs[0], ins[1]
             if sa >= sb or ra >= rb or eqs[1][0] >= ins[0][1]:

@@ -141,7 +141,13 @@ class _Parser:
         a, b = other
         while a < b and self.toks[a].kind == "sep":
             a += 1
-        value = self.parse_range(lo, at)
+        while b > a and self.toks[b - 1].key in (("sym", "."), ("sym", ","), ("sym", ";")):
+            b -= 1
+        end = at
+        while end > lo and (self.toks[end - 1].kind == "sep" or self.toks[end - 1].key in (
+                ("sym", ","), ("sym", ";"))):
+            end -= 1
+        value = self.parse_range(lo, end)
         cond = self.condition_range(at, cond_hi)
         rest = self.parse_range(a, b)
         return sp.Piecewise((value, cond), (rest, True))
