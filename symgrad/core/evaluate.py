@@ -143,8 +143,12 @@ def exact_conditions(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(rels) if rels else expr
 
 
+# The namespace of the compiled code: our helpers and the numpy module itself (the printer
+# writes numpy.tanh, numpy.where, ...). Not the string "numpy": lambdify would run
+# ``from numpy import *`` and probe every name, importing numpy.f2py, numpy.testing and
+# more (about 90 ms on the first evaluation in a process).
 _MODULES = [{"_at": _at, "_axis": _axis, "_vsum": _vsum,
-             **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, "numpy"]
+             **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, {"numpy": np}]
 
 
 @lru_cache(maxsize=512)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 import sympy as sp
@@ -21,6 +21,17 @@ Side = Tensor | str | None
 
 
 _BOUND_NAMES = "qrspuvabdeg"
+
+
+@lru_cache(maxsize=4096)
+def _dim(d: sp.Expr):
+    """A dimension as printed: an int, or simplified once (an atom is its own form)."""
+    if d.is_Integer:
+        return int(d)
+    if d.is_Atom:
+        return d
+    d = sp.simplify(d)
+    return int(d) if d.is_Integer else d
 
 
 def readable(element: sp.Expr, old: Sequence[sp.Symbol], new: Sequence[str]) -> tuple:
@@ -102,8 +113,8 @@ class Quantity:
 
     @property
     def shape(self) -> tuple:
-        dims = tuple(sp.simplify(d.xreplace(self._subs)) for d in self._shape)
-        return tuple(int(d) if d.is_Integer else d for d in dims)
+        subs = self._subs
+        return tuple(_dim(d.xreplace(subs) if subs else d) for d in self._shape)
 
     @property
     def ranges(self) -> dict:

@@ -8,6 +8,8 @@ dropped. What is left is an ``Iverson`` bracket, printed as ``cases`` by the pri
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 from sympy.core.relational import Relational
 
@@ -85,12 +87,23 @@ def decide(rel: sp.Basic, ranges: Ranges) -> bool | None:
 
 
 def _decide_divisible(cond: sp.Basic) -> bool | None:
-    """Settle ``Eq(Mod(a, d), 0)`` when ``d`` is 1 or ``a`` is a multiple of ``d``."""
+    """Settle ``Eq(Mod(a, d), 0)`` when ``d`` is 1 or ``a`` is a multiple of ``d``: the
+    quotient in lowest terms (``cancel``, then distributed) is an integer expression. An
+    exact structural test: no ``simplify`` used as a yes/no question."""
     if isinstance(cond, sp.Eq) and isinstance(cond.lhs, sp.Mod) and cond.rhs == 0:
         a, d = cond.lhs.args
-        if d == 1 or sp.simplify(a / d).is_integer:
+        if d == 1 or _integer_quotient(a, d):
             return True
     return None
+
+
+@lru_cache(maxsize=4096)
+def _integer_quotient(a: sp.Expr, d: sp.Expr) -> bool:
+    q = a / d
+    if q.is_integer:
+        return True
+    q = sp.cancel(q)
+    return bool(q.is_integer or sp.expand(q).is_integer)
 
 
 def simplify_condition(cond: sp.Basic, ranges: Ranges) -> sp.Basic:

@@ -17,6 +17,7 @@ from ..verify.context import (
     Context,
     Grid,
     Instance,
+    LazyArrays,
     TensorSpec,
     Truth,
     as_expr,
@@ -80,7 +81,6 @@ def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=
                             f"the Jacobian of f_W(x) with respect to {v}")
                  for v, shape in (("W", w_shape), ("x", x_shape))]]
     out = conv.output
-    jacobians = {v: conv.jacobian(v) for v in ("W", "x")}
     spatial = ("output length",) if len(y_shape) == 2 else ("output height", "output width")
     labels_y = ("filters", *spatial)
     labels_w = ("filters", "channels", "taps") if len(w_shape) == 3 else (
@@ -105,9 +105,10 @@ def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=
         rng = _rng(seed, 1)
         x, W, g = (rng.normal(size=shape) for shape in (x_shape, w_shape, y_shape))
         arrays = {"x": x, "W": W, "y": out.evaluate(x=x, W=W), "g": g}
-        arrays.update({f"dy_d{v}": np.asarray(q.evaluate({"x": x, "W": W}), dtype=float)
-                       for v, q in jacobians.items()})
-        return Instance({}, arrays, about=f"random x, W, g (seed {seed})")
+        lazy = {f"dy_d{v}": (y_shape + shape, lambda v=v: np.asarray(
+            conv.jacobian(v).evaluate({"x": x, "W": W}), dtype=float))
+            for v, shape in (("W", w_shape), ("x", x_shape))}  # derived if a claim reads it
+        return Instance({}, LazyArrays(arrays, lazy), about=f"random x, W, g (seed {seed})")
 
     about_all = {"C": CHANNELS, "c": CHANNELS, **(about or {})}
     if x_shape[0] > 1:

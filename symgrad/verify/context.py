@@ -34,6 +34,35 @@ class TensorSpec:
     gradient: bool = False
 
 
+class LazyArrays(dict):
+    """An instance's arrays, some made on first read (a Jacobian that only a claim naming
+    it needs): ``LazyArrays(arrays, {name: (shape, make)})``. ``in``, ``get`` and ``[]``
+    see the lazy ones; ``shape_of`` answers without making them."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray],
+                 lazy: Mapping[str, tuple[tuple, Callable[[], np.ndarray]]]) -> None:
+        super().__init__(arrays)
+        self._lazy = dict(lazy)
+
+    def __missing__(self, name: str) -> np.ndarray:
+        if name not in self._lazy:
+            raise KeyError(name)
+        _, make = self._lazy.pop(name)
+        value = self[name] = make()
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return dict.__contains__(self, name) or name in self._lazy
+
+    def get(self, name: str, default=None):
+        return self[name] if name in self else default
+
+    def shape_of(self, name: str) -> tuple:
+        if not dict.__contains__(self, name) and name in self._lazy:
+            return tuple(self._lazy[name][0])
+        return tuple(np.shape(self[name]))
+
+
 @dataclass
 class Instance:
     """Concrete sizes and arrays (every input, parameter and intermediate); ``series``
@@ -180,8 +209,10 @@ class Context:
 
     def source(self, inst: Instance) -> Source:
         """The arrays a claim's right side reads, for one instance."""
-        shapes = {name: tuple(np.shape(inst.arrays[name])) for name in self.tensors
-                  if name in inst.arrays}
+        arrays = inst.arrays
+        shapes = {name: (arrays.shape_of(name) if isinstance(arrays, LazyArrays)
+                         else tuple(np.shape(arrays[name])))
+                  for name in self.tensors if name in arrays}
         return Source(arrays=inst.arrays, sizes=dict(inst.sizes), shapes=shapes,
                       latex={t.name: t.latex for t in self.tensors.values()},
                       series=inst.series, zero_before=self.zero_before,

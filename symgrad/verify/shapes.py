@@ -4,6 +4,7 @@ by the layout rules (dropped singletons, in-order flattening, permuted axes)."""
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +74,41 @@ def grid_eval(expr: sp.Expr, values: dict[str, np.ndarray]) -> np.ndarray:
     raise Unreadable(f"a dimension written with {type(e).__name__}", type(e).__name__)
 
 
+def zero(number: sp.Expr) -> bool:
+    """A number is 0: exact for rationals, ``simplify`` only for the rest (surds)."""
+    if number.is_Rational:
+        return number == 0
+    return bool(sp.simplify(number) == 0)
+
+
+def differs(e: sp.Expr, tries: int = 4) -> bool:
+    """True when ``e`` is nonzero at some point of small positive integers, so not
+    identically 0 (an exact certificate; False means only "not shown")."""
+    syms = sorted(e.free_symbols, key=str)
+    rng = np.random.default_rng(0)
+    for _ in range(tries):
+        v = e.xreplace({s: sp.Integer(int(rng.integers(1, 10))) for s in syms})
+        if v.is_Rational and v != 0:
+            return True
+        if not syms:
+            break
+    return False
+
+
+def depends_on(e: sp.Expr, s: sp.Symbol, tries: int = 4) -> bool:
+    """True when changing ``s`` alone changes the value of ``e`` at some point of small
+    positive integers (so every form of ``e`` has ``s``); False means only "not shown"."""
+    syms = sorted(e.free_symbols, key=str)
+    rng = np.random.default_rng(1)
+    for _ in range(tries):
+        vals = {v: sp.Integer(int(rng.integers(1, 10))) for v in syms}
+        va = e.xreplace(vals)
+        vb = e.xreplace({**vals, s: vals[s] + int(rng.integers(1, 4))})
+        if va.is_Rational and vb.is_Rational and va != vb:
+            return True
+    return False
+
+
 @dataclass
 class Compare:
     """The outcome of comparing one claimed dimension with a true one."""
@@ -101,14 +137,17 @@ class DimComparer:
         return self._cache[key]
 
     def _compare(self, a: sp.Expr, b: sp.Expr) -> Compare:
-        if a == b or sp.simplify(a - b) == 0:
+        if a == b or (not differs(a - b) and sp.simplify(a - b) == 0):
             return Compare(True)
-        foreign = sorted(s.name for s in sp.simplify(a).free_symbols - b.free_symbols)
+        foreign = a.free_symbols - b.free_symbols  # simplify(a) has no more symbols than a
+        if foreign and not all(depends_on(a, s) for s in foreign):
+            foreign = sp.simplify(a).free_symbols - b.free_symbols
+        foreign = sorted(s.name for s in foreign)
         if foreign:
             return Compare(False, f"it does not depend on {', '.join(foreign)}")
         fa, fb = a.xreplace(self.fixed), b.xreplace(self.fixed)
         if fa.is_number and fb.is_number:
-            return Compare(bool(sp.simplify(fa - fb) == 0), "", None, float(fa), float(fb))
+            return Compare(zero(fa - fb), "", None, float(fa), float(fb))
         if fa.is_number != fb.is_number:
             return Compare(False)
         if self._points is not None:
@@ -133,7 +172,7 @@ class DimComparer:
         for _ in range(24):
             vals = {s: sp.Integer(int(rng.integers(1, 10))) for s in syms}
             va, vb = a.xreplace(vals), b.xreplace(vals)
-            if sp.simplify(va - vb) != 0:
+            if not zero(va - vb):
                 params = {s.name: int(v) for s, v in vals.items()}
                 return Compare(False, "", params, float(va), float(vb))
         return Compare(True)
@@ -221,12 +260,28 @@ def _floor_form(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
     return sp.expand(num + rest * den), den
 
 
+def _simplest(e: sp.Expr) -> sp.Expr:
+    """``simplify(e)``, without running it where its answer is ``e`` itself: a polynomial
+    of degree at most 1 with integer coefficients that have no common factor (checked
+    against ``simplify`` on every such polynomial in 4 symbols with coefficients -2..2)."""
+    e = sp.expand(e)
+    syms = sorted(e.free_symbols, key=str)
+    if e.is_Integer or not syms:
+        return e if e.is_Rational else sp.simplify(e)
+    poly = e.as_poly(*syms)
+    if poly is not None and poly.total_degree() <= 1:
+        coeffs = poly.coeffs()
+        if all(c.is_Integer for c in coeffs) and math.gcd(*(int(c) for c in coeffs)) == 1:
+            return e
+    return sp.simplify(e)
+
+
 def numerator_hint(claimed: sp.Expr, true: sp.Expr) -> str | None:
     """'the numerator differs by P + D - 1' when both sides are floor(N / S) forms."""
     a, b = _floor_form(claimed), _floor_form(true)
-    if a is None or b is None or sp.simplify(a[1] - b[1]) != 0:
+    if a is None or b is None or differs(a[1] - b[1]) or sp.simplify(a[1] - b[1]) != 0:
         return None
-    diff = sp.simplify(b[0] - a[0])
+    diff = _simplest(b[0] - a[0])
     if diff == 0:
         return None
     return (f"the numerator differs by {text(diff)} (true minus claimed, both written as "
