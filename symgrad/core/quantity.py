@@ -13,7 +13,7 @@ from .evaluate import evaluate_element, evaluate_matrix, tensor_names
 from .matrix import latex_matrix, to_matrix
 from .printing import IndexPrinter, latex_element, shift_base
 from .services import service
-from .simplify import tidy
+from .simplify import simplest, tidy
 from .tensor import Tensor, as_expr, index, ranges_for
 
 Prepare = Callable[[dict, dict], dict]
@@ -28,9 +28,7 @@ def _dim(d: sp.Expr):
     """A dimension as printed: an int, or simplified once (an atom is its own form)."""
     if d.is_Integer:
         return int(d)
-    if d.is_Atom:
-        return d
-    d = sp.simplify(d)
+    d = simplest(d)
     return int(d) if d.is_Integer else d
 
 

@@ -8,6 +8,7 @@ dropped. What is left is an ``Iverson`` bracket, printed as ``cases`` by the pri
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import sympy as sp
@@ -104,6 +105,24 @@ def _integer_quotient(a: sp.Expr, d: sp.Expr) -> bool:
         return True
     q = sp.cancel(q)
     return bool(q.is_integer or sp.expand(q).is_integer)
+
+
+def simplest(e: sp.Expr) -> sp.Expr:
+    """``sp.simplify(e)``, without running it where its answer is ``e`` itself: a
+    polynomial of degree at most 1 with integer coefficients that have no common factor
+    (checked against ``simplify`` on every such polynomial in 4 symbols with coefficients
+    -2..2); a number or a symbol."""
+    if e.is_Atom:
+        return e
+    syms = sorted(e.free_symbols, key=str)
+    if syms and (e.is_Add or e.is_Mul):
+        poly = e.as_poly(*syms)
+        if poly is not None and poly.total_degree() <= 1 and poly.as_expr() == e:
+            coeffs = poly.coeffs()
+            if all(c.is_Integer for c in coeffs) and \
+                    math.gcd(*(int(c) for c in coeffs)) == 1:
+                return e
+    return sp.simplify(e)
 
 
 def simplify_condition(cond: sp.Basic, ranges: Ranges) -> sp.Basic:

@@ -4,12 +4,12 @@ by the layout rules (dropped singletons, in-order flattening, permuted axes)."""
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
+from ..core.simplify import simplest
 from .context import Context, Truth, as_expr
 from .numeric import ClaimProblem, Unreadable
 from .verdict import Verdict
@@ -260,28 +260,12 @@ def _floor_form(e: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
     return sp.expand(num + rest * den), den
 
 
-def _simplest(e: sp.Expr) -> sp.Expr:
-    """``simplify(e)``, without running it where its answer is ``e`` itself: a polynomial
-    of degree at most 1 with integer coefficients that have no common factor (checked
-    against ``simplify`` on every such polynomial in 4 symbols with coefficients -2..2)."""
-    e = sp.expand(e)
-    syms = sorted(e.free_symbols, key=str)
-    if e.is_Integer or not syms:
-        return e if e.is_Rational else sp.simplify(e)
-    poly = e.as_poly(*syms)
-    if poly is not None and poly.total_degree() <= 1:
-        coeffs = poly.coeffs()
-        if all(c.is_Integer for c in coeffs) and math.gcd(*(int(c) for c in coeffs)) == 1:
-            return e
-    return sp.simplify(e)
-
-
 def numerator_hint(claimed: sp.Expr, true: sp.Expr) -> str | None:
     """'the numerator differs by P + D - 1' when both sides are floor(N / S) forms."""
     a, b = _floor_form(claimed), _floor_form(true)
     if a is None or b is None or differs(a[1] - b[1]) or sp.simplify(a[1] - b[1]) != 0:
         return None
-    diff = _simplest(b[0] - a[0])
+    diff = simplest(sp.expand(b[0] - a[0]))
     if diff == 0:
         return None
     return (f"the numerator differs by {text(diff)} (true minus claimed, both written as "
