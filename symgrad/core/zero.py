@@ -26,6 +26,7 @@ from sympy.core.relational import Relational
 from . import ops
 from .evaluate import _at
 from .simplify import Iverson
+from .tensor import as_expr
 
 SIZE = 3  # every size symbol takes this value
 _MAX_AXES = 32  # NumPy broadcasts up to 32 axes
@@ -103,7 +104,7 @@ class Point:
                 raise _Unknown(name)
             dims = []
             for d in self.shapes[name]:
-                d = sp.sympify(d).xreplace({k: sp.Integer(v) for k, v in self.sizes.items()})
+                d = as_expr(d).xreplace({k: sp.Integer(v) for k, v in self.sizes.items()})
                 if not d.is_Integer or d < 0:
                     raise _Unknown(name)
                 dims.append(int(d))
