@@ -124,3 +124,10 @@ def test_definition_after_its_use_in_the_section(tmp_path):
                   "with\n\n$$H_{out} = H + 1$$\n")
     c = next(f for f in items if f.kind == "claim" and "F" in f.latex)
     assert c.definitions == ("H_{out} = H + 1",)
+
+
+def test_a_set_of_values_is_a_shape_claim(tmp_path):
+    items = found(tmp_path, "a.md", "## 1.2.1.b\n\n$c[t] \\in (0,1)^m$ and "
+                  "$h[t] \\in [-1, 1]^{m}$\n")
+    assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in (0,1)^m"),
+                                     ("1.2.1.b", r"h[t] \in [-1, 1]^{m}")]

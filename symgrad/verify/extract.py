@@ -242,7 +242,9 @@ def split_rows(body: str, statements: bool = True) -> list[str]:
 
 # ---------------------------------------------------------------- reading a formula
 
-_RSPACE = r"(?:\\mathbb\s*\{?\s*R\s*\}?|\\mathcal\s*\{\s*R\s*\}|\\R\b|\\Re\b|\\real\b|R)"
+_RSPACE = (r"(?:\\mathbb\s*\{?\s*R\s*\}?|\\mathcal\s*\{\s*R\s*\}|\\R\b|\\Re\b|\\real\b|R"
+           # or a set of values: (0,1)^m, [-1, 1]^{n}
+           r"|(?:\\left)?[\(\[]\s*-?\d+(?:\.\d+)?\s*,\s*-?\d+(?:\.\d+)?\s*(?:\\right)?[\)\]])")
 _SHAPE = re.compile(r"\\in\s*" + _RSPACE + r"\s*\^")
 _BARE_SHAPE = re.compile(r"^\s*(?:\\in\s*)?" + _RSPACE + r"\s*\^")
 _EQ = re.compile(r"(?<![<>!:\\])=(?!=)")
