@@ -16,7 +16,6 @@ KNOWN_MISSES = {
     2: "2021 notation H_{in}, K[0], S[0] for sizes is not declared in this homework",
     14: "2021 notation H_{in}, P[0], D[0] for sizes",
     25: "2021 notation H_{in}, K[0], S[0] for sizes",
-    27: "a list of ranges for several indices after one formula",
     39: "slices `W[1,:,k]^\\top x[:, j]`",
     44: "juxtaposed subscripts with a condition on i'",
     49: "the 2021 homework's axis order [c, i, j, k]",

@@ -583,3 +583,13 @@ def test_an_inline_condition_after_a_comma_with_an_equation_in_it():
     assert sg.check("1.1.c.ii", claim, index_base=0).verdict == "correct"
     assert sg.check("1.1.c.ii", claim.replace("i=i'", r"i \ne i'"), index_base=0
                     ).verdict == "incorrect"
+
+
+@pytest.mark.parametrize("ranges, verdict", [
+    (r"i=0 \;\; j=0, 1, 2 \;\; c=0, 1, 2, 3, 4 \;\; k=0, 1, 2.", "correct"),
+    (r"i=0 \;\; j=0, 1, 2 \;\; c=0, 1, 2, 3 \;\; k=0, 1, 2.", "unparsed"),
+])
+def test_ranges_separated_by_thick_spaces_including_summation_indices(ranges, verdict):
+    claim = (r"f_W(x)[i, j] = \sum_{c=0}^{4}\sum_{k=0}^{2}x[c, 2j+k]W[i, c, k], \;\;\;\; "
+             + ranges)
+    assert sg.check("1.1.c.i", claim, index_base=0).verdict == verdict

@@ -230,7 +230,7 @@ class _Claims:
                 nxt = next((j for j in range(k + 1, n) if toks[j].kind != "sep"), n)
                 if nxt < n and toks[nxt].key in (("word", "if"), ("word", "when")) and any(
                         w.key in (("word", "else"), ("word", "otherwise")) for w in toks[nxt:]):
-                    k += 1  # `A, \text{if } C \text{ else } B`: one part
+                    k = nxt  # `A, \text{if } C \text{ else } B`: one part
                     continue
             if u.key == ("open", "(") and (k == start or toks[k - 1].kind not in ("cmd", "word")):
                 qualifier = self.bracketed(k)
@@ -587,6 +587,7 @@ class _Claims:
                 claim = self.formula(it[1], it[2])
                 letters = {s for i in claim.lhs.of_indices + claim.lhs.wrt_indices
                            for s in getattr(i, "free_symbols", ())}
+                letters |= {v for sm in claim.rhs.atoms(sp.Sum) for v, _, _ in sm.limits}
                 mine = tuple((v, lo, hi) for _, v, lo, hi in self.ranges if v in letters)
                 bound.update(v for v, _, _ in mine)
                 claims.append(replace(claim, ranges=mine) if mine else claim)

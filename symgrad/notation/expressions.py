@@ -1449,6 +1449,10 @@ class _Parser:
             hi -= 1
         if lo < hi and self.toks[lo].kind == "word" and self.toks[lo].text in ("if", "for", "when"):
             lo += 1
+        while lo < hi and self.toks[lo].kind == "sep":
+            lo += 1
+        while hi > lo and self.toks[hi - 1].kind == "sep":
+            hi -= 1
         while lo < hi and self.toks[lo].kind == "word" and self.toks[lo].text in _QUANTIFIERS:
             lo += 1
         if hi == lo + 1 and self.toks[lo].kind == "word" and self.toks[lo].text in (

@@ -289,6 +289,12 @@ class _Lexer:
         if not nxt.isalpha():
             if nxt == "\\":
                 self.add("sep", "\\\\", i, i + 2)
+            elif nxt == ";" and text.startswith("\\;", i + 2):
+                j = i + 2  # a run of thick spaces `\;\;` separates parts, as \quad does
+                while j < hi and (text.startswith("\\;", j) or text[j] == " "):
+                    j += 2 if text[j] == "\\" else 1
+                self.add("sep", "quad", i, j)
+                return j
             elif nxt in ",;:! >":
                 self.space = True
             elif nxt in "{}":

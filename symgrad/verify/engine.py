@@ -171,8 +171,14 @@ def ranges_base(claim, truth, index_base: int) -> tuple[int, str]:
     if not claim.ranges or len(indices) != len(shape):
         return index_base, ""
     bases = set()
+    summed = {v: (a, b) for s in claim.rhs.atoms(sp.Sum) for v, a, b in s.limits}
     for var, lo, hi in claim.ranges:
         axis = next((k for k, i in enumerate(indices) if i == var), None)
+        if axis is None and var in summed:
+            if all(sp.simplify(x - y) == 0 for x, y in zip((lo, hi), summed[var], strict=True)):
+                continue  # `c = 0, ..., 4` restating the range of a sum's index
+            return index_base, (f"the range {lo}..{hi} of {var} is not the range of its sum "
+                                f"({summed[var][0]}..{summed[var][1]}).")
         if axis is None:
             return index_base, f"the range of {var} does not name an index of the left side."
         for base in (0, 1):
