@@ -17,11 +17,11 @@ KNOWN_MISSES = {
     14: "2021 notation H_{in}, P[0], D[0] for sizes",
     25: "2021 notation H_{in}, K[0], S[0] for sizes",
     39: "slices `W[1,:,k]^\\top x[:, j]`",
-    44: "juxtaposed subscripts with a condition on i'",
+    44: "a range for two letters at once (`i, i' = 0`)",
     49: "the 2021 homework's axis order [c, i, j, k]",
     60: "a chain through an undeclared entry f_W[a, b]",
     63: "a literal bmatrix Jacobian",
-    86: "\\sum\\limits_t without bounds in a BPTT formula",
+    86: "the derivative of an expression, \\frac{\\partial W_x x_{t-1}}{\\partial W_x}",
     87: "\\partial W for W_x",
 }
 
