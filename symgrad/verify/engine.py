@@ -15,7 +15,7 @@ from .context import Context
 from .formula import FormulaCheck, ref_latex
 from .numeric import ClaimProblem, Unreadable
 from .printing import printed
-from .shapes import check_shape, dims_latex
+from .shapes import check_shape, differs, dims_latex
 from .verdict import Verdict
 
 _SEVERITY = {"incorrect": 0, "unparsed": 1, "layout": 2, "correct": 3}
@@ -163,6 +163,15 @@ def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str)
     return verdicts[0]
 
 
+def _is_zero(e: sp.Expr) -> bool:
+    """Whether e is identically 0: a value at small integers settles most cases exactly;
+    only the rest go to simplify."""
+    e = sp.Integer(e) if isinstance(e, int) else e
+    if differs(e):
+        return False
+    return sp.simplify(e) == 0
+
+
 def ranges_base(claim, truth, index_base: int) -> tuple[int, str]:
     """The index base a formula's stated ranges imply (`j = 0, 1, 2` is 0-based), and what
     is wrong with them if they are not whole axes of the left side."""
@@ -175,14 +184,14 @@ def ranges_base(claim, truth, index_base: int) -> tuple[int, str]:
     for var, lo, hi in claim.ranges:
         axis = next((k for k, i in enumerate(indices) if i == var), None)
         if axis is None and var in summed:
-            if all(sp.simplify(x - y) == 0 for x, y in zip((lo, hi), summed[var], strict=True)):
+            if all(_is_zero(x - y) for x, y in zip((lo, hi), summed[var], strict=True)):
                 continue  # `c = 0, ..., 4` restating the range of a sum's index
             return index_base, (f"the range {lo}..{hi} of {var} is not the range of its sum "
                                 f"({summed[var][0]}..{summed[var][1]}).")
         if axis is None:
             return index_base, f"the range of {var} does not name an index of the left side."
         for base in (0, 1):
-            if sp.simplify(lo - base) == 0 and sp.simplify(hi - (shape[axis] - 1 + base)) == 0:
+            if _is_zero(lo - base) and _is_zero(hi - (shape[axis] - 1 + base)):
                 bases.add(base)
                 break
         else:
@@ -222,14 +231,15 @@ def _equal(a: sp.Expr, b: sp.Expr) -> dict | None:
             if bad is not None:
                 return bad
         return None
-    if sp.simplify(a - b) == 0:
+    if _is_zero(a - b):
         return None
     names = sorted(a.free_symbols | b.free_symbols, key=str)
     rng = np.random.default_rng(0)
     for _ in range(40):
         values = {s: int(v) for s, v in zip(names, rng.integers(1, 13, len(names)),
                                             strict=True)}
-        if sp.simplify((a - b).xreplace(values)) != 0:
+        diff = (a - b).xreplace(values)
+        if diff.is_number and not _is_zero(diff):
             return {str(s): v for s, v in values.items()}
     return {}
 
