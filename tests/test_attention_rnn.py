@@ -266,6 +266,54 @@ def test_symbolic_grad_state_prints_and_evaluates():
     assert r"T \leq t \leq L" in total.latex()
 
 
+@pytest.mark.parametrize("via", ["recursion", "total"])
+def test_grad_state_keeps_time_and_lags_one_based_at_index_base_0(via):
+    """Only the array axes (r, j) follow index_base; time steps and lags are written as the
+    homework writes them (1-based time, lags 1..k), and symgrad's checker reads them so."""
+    q = AttentionRNN(2, 3).grad_state(2, steps=5, via=via)
+    zero, one = q.latex(index_base=0), q.latex(index_base=1)
+    if via == "recursion":
+        assert r"g[2, j] + \sum_{\substack{0 \leq r \leq 2\\1 \leq i \leq 2}} " \
+            r"J[i + 2, i, r, j] \delta[i + 2, r]" in zero
+        assert r"\substack{1 \leq r \leq 3\\1 \leq i \leq 2}" in one
+        stale = (r"\frac{\partial \ell}{\partial h[2]_{j}} = g[1, j] + \sum_{r=0}^{2}"
+                 r"\sum_{i=0}^{1} J[i + 2, i, r, j] \delta[i + 2, r]")
+    else:
+        assert r"\substack{0 \leq r \leq 2\\2 \leq t \leq 5}} D[t, r, j] g[t, r]" in zero
+        stale = (r"\frac{\partial \ell}{\partial h[2]_{j}} = \sum_{r=0}^{2}\sum_{t=1}^{4} "
+                 r"D[t, r, j] g[t, r]")
+    for base, text in ((0, zero), (1, one)):
+        assert q.check(text, index_base=base).verdict == "correct", text
+    # the old form, time read 0-based, is now wrong at base 0
+    assert q.check(stale, index_base=0).verdict == "incorrect"
+    symbolic = AttentionRNN(size("k"), 3).grad_state("T", steps="L", via=via).latex(
+        index_base=0)
+    assert "T - 1" not in symbolic and "L - 1" not in symbolic
+    assert ("g[T, j]" if via == "recursion" else r"T \leq t \leq L") in symbolic
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_grad_state_sums_only_over_steps_that_exist(k):
+    """With T + k > L the recursion stops at L: min(k, L - T) terms, a number when the
+    sizes are known; the value is still dl/dh[T] (central differences)."""
+    n, L, T = 2, 4, 3
+    rng = np.random.default_rng(31 + k)
+    Q, K, V = params(rng, k, n)
+    x, g = rng.normal(size=(L, n)), rng.normal(size=(L, n))
+    q = AttentionRNN(k, n).grad_state(T, steps=L)
+    for base in (0, 1):
+        text = q.latex(index_base=base)
+        assert r"\sum_{r=%d}^{%d} J[4, 1, r, j] \delta[4, r]" % (base, n - 1 + base) in text
+        assert q.check(text, index_base=base).verdict == "correct", text
+    np.testing.assert_allclose(q.evaluate(x=x, Q=Q, K=K, V=V, g=g),
+                               fd_grad_state(x, Q, K, V, g, k, T), atol=1e-7)
+    general = AttentionRNN(size("k"), n).grad_state("T", steps="L").latex()
+    assert r"1 \leq i \leq \min\left(k, L - T\right)" in general
+    reads = AttentionRNN(k, n).grad_state("T", steps="L")
+    np.testing.assert_allclose(reads.evaluate(x=x, Q=Q, K=K, V=V, g=g, T=T),
+                               fd_grad_state(x, Q, K, V, g, k, T), atol=1e-7)
+
+
 # ---------------------------------------------------------------- structure and errors
 def test_shapes():
     assert AttentionRNN(2, 4).shape("a") == (3,)

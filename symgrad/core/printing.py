@@ -9,7 +9,7 @@ Iverson bracket prints as ``cases`` with its condition written as a chain
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -19,11 +19,15 @@ from .simplify import Iverson
 from .tensor import Tensor
 
 
-def shift_base(expr: sp.Expr, index_symbols, base: int, keep=()) -> sp.Expr:
+def shift_base(expr: sp.Expr, index_symbols, base: int, keep=(),
+               time_axes: Mapping[str, Sequence[int]] | None = None) -> sp.Expr:
     """Rewrite a 0-based element expression with ``base``-based indices; sums over the
-    symbols in ``keep`` (time steps, already 1..K) stay as they are."""
+    symbols in ``keep`` (time steps, already 1..K) stay as they are. ``time_axes`` names
+    the axes of tensors that count time steps or lags (``g[t]``, ``J[t, i]``): they print
+    1-based, as the homework writes time, at either base, and so do the sums whose index
+    only ever stands on such axes."""
     if base == 0:
-        return expr
+        return _expand_indices(shift_time(expr, time_axes)) if time_axes else expr
     return _expand_indices(_shift(expr, {s: s - base for s in index_symbols}, base,
                                   frozenset(keep)))
 
@@ -49,6 +53,56 @@ def _shift(expr, moved: dict, base: int, keep=frozenset()):
     if not expr.args:
         return expr
     return expr.func(*[_shift(a, moved, base, keep) for a in expr.args])
+
+
+def shift_time(expr: sp.Expr, time_axes: Mapping[str, Sequence[int]]) -> sp.Expr:
+    """Positions on the ``time_axes`` of their tensors (0-based in the element) written
+    1-based; a summation index found only on such axes runs 1-based too."""
+    axes = {name: frozenset(a) for name, a in time_axes.items()}
+    timed = time_indices(expr, axes)
+
+    def walk(e):
+        if isinstance(e, sp.Sum):
+            moved = {v: v - 1 for v, _, _ in e.limits if v in timed}
+            body = walk(e.function.xreplace(moved))
+            limits = [(v, a + 1, b + 1) if v in timed else (v, a, b) for v, a, b in e.limits]
+            return sp.Sum(body, *limits)
+        if isinstance(e, sp.Indexed):
+            on = axes.get(str(e.base.label), frozenset())
+            return sp.Indexed(e.base, *[sp.expand(i + 1) if k in on else i
+                                        for k, i in enumerate(e.indices)])
+        if not e.args:
+            return e
+        return e.func(*[walk(a) for a in e.args])
+    return walk(expr)
+
+
+def time_indices(expr: sp.Expr, axes: Mapping[str, Sequence[int]]) -> set:
+    """Summation indices that appear in tensor positions only on time axes (and at least
+    once), nowhere else but in sum limits."""
+    bound = {v for s in expr.atoms(sp.Sum) for v, _, _ in s.limits}
+    on_time, elsewhere = set(), set()
+
+    def walk(e):
+        if isinstance(e, sp.Indexed):
+            on = axes.get(str(e.base.label), frozenset())
+            for k, i in enumerate(e.indices):
+                (on_time if k in on else elsewhere).update(i.free_symbols & bound)
+            return
+        if isinstance(e, sp.Sum):
+            walk(e.function)
+            for _, a, b in e.limits:
+                walk(a)
+                walk(b)
+            return
+        if isinstance(e, sp.Symbol):
+            if e in bound:
+                elsewhere.add(e)
+            return
+        for a in e.args:
+            walk(a)
+    walk(expr)
+    return on_time - elsewhere
 
 
 def _shift_bounds(cond, base: int, indices: set):

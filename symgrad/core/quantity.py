@@ -82,6 +82,9 @@ class Quantity:
     ``element`` is the SymPy formula of the entry at ``indices`` (0-based, numerator
     layout unless ``layout`` says otherwise); ``inputs`` are the arrays ``evaluate``
     takes; ``prepare`` turns them into every tensor the element reads (a forward pass).
+    ``time_axes`` names, per tensor, the axes that count time steps or lags (``g[t, j]``,
+    ``J[t, i, r, j]``): printed and read 1-based, as the homework writes time, at either
+    index base; only the other (array) axes follow ``index_base``.
     """
 
     def __init__(self, name: str, element: sp.Expr, indices: Sequence[sp.Symbol],
@@ -89,7 +92,8 @@ class Quantity:
                  inputs: Sequence[Tensor], lhs: tuple[Side, Side] = (None, None),
                  prepare: Prepare | None = None, layout: str = "numerator",
                  structure: str = "", sizes: Mapping[sp.Symbol, object] | None = None,
-                 size_names: Sequence[sp.Symbol] = ()) -> None:
+                 size_names: Sequence[sp.Symbol] = (),
+                 time_axes: Mapping[str, Sequence[int]] | None = None) -> None:
         self.name = name
         self.indices = tuple(indices)
         self._shape = tuple(as_expr(d) for d in shape)
@@ -101,6 +105,7 @@ class Quantity:
         self.structure = structure
         self.sizes = dict(sizes or {})
         self.size_names = tuple(size_names)
+        self.time_axes = {n: tuple(a) for n, a in (time_axes or {}).items() if a}
         self.element = unclash(tidy(as_expr(element).xreplace(self._subs), self.ranges),
                                set(self.tensors))
 
@@ -164,7 +169,8 @@ class Quantity:
                 raise ShapeError(f"{self.name} has no matrix form; use form='index'")
             return r"%s = %s" % (self.lhs_latex(indexed=False),
                                  latex_matrix(self.matrix, self.tensors, index_base))
-        rhs = latex_element(shift_base(self.element, self.indices, index_base), self.tensors)
+        rhs = latex_element(shift_base(self.element, self.indices, index_base,
+                                       time_axes=self.time_axes), self.tensors)
         return r"%s = %s" % (self.lhs_latex(index_base), rhs)
 
     def _repr_latex_(self) -> str:
@@ -274,4 +280,42 @@ class Quantity:
 
     def check(self, latex: str, index_base: int = 1):
         """Verdict on a hand-written claim about this quantity (see symgrad.verify)."""
-        return service("check_quantity")(self, latex, index_base=index_base)
+        judged = self._time_padded() if index_base == 0 and self.time_axes else self
+        return service("check_quantity")(judged, latex, index_base=index_base)
+
+    def _time_padded(self) -> Quantity:
+        """The same quantity with an empty step 0 before every time and lag axis, so a
+        claim read 0-based finds step t (written 1-based) at position t on those axes.
+        Its inputs carry that step too (dropped before the forward pass)."""
+        axes = {n: set(a) for n, a in self.time_axes.items() if n in self.tensors}
+
+        def padded(t: Tensor) -> Tensor:
+            on = axes.get(t.name, ())
+            return Tensor(t.name, tuple(d + 1 if k in on else d for k, d in enumerate(t.shape)),
+                          t.latex, t.style)
+
+        def shift(e: sp.Indexed) -> sp.Indexed:
+            on = axes.get(str(e.base.label), ())
+            return sp.Indexed(e.base, *[i + 1 if k in on else i for k, i in enumerate(e.indices)])
+
+        def cut(name: str, value, pad: bool) -> np.ndarray:
+            value = np.asarray(value, dtype=float)
+            if pad:
+                return np.pad(value, [(1, 0) if k in axes[name] else (0, 0)
+                                      for k in range(value.ndim)])
+            return value[tuple(slice(1, None) if k in axes[name] else slice(None)
+                               for k in range(value.ndim))]
+
+        element = self.element.replace(lambda e: isinstance(e, sp.Indexed), shift)
+        inner = self.prepare
+
+        def prepare(arrays: dict, sizes: dict) -> dict:
+            given = {n: cut(n, v, False) if n in axes else v for n, v in arrays.items()}
+            env = {**given, **(inner(dict(given), sizes) if inner else {})}
+            return {n: cut(n, v, True) if n in axes else v for n, v in env.items()}
+
+        return Quantity(self.name, element, self.indices, self._shape,
+                        tensors={n: padded(t) for n, t in self.tensors.items()},
+                        inputs=tuple(padded(t) for t in self.inputs.values()), lhs=self.lhs,
+                        prepare=prepare, layout=self.layout, structure=self.structure,
+                        sizes=self.sizes, size_names=self.size_names)

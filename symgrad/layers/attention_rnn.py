@@ -700,10 +700,12 @@ class AttentionRNN:
             P = self._cell.states if not self.shared else L_ - 1
             delta = Tensor("delta", (L_, n), r"\delta", "bracket")
             J = Tensor("J", (L_, P, n, n), "J", "bracket")
-            last = self._cell.states - 1 if not self.shared else L_ - T_ - 1
+            # h[T] feeds h[T+1..T+k], but only the steps that exist (T + i <= L)
+            last = (sp.Min(self._cell.states, L_ - T_) if not self.shared else L_ - T_) - 1
             element = g[T_ - 1, j] + sp.Sum(delta[T_ + u, r] * J[T_ + u, u, r, j],
                                             (r, 0, n - 1), (u, 0, last))
             extra = {"delta": delta, "J": J}
+            time_axes = {"g": (0,), "delta": (0,), "J": (0, 1)}
             span = "every later step" if self.shared else "the next k steps"
             note = (f"recursion over {span} with one-step partial Jacobians J[t, i] = "
                     f"dh[t]/dh[t-i] and total gradients delta[t] = dl/dh[t]")
@@ -711,6 +713,7 @@ class AttentionRNN:
             D = Tensor("D", (L_, n, n), "D", "bracket")
             element = sp.Sum(g[t, r] * D[t, r, j], (r, 0, n - 1), (t, T_ - 1, L_ - 1))
             extra = {"D": D}
+            time_axes = {"g": (0,), "D": (0,)}
             note = ("sum over every later step with total Jacobians D[t] = dh[t]/dh[T] "
                     "(D[T] = I) and direct partials g[t]")
 
@@ -730,7 +733,8 @@ class AttentionRNN:
             tensors={**self.model.tensors, "x": seq_x, "g": g, "h_T": h_T, **extra},
             inputs=(seq_x, *params, g), lhs=(r"\ell", h_T), prepare=prepare,
             layout="gradient", structure=note, sizes=self.sizes,
-            size_names=self._size_names(*(T_.free_symbols | L_.free_symbols), states=False))
+            size_names=self._size_names(*(T_.free_symbols | L_.free_symbols), states=False),
+            time_axes={"x": (0,), **time_axes})
 
 
 class _TextQuantity(AttentionQuantity):

@@ -45,7 +45,8 @@ class _Printer(IndexPrinter):
 
 def index_form(q: Quantity, index_base: int = 1) -> str:
     """``lhs = rhs`` of a quantity in index form, scalar factors first."""
-    rhs = _Printer(q.tensors).doprint(shift_base(q.element, q.indices, index_base))
+    rhs = _Printer(q.tensors).doprint(shift_base(q.element, q.indices, index_base,
+                                                 time_axes=q.time_axes))
     return q.lhs_latex(index_base) + " = " + rhs
 
 
