@@ -26,10 +26,9 @@ GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x 
 # and verify/; see the issue-13 report)
 WHERE = r"recursion after `, \quad \text{where } \delta[K] = g[K], ...`"
 VJP = r"left side `\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} \delta[t]`"
-STACKED = "checker context of the stacked state Jacobians (K, m, m): no quantity dh/dh_prev"
 
 KNOWN = {
-    "gated.state_jacobians": STACKED, "gated.backward_step": VJP,
+    "gated.backward_step": VJP,
     **{f"gated.grad({w},direct)": WHERE for w in ("W_x", "W_c", "W_h")},
 }
 

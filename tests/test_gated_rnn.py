@@ -356,6 +356,23 @@ def test_state_jacobians_print_time_consistently():
     assert m.startswith(r"\frac{\partial h[t]}{\partial h[t-1]} = "), m
 
 
+@pytest.mark.parametrize("sizes", [(3, 4), (size("n"), size("m"))])
+def test_state_jacobians_are_checked_as_the_formula_of_one_step(sizes):
+    """The stacked dh[t]/dh[t-1] (t = 1..K) prints the formula of step t; its own checker
+    reads that formula as the one-step Jacobian (the stack's entries, see
+    test_state_jacobians_along_a_sequence): correct in both forms at both bases, and a
+    changed formula is incorrect."""
+    rnn = GatedRNN(*sizes)
+    q = rnn.state_jacobians(3)
+    for base in (0, 1):
+        for form in ("index", "matrix"):
+            tex = q.latex(form=form, index_base=base)
+            assert tex == rnn.state_jacobian().latex(form=form, index_base=base)
+            assert q.check(tex, index_base=base).verdict == "correct", tex
+    wrong = q.latex().replace(r"c[t]_{i} \delta_{ij}", r"c[t]_{j} \delta_{ij} + 1", 1)
+    assert wrong != q.latex() and q.check(wrong).verdict == "incorrect"
+
+
 @pytest.mark.parametrize("n,m,k,L", [(3, 4, 3, 5), (2, 2, 1, 1), (1, 3, 4, 4), (2, 3, 2, 6)])
 def test_multi_step_state_jacobian_matches_complex_step(n, m, k, L):
     """Issue 13: total dh[t]/dh[t-k], given h[t-k] (from any h[0]), on a sequence."""

@@ -78,8 +78,9 @@ class RNNQuantity(Quantity):
     def __init__(self, *args, timed: Mapping[str, str] | None = None,
                  matrix_form: sp.Expr | None = None, time: sp.Symbol | None = None,
                  recursion: dict[str, str] | None = None, time_index: bool = False,
-                 matrix_lhs: str = "", **kwargs) -> None:
+                 matrix_lhs: str = "", step: Quantity | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.step = step  # stacked over time: the one-step quantity each entry t is
         self.time_index = time_index  # the first index is the (stacked) time step
         self.matrix_lhs = matrix_lhs
         self.timed = dict(timed or {})
@@ -131,6 +132,13 @@ class RNNQuantity(Quantity):
             key = form if form == "matrix" else f"index{index_base}"
             text += r", \quad \text{where } " + self.recursion[key]
         return text
+
+    def check(self, latex: str, index_base: int = 1):
+        """Verdict on a claim; a quantity stacked over time (dh[t]/dh[t-1] for every t) is
+        claimed as the formula of one step t, so the claim is judged as that step's."""
+        if self.step is not None:
+            return self.step.check(latex, index_base=index_base)
+        return super().check(latex, index_base=index_base)
 
     def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
                  form: str = "index", **kwargs) -> np.ndarray:
@@ -298,7 +306,7 @@ class GatedRNN:
                               (t, *step.indices), (self._syms["K"], *step._shape),
                               (lhs, None), steps, "none", matrix_form=step.matrix,
                               time_index=True, matrix_lhs=_frac("h[t]", "h[t-1]"),
-                              structure=step.structure)
+                              structure=step.structure, step=step)
 
     def grad(self, wrt: str, steps: Size, given: str = "total") -> RNNQuantity:
         """dl/d wrt over K = ``steps`` steps, in gradient layout (the shape of ``wrt``).
