@@ -429,6 +429,28 @@ def test_sequences_agree_with_the_bptt_of_core_unroll():
     np.testing.assert_allclose(got, same, atol=1e-12)
 
 
+def test_the_sequence_pass_is_core_unroll(monkeypatch):
+    """Issue 13 item 5: GatedRNN has no forward or backward pass of its own; every sequence
+    quantity (state_jacobians, grad total/direct) runs core/unroll's one BPTT."""
+    import symgrad.core.unroll as unroll
+
+    calls = []
+    real = unroll._Unrolled._unroll
+
+    def counted(self, arrays, sizes):
+        calls.append(self.given)
+        return real(self, arrays, sizes)
+
+    monkeypatch.setattr(unroll._Unrolled, "_unroll", counted)
+    a = random_sequence(2, 3, 4, 5)
+    rnn = GatedRNN(2, 3)
+    params = {k: a[k] for k in ("W_c", "W_h", "W_x")}
+    rnn.state_jacobians(4).evaluate(x=a["x"], **params)
+    rnn.grad("W_h", steps=4).evaluate(x=a["x"], delta=a["g"], **params)
+    rnn.grad("W_h", steps=4, given="direct").evaluate(x=a["x"], g=a["g"], **params)
+    assert calls == ["total", "total", "direct"]
+
+
 def test_jacobian_in_the_time_notation_of_model():
     """Issue 13: GatedRNN.jacobian(of, wrt) with Model's time notation: the one-step
     Jacobians, c[t] by h[t-1], and the total dh[t]/dh[t-2] on a sequence (central

@@ -328,6 +328,17 @@ class _Unrolled:
         return {self.upstream[n][0].name: v for n, v in delta.items()}
 
 
+def run_sequence(model: Model, outs: list[str], arrays: dict, sizes: dict, steps: int,
+                 given: str = "total") -> dict:
+    """The one back-propagation through time, for a layer's own sequence quantities: the
+    forward pass over ``steps`` steps from zero initial states (every non-parameter tensor
+    stacked over t), and for ``given="direct"`` the total gradients ``delta`` of ``outs``
+    back-propagated from their direct partials ``g``."""
+    wrt = next(model.tensors[n] for n, k in model.kinds.items() if k == "param")
+    run = _Unrolled(model, wrt, [model.tensors[o] for o in outs], steps, given, None)
+    return run._unroll(arrays, {**sizes, run.K: int(steps)})
+
+
 # multi-step Jacobians ---------------------------------------------------------------------
 def _frac(top: str, bottom: str) -> str:
     return r"\frac{\partial %s}{\partial %s}" % (top, bottom)

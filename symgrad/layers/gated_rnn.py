@@ -23,14 +23,13 @@ import numpy as np
 import sympy as sp
 
 from ..core.errors import ShapeError, UnknownNameError
-from ..core.evaluate import evaluate_element
 from ..core.matrix import to_matrix
 from ..core.model import Model
 from ..core.ops import Hadamard, sigmoid
 from ..core.printing import IndexPrinter, TimePrinter, shift_base, to_cases
 from ..core.quantity import Quantity, readable
 from ..core.tensor import Tensor, as_dim, as_expr, index, size
-from ..core.unroll import StepChain
+from ..core.unroll import StepChain, run_sequence
 
 Size = int | sp.Expr
 
@@ -371,35 +370,14 @@ class GatedRNN:
         return out
 
     def _unroll(self, arrays: dict, given: str) -> dict:
-        """The forward pass over t from h[0] = 0 (the definitions above, in NumPy), and for
-        ``direct`` the backward delta recursion through the state Jacobians' closed form."""
-        x, W_c, W_h, W_x = (arrays[k] for k in ("x", "W_c", "W_h", "W_x"))
+        """The sequence pass from h[0] = 0 by core's one back-propagation through time
+        (core/unroll over this layer's Model): the forward pass over t, and for ``direct``
+        the total gradients delta[t] = g[t] + (dh[t+1]/dh[t])^T delta[t+1]."""
+        x, W_h = (np.asarray(arrays[k], dtype=float) for k in ("x", "W_h"))
         K, m = x.shape[0], W_h.shape[0]
-        gate_in, u = x @ W_c.T, x @ W_x.T
-        out = {name: np.zeros((K, m)) for name in ("z", "c", "h_prev", "h")}
-        h = np.zeros(m)
-        for t in range(K):
-            out["h_prev"][t] = h
-            out["z"][t] = gate_in[t] + W_h @ h
-            out["c"][t] = c = 0.5 * (1.0 + np.tanh(0.5 * out["z"][t]))
-            out["h"][t] = h = c * h + (1.0 - c) * u[t]
-        env = {**arrays, **out, "u": u}
-        if given == "direct":
-            jac = _lifted_state_jacobian()
-            sizes = dict(zip((self._syms[k] for k in "nmK"), (x.shape[1], m, K), strict=True))
-            J = evaluate_element(jac.element, jac.indices, (K, m, m), env, sizes)
-            delta = np.array(arrays["g"], dtype=float)
-            for t in range(K - 2, -1, -1):
-                delta[t] += J[t + 1].T @ delta[t + 1]
-            env["delta"] = delta
-        return env
+        sizes = dict(zip((self._syms[k] for k in "nmK"), (x.shape[1], m, K), strict=True))
+        return run_sequence(self.model, ["h"], arrays, sizes, K,
+                            "direct" if given == "direct" else "total")
 
     def __repr__(self) -> str:
         return f"GatedRNN(input_size={self.input_size}, hidden_size={self.hidden_size})"
-
-
-@cache
-def _lifted_state_jacobian() -> RNNQuantity:
-    """The state Jacobians over time for symbolic n, m, K: what back-propagation evaluates."""
-    _, syms = _symbolic()
-    return GatedRNN(syms["n"], syms["m"]).state_jacobians(syms["K"])
