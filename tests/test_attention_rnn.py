@@ -292,6 +292,17 @@ def test_grad_state_keeps_time_and_lags_one_based_at_index_base_0(via):
     assert ("g[T, j]" if via == "recursion" else r"T \leq t \leq L") in symbolic
 
 
+def test_answer_1_2_2_f_at_index_base_0_writes_time_as_the_homework():
+    """`symgrad show 1.2.2.f --index-base 0`: only r, j start at 0."""
+    from symgrad.problems.hw2_attention import answer_1_2_2_f
+
+    text = answer_1_2_2_f(index_base=0).latex
+    assert "T - 1" not in text and "L - 1" not in text and r"0 \leq i" not in text
+    assert r"g[T, j] + \sum_{\substack{0 \leq r \leq n - 1\\1 \leq i \leq " \
+        r"\min\left(k, L - T\right)}} J[T + i, i, r, j]" in text
+    assert r"\substack{0 \leq r \leq n - 1\\T \leq t \leq L}" in text
+
+
 @pytest.mark.parametrize("k", [2, 3])
 def test_grad_state_sums_only_over_steps_that_exist(k):
     """With T + k > L the recursion stops at L: min(k, L - T) terms, a number when the
