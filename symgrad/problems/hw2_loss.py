@@ -60,7 +60,8 @@ def margin_loss() -> tuple[sp.Symbol, sp.Expr]:
 
 
 def spike_margin(level: float = SPIKE_LOSS) -> tuple[sp.Expr, sp.Float]:
-    """The margin M at which the loss reaches ``level``: exact (solve) and by nsolve."""
+    """The margin M at which the loss reaches ``level``: exact (the equation is linear in
+    e^M) and by nsolve."""
     M, loss = margin_loss()
     # loss = log(a e^M + b) with a > 0: exponentiate, solve the linear equation for e^M
     w = sp.Dummy("w", positive=True)
@@ -71,7 +72,7 @@ def spike_margin(level: float = SPIKE_LOSS) -> tuple[sp.Expr, sp.Float]:
     root = sp.log((sp.exp(level) - b) / a)
     numeric = sp.nsolve(loss - level, M, 1)
     if abs(sp.N(root) - numeric) > 1e-12:
-        raise ArithmeticError("solve and nsolve disagree on the spike margin")
+        raise ArithmeticError("the exact and the nsolve spike margins disagree")
     return sp.log(sp.together(sp.expand_log(root, force=True).args[0])), numeric
 
 
@@ -180,7 +181,7 @@ def answer_1_3_2(index_base: int = 1) -> Answer:
     if sp.expand(sp.exp(rest) - sp.exp(loss - M)) != 0 or rest.has(sp.exp(M)):
         raise ArithmeticError("the margin loss is not M + log(c + o(1))")
     offset = rest.subs(M, sp.oo)
-    limit = M.subs(M, sp.oo) + offset
+    limit = (M + rest).subs(M, sp.oo)
     exact, numeric = spike_margin()
     p_true = sp.exp(-SPIKE_LOSS)
     logits = ", ".join(["0"] + ["M"] * (NUM_CLASSES - 1))
