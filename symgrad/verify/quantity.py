@@ -10,7 +10,7 @@ from ..core.quantity import Quantity
 from ..core.tensor import Tensor
 from .context import Context, Instance, TensorSpec, as_expr, quantity_truth
 
-_TRIES = 60
+_TRIES = 200
 
 
 def _key(q: Quantity) -> tuple[str, str | None]:
@@ -38,11 +38,13 @@ def _pick_sizes(q: Quantity, seed: int) -> dict[str, int]:
     sized = {k: as_expr(v) for k, v in q.sizes.items()}
     dims = [as_expr(d).xreplace(sized) for t in q.tensors.values() for d in t.shape]
     dims += [as_expr(d).xreplace(sized) for d in q._shape]
+    # sizes of a cell's own (p: the states that exist at a step) are not the quantity's
+    dims = [d for d in dims if d.free_symbols <= set(free.values())]
     for _ in range(_TRIES):
         values = {}
         for name, sym in free.items():
             low = 0 if sym.is_nonnegative and not sym.is_positive else 1
-            values[name] = int(rng.integers(low, 3 if low == 0 else 7))
+            values[name] = int(rng.integers(low, 3 if low == 0 else 9))
         subs = {sym: sp.Integer(values[name]) for name, sym in free.items()}
         if all(_fits(d, subs) for d in dims):
             return values
@@ -80,7 +82,17 @@ def quantity_context(q: Quantity) -> Context:
         of_shape = _dims(q._shape, subs)
 
     def instance(seed: int) -> Instance:
-        sizes = _pick_sizes(q, seed)
+        """A random instance; sizes the quantity refuses (T past the sequence) are drawn
+        again, so the instance only depends on the seed."""
+        for attempt in range(_TRIES):
+            try:
+                return build(seed, _pick_sizes(q, seed + 1000 * attempt))
+            except ShapeError:
+                if attempt == _TRIES - 1:
+                    raise
+        raise ShapeError(f"no small sizes fit {q.name}; check it on concrete sizes")
+
+    def build(seed: int, sizes: dict) -> Instance:
         bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
         rng = np.random.default_rng(100 + seed)
         given = {}
