@@ -25,10 +25,8 @@ GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x 
 # constructs symgrad prints that the notation reader cannot read back (owned by notation/
 # and verify/; see the issue-13 report)
 WHERE = r"recursion after `, \quad \text{where } \delta[K] = g[K], ...`"
-VJP = r"left side `\left(\frac{\partial h[t]}{\partial h[t-1]}\right)^{\top} \delta[t]`"
 
 KNOWN = {
-    "gated.backward_step": VJP,
     **{f"gated.grad({w},direct)": WHERE for w in ("W_x", "W_c", "W_h")},
 }
 

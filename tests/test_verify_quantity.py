@@ -14,3 +14,11 @@ def test_symbolic_steps_and_lengths_get_sizes_the_quantity_accepts(k):
     wrong = q.latex().replace("g[T, j] +", "")
     assert wrong != q.latex()
     assert q.check(wrong).verdict == "incorrect"
+
+
+def test_a_left_side_written_as_an_expression_names_the_quantity():
+    q = sg.GatedRNN(3, 4).backward_step()
+    for base in (0, 1):
+        for form in ("index", "matrix"):
+            assert q.check(q.latex(form=form, index_base=base), index_base=base).verdict == "correct"
+    assert q.check(q.latex().replace(r"c[t]_{j} \delta[t]_{j} +", "")).verdict == "incorrect"

@@ -144,6 +144,10 @@ class Quantity:
         names = [sp.latex(i) for i in self.indices] if indexed else []
         n = num.rank if isinstance(num, Tensor) else 0
         top = self._side_latex(num, names[:n] if indexed else [])
+        if den is None and isinstance(num, str) and names and not num.lstrip().startswith(
+                r"\frac"):
+            # an expression on the left ((dh[t]/dh[t-1])^T delta[t]): its entry j
+            return r"\left(%s\right)_{%s}" % (num, ",".join(names))
         if den is None:
             return top or self.name
         bottom = self._side_latex(den, names[n:] if indexed else [])

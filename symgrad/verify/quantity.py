@@ -58,6 +58,11 @@ def _fits(d: sp.Expr, subs: dict) -> bool:
     return int(v) >= (1 if d.is_number else 2)
 
 
+def _expression(num) -> bool:
+    """A left side written as an expression (``(dh[t]/dh[t-1])^T delta[t]``), not a loss."""
+    return isinstance(num, str) and not num.lstrip().startswith(r"\frac") and " " in num.strip()
+
+
 def quantity_context(q: Quantity) -> Context:
     """Tensors from ``q.tensors`` (aliases from their LaTeX), random instances of its inputs
     with small values for symbolic sizes, and ``q`` itself as the truth."""
@@ -70,6 +75,11 @@ def quantity_context(q: Quantity) -> Context:
             shape = shape[1:]
         aliases = tuple(a for a in (t.latex, t.name) if " " not in a or a.startswith(r"\frac"))
         specs.append(TensorSpec(t.name, shape, t.latex, aliases))
+    num, _ = q.lhs
+    if _expression(num):
+        # a left side written as an expression (the product (dh[t]/dh[t-1])^T delta[t]):
+        # the claim names this quantity by writing the same expression
+        specs.append(TensorSpec("loss", _dims(q._shape, subs), num, (num,)))
     fixed = {s.name: int(v) for s, v in q.sizes.items()
              if isinstance(s, sp.Symbol) and as_expr(v).is_Integer}
     scalars = {s.name: s for s in q.sizes if isinstance(s, sp.Symbol)}
@@ -78,7 +88,7 @@ def quantity_context(q: Quantity) -> Context:
     num, den = q.lhs
     of_shape = _dims(num.shape, subs) if isinstance(num, Tensor) else ()
     wrt_shape = _dims(den.shape, subs) if isinstance(den, Tensor) else ()
-    if not isinstance(num, Tensor | str):
+    if not isinstance(num, Tensor | str) or _expression(num):
         of_shape = _dims(q._shape, subs)
 
     def instance(seed: int) -> Instance:
