@@ -1,0 +1,55 @@
+"""Expressions (symgrad/notation/expressions.py): what a formula reads as, before checking."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from symgrad.core.errors import ParseError
+from symgrad.notation import IMPLIED_BASE, Declarations, Kron, TensorDecl, parse_expression
+
+n, m = (sp.Symbol(s, integer=True, positive=True) for s in "nm")
+DECLS = Declarations((TensorDecl("x", (n,), ("x",)), TensorDecl("W", (m, n), ("W",)),
+                      TensorDecl("A", (n, n), ("A",))), scalars=("n", "m"))
+k = sp.Symbol("k", integer=True)
+
+
+def read(text):
+    return parse_expression(text, DECLS)
+
+
+def test_sums_without_bounds_run_over_the_axis_they_index():
+    e = read(r"\sum_k x_k")
+    assert e == sp.Sum(sp.Indexed(sp.IndexedBase("x"), k), (k, IMPLIED_BASE, n - 1 + IMPLIED_BASE))
+    with pytest.raises(ParseError, match="bounds are not written"):
+        read(r"\sum_k 2")
+
+
+def test_the_ones_vector_is_a_sum_and_is_never_dropped_beside_a_matrix():
+    assert read(r"\mathbf{1}^\top x") == read(r"x^\top \mathbf{1}") == read(r"\sum_k x_k")
+    assert read(r"\mathbf{1} - x") == 1 - sp.Symbol("x", commutative=False)
+    assert read(r"W \mathbf{1}").has(sp.Symbol("all_ones_vector", commutative=False))
+
+
+def test_norms_traces_inner_products_and_max():
+    assert read(r"\|x\|^2") == read(r"\mathbf{1}^\top (x \odot x)")
+    assert isinstance(read(r"\mathrm{tr}(A)"), sp.Sum)
+    assert read(r"\langle x, x \rangle") == read(r"\|x\|^2")
+    assert read(r"\max(0, x_1)").func.__name__ == "relu"
+    with pytest.raises(ParseError, match="element by element"):
+        read(r"\max(x, W x)")
+
+
+def test_kronecker_of_matrices_and_outer_product_of_vectors():
+    assert isinstance(read(r"A \otimes W"), Kron)
+    assert not read(r"x \otimes x").has(Kron)
+
+
+@pytest.mark.parametrize("text, construct", [
+    (r"|x|", "absolute value"), (r"\mathrm{GELU}(x)", "function GELU"),
+    (r"\|x\|_1", "norm"), (r"\langle x \rangle", "inner product"),
+])
+def test_constructs_read_otherwise_are_refused(text, construct):
+    with pytest.raises(ParseError) as err:
+        read(text)
+    assert err.value.construct == construct

@@ -1,0 +1,38 @@
+"""The lexer (symgrad/notation/lexer.py): tokens whose positions index the typed text."""
+
+from __future__ import annotations
+
+import pytest
+
+from symgrad.core.errors import LimitError, ParseError
+from symgrad.notation.lexer import MAX_LENGTH, _tokens
+
+
+def keys(text):
+    return [t.key for t in _tokens(text)[0]]
+
+
+def test_positions_index_the_text_as_typed():
+    text = r"y_j = \mathbf{W} x  % a comment"
+    toks, _ = _tokens(text)
+    assert [text[t.pos:t.end] for t in toks] == ["y", "_", "j", "=", "W", "x"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    (r"\|x\|", [("cmd", r"\Vert"), ("name", "x"), ("cmd", r"\Vert")]),
+    (r"\lVert x \rVert", [("cmd", r"\Vert"), ("name", "x"), ("cmd", r"\Vert")]),
+    (r"a \;\; b", [("name", "a"), ("sep", "quad"), ("name", "b")]),
+    (r"a \; b", [("name", "a"), ("name", "b")]),
+    (r"a \\ b", [("name", "a"), ("sep", "\\\\"), ("name", "b")]),
+    (r"\text{ if } x", [("word", "if"), ("name", "x")]),
+    (r"3 \mid l", [("num", "3"), ("cmd", r"\mid"), ("name", "l")]),
+])
+def test_tokens_of_constructs_students_write(text, expected):
+    assert keys(text) == expected
+
+
+def test_bad_input_is_a_parse_error_or_a_limit():
+    with pytest.raises(ParseError):
+        _tokens("{x")
+    with pytest.raises(LimitError):
+        _tokens("x" * (MAX_LENGTH + 1))
