@@ -72,3 +72,21 @@ def test_sums_are_vectorised_and_agree_with_loops():
                                                                   else 0) for k in range(4))
             for a in range(2)]
     np.testing.assert_allclose(pad, want, atol=1e-12)
+
+
+def test_a_sequence_pass_reuses_one_compiled_plan_and_agrees_with_the_element_route():
+    import numpy as np
+
+    import symgrad as sg
+    from symgrad.core.evaluate import evaluate_element
+
+    m = sg.Model.from_latex(r"z = W x \\ a = \tanh(z)", {"x": "n", "W": "m x n"})
+    rng = np.random.default_rng(3)
+    arrays = {"x": rng.normal(size=3), "W": rng.normal(size=(2, 3))}
+    sizes = {sg.core.tensor.size("n"): 3, sg.core.tensor.size("m"): 2}
+    first = m.forward(dict(arrays), sizes)
+    again = m.forward(dict(arrays), sizes)
+    assert len(m._plans) == 1 and np.allclose(first["a"], again["a"])
+    assert np.allclose(first["a"], np.tanh(arrays["W"] @ arrays["x"]))
+    d = m.definitions["a"]
+    assert np.allclose(first["a"], evaluate_element(d.expr, d.indices, [2], first, sizes))

@@ -191,6 +191,28 @@ def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequenc
     return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
 
 
+def element_plan(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequence[int],
+                 available: frozenset, sizes: Mapping[sp.Symbol, int]):
+    """``evaluate_element`` prepared once for many evaluations with the same sizes and
+    names (a sequence pass): a function of the arrays, or None if an array is missing."""
+    key = tuple(sorted(((k, int(v)) for k, v in sizes.items()),
+                       key=lambda kv: getattr(kv[0], "name", "")))
+    expr, tensors, symbols = _prepared(as_expr(expr), key)
+    shape = tuple(int(d) for d in shape)
+    names = tuple(sorted(tensors | {n for n in symbols if n in available}))
+    if any(n not in available for n in names):
+        return None
+    grids = np.indices(shape, sparse=True) if shape else ()
+    fn = _compiled(expr, tuple(indices), names)
+
+    def run(env: Mapping[str, np.ndarray]) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            value = fn(*grids, *[np.asarray(env[n], dtype=float) for n in names])
+        return np.broadcast_to(np.asarray(value, dtype=float), shape).copy()
+
+    return run
+
+
 def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
                     sizes: Mapping[sp.Symbol, int]) -> np.ndarray:
     """The value of a matrix-notation expression (``Quantity.matrix``): tensors as named

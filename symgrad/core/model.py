@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .errors import ShapeError, SymgradError, UnknownNameError
-from .evaluate import evaluate_element
+from .evaluate import element_plan, evaluate_element
 from .ops import OPS, At, Diag, Hadamard, Softargmax, Transposed, elementwise_ops, op_of
 from .quantity import readable
 from .services import service
@@ -924,6 +924,11 @@ class Model:
         """Every defined tensor (or those in ``only``) from the given arrays, in definition
         order (vectorised)."""
         env = dict(arrays)
+        plan = self._forward_plan(frozenset(arrays), sizes, only)
+        if plan is not None:
+            for name, run in plan:
+                env[name] = run(env)
+            return env
         subs = {k: as_expr(v) for k, v in sizes.items()}
         for name, d in self.definitions.items():
             if only is not None and name not in only:
@@ -935,6 +940,34 @@ class Model:
             env[name] = evaluate_element(d.expr, d.indices, [int(n) for n in dims],
                                          env, sizes)
         return env
+
+    def _forward_plan(self, given: frozenset, sizes: dict, only: set[str] | None):
+        """The compiled steps of ``forward`` for these array names and sizes, made once
+        (a sequence pass runs the same definitions at every step); None when a size or an
+        array is missing, where ``forward`` says which."""
+        try:
+            key = (given, tuple(sorted((str(k), int(v)) for k, v in sizes.items())),
+                   None if only is None else frozenset(only), len(self.definitions))
+        except (TypeError, ValueError):
+            return None
+        plans = self.__dict__.setdefault("_plans", {})
+        if key in plans:
+            return plans[key]
+        subs = {k: as_expr(v) for k, v in sizes.items()}
+        available, steps = set(given), []
+        for name, d in self.definitions.items():
+            if only is not None and name not in only:
+                continue
+            dims = [n.xreplace(subs) for n in d.tensor.shape]
+            run = None if any(not n.is_Integer for n in dims) else element_plan(
+                d.expr, d.indices, [int(n) for n in dims], frozenset(available), sizes)
+            if run is None:
+                plans[key] = None
+                return None
+            steps.append((name, run))
+            available.add(name)
+        plans[key] = steps
+        return steps
 
     def needed(self, names: set[str]) -> set[str]:
         """The tensors in ``names`` and every tensor their definitions read, recursively."""
