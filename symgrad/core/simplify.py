@@ -284,18 +284,24 @@ def _rebuilt(expr: sp.Basic, args: list) -> sp.Basic:
     return expr.func(*args)
 
 
-def tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
-    """Merge Iverson brackets of each product and simplify their conditions."""
+def _memoised(table: dict, stat: str, work, expr: sp.Expr, ranges: Ranges) -> sp.Expr:
+    """``work(expr, ranges)`` once per subexpression and the ranges of its free indices
+    (atoms and conditions come back as they are)."""
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
     if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
         return expr
     key = _key(expr, ranges)
-    out = _TIDY.get(key)
+    out = table.get(key)
     if out is None:
-        STATS["tidy"] += 1
-        out = _remember(_TIDY, key, _tidy(expr, ranges))
+        STATS[stat] += 1
+        out = _remember(table, key, work(expr, ranges))
     return out
+
+
+def tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
+    """Merge Iverson brackets of each product and simplify their conditions."""
+    return _memoised(_TIDY, "tidy", _tidy, expr, ranges)
 
 
 def _tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
@@ -325,16 +331,7 @@ def _tidy(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
 
 def collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
     """Collapse every delta sum in ``expr`` (bottom-up) and tidy the conditions."""
-    if not isinstance(expr, sp.Basic) or not expr.args:
-        return expr
-    if isinstance(expr, Relational | sp.And | sp.Or | sp.Not):
-        return expr
-    key = _key(expr, ranges)
-    out = _COLLAPSE.get(key)
-    if out is None:
-        STATS["collapse"] += 1
-        out = _remember(_COLLAPSE, key, _collapse(expr, ranges))
-    return out
+    return _memoised(_COLLAPSE, "collapse", _collapse, expr, ranges)
 
 
 def _collapse(expr: sp.Expr, ranges: Ranges) -> sp.Expr:
