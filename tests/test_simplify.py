@@ -58,3 +58,14 @@ def test_collapse_agrees_numerically_with_the_sum():
             lambda a: isinstance(a, sp.Indexed),
             lambda a: sp.Float(w[int(a.indices[0])]) if 0 <= a.indices[0] < 3 else 0)
         assert abs(float(val) - direct) < 1e-12
+
+
+def test_plain_output_sizes_skip_simplify_and_match_it():
+    import sympy as sp
+
+    from symgrad.core.simplify import simplest
+
+    L, P, D, K, S = sp.symbols("L P D K S", integer=True, positive=True)
+    for e in [sp.floor((-D * (K - 1) + L + 2 * P - 1) / S) + 1, sp.floor((2 * L + 2) / S) + 1,
+              sp.floor((L - K) / S) + 1, sp.floor((L + S) / S) + 1]:
+        assert simplest(e) == sp.simplify(e)

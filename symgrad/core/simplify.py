@@ -107,6 +107,21 @@ def _integer_quotient(a: sp.Expr, d: sp.Expr) -> bool:
     return bool(q.is_integer or sp.expand(q).is_integer)
 
 
+def _plain_floor(a: sp.Expr) -> bool:
+    """``floor(p / s)`` with p a polynomial of degree at most 1 whose integer coefficients
+    have no common factor and s one symbol: nothing in it cancels."""
+    if not isinstance(a, sp.floor):
+        return False
+    num, den = a.args[0].as_numer_denom()
+    if not (den.is_Symbol and num.free_symbols):
+        return False
+    poly = sp.expand(num).as_poly(*sorted(num.free_symbols, key=str))
+    if poly is None or poly.total_degree() > 1 or den in num.free_symbols:
+        return False
+    coeffs = poly.coeffs()
+    return all(c.is_Integer for c in coeffs) and math.gcd(*(int(c) for c in coeffs)) == 1
+
+
 def simplest(e: sp.Expr) -> sp.Expr:
     """``sp.simplify(e)``, without running it where its answer is ``e`` itself: a
     polynomial of degree at most 1 with integer coefficients that have no common factor
@@ -114,6 +129,8 @@ def simplest(e: sp.Expr) -> sp.Expr:
     -2..2); a number or a symbol."""
     if e.is_Atom:
         return e
+    if e.is_Add and all(a.is_Integer or _plain_floor(a) for a in e.args):
+        return e  # floor((L + 2P - D(K-1) - 1)/S) + 1: an output size, already simplest
     syms = sorted(e.free_symbols, key=str)
     if syms and (e.is_Add or e.is_Mul):
         poly = e.as_poly(*syms)
