@@ -144,3 +144,22 @@ def test_ranges_limit_the_rules_written_with_their_letter():
     assert v.verdict == "incorrect" and "q_0[t] is used but never defined" in v.explanation
     v = check_system(replace(claim, ranges=((j, sp.Integer(0), t - 1),)), 1, "", True)
     assert v.verdict == "incorrect" and "h[t] is read on the right side" in v.explanation
+
+
+@pytest.mark.parametrize("qid, swap, verdict", [
+    ("1.2.2.c", False, "correct"), ("1.2.2.c", True, "incorrect"), ("1.2.2.d", False, "correct"),
+])
+def test_softargmax_of_a_family_defined_slot_by_slot(qid, swap, verdict):
+    import symgrad as sg
+
+    text = (r"q_0[t] = Q_0 x[t], k_0[t] = K_0 x[t], v_0[t] = V_0 x[t], \quad q_i[t] = Q_i h[t-i], "
+            r"k_i[t] = K_i h[t-i], v_i[t] = V_i h[t-i] \text{ for } 1 \le i \le k, \quad "
+            r"w_i[t] = q_i[t]^\top k_i[t], \quad a[t] = \mathrm{softargmax}(w[t]), \quad "
+            r"h[t] = \sum_{i=0}^{k} a_i[t] v_i[t]")
+    if qid == "1.2.2.d":
+        text = (text.replace("Q_i", "Q_h").replace("K_i", "K_h").replace("V_i", "V_h")
+                .replace(r"\sum_{i=0}^{k}", r"\sum_{i=0}^{t-1}").replace(r"1 \le i \le k",
+                                                                         r"1 \le i \le t-1"))
+    if swap:
+        text = text.replace(r"q_i[t]^\top k_i[t]", r"q_i[t]^\top v_i[t]")
+    assert sg.check(qid, text).verdict == verdict

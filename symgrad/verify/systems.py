@@ -315,6 +315,14 @@ class Runner:
                 return self._state(self.t, where)
             if e.name in self.sys.whole:
                 return self._whole(e.name)
+            if e.name in self.sys.rules and e.name not in ("q", "k", "v") and where and \
+                    where[0] in self.sys.whole:
+                # `softargmax(w[t])` with w defined slot by slot (w_i[t] = ...): every slot
+                last = self.k if self.k is not None else self.t - 1
+                slots = list(range(0, last + 1))
+                self.a_slots = slots
+                values = [self._family(e.name, slot) for slot in slots]
+                return np.array([float(np.asarray(v).ravel()[0]) for v in values]).reshape(-1, 1)
             if _is_dots(e):
                 raise SystemUnreadable("an ellipsis outside a list cannot be expanded",
                                        "ellipsis")
