@@ -232,26 +232,21 @@ class _Claims:
                         w.key in (("word", "else"), ("word", "otherwise")) for w in toks[nxt:]):
                     k = nxt  # `A, \text{if } C \text{ else } B`: one part
                     continue
+            qualifier = None
             if u.key == ("open", "(") and (k == start or toks[k - 1].kind not in ("cmd", "word")):
                 qualifier = self.bracketed(k)
-                if qualifier is not None:
-                    segs.append((start, k))
-                    start, rng = qualifier
-                    ranges.append((k, *rng))
-                    k = start
+            if qualifier is None:
+                if u.kind in ("open", "begin"):
+                    k = self.st.mate[k] + 1
                     continue
-            if u.kind in ("open", "begin"):
-                k = self.st.mate[k] + 1
-                continue
-            if _is_separator(u) or (u.kind == "word" and u.text in _JOINERS):
-                segs.append((start, k))
-                start = k = k + 1
-                continue
-            qualifier = None
-            if u.key == ("word", "for"):
-                qualifier = self.qualifier(k + 1, u)
-            elif k == start:
-                qualifier = self.qualifier(k, None)
+                if _is_separator(u) or (u.kind == "word" and u.text in _JOINERS):
+                    segs.append((start, k))
+                    start = k = k + 1
+                    continue
+                if u.key == ("word", "for"):
+                    qualifier = self.qualifier(k + 1, u)
+                elif k == start:
+                    qualifier = self.qualifier(k, None)
             if qualifier is not None:
                 segs.append((start, k))
                 start, rng = qualifier
