@@ -185,6 +185,11 @@ class Context:
         names = [t.latex for t in self.tensors.values()] + list(self.scalars)
         return ", ".join(names)
 
+    def answers_for(self, of: str, wrt: str | None = None) -> bool:
+        """Whether a left side naming ``of`` (by ``wrt``) has a truth of its own here (one
+        of the context's quantities, or one it derives on demand)."""
+        return (of, wrt) in self._truths or self.derive is not None
+
     def truth(self, of: str | None, wrt: str | None = None) -> Truth:
         """The truth for a left side: the default quantity when ``of`` is None."""
         key = self.default if of is None else (of, wrt)

@@ -17,6 +17,7 @@ from .numeric import ClaimProblem, Unreadable
 from .printing import printed
 from .shapes import check_shape, differs, dims_latex
 from .verdict import Verdict
+from .where import WherePart, check_coverage, check_identity, read_where, tensors_read
 
 _SEVERITY = {"incorrect": 0, "unparsed": 1, "layout": 2, "correct": 3}
 
@@ -317,6 +318,18 @@ def combine(parts: list[Verdict]) -> Verdict:
                    list(dict.fromkeys(notes)))
 
 
+def check_where(ctx: Context, where: WherePart, index_base: int,
+                definitions: Sequence[str]) -> Verdict:
+    """A formula with where-definitions of the context's own tensors: the main formula as
+    any claim, every definition as an identity; correct only if every part is."""
+    claims = parse_claim(where.main, ctx.declarations(), definitions=definitions)
+    parts = [check_one(ctx, c, index_base) for c in claims]
+    parts += [check_identity(ctx, ident, index_base) for ident in where.identities]
+    used = set().union(*[tensors_read(getattr(c, "rhs", None)) for c in claims])
+    parts += check_coverage(ctx, where, used)
+    return combine(parts)
+
+
 def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[str] = ()
           ) -> Verdict:
     """Parse ``latex`` with the context's declarations (and the reader's earlier
@@ -326,7 +339,16 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
         raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
     try:
         try:
-            claims = parse_claim(latex, ctx.declarations(), definitions=definitions)
+            where = read_where(ctx, latex, definitions)
+            claims = None
+            if where is None or not where.own:
+                try:
+                    claims = parse_claim(latex, ctx.declarations(), definitions=definitions)
+                except (ParseError, ShapeError, UnknownNameError):
+                    if where is None:
+                        raise
+            if claims is None:
+                return check_where(ctx, where, index_base, definitions)
         except (ParseError, ShapeError, UnknownNameError) as e:
             return content_error(e, latex)
         return combine([check_one(ctx, c, index_base) for c in claims])

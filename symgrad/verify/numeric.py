@@ -115,10 +115,15 @@ class Evaluator:
     """Evaluates one right side over the grid of ``free`` (name, size) indices."""
 
     def __init__(self, source: Source, index_base: int, free: list[tuple[str, int]],
-                 expr: sp.Basic) -> None:
+                 expr: sp.Basic, clock: str | None = None,
+                 starts: dict[str, int] | None = None) -> None:
         self.src = source
         self.base = index_base
         self.free = free
+        # ``clock``: a free index that is the time step (its grid sets the step that h[t]
+        # reads); ``starts``: the first value of a free index other than the index base
+        self.clock = clock
+        self.starts = dict(starts or {})
         self.axes: dict = {}
         self._allocate(expr)
         self.n = len(free) + len(self.axes)
@@ -137,8 +142,10 @@ class Evaluator:
         for k, (name, size) in enumerate(self.free):
             shape = [1] * self.n
             shape[k] = size
-            bind[name] = Val(np.arange(size, dtype=float).reshape(shape) + self.base)
-        return Env(bind)
+            bind[name] = Val(np.arange(size, dtype=float).reshape(shape)
+                             + self.starts.get(name, self.base))
+        clock = bind[self.clock].a if self.clock in bind else None
+        return Env(bind, time=clock)
 
     def run(self, expr: sp.Basic, trail: tuple | None = None) -> Val:
         """The value of ``expr``; an identity or ones vector whose size the formula does not

@@ -1,0 +1,164 @@
+r"""Where-definitions of a quantity's own tensors (verify/where.py): the recursion after
+`, \quad \text{where } \delta[3] = g[3], \quad \delta[t] = ... \ (t < 3)` that
+GatedRNN.grad(..., given="direct") prints is judged as identities between the series the
+quantity computes, and the claim is correct only if the formula and every part hold."""
+
+from __future__ import annotations
+
+import pytest
+
+import symgrad as sg
+from symgrad.core.tensor import size
+from symgrad.verify import quantity_context
+from symgrad.verify.where import read_where
+
+WEIGHTS = ("W_x", "W_c", "W_h")
+REST = (r"W_h^{\top} \left(\left(h[t] - W_x x[t+1]\right) \odot c[t+1] \odot \delta[t+1] "
+        r"\odot \left(1 - c[t+1]\right)\right)")
+
+
+def direct(w="W_x", sizes=(3, 4)):
+    return sg.GatedRNN(*sizes).grad(w, steps=3, given="direct")
+
+
+def main_formula(q, form="matrix", base=1) -> str:
+    return q.latex(form=form, index_base=base).split(r", \quad \text{where")[0]
+
+
+def matrix(q, fixed=r"\delta[3] = g[3]", step=r"g[t] + c[t+1] \odot \delta[t+1] + " + REST,
+           rng=r"\ (t < 3)") -> str:
+    return (main_formula(q) + r", \quad \text{where } " + fixed + r", \quad \delta[t] = "
+            + step + " " + rng)
+
+
+@pytest.mark.parametrize("w", WEIGHTS)
+@pytest.mark.parametrize("sizes", [(3, 4), (size("n"), size("m"))], ids=["3x4", "nxm"])
+@pytest.mark.parametrize("base", [0, 1])
+@pytest.mark.parametrize("form", ["index", "matrix"])
+def test_the_printed_recursion_is_correct(w, sizes, base, form):
+    q = direct(w, sizes)
+    tex = q.latex(form=form, index_base=base)
+    assert r"\text{where }" in tex
+    v = q.check(tex, index_base=base)
+    assert v.verdict == "correct", v.explanation
+    # the formula and both definitions were judged, each named
+    assert v.explanation.count("part ") == 3
+    assert "holds at every step t = 1..2" in v.explanation
+
+
+def test_the_where_part_is_split_off_at_its_separator():
+    q = direct()
+    tex = q.latex(form="matrix")
+    where = read_where(quantity_context(q), tex)
+    assert where is not None and where.own
+    assert where.main == main_formula(q)
+    assert [i.written for i in where.identities] == [
+        r"\delta[3] = g[3]", r"\delta[t] = g[t] + c[t+1] \odot \delta[t+1] + " + REST]
+    assert where.identities[1].steps == (1, 2)  # t < 3: steps 1 and 2, 1-based
+    assert where.identities[0].steps is None
+
+
+@pytest.mark.parametrize("base", [0, 1])
+@pytest.mark.parametrize("old,new,form", [
+    (r"\delta[t] = g[t] + c[t+1]", r"\delta[t] = g[t] - c[t+1]", "matrix"),
+    (r"\delta[3] = g[3]", r"\delta[3] = 0", "matrix"),
+    (r"\delta[3] = g[3]", r"\delta[2] = g[2]", "matrix"),
+    (r"W_h^{\top} \left(", r"W_h \left(", "matrix"),
+    (r"= g[t]_{j} + c[t+1]_{j}", r"= g[t]_{j} - c[t+1]_{j}", "index"),
+    (r"\left(W_h\right)_{ij}", r"\left(W_h\right)_{ji}", "index"),
+    (r"\delta[3]_{j} = g[3]_{j}", r"\delta[3]_{j} = 0", "index"),
+    (r"\left(1 - c[t+1]_{i}\right) \left(h[t]_{i}", r"\left(h[t]_{i}", "index"),
+], ids=["sign", "zero-last", "wrong-step", "transposed-W", "idx-sign", "idx-transposed",
+        "idx-zero-last", "idx-dropped-factor"])
+def test_a_mutated_recursion_is_incorrect_and_names_the_part(old, new, form, base):
+    q = direct()
+    tex = q.latex(form=form, index_base=base)
+    wrong = tex.replace(old, new)
+    assert wrong != tex
+    v = q.check(wrong, index_base=base)
+    assert v.verdict == "incorrect", v.explanation
+    assert "after `where` does not hold" in v.explanation
+    part = v.counterexample["part"]
+    assert part in wrong and "=" in part
+    assert "left" in v.counterexample and "right" in v.counterexample
+
+
+@pytest.mark.parametrize("rng,missing", [(r"\ (t < 2)", "2"), (r"\ (t = 1)", "2")])
+def test_a_range_that_leaves_a_step_undefined_is_incorrect(rng, missing):
+    q = direct()
+    v = q.check(matrix(q, rng=rng))
+    assert v.verdict == "incorrect", v.explanation
+    assert v.counterexample["undefined"] == [rf"\delta[{missing}]"]
+    assert f"leaves \\delta[{missing}] undefined" in v.explanation
+
+
+@pytest.mark.parametrize("rng", [r"\ (t < 4)", r"\ (t > 0)", ""])
+def test_a_range_past_the_last_step_is_incorrect(rng):
+    q = direct()
+    v = q.check(matrix(q, rng=rng))
+    assert v.verdict == "incorrect", v.explanation
+    assert "past the last step 3" in v.explanation
+
+
+def test_the_last_step_alone_does_not_define_every_step():
+    q = direct()
+    v = q.check(main_formula(q) + r", \quad \text{where } \delta[3] = g[3]")
+    assert v.verdict == "incorrect"
+    assert v.counterexample["undefined"] == [r"\delta[1]", r"\delta[2]"]
+
+
+@pytest.mark.parametrize("spelling", [
+    matrix(direct(), rng=r"\ (t \le 2)"),
+    matrix(direct(), rng=r"\ (1 \le t < 3)"),
+    matrix(direct(), rng=r"\quad (1 \le t \le 2)"),
+    matrix(direct(), rng=r"\text{ for } t = 1, \dots, K-1"),
+    matrix(direct(), fixed=r"\delta[K] = g[K]", rng=r"\ (t < K)"),
+    matrix(direct(), fixed=r"\delta[3] := g[3]"),
+    matrix(direct(), step=r"g[t] + \mathrm{diag}(c[t+1]) \delta[t+1] + " + REST),
+    matrix(direct(), step=REST + r" + \delta[t+1] \odot c[t+1] + g[t]"),
+    main_formula(direct()) + r" \text{ where } \delta[t] = g[t] + c[t+1] \odot \delta[t+1] + "
+    + REST + r" \ (t < 3) \text{ and } \delta[3] = g[3]",
+    matrix(direct()) + r", \quad h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]",
+], ids=["le", "two-sided-lt", "quad-range", "for-dots", "K", "coloneq", "diag", "reordered",
+        "step-first", "extra-true-identity"])
+def test_equivalent_hand_spellings_are_correct(spelling):
+    v = direct().check(spelling)
+    assert v.verdict == "correct", v.explanation
+
+
+def test_a_false_extra_identity_makes_the_claim_incorrect():
+    q = direct()
+    v = q.check(matrix(q) + r", \quad h[t] = c[t] \odot h[t-1] + c[t] \odot W_x x[t]")
+    assert v.verdict == "incorrect"
+    assert v.counterexample["part"].startswith("h[t] =")
+
+
+def test_a_wrong_main_formula_is_incorrect_whatever_the_recursion():
+    q = direct()
+    wrong = matrix(q).replace(r"\left(1 - c[t]\right)\right) x[t]", r"c[t]\right) x[t]")
+    v = q.check(wrong)
+    assert v.verdict == "incorrect"
+    assert "part 1 (incorrect)" in v.explanation
+
+
+@pytest.mark.parametrize("text,construct", [
+    (matrix(direct(), rng=r"\ (t < )"), "range"),
+    (matrix(direct(), step=REST.replace("W_h^", "W_y^")), "unknown name"),
+    (matrix(direct(), rng=r"\ (t < 3) \text{ for } t = 1, 2"), "range"),
+    (matrix(direct()) + r", \quad \text{and } \sigma", "left side"),
+    (matrix(direct(), step=r"g[t] + \left(\frac{\partial h[t+1]}{\partial h[t]}\right)^{\top} "
+                           r"\delta[t+1]"), "derivative"),
+], ids=["empty-bound", "unknown-weight", "range-twice", "trailing-part",
+        "undeclared-jacobian"])
+def test_what_is_not_understood_is_refused_with_its_position(text, construct):
+    v = direct().check(text)
+    assert v.verdict == "unparsed", v.explanation
+    assert v.counterexample["construct"] == construct
+    assert isinstance(v.counterexample["position"], int)
+
+
+def test_a_local_name_after_where_is_still_the_readers():
+    """`where s = 2` defines a name of the writer's own, read by notation/ as before."""
+    q = direct()
+    assert read_where(quantity_context(q), main_formula(q) + r", \quad \text{where } s = 2") \
+        is None
