@@ -191,3 +191,16 @@ def test_equal_sums_are_merged():
     assert J.latex().count(r"\sum") == 1, J.latex()
     v = np.arange(1.0, 4.0)
     np.testing.assert_allclose(J.evaluate(x=v), central(lambda u: u.sum() ** 2, v), atol=1e-8)
+
+
+def test_forward_softargmax_does_not_overflow():
+    """A softargmax evaluates at z - max(z): the same value, finite for large scores."""
+    m = Model("soft")
+    z = m.input("z", (size("n"),))
+    m.softargmax("p", z)
+    big = np.array([1000.0, 999.0, -5.0])
+    p = m.forward({"z": big}, {size("n"): 3})["p"]
+    ref = np.exp(big - big.max()) / np.exp(big - big.max()).sum()
+    np.testing.assert_allclose(p, ref, rtol=1e-12)
+    rows = m.forward({"z": np.array([1.0, 2.0, 3.0])}, {size("n"): 3})["p"]
+    np.testing.assert_allclose(rows, np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(), rtol=1e-12)

@@ -124,3 +124,72 @@ def test_multi_step_through_two_states_holds_the_other_fixed():
     ref = central(lambda h: run(h, c1, xs[1:])[0], h1)
     got = q.evaluate(x=xs, h_init=h0, c_init=c0, **P)
     np.testing.assert_allclose(got, ref, atol=1e-8)
+
+
+def test_bptt_of_one_state_goes_through_the_others():
+    """LSTM dl/dU_f with the loss on h only (of="h", direct partials g[t]): h[t] reaches
+    h[t+2] through c[t+1] -> c[t+2] as well, a path through the state c that is not given."""
+    shapes = {"x": "d", "h": "m", "c": "m",
+              **{f"{w}_{k}": s for k in "fiog" for w, s in (("W", "m x d"), ("U", "m x m"))}}
+    m = sg.Model.from_latex(LSTM, shapes)
+    rng = np.random.default_rng(7)
+    P = {f"{w}_{k}": 0.8 * rng.normal(size=(3, 2 if w == "W" else 3))
+         for k in "fiog" for w in "WU"}
+    xs, gs = rng.normal(size=(4, 2)), rng.normal(size=(4, 3))
+
+    def sig(z):
+        return 1 / (1 + np.exp(-z))
+
+    def loss(U_f):
+        h, c, total = np.zeros(3), np.zeros(3), 0.0
+        for x, g_t in zip(xs, gs, strict=True):
+            Us = {**P, "U_f": U_f}
+            f, i, o = (sig(Us[f"W_{k}"] @ x + Us[f"U_{k}"] @ h) for k in "fio")
+            c = f * c + i * np.tanh(Us["W_g"] @ x + Us["U_g"] @ h)
+            h = o * np.tanh(c)
+            total += g_t @ h
+        return total
+
+    q = m.grad("U_f", of="h", steps=4, given="direct")
+    got = q.evaluate({**P, "x": xs, "g2": gs})  # g names the LSTM's own g[t]
+    np.testing.assert_allclose(got, central(loss, P["U_f"]), atol=1e-7)
+
+
+def test_one_sequence_pass_serves_both_recursions():
+    """core.unroll's Sequence: the total gradients (backward) and the total Jacobians
+    (total_jacobians) of the Elman recurrence against finite differences."""
+    from symgrad.core.tensor import size
+    from symgrad.core.unroll import Sequence, total_jacobians
+
+    m = sg.Model.from_latex(ELMAN, SHAPES)
+    rng = np.random.default_rng(8)
+    W, U = 0.6 * rng.normal(size=(3, 3)), rng.normal(size=(3, 2))
+    xs, g = rng.normal(size=(5, 2)), rng.normal(size=(5, 3))
+    seq = Sequence(m, {"W": W, "U": U, "x": xs}, {size("n"): 2, size("m"): 3}, 5)
+    np.testing.assert_allclose(seq.stacked("h"), elman_states(W, U, np.zeros(3), xs),
+                               atol=1e-12)
+    (name,) = m.states()
+    delta = seq.backward({name: g})[name]
+
+    def tail_loss(h2):  # the loss from step 3 on, as a function of h[2]
+        return sum(gt @ h for gt, h in zip(g[2:], elman_states(W, U, h2, xs[2:]),
+                                           strict=True))
+
+    h2 = seq.stacked("h")[1]
+    np.testing.assert_allclose(delta[1], g[1] + central(tail_loss, h2), atol=1e-7)
+    D = total_jacobians(seq.jacobians(), 2)
+    np.testing.assert_allclose(D[4], central(lambda h: elman_states(W, U, h, xs[2:])[-1], h2),
+                               atol=1e-7)
+    np.testing.assert_allclose(D[1], np.eye(3))
+    assert not D[0].any()
+
+
+def test_given_total_for_one_of_several_states_is_refused():
+    shapes = {"x": "d", "h": "m", "c": "m",
+              **{f"{w}_{k}": s for k in "fiog" for w, s in (("W", "m x d"), ("U", "m x m"))}}
+    m = sg.Model.from_latex(LSTM, shapes)
+    with pytest.raises(sg.SymgradError, match=r"flows through c\[t\]"):
+        m.grad("U_f", of="h", steps=3)
+    # the upstream gradient is not printed g[t]: that is the LSTM's own gate
+    assert r"back-propagated from } \hat{g}[t]" in m.grad("U_f", of="h", steps=3,
+                                                          given="direct").latex()

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import sympy as sp
 
 from .errors import ShapeError, SymgradError, UnknownNameError
@@ -178,12 +179,13 @@ class Model:
         return self.input(name, shape, latex, kind="param")
 
     def lagged(self, base: str, lag: int | None = 1, shape: ShapeSpec | None = None,
-               rows: int | sp.Expr | None = None, latex: str = "", kind: str = "state"
-               ) -> Tensor:
+               rows: int | sp.Expr | None = None, latex: str = "", kind: str = "state",
+               name: str = "") -> Tensor:
         """``base`` at time t - lag: ``h_prev`` for h[t-1], ``h_prev2`` for h[t-2].
 
         ``lag=None`` declares the history ``h_hist`` with ``rows`` rows, row r holding
         h[t-r-1] (for sums over h[t-i]). ``base`` may be defined later (a state).
+        ``name`` replaces the default name.
         """
         if base in self.tensors:
             base_shape = self.tensors[base].shape
@@ -200,13 +202,13 @@ class Model:
         if lag is None:
             if rows is None:
                 raise ShapeError(f"the history of {base} needs rows= (how many steps back)")
-            name = f"{base}_hist"
+            name = name or f"{base}_hist"
             full = (as_dim(rows, "rows"), *base_shape)
             text = latex or rf"{base}_{{\mathrm{{past}}}}"
         else:
             if isinstance(lag, bool) or not isinstance(lag, int) or lag < 1:
                 raise ShapeError(f"a lag is a positive integer, got {lag!r}")
-            name = f"{base}_prev" + ("" if lag == 1 else str(lag))
+            name = name or f"{base}_prev" + ("" if lag == 1 else str(lag))
             full = base_shape
             text = latex or f"{base}[t-{lag}]"
         if name in self.tensors:
@@ -927,7 +929,7 @@ class Model:
         plan = self._forward_plan(frozenset(arrays), sizes, only)
         if plan is not None:
             for name, run in plan:
-                env[name] = run(env)
+                env[name] = run(self._stable(name, env))
             return env
         subs = {k: as_expr(v) for k, v in sizes.items()}
         for name, d in self.definitions.items():
@@ -938,8 +940,18 @@ class Model:
                 raise ShapeError(f"the size of {d.tensor.latex} ({dims_text(dims)}) is not "
                                  f"known; pass the sizes by name to evaluate()")
             env[name] = evaluate_element(d.expr, d.indices, [int(n) for n in dims],
-                                         env, sizes)
+                                         self._stable(name, env), sizes)
         return env
+
+    def _stable(self, name: str, env: dict) -> dict:
+        """The arrays a definition reads; a softargmax reads its argument less its maximum
+        along the last axis (the same value, without overflow)."""
+        d = self.definitions[name]
+        if d.op != "softargmax":
+            return env
+        (arg,) = self.reads(name)
+        z = np.asarray(env[arg], dtype=float)
+        return {**env, arg: z - np.max(z, axis=-1, keepdims=True)} if z.size else env
 
     def _forward_plan(self, given: frozenset, sizes: dict, only: set[str] | None):
         """The compiled steps of ``forward`` for these array names and sizes, made once
@@ -1127,7 +1139,18 @@ class Model:
                                   w.shape, (r"\ell", w), sizes, {o.name}, layout="gradient",
                                   inputs=inputs, tensors={**self.tensors, g.name: g},
                                   structure=f"given {g.latex}")
-        return _Unrolled(self, w, outs, steps, given, sizes).quantity()
+        silent: set[str] = set()
+        if of is not None:
+            others = [self.tensors[s] for s in self.states() if s != outs[0].name]
+            if others and given == "total":
+                names = ", ".join(t.latex for t in others)
+                raise ShapeError(f"the gradient also flows through {names}, whose total "
+                                 f"gradients are not given: use given='direct' (g[t] of "
+                                 f"{outs[0].latex} only) or leave out of= (delta[t] of "
+                                 f"every state)")
+            outs += others
+            silent = {t.name for t in others}
+        return _Unrolled(self, w, outs, steps, given, sizes, silent).quantity()
 
     def _outputs(self, of: str | None, through_time: bool) -> list[Tensor]:
         if of is not None:

@@ -185,11 +185,22 @@ class SecondQuantity(ModelQuantity):
         return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
 
 
+def _unused(model: Model, head: str, sub: str) -> str:
+    r"""``g[t]`` (``head`` + ``sub``), or ``\hat{g}[t]`` where the model has its own g[t]."""
+    taken = {re.sub(r"\s+", "", t.latex) for t in model.tensors.values()}
+    for h in (head, rf"\hat{{{head}}}", rf"\tilde{{{head}}}"):
+        if re.sub(r"\s+", "", h + sub + "[t]") not in taken:
+            return h + sub + "[t]"
+    return rf"\bar{{{head}}}{sub}[t]"
+
+
 class _Unrolled:
     """A gradient over K steps of a recurrent model (back-propagation through time)."""
 
     def __init__(self, model: Model, wrt: Tensor, outs: list[Tensor], steps, given: str,
-                 sizes: Mapping | None) -> None:
+                 sizes: Mapping | None, silent: set[str] = frozenset()) -> None:
+        """``silent``: outputs (states) whose direct partials are zero; only their total
+        gradients enter, back-propagated from the others'."""
         if model.kinds.get(wrt.name) != "param":
             params = [n for n, k in model.kinds.items() if k == "param"]
             raise UnknownNameError(f"grad(..., steps=...) is taken with respect to a "
@@ -201,17 +212,19 @@ class _Unrolled:
             raise ShapeError(f"steps must be the number of time steps K: a positive integer "
                              f"or a SymPy symbol, got {steps!r}") from None
         self.model, self.wrt, self.outs, self.given = model, wrt, outs, given
-        self.sizes = sizes
+        self.sizes, self.silent = sizes, set(silent)
         used = {s.name for t in model.tensors.values() for d in t.shape
                 for s in d.free_symbols} | set(model.tensors)
         self.K = size(next(n for n in ("K", "T", "S", "N", "K_t") if n not in used))
-        single = len(outs) == 1
+        single = len([o for o in outs if o.name not in self.silent]) == 1
         self.upstream: dict[str, tuple[Tensor, Tensor]] = {}
         for o in outs:
-            sub = "" if single else "_" + o.name
-            lat = "" if single else "_{" + o.latex.replace("[t]", "") + "}"
-            d = Tensor(model._fresh_name("delta" + sub), o.shape, r"\delta" + lat + "[t]")
-            g = Tensor(model._fresh_name("g" + sub), o.shape, "g" + lat + "[t]")
+            single_ = single and o.name not in self.silent
+            sub = "" if single_ else "_" + o.name
+            lat = "" if single_ else "_{" + o.latex.replace("[t]", "") + "}"
+            d = Tensor(model._fresh_name("delta" + sub), o.shape,
+                       _unused(model, r"\delta", lat))
+            g = Tensor(model._fresh_name("g" + sub), o.shape, _unused(model, "g", lat))
             self.upstream[o.name] = (d, g)
         self.timed = [n for n, k in model.kinds.items() if k != "param"]
 
@@ -237,7 +250,8 @@ class _Unrolled:
         step_matrix = to_matrix(step, free)
         matrix_form = None if step_matrix is None else sp.Sum(step_matrix, (t, 1, self.K))
         timed = {n: _template(s.latex) for n, s in stacked.items()}
-        upstream = [d if self.given == "total" else g for d, g in self.upstream.values()]
+        upstream = [d if self.given == "total" else g for o, (d, g) in self.upstream.items()
+                    if self.given == "total" or o not in self.silent]
         params = [m.tensors[n] for n, k in m.kinds.items() if k == "param"]
         inputs = [stacked[n] for n, k in m.kinds.items() if k == "input"
                   and n not in m.lags] + params + [self._stack(u) for u in upstream]
@@ -250,7 +264,8 @@ class _Unrolled:
             parts = [rf"{d.latex} = \frac{{\partial \ell}}{{\partial {o.latex}}}"
                      for o in self.outs for d in [self.upstream[o.name][0]]]
             rec = (", ".join(parts) + r" \text{ in total, back-propagated from } "
-                   + ", ".join(self.upstream[o.name][1].latex for o in self.outs))
+                   + ", ".join(self.upstream[o.name][1].latex for o in self.outs
+                               if o.name not in self.silent))
         return ModelQuantity(
             r"\frac{\partial \ell}{\partial %s}" % self.wrt.latex, element, free,
             self.wrt.shape, tensors=tensors, inputs=inputs, lhs=(r"\ell", self.wrt),
@@ -259,73 +274,19 @@ class _Unrolled:
             size_names=m._size_names(self.K), model=m, timed=timed, time=t,
             matrix_form=matrix_form, recursion=rec)
 
-    def _dims(self, t: Tensor, subs: dict) -> tuple[int, ...]:
-        return _dims_of(t, subs)
-
     def _unroll(self, arrays: dict, sizes: dict) -> dict:
         """Forward over t from zero initial states; for ``direct``, delta[t] backwards."""
-        m = self.model
-        subs = {k: sp.Integer(v) for k, v in sizes.items()}
         K = int(sizes[self.K])
-        params = {n: arrays[n] for n, k in m.kinds.items() if k == "param"}
-        envs: list[dict] = []
-
-        def value(base: str, tau: int) -> np.ndarray:
-            if tau < 0:
-                return np.zeros(self._dims(m.tensors[base], subs))
-            if base in m.definitions:
-                return envs[tau][base]
-            return np.asarray(arrays[base], dtype=float)[tau]
-
-        for t in range(K):
-            a = dict(params)
-            for n, k in m.kinds.items():
-                if k == "input" and n not in m.lags:
-                    a[n] = np.asarray(arrays[n], dtype=float)[t]
-            for n, (base, lag) in m.lags.items():
-                if lag is None:
-                    rows = self._dims(m.tensors[n], subs)[0]
-                    a[n] = np.array([value(base, t - r - 1) for r in range(rows)])
-                else:
-                    a[n] = value(base, t - lag)
-            envs.append(m.forward(a, sizes))
+        seq = Sequence(self.model, arrays, sizes, K)
         env = dict(arrays)
         for n in self.timed:
-            env[n] = np.array([e[n] for e in envs])
+            env[n] = seq.stacked(n)
         if self.given == "direct":
-            env.update(self._backward(envs, arrays, sizes, subs, K))
+            given = {o.name: np.zeros((K, *seq.dims(o.name))) if o.name in self.silent
+                     else arrays[self.upstream[o.name][1].name] for o in self.outs}
+            delta = seq.backward(given)
+            env.update({self.upstream[n][0].name: delta[n] for n in given})
         return env
-
-    def _backward(self, envs: list[dict], arrays: dict, sizes: dict, subs: dict, K: int
-                  ) -> dict:
-        m = self.model
-        delta = {o.name: np.array(arrays[self.upstream[o.name][1].name], dtype=float)
-                 for o in self.outs}
-        names = {o.name for o in self.outs}
-        links = [(sp_, ln, base, lag) for ln, (base, lag) in m.lags.items() if base in names
-                 for sp_ in names if m.depends(sp_, ln)]
-        cache: dict = {}
-
-        def jac(of: str, ln: str, tau: int) -> np.ndarray:
-            if (of, ln, tau) not in cache:
-                e, I, J = m.derivative(of, ln)
-                shape = self._dims(m.tensors[of], subs) + self._dims(m.tensors[ln], subs)
-                cache[(of, ln, tau)] = evaluate_element(e, I + J, shape, envs[tau], sizes)
-            return cache[(of, ln, tau)]
-
-        for t in range(K - 1, -1, -1):
-            for of, ln, base, lag in links:
-                rows = [(lag, None)] if lag is not None else [
-                    (r + 1, r) for r in range(self._dims(m.tensors[ln], subs)[0])]
-                for step, r in rows:
-                    tau = t + step
-                    if tau >= K:
-                        continue
-                    rank = m.tensors[of].rank
-                    back = np.tensordot(delta[of][tau], jac(of, ln, tau),
-                                        axes=(list(range(rank)), list(range(rank))))
-                    delta[base][t] += back if r is None else back[r]
-        return {self.upstream[n][0].name: v for n, v in delta.items()}
 
 
 def run_sequence(model: Model, outs: list[str], arrays: dict, sizes: dict, steps: int,
@@ -557,7 +518,6 @@ class StepChain:
 
     # numbers ---------------------------------------------------------------------------
     def _prepare(self, arrays: dict, sizes: dict) -> dict:
-        m = self.model
         subs = {kk: sp.Integer(v) for kk, v in sizes.items()}
         L = int(sizes[self.L])
         k = as_expr(self.k).xreplace(subs)
@@ -568,63 +528,172 @@ class StepChain:
         if k > L:
             raise ShapeError(f"d {self.base}[t]/d {self.base}[t-{k}] needs at least {k} "
                              f"steps of the sequence, got {L}")
-        dims = {n: _dims_of(t, subs) for n, t in m.tensors.items()
-                if n in self.states}
         inits = {s: arrays[self.init_names[s]] for s in self.states}
-        params = {n: arrays[n] for n, kind in m.kinds.items() if kind == "param"}
-        envs: dict[int, dict] = {}
+        seq = Sequence(self.model, arrays, sizes, L, inits=inits)
+        total = seq.total(self.of, self.base, L - k)
+        return {**arrays, "D_total": total}
 
-        def value(b: str, tau: int) -> np.ndarray:
-            if b in self.states:
-                if tau == 0:
-                    return np.asarray(inits[b], dtype=float)
-                if tau < 0:
-                    return np.zeros(dims[b])
-                return envs[tau][b]
-            if tau < 1:
-                return np.zeros(_dims_of(m.tensors[b], subs))
-            return np.asarray(arrays[b], dtype=float)[tau - 1]
 
-        for tau in range(1, L + 1):
-            a = dict(params)
-            for n, kind in m.kinds.items():
-                if kind == "input" and n not in m.lags:
-                    a[n] = np.asarray(arrays[n], dtype=float)[tau - 1]
-            for n, (b, lag) in m.lags.items():
-                if lag is None:
-                    rows = _dims_of(m.tensors[n], subs)[0]
-                    a[n] = np.array([value(b, tau - r - 1) for r in range(rows)])
-                else:
-                    a[n] = value(b, tau - lag)
-            envs[tau] = m.forward(a, sizes)
-        start = L - k
-        nb = int(np.prod(dims[self.base]))
-        D: dict[tuple[str, int], np.ndarray] = {}
+# the one back-propagation through time ------------------------------------------------------
+def backward(g: np.ndarray, J: np.ndarray) -> np.ndarray:
+    """Total gradients delta[t] = g[t] + sum_i J[t+i, i]^T delta[t+i], rows t = 0..L-1 for
+    steps 1..L, J[t, i-1] = d s[t+1] / d s[t+1-i] (the state vector s)."""
+    L, P = J.shape[:2]
+    delta = np.array(g, dtype=float)
+    for t in range(L - 1, -1, -1):
+        for i in range(1, min(P, L - 1 - t) + 1):
+            delta[t] += J[t + i, i - 1].T @ delta[t + i]
+    return delta
+
+
+def total_jacobians(J: np.ndarray, T: int) -> np.ndarray:
+    """D[t-1] = d s[t] / d s[T] for t = 1..L (0 <= T <= L, T = 0 the initial state):
+    D[T] = I, D[t] = sum_i J[t, i] D[t-i] over the steps after T, 0 before T."""
+    L, P, n, _ = J.shape
+    D = np.zeros((L + 1, n, n))
+    D[T] = np.eye(n)
+    for t in range(T + 1, L + 1):
+        for i in range(1, min(P, t - T) + 1):
+            D[t] += J[t - 1, i - 1] @ D[t - i]
+    return D[1:]
+
+
+class Sequence:
+    """A model run over steps 1..L: the forward pass from the initial states (``inits`` at
+    step 0, zero before), the one-step partial Jacobians of its states (the engine's closed
+    forms evaluated) and the two recursions over them, ``backward`` and
+    ``total_jacobians``, on the vector of every state. Every sequence quantity of every
+    layer is computed here.
+
+    ``growing`` names the size of a history that holds every earlier state: at step t it
+    is t - 1 (AttentionRNN(inf)).
+    """
+
+    def __init__(self, model: Model, arrays: Mapping, sizes: Mapping, steps: int,
+                 inits: Mapping | None = None, growing: sp.Symbol | None = None) -> None:
+        self.model, self.L, self.growing = model, int(steps), growing
+        self.sizes = {k: int(v) for k, v in sizes.items()}
+        self.inits = dict(inits or {})
+        self.first = 0 if inits is not None else 1
+        self.states = list(model.states())
+        dims = {s: self.dims(s, 1) for s in self.states}
+        self.block: dict[str, tuple[int, int]] = {}
+        at = 0
         for s in self.states:
-            D[(s, start)] = (np.eye(nb) if s == self.base else
-                             np.zeros((int(np.prod(dims[s])), nb)))
+            size_ = int(np.prod(dims[s]))
+            self.block[s] = (at, at + size_)
+            at += size_
+        self.N = at
+        params = {n: arrays[n] for n, k in model.kinds.items() if k == "param"}
+        self.envs: dict[int, dict] = {}
+        for tau in range(1, self.L + 1):
+            a = dict(params)
+            for n, k in model.kinds.items():
+                if k == "input" and n not in model.lags:
+                    a[n] = np.asarray(arrays[n], dtype=float)[tau - 1]
+            for n, (b, lag) in model.lags.items():
+                if lag is None:
+                    rows = max(self.dims(n, tau)[0], 1)
+                    a[n] = np.array([self._value(b, tau - r - 1, arrays)
+                                     for r in range(rows)])
+                else:
+                    a[n] = self._value(b, tau - lag, arrays)
+            self.envs[tau] = model.forward(a, self.at(tau))
 
-        def step(s: str, tau: int) -> np.ndarray:
-            out = np.zeros((int(np.prod(_dims_of(m.tensors[s], subs))), nb))
-            for ln, b, lag in self.links:
-                if not m.depends(s, ln):
-                    continue
-                e, I, J = m.derivative(s, ln)
-                shape = (_dims_of(m.tensors[s], subs)
-                         + _dims_of(m.tensors[ln], subs))
-                jac = evaluate_element(e, I + J, shape, envs[tau], sizes)
-                rows = [(lag, None)] if lag is not None else [
-                    (r + 1, r) for r in range(shape[len(I)])]
-                for back, r in rows:
-                    if tau - back < start:
-                        continue
-                    part = jac if r is None else np.take(jac, r, axis=len(I))
-                    out += part.reshape(out.shape[0], -1) @ D[(b, tau - back)]
-            return out
+    def at(self, tau: int) -> dict:
+        """The sizes at step ``tau``."""
+        if self.growing is None:
+            return self.sizes
+        return {**self.sizes, self.growing: tau - 1}
 
-        for tau in range(start + 1, L):
-            for s in self.states:
-                D[(s, tau)] = step(s, tau)
-        total = step(self.of, L)
-        shape = _dims_of(m.tensors[self.of], subs) + dims[self.base]
-        return {**arrays, "D_total": total.reshape(shape)}
+    def dims(self, name: str, tau: int = 1) -> tuple[int, ...]:
+        """The shape of ``name`` at step ``tau``."""
+        return _dims_of(self.model.tensors[name],
+                        {k: sp.Integer(v) for k, v in self.at(tau).items()})
+
+    def _value(self, b: str, tau: int, arrays: Mapping) -> np.ndarray:
+        if tau >= 1:
+            if b in self.model.definitions:
+                return self.envs[tau][b]
+            return np.asarray(arrays[b], dtype=float)[tau - 1]
+        if tau == 0 and b in self.inits:
+            return np.asarray(self.inits[b], dtype=float)
+        return np.zeros(self.dims(b, 1))
+
+    def stacked(self, name: str) -> np.ndarray:
+        """``name`` at every step, stacked: row t - 1 holds step t."""
+        return np.array([self.envs[tau][name] for tau in range(1, self.L + 1)])
+
+    def partials(self, of: str, tau: int) -> dict[int, np.ndarray]:
+        """{i: d of[tau] / d s[tau - i]} (rows: of flattened; columns: the state vector),
+        for every step tau - i >= the first one."""
+        m, sizes = self.model, self.at(tau)
+        rows = int(np.prod(self.dims(of, tau)))
+        out: dict[int, np.ndarray] = {}
+        for ln, (b, lag) in m.lags.items():
+            if b not in self.block or not m.depends(of, ln):
+                continue
+            shape = self.dims(of, tau) + self.dims(ln, tau)
+            backs = [(lag, None)] if lag is not None else [
+                (r + 1, r) for r in range(shape[len(self.dims(of, tau))])]
+            backs = [(i, r) for i, r in backs if tau - i >= self.first]
+            if not backs:
+                continue
+            e, I, J = m.derivative(of, ln)
+            jac = evaluate_element(e, I + J, shape, self.envs[tau], sizes)
+            lo, hi = self.block[b]
+            for i, r in backs:
+                part = jac if r is None else np.take(jac, r, axis=len(I))
+                out.setdefault(i, np.zeros((rows, self.N)))[:, lo:hi] += \
+                    part.reshape(rows, -1)
+        return out
+
+    def jacobians(self) -> np.ndarray:
+        """J (L, P, N, N): J[t-1, i-1] = d s[t] / d s[t-i], the state vector s."""
+        parts = {(tau, s): self.partials(s, tau) for tau in range(1, self.L + 1)
+                 for s in self.states}
+        P = max([i for p in parts.values() for i in p] or [1])
+        J = np.zeros((self.L, P, self.N, self.N))
+        for (tau, s), p in parts.items():
+            lo, hi = self.block[s]
+            for i, blk in p.items():
+                J[tau - 1, i - 1, lo:hi] = blk
+        return J
+
+    def backward(self, given: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Total gradients delta[t] of each tensor in ``given`` (its direct partials g[t],
+        stacked over t), back-propagated through every state; a tensor that is not a state
+        passes its g into the states it reads."""
+        G = np.zeros((self.L, self.N))
+        for name, g in given.items():
+            if name in self.block:
+                lo, hi = self.block[name]
+                G[:, lo:hi] += np.asarray(g, dtype=float).reshape(self.L, -1)
+                continue
+            flat = np.asarray(g, dtype=float).reshape(self.L, -1)
+            for tau in range(1, self.L + 1):
+                for i, blk in self.partials(name, tau).items():
+                    if tau - i >= 1:
+                        G[tau - i - 1] += blk.T @ flat[tau - 1]
+        delta = backward(G, self.jacobians())
+        out = {}
+        for name, g in given.items():
+            if name in self.block:
+                lo, hi = self.block[name]
+                out[name] = delta[:, lo:hi].reshape(np.shape(g))
+            else:
+                out[name] = np.array(g, dtype=float)
+        return out
+
+    def total(self, of: str, base: str, T: int) -> np.ndarray:
+        """d of[L] / d base[T] over every path (other states at T held fixed)."""
+        D = total_jacobians(self.jacobians(), T)
+        lo, hi = self.block[base]
+        if of in self.block:
+            a, b = self.block[of]
+            out = D[self.L - 1][a:b, lo:hi]
+        else:
+            out = sum((blk @ (np.eye(self.N) if self.L - i == T else D[self.L - i - 1])
+                       for i, blk in self.partials(of, self.L).items() if self.L - i >= T),
+                      np.zeros((int(np.prod(self.dims(of, self.L))), self.N)))[:, lo:hi]
+        return out.reshape(self.dims(of, self.L) + self.dims(base, self.L))

@@ -21,13 +21,13 @@ import numpy as np
 import sympy as sp
 
 from ..core.errors import ShapeError, UnknownNameError
-from ..core.evaluate import evaluate_element
 from ..core.matrix import latex_matrix, to_matrix
 from ..core.model import Model
 from ..core.ops import Transpose
 from ..core.quantity import Quantity, readable
 from ..core.simplify import tidy
 from ..core.tensor import Tensor, as_dim, as_expr, index, size
+from ..core.unroll import Sequence, backward, total_jacobians
 
 Size = int | sp.Expr
 
@@ -85,7 +85,7 @@ def _cell(shared: bool) -> _Cell:
     slots = states + 1
     m = Model("AttentionRNN(inf)" if shared else "AttentionRNN(k)")
     x = m.input("x", (n,), "x[t]")
-    h = m.input("h", (states, n), "h", kind="state")
+    h = m.lagged("ht", None, shape=(n,), rows=states, latex="h", name="h")
     nparam = 2 if shared else slots
     Q, K, V = (m.input(p, (nparam, n, n), p, kind="param") for p in _PARAMS)
     i, c, r, j = index("i"), index("c"), index("r"), index("j")
@@ -101,20 +101,6 @@ def _cell(shared: bool) -> _Cell:
     element, (jo,), (mo, lo) = m.derivative("ht", "h")
     element = _collect(_fold_output(element, m, jo))
     return _Cell(m, shared, states, element, (jo, mo, lo))
-
-
-def forward(model: Model, arrays: Mapping, sizes: Mapping) -> dict:
-    """Model.forward, with the softargmax evaluated at w - max(w) (same value, no overflow)."""
-    env = dict(arrays)
-    subs = {k: as_expr(v) for k, v in sizes.items()}
-    for name, d in model.definitions.items():
-        shape = [int(n.xreplace(subs)) for n in d.tensor.shape]
-        read = env
-        if d.op == "softargmax":
-            (arg,) = model.reads(name)
-            read = {**env, arg: env[arg] - np.max(env[arg])}
-        env[name] = evaluate_element(d.expr, d.indices, shape, read, sizes)
-    return env
 
 
 def _rename_bound(expr: sp.Expr, taken: set[str]) -> sp.Expr:
@@ -446,7 +432,7 @@ class AttentionRNN:
     def _forward(self, arrays: dict, sizes: Mapping) -> dict:
         """The cell's forward pass, given only its own sizes (n and k or p)."""
         own = {k: v for k, v in sizes.items() if k in (_N, self._cell.states)}
-        return forward(self.model, arrays, own)
+        return self.model.forward(arrays, own)
 
     def _lag(self, lag: int | sp.Symbol | str) -> sp.Expr:
         lag = _plain(lag)
@@ -653,23 +639,14 @@ class AttentionRNN:
             raise ShapeError(f"x must be a sequence (L, n), got shape {x.shape}")
         L, n = x.shape
         cell = self._cell
-        k = None if self.shared else self._k_int(sizes)
-        P = k if k is not None else max(L - 1, 1)
-        H, J = np.zeros((L, n)), np.zeros((L, P, n, n))
-        params = {"Q": Q, "K": K, "V": V}
-        for t in range(1, L + 1):
-            states = k if k is not None else t - 1
-            window = np.zeros((max(states, 1), n))
-            for i in range(1, min(states, t - 1) + 1):
-                window[i - 1] = H[t - i - 1]
-            step = {_N: n, cell.states: states}
-            env = forward(self.model, {"x": x[t - 1], "h": window, **params}, step)
-            H[t - 1] = env["ht"]
-            lags = min(states, t - 1)
-            if lags:
-                full = evaluate_element(cell.jacobian, cell.indices, (n, states, n), env, step)
-                J[t - 1, :lags] = np.transpose(full, (1, 0, 2))[:lags]
-        return H, J
+        sizes = {_N: n} if self.shared else {_N: n, cell.states: self._k_int(sizes)}
+        seq = Sequence(self.model, {"x": x, "Q": Q, "K": K, "V": V}, sizes, L,
+                       growing=cell.states if self.shared else None)
+        J = seq.jacobians()
+        P = max(L - 1, 1) if self.shared else sizes[cell.states]
+        out = np.zeros((L, P, n, n))
+        out[:, :min(P, J.shape[1])] = J[:, :P]
+        return seq.stacked("ht"), out
 
     def grad_state(self, T: Size | str, steps: Size | str, via: str = "recursion"
                    ) -> Quantity:
@@ -752,24 +729,3 @@ class _TextQuantity(AttentionQuantity):
         """The recursion that defines it (the same in index and matrix form)."""
         self.check_latex_args(form, index_base)
         return self.text
-
-
-def backward(g: np.ndarray, J: np.ndarray) -> np.ndarray:
-    """Total gradients delta[t] = g[t] + sum_i J[t+i, i]^T delta[t+i] (0-based rows)."""
-    L, P = J.shape[:2]
-    delta = np.array(g, dtype=float)
-    for t in range(L - 1, -1, -1):
-        for i in range(1, min(P, L - 1 - t) + 1):
-            delta[t] += J[t + i, i - 1].T @ delta[t + i]
-    return delta
-
-
-def total_jacobians(J: np.ndarray, T: int) -> np.ndarray:
-    """D[t-1] = dh[t]/dh[T] (1-based T): D[T] = I, D[t] = sum_i J_i[t] D[t-i], 0 before T."""
-    L, P, n, _ = J.shape
-    D = np.zeros((L, n, n))
-    D[T - 1] = np.eye(n)
-    for t in range(T, L):
-        for i in range(1, min(P, t - T + 1) + 1):
-            D[t] += J[t, i - 1] @ D[t - i]
-    return D

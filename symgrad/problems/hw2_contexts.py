@@ -12,6 +12,7 @@ from ..core.errors import UnknownNameError
 from ..core.ops import AtTime
 from ..core.quantity import Quantity
 from ..core.tensor import size
+from ..core.unroll import backward, total_jacobians
 from ..layers.conv import Conv1d, Conv2d, conv_output_shape
 from ..verify.context import (
     Context,
@@ -281,16 +282,14 @@ def _slots(k: int, n) -> list[TensorSpec]:
 
 def _attention_step(att, k: int, seed: int, salt: int, nn: int):
     """A random sequence through AttentionRNN(k): the forward pass at its last step."""
-    from ..layers.attention_rnn import forward
-
     rng = _rng(seed, salt)
     Q, K, V = (rng.normal(scale=0.7, size=(k + 1, nn, nn)) for _ in range(3))
     xs = rng.normal(size=(_STEPS, nn))
     H, J = att.unroll(xs, Q, K, V, {size("k"): k})
     now = _STEPS - 1
     window = np.array([H[now - i] for i in range(1, k + 1)])
-    env = forward(att.model, {"x": xs[now], "h": window, "Q": Q, "K": K, "V": V},
-                  {size("n"): nn, size("k"): k})
+    env = att.model.forward({"x": xs[now], "h": window, "Q": Q, "K": K, "V": V},
+                            {size("n"): nn, size("k"): k})
     return Q, K, V, xs, H, J, window, env, now
 
 
@@ -349,12 +348,10 @@ def _attention_context(qid: str, title: str, default) -> Context:
                 f"h[t-i] (i = 1..{k}), not d {of} / d {wrt}")
         element, I, J = model.derivative(names[of], names[wrt])
         inputs = tuple(model.tensors[t] for t in ("x", "h", "Q", "K", "V"))
-        from ..layers.attention_rnn import forward
-
         q = Quantity(rf"\frac{{\partial {_latex(specs, of)}}}{{\partial {_latex(specs, wrt)}}}",
                      element, I + J, shapes[of] + shapes[wrt], tensors=model.tensors,
                      inputs=inputs, lhs=(model.tensors[names[of]], model.tensors[names[wrt]]),
-                     prepare=lambda arrays, sz: forward(model, arrays, sz), sizes=att.sizes,
+                     prepare=model.forward, sizes=att.sizes,
                      size_names=(n,))
         return quantity_truth(q, of, wrt, shapes[of], shapes[wrt], inputs=step_inputs)
 
@@ -366,7 +363,7 @@ def _attention_context(qid: str, title: str, default) -> Context:
 
 
 def _attention_grad_context() -> Context:
-    from ..layers.attention_rnn import AttentionRNN, total_jacobians
+    from ..layers.attention_rnn import AttentionRNN
 
     n, k, T, L = size("n"), size("k"), size("T"), size("L")
     att = AttentionRNN(k=k, input_size=n)
@@ -401,7 +398,7 @@ def _attention_grad_context() -> Context:
         H, J = big.unroll(xs, Q, K, V)
         TT = 2
         D = total_jacobians(J, TT)
-        delta, Jp = _total_gradients(J, g), np.zeros_like(D)
+        delta, Jp = backward(g, J), np.zeros_like(D)
         for r in range(_STEPS):
             i = r + 1 - TT
             Jp[r] = np.eye(nn) if i == 0 else J[r, i - 1] if 1 <= i <= J.shape[1] else 0.0
@@ -461,16 +458,6 @@ def _jacobian_readings(rhs: sp.Expr) -> list[tuple[dict, str]]:
     if any("L" in x for x in names) or any(d.has(sp.oo) for d in spans):
         return readings[:1]
     return readings
-
-
-def _total_gradients(J: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """delta[t-1] = dl/dh[t] in total: g[t] + sum_i J_i[t+i]^T delta[t+i] (backwards)."""
-    L, P = J.shape[:2]
-    delta = np.zeros_like(g)
-    for r in range(L - 1, -1, -1):
-        delta[r] = g[r] + sum(J[r + i, i - 1].T @ delta[r + i] for i in range(1, P + 1)
-                              if r + i < L)
-    return delta
 
 
 def _system_context(qid: str, shared: bool) -> Context:
