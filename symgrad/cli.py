@@ -423,8 +423,21 @@ def _fail(message: str, as_json: bool) -> int:
     return 2
 
 
+def run() -> None:
+    """The ``symgrad`` command: ``main``, then exit at once. Every output is written and
+    closed by then, so the interpreter's teardown of SymPy's caches (about 0.15 s) is
+    skipped; an uncaught exception still exits the usual way, with its traceback."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):  # a reader that left (| head), a closed stream
+        code = code or 1
+    os._exit(code or 0)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script; returns the exit status."""
+    """The command line: runs the subcommand in ``argv`` and returns the exit status."""
     argv = _argv(list(sys.argv[1:] if argv is None else argv))
     as_json = "--json" in argv[:argv.index("--")] if "--" in argv else "--json" in argv
     parser = _parser()

@@ -69,3 +69,33 @@ def test_plain_output_sizes_skip_simplify_and_match_it():
     for e in [sp.floor((-D * (K - 1) + L + 2 * P - 1) / S) + 1, sp.floor((2 * L + 2) / S) + 1,
               sp.floor((L - K) / S) + 1, sp.floor((L + S) / S) + 1]:
         assert simplest(e) == sp.simplify(e)
+
+
+def test_dilated_output_sizes_are_kept_exactly_where_simplify_keeps_them():
+    """Random numerators c X + c X (Y + d) + c: simplest() skips simplify only where
+    simplify would return the expression unchanged."""
+    import random
+
+    import sympy as sp
+
+    from symgrad.core.simplify import simplest
+
+    D, K, L, P, S = sp.symbols("D K L P S", integer=True, positive=True)
+    rng = random.Random(3)
+    checked = 0
+    while checked < 25:
+        pool = [D, K, L, P]
+        rng.shuffle(pool)
+        terms = []
+        while pool and len(terms) < 3:
+            c = rng.choice([-2, -1, 1, 2])
+            if len(pool) >= 2 and rng.random() < 0.5:
+                terms.append(c * pool.pop() * (pool.pop() + rng.choice([-1, 1, 2])))
+            else:
+                terms.append(c * pool.pop())
+        num = sp.Add(*terms, rng.choice([-1, 0, 1]))
+        if not num.is_Add:
+            continue
+        e = sp.floor(num / S) + rng.choice([0, 1])
+        assert simplest(e) == sp.simplify(e), e
+        checked += 1

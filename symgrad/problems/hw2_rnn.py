@@ -280,8 +280,8 @@ def jacobian_norms(scale_h: float, scale_x: float, steps: int = STEPS, hidden: i
               "W_x": scale_x * scale * rng.standard_normal((hidden, hidden)),
               "x": rng.standard_normal((steps, hidden))}
     q = GatedRNN(hidden, hidden).state_jacobians(steps)
-    jacobians = q.evaluate(**arrays)
-    env = q.prepare(arrays, {})
+    env, sizes = q.environment(arrays)  # one sequence pass: the Jacobians and the bound
+    jacobians = q.value_in(env, sizes)
     _, bound = state_jacobian_bound()
     norms = {"W_h": float(np.linalg.norm(arrays["W_h"], 2))}  # one SVD, not one per step
     product, log_norm = np.eye(hidden), 0.0
