@@ -461,6 +461,10 @@ class _Builder:
         used: set[str] = set()
         for n in self.names.values():
             for j in _occurrences(rhs, n.keys):
+                w = len(n.keys)
+                if (j + 1 < len(rhs) and j - w > 0 and (rhs[j - w - 1].key, rhs[j].key) in (
+                        (("open", "("), ("close", ")")), (("open", "{"), ("close", "}")))):
+                    j += 1  # a name in parentheses or braces, (W_1)_{jk}, {W_1}_{jk}
                 if j + 1 < len(rhs) and rhs[j].key == ("sym", "_"):
                     group = rhs[j + 2:] if rhs[j + 1].key == ("open", "{") else rhs[j + 1:j + 2]
                     for u in group:
