@@ -648,9 +648,10 @@ class Sequence:
                     part.reshape(rows, -1)
         return out
 
-    def jacobians(self) -> np.ndarray:
-        """J (L, P, N, N): J[t-1, i-1] = d s[t] / d s[t-i], the state vector s."""
-        parts = {(tau, s): self.partials(s, tau) for tau in range(1, self.L + 1)
+    def jacobians(self, after: int = 0) -> np.ndarray:
+        """J (L, P, N, N): J[t-1, i-1] = d s[t] / d s[t-i], the state vector s (zero for
+        the steps t <= ``after``, which a recursion from step ``after`` does not read)."""
+        parts = {(tau, s): self.partials(s, tau) for tau in range(after + 1, self.L + 1)
                  for s in self.states}
         P = max([i for p in parts.values() for i in p] or [1])
         J = np.zeros((self.L, P, self.N, self.N))
@@ -687,7 +688,7 @@ class Sequence:
 
     def total(self, of: str, base: str, T: int) -> np.ndarray:
         """d of[L] / d base[T] over every path (other states at T held fixed)."""
-        D = total_jacobians(self.jacobians(), T)
+        D = total_jacobians(self.jacobians(after=T), T)
         lo, hi = self.block[base]
         if of in self.block:
             a, b = self.block[of]
