@@ -193,3 +193,17 @@ def test_given_total_for_one_of_several_states_is_refused():
     # the upstream gradient is not printed g[t]: that is the LSTM's own gate
     assert r"back-propagated from } \hat{g}[t]" in m.grad("U_f", of="h", steps=3,
                                                           given="direct").latex()
+
+
+def test_bptt_from_an_output_that_is_not_a_state():
+    """y[t] = V h[t] with the loss on y only: the gradient flows back through h."""
+    m = sg.Model.from_latex(ELMAN + r" \\ y[t] = V h[t]", {**SHAPES, "V": "p x m", "y": "p"})
+    rng = np.random.default_rng(9)
+    W, U, V = 0.6 * rng.normal(size=(3, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2, 3))
+    xs, gy = rng.normal(size=(4, 2)), rng.normal(size=(4, 2))
+    q = m.grad("W", of="y", steps=4, given="direct")
+    (g,) = [n for n in q.inputs if n.startswith("g")]
+    got = q.evaluate({"W": W, "U": U, "V": V, "x": xs, g: gy})
+    ref = central(lambda Wv: sum(gt @ (V @ h) for gt, h in
+                                 zip(gy, elman_states(Wv, U, np.zeros(3), xs), strict=True)), W)
+    np.testing.assert_allclose(got, ref, atol=1e-7)
