@@ -822,3 +822,25 @@ def test_nested_sum_with_an_iverson_bracket_reads():
 def test_concatenation_in_a_claim_is_evaluated():
     q = model(COLAH, COLAH_SHAPES).jacobian("h_t", "W_f")
     assert q.check(q.latex()).verdict == "correct"
+
+
+@pytest.mark.parametrize("claim,verdict", [
+    (r"\frac{\partial^{2} f}{\partial x_{i} \partial x_{j}} = A_{ij} + A_{ji}", "correct"),
+    (r"\frac{\partial^2 f}{\partial x_i\,\partial x_j} = A_{ji} + A_{ij}", "correct"),
+    (r"\frac{\partial^2 f}{\partial x^2} = A + A^\top", "correct"),
+    (r"\frac{\partial^2 f}{\partial x \partial x^\top} = A^T + A", "correct"),
+    (r"\frac{\partial^2 f}{\partial x_i \partial x_j} = 2 A_{ij}", "incorrect"),
+    (r"\frac{\partial^2 f}{\partial x^2} = 2 A", "incorrect"),
+])
+def test_hessian_claims_are_read(claim, verdict):
+    H = model(r"f = x^\top A x", MC_SHAPES).hessian("f", "x")
+    assert H.check(claim).verdict == verdict, H.check(claim).explanation
+    assert H.check(H.latex()).verdict == "correct"
+    assert H.check(H.latex("matrix")).verdict == "correct"
+
+
+def test_least_squares_hessian_claim_in_its_printed_forms():
+    H = model(r"L = \frac{1}{2}\|B x - y\|^2", MC_SHAPES).hessian("L", "x")
+    assert H.check(H.latex()).verdict == "correct"
+    assert H.check(r"\frac{\partial^2 L}{\partial x^2} = B^\top B").verdict == "correct"
+    assert H.check(r"\frac{\partial^2 L}{\partial x^2} = B B^\top").verdict != "correct"

@@ -520,7 +520,82 @@ def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
         raise ParseError("a claim must be a string of LaTeX", position=0, construct="input")
     if len(text) > MAX_LENGTH:
         raise LimitError(f"the LaTeX is {len(text)} characters long; the limit is {MAX_LENGTH}")
-    return _normalize(_unwrap_rows(_Lexer(text).run(0, len(text))))
+    toks, mate = _normalize(_unwrap_rows(_Lexer(text).run(0, len(text))))
+    if any(t.key == ("cmd", r"\partial") for t in toks):
+        second = _second_derivatives(toks, mate)  # before any reader sees the tokens
+        if second is not toks:
+            return second, _mates(second)
+    return toks, mate
+
+
+def _second_derivatives(toks: list[_Tok], mate: list[int]) -> list[_Tok]:
+    """`\\frac{\\partial^2 f}{\\partial x_i \\partial x_j}` and `\\frac{\\partial^2 f}{\\partial
+    x^2}` (a Hessian: the same variable twice) as the derivative of the first derivative:
+    `\\frac{\\partial (\\frac{\\partial f}{\\partial x})_i}{\\partial x_j}`. Mixed second
+    derivatives (two variables) are left alone: their order is a convention."""
+    out: list[_Tok] = []
+    k, changed = 0, False
+    while k < len(toks):
+        t = toks[k]
+        if (t.key == ("cmd", r"\frac") and k + 5 < len(toks)
+                and toks[k + 1].key == ("open", "{") and toks[k + 2].key == ("cmd", r"\partial")
+                and toks[k + 3].key == ("sym", "^") and toks[k + 4].key == ("num", "2")):
+            b = mate[k + 1]
+            if b + 1 < len(toks) and toks[b + 1].key == ("open", "{") and b > k + 5:
+                d = mate[b + 1]
+                rewritten = _hessian_tokens(t, toks[k + 5:b], toks[b + 2:d])
+                if rewritten is not None:
+                    out.extend(rewritten)
+                    k, changed = d + 1, True
+                    continue
+        out.append(t)
+        k += 1
+    return out if changed else toks
+
+
+def _hessian_tokens(frac: _Tok, of: list[_Tok], den: list[_Tok]) -> list[_Tok] | None:
+    """The tokens of d(d of / d x)/d x for the denominator `\\partial A \\partial B` (A and B
+    the same variable, perhaps with indices) or `\\partial A^2`; None for anything else."""
+    if not den or den[0].key != ("cmd", r"\partial"):
+        return None
+    parts: list[list[_Tok]] = [[]]
+    depth = 0
+    for u in den[1:]:
+        depth += u.kind == "open"
+        depth -= u.kind == "close"
+        if depth == 0 and u.key == ("cmd", r"\partial"):
+            parts.append([])
+        else:
+            parts[-1].append(u)
+    if len(parts) == 1 and len(parts[0]) > 2 and [u.key for u in parts[0][-2:]] == [
+            ("sym", "^"), ("num", "2")]:
+        first = second = parts[0][:-2]
+    elif len(parts) == 2:
+        first, second = parts
+    else:
+        return None
+
+    def split(side: list[_Tok]) -> tuple[list[_Tok], list[_Tok]]:
+        at = max((j for j, u in enumerate(side) if u.key == ("sym", "_")), default=None)
+        if at is None or at == 0 or side[at - 1].kind == "close":
+            return side, []
+        return side[:at], side[at:]
+
+    if len(second) > 2 and second[-2].key == ("sym", "^") and second[-1].key in (
+            ("cmd", r"\top"), ("name", "T"), ("cmd", r"\intercal")):
+        second = second[:-2]  # d^2 f / dx dx^T: the same Hessian
+    (stem, sub), (stem2, _) = split(first), split(second)
+    if not stem or [u.key for u in stem] != [u.key for u in stem2] or not of:
+        return None
+    pos, end = frac.pos, frac.end
+
+    def tok(kind: str, text: str) -> _Tok:
+        return _Tok(kind, text, pos, end)
+    return [frac, tok("open", "{"), tok("cmd", r"\partial"), tok("open", "("), frac,
+            tok("open", "{"), tok("cmd", r"\partial"), *of, tok("close", "}"), tok("open", "{"),
+            tok("cmd", r"\partial"), *stem, tok("close", "}"), tok("close", ")"), *sub,
+            tok("close", "}"), tok("open", "{"), tok("cmd", r"\partial"), *second,
+            tok("close", "}")]
 
 
 def _is_times(t: _Tok) -> bool:
