@@ -162,3 +162,55 @@ def test_a_local_name_after_where_is_still_the_readers():
     q = direct()
     assert read_where(quantity_context(q), main_formula(q) + r", \quad \text{where } s = 2") \
         is None
+
+
+# chains of one-step Jacobians (verify/quantity.py): d h[t]/d h[t-k] printed as a product
+# of d h[t-r]/d h[t-r-1], the first defined after `where`
+def chain(kind="gated", k=2):
+    if kind == "gated":
+        return sg.GatedRNN(3, 4).state_jacobian(steps=k)
+    model = sg.Model.from_latex(
+        r"c[t] = \sigma(W_c x[t] + W_h h[t-1]) \\ "
+        r"h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]",
+        {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x n"})
+    return model.jacobian("h[t]", f"h[t-{k}]")
+
+
+@pytest.mark.parametrize("kind,k", [("gated", 2), ("gated", 3), ("model", 3)])
+@pytest.mark.parametrize("base", [0, 1])
+@pytest.mark.parametrize("form", ["index", "matrix"])
+def test_a_chain_of_one_step_jacobians_is_correct(kind, k, base, form):
+    q = chain(kind, k)
+    v = q.check(q.latex(form=form, index_base=base), index_base=base)
+    assert v.verdict == "correct", v.explanation
+    assert "part 2 (correct): the definition" in v.explanation
+
+
+@pytest.mark.parametrize("old,new,where", [
+    (r"c[t]_{i} \delta_{ij} + c[t]_{i} \left(1", r"c[t]_{i} \delta_{ij} - c[t]_{i} \left(1",
+     True),
+    (r"\left(W_h\right)_{ij}", r"\left(W_h\right)_{ji}", True),
+    (r"c[t]_{i} \delta_{ij} + ", "", True),
+    (r"\frac{\partial h[t-1]_{p}}{\partial h[t-2]_{j}}",
+     r"\frac{\partial h[t-1]_{j}}{\partial h[t-2]_{p}}", False),
+    (r"\frac{\partial h[t-1]_{p}}{\partial h[t-2]_{j}}",
+     r"\frac{\partial h[t]_{p}}{\partial h[t-1]_{j}}", False),
+], ids=["sign", "transposed-W", "no-identity-part", "swapped-factor", "same-step-twice"])
+def test_a_mutated_chain_is_incorrect(old, new, where):
+    q = chain()
+    tex = q.latex()
+    wrong = tex.replace(old, new)
+    assert wrong != tex
+    v = q.check(wrong)
+    assert v.verdict == "incorrect", v.explanation
+    if where:
+        assert v.counterexample["part"].startswith(r"\frac{\partial h[t]_{i}}")
+        assert {"i", "j", "t"} <= set(v.counterexample)
+
+
+def test_a_chain_in_matrix_notation_with_a_wrong_definition_is_incorrect():
+    q = chain()
+    wrong = q.latex(form="matrix").replace(r"\right) W_h", r"\right) W_h^{\top}")
+    v = q.check(wrong)
+    assert v.verdict == "incorrect"
+    assert "after `where` does not hold" in v.explanation

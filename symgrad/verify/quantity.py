@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import sympy as sp
 
@@ -66,6 +68,9 @@ def _expression(num) -> bool:
 def quantity_context(q: Quantity) -> Context:
     """Tensors from ``q.tensors`` (aliases from their LaTeX), random instances of its inputs
     with small values for symbolic sizes, and ``q`` itself as the truth."""
+    chain = _chain(q)
+    if chain is not None:
+        return _chain_context(q, *chain)
     subs = {k: as_expr(v) for k, v in q.sizes.items()}
     timed = set(getattr(q, "timed", {}) or {}) if getattr(q, "time", None) is not None else set()
     specs = []
@@ -128,3 +133,137 @@ def quantity_context(q: Quantity) -> Context:
     return Context(q.name, q.name, specs, instance, {key: lambda: truth}, key,
                    scalars=scalars, time="t" if timed else None,
                    zero_before=("h",) if "h" in timed else ())
+
+
+# chains of one-step Jacobians ---------------------------------------------------------------
+_NOW = re.compile(r"\[t\]$")
+_BEFORE = re.compile(r"\[t-1\]$")
+
+
+def _chain(q: Quantity) -> tuple | None:
+    """(model, state, link, k) for the total Jacobian d s[t] / d s[t-k] of a model with one
+    state read at t - 1 (a chain quantity, printed as a product of one-step Jacobians
+    d s[t] / d s[t-1] defined after `where`); None for any other quantity."""
+    model = getattr(q, "model", None)
+    if model is None or getattr(q, "inits", None) is None or "D_total" not in q.tensors:
+        return None
+    lags = dict(getattr(model, "lags", {}) or {})
+    if len(lags) != 1:
+        return None
+    (link, (state, lag)), = lags.items()
+    num, den = q.lhs
+    if lag != 1 or not isinstance(num, Tensor) or not isinstance(den, Tensor):
+        return None
+    s_latex, l_latex = model.tensors[state].latex, model.tensors[link].latex
+    found = re.fullmatch(r"(.*)\[t-(\d+)\]", den.latex)
+    if (not _NOW.search(s_latex) or not _BEFORE.search(l_latex) or found is None
+            or num.latex != s_latex or found.group(1) != _NOW.sub("", s_latex)):
+        return None
+    return model, state, link, int(found.group(2))
+
+
+def _step_latex(latex: str, shift: int) -> str:
+    """``h[t]`` at t - shift (``h[t-2]``)."""
+    return _NOW.sub(f"[t-{shift}]" if shift else "[t]", latex)
+
+
+def _chain_context(q: Quantity, model, state: str, link: str, k: int) -> Context:
+    """The context of d s[t] / d s[t-k]: the model's tensors as series over the steps of a
+    random sequence (x[t], c[t], h[t-1], ...), the one-step Jacobian d s[t] / d s[t-1] as
+    a series (what the definition after `where` names) and, read at the last step t,
+    d s[t-r] / d s[t-r-1] for r = 1..k-1 (the shifted factors of the product)."""
+    subs = {kk: as_expr(v) for kk, v in q.sizes.items()}
+    kinds = model.kinds
+    step_names = [n for n in model.tensors if kinds.get(n) != "param"]
+    state_latex = model.tensors[state].latex
+    one_step = model.jacobian(state, link)
+    jac = "J_step"
+    while jac in q.tensors or jac in model.tensors:
+        jac = "_" + jac
+    shape = _dims(model.tensors[state].shape + model.tensors[link].shape, subs)
+
+    def frac(r: int) -> str:
+        return (rf"\frac{{\partial {_step_latex(state_latex, r)}}}"
+                rf"{{\partial {_step_latex(state_latex, r + 1)}}}")
+
+    # the left side's s[t] and s[t-k] first, so that the derivative names the quantity;
+    # s[t] is the state at each step, s[t-k] the state k steps before the last
+    num, den = q.lhs
+    specs = []
+    for name, t in [*((n, q.tensors[n]) for n in (num.name, den.name)),
+                    *model.tensors.items(),
+                    *((n, t) for n, t in q.tensors.items()
+                      if n not in model.tensors and n not in (num.name, den.name))]:
+        specs.append(TensorSpec(name, _dims(t.shape, subs), t.latex,
+                                tuple(a for a in (t.latex, name) if " " not in a)))
+    # s[t-2], ..., s[t-k+1]: the states between (each factor names its two steps)
+    between = {f"_{state}_{r}": r for r in range(2, k)}
+    for name, r in between.items():
+        latex = _step_latex(state_latex, r)
+        specs.append(TensorSpec(name, _dims(model.tensors[state].shape, subs), latex,
+                                (latex,)))
+    specs.append(TensorSpec(jac, shape, frac(0), (frac(0),)))
+    shifted = {f"{jac}_{r}": r for r in range(1, k)}
+    for name, r in shifted.items():
+        specs.append(TensorSpec(name, shape, frac(r), (frac(r),)))
+    fixed = {s.name: int(v) for s, v in q.sizes.items()
+             if isinstance(s, sp.Symbol) and as_expr(v).is_Integer}
+    scalars = {s.name: s for s in q.sizes if isinstance(s, sp.Symbol)}
+    scalars.update(q._free_sizes())
+    stacked = [n for n in q.inputs if n in model.tensors and kinds.get(n) != "param"]
+    init = next(n for n in q.inputs if n not in model.tensors)
+
+    def instance(seed: int) -> Instance:
+        for attempt in range(_TRIES):
+            try:
+                return build(seed, _pick_sizes(q, seed + 1000 * attempt))
+            except ShapeError:
+                if attempt == _TRIES - 1:
+                    raise
+        raise ShapeError(f"no small sizes fit {q.name}; check it on concrete sizes")
+
+    def build(seed: int, sizes: dict) -> Instance:
+        bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
+        rng = np.random.default_rng(100 + seed)
+        given = {}
+        for name, t in q.inputs.items():
+            dims = tuple(int(d) for d in _dims(t.shape, {**subs, **bound}))
+            given[name] = rng.normal(scale=0.8, size=dims)
+        full = q.bind_sizes(given, sizes)
+        env = q.prepare(dict(given), full) if q.prepare else dict(given)
+        steps = given[stacked[0]].shape[0] if stacked else 0
+        series: dict = {n: [] for n in [*step_names, jac]}
+        prev = given[init]
+        for t in range(steps):
+            arrays = {n: given[n] for n in model.tensors if kinds.get(n) == "param"}
+            arrays.update({n: given[n][t] for n in stacked})
+            arrays[link] = prev
+            values = model.forward(arrays, full)
+            for n in step_names:
+                series[n].append(np.asarray(values[n], dtype=float))
+            series[jac].append(np.asarray(one_step.evaluate(
+                {n: values[n] for n in one_step.inputs}), dtype=float))
+            prev = values[state]
+        series = {n: np.array(v) for n, v in series.items()}
+        series[num.name] = series[state]
+        arrays = {**given, **env}
+        arrays[den.name] = series[state][steps - 1 - k] if steps > k else given[init]
+        for n, v in series.items():
+            arrays[n] = v[-1]
+        for n, r in shifted.items():
+            arrays[n] = series[jac][steps - 1 - r]
+        for n, r in between.items():
+            arrays[n] = series[state][steps - 1 - r] if steps > r else given[init]
+        about = f"a random sequence (seed {seed})" + (
+            f", sizes {', '.join(f'{kk}={v}' for kk, v in sizes.items())}" if sizes else "")
+        return Instance({**fixed, **sizes}, arrays, series, steps - 1, about)
+
+    def inputs(inst: Instance) -> dict:
+        return {n: inst.series[n] if n in stacked else inst.arrays[n] for n in q.inputs}
+
+    of, wrt = _key(q)
+    truth = quantity_truth(q, of, wrt, _dims(num.shape, subs), _dims(den.shape, subs),
+                           inputs=inputs)
+    key = (of, wrt)
+    return Context(q.name, q.name, specs, instance, {key: lambda: truth}, key,
+                   scalars=scalars, time="t")
