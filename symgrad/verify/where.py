@@ -315,9 +315,10 @@ def check_identity(ctx: Context, ident: Identity, base: int) -> Verdict:
         return Verdict("incorrect", f"the definition `{text}` after `where` does not hold: "
                        f"{str(e).rstrip('.')}.", {"part": text}, None, text)
     except Unreadable as e:
-        return Verdict("unparsed", f"the definition `{text}` after `where` could not be "
-                       f"judged: {e} (construct: {e.construct}).",
-                       {"part": text, "construct": e.construct}, None, text,
+        return Verdict("unparsed", f"the definition `{text}` after `where` (position "
+                       f"{ident.pos}) could not be judged: {e} (construct: {e.construct}).",
+                       {"part": text, "position": ident.pos, "construct": e.construct},
+                       None, text,
                        [f"construct not understood: {e.construct}"])
 
 
