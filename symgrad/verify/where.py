@@ -42,7 +42,8 @@ _DOWN = (sp.Gt, sp.Ge)
 class Identity:
     """One part after ``where``: ``lhs = rhs`` as written (``written``, at ``pos``);
     ``steps`` is the stated range of the time letter as (lo, hi), hi None for the last
-    step, or None when none is stated; ``axes`` bounds of left-side indices restated."""
+    step, or None when none is stated; ``ranges`` the ranges of left-side indices stated
+    after it (letter, lo, hi), which must be whole axes."""
 
     tensor: str
     lhs: sp.Expr
@@ -91,10 +92,14 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
         if not after:
             return None
         parts: list = []  # (start, end, a range of t written as its own part)
+        problem = None
         for a, b in after:
             if parts and toks[a].key == ("open", "(") and st.mate[a] == b - 1:
                 # `\delta[t] = ..., \quad (t < 3)`: the range of the part before
-                found = _bracket_range(c, a, b - 1, ctx.time or "t")
+                try:
+                    found = _bracket_range(c, a, b - 1, ctx.time or "t")
+                except ParseError as e:
+                    found, problem = None, problem or e
                 if found is not None and parts[-1][2] is None:
                     parts[-1] = (*parts[-1][:2], found)
                     continue
@@ -106,6 +111,10 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
                 return None
             heads.append(head)
         own = not any(ctx.answers_for(h[0]) for h in heads)
+        if problem is not None:
+            if not own:
+                return None
+            raise problem
         loose = [r for r in ranges if w < r[0] < parts[0][0]]
         if loose:  # a range before the first definition: no part states it
             if not own:
