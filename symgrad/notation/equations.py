@@ -26,9 +26,9 @@ import sympy as sp
 
 from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
 from symgrad.core.model import Model, identifier
-from symgrad.core.ops import At, AtTime, Stack
+from symgrad.core.ops import At, AtTime, Indicator, Stack
 from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
-from symgrad.core.simplify import linear_bounds
+from symgrad.core.simplify import Iverson, linear_bounds
 
 from .claims import FormulaClaim, parse_claim
 from .expressions import IDENTITY, ONES, Kron, VStack
@@ -527,6 +527,7 @@ class _Builder:
             raise ParseError(f"{site}: write one equation `name = formula`",
                              position=eq.toks[0].pos, construct="equation")
         ref, value = claims[0].lhs, claims[0].rhs
+        value = _value_steps(value)
         if ref.of != n.internal or ref.wrt is not None:
             raise ParseError(f"{site}: the left side must name the quantity it defines",
                              position=eq.toks[0].pos, construct="left side")
@@ -701,6 +702,45 @@ class _Builder:
             raise ShapeError(f"{site}: {n.written} is read back {bounds[1]} steps here and "
                              f"{t.shape[0]} elsewhere ({dims_text(t.shape)})")
         return sp.Indexed(sp.IndexedBase(t.name, commutative=False), lag - 1)
+
+
+def _step(cond: sp.Basic) -> sp.Expr | None:
+    """A condition on entries (`z_i > 0`, `a_i \\le b_i`, and of those) as a product of
+    indicators 1[d > 0]; None when it is not one (an index condition, an equality)."""
+    if isinstance(cond, sp.And):
+        parts = [_step(c) for c in cond.args]
+        return None if any(p is None for p in parts) else sp.Mul(*parts)
+    if not isinstance(cond, sp.core.relational.Relational) or not cond.has(sp.Indexed):
+        return None
+    d = cond.lhs - cond.rhs
+    if isinstance(cond, sp.StrictGreaterThan):
+        return Indicator(d)
+    if isinstance(cond, sp.StrictLessThan):
+        return Indicator(-d)
+    if isinstance(cond, sp.GreaterThan):
+        return 1 - Indicator(-d)
+    if isinstance(cond, sp.LessThan):
+        return 1 - Indicator(d)
+    return None
+
+
+def _value_steps(e: sp.Expr) -> sp.Expr:
+    """Conditions on entries in a model's equation (`[z_i > 0]`, a `cases` on z_i > 0) as
+    steps, which the chain rule differentiates like ReLU' (0 almost everywhere): a
+    Piecewise on entries inside a sum loses its binding when SymPy folds it out."""
+    def iverson(c):
+        step = _step(c)
+        return sp.Piecewise((1, c), (0, True)) if step is None else step
+
+    def piecewise(*pairs):
+        if len(pairs) == 2 and pairs[1][1] is sp.true:
+            step = _step(pairs[0][1])
+            if step is not None:
+                (a, _), (b, _) = pairs
+                return b + (a - b) * step
+        return sp.Piecewise(*pairs)
+    e = e.replace(Iverson, iverson)
+    return e.replace(sp.Piecewise, lambda *args: piecewise(*(tuple(a) for a in args)))
 
 
 def time_key(text: str) -> str:

@@ -17,6 +17,7 @@ from symgrad.core.ops import (
     sigmoid,
 )
 from symgrad.core.ops import head as op_head
+from symgrad.core.simplify import Iverson
 
 from .lexer import (
     _ACCENTS,
@@ -409,7 +410,13 @@ class _Parser:
         guards = [f.args[0].cond for f in factors if _is_iverson(f)]
         if guards and len(guards) < len(factors):
             rest = [f for f in factors if not _is_iverson(f)]
-            return sp.Piecewise((sp.Mul(*rest), sp.And(*guards)), (0, True))
+            cond = sp.And(*guards)
+            if self.st.sum_bound and cond.has(sp.Indexed):
+                # a condition on entries ([z_r > 0]) inside a sum: no index to keep in range,
+                # and a Piecewise would be folded out of the sum by SymPy (an outer sum
+                # over a factor that depends on its index moves it, leaving r free)
+                return sp.Mul(*rest) * Iverson(cond)
+            return sp.Piecewise((sp.Mul(*rest), cond), (0, True))
         return sp.Mul(*factors)
 
     def postfix(self) -> sp.Expr:
