@@ -35,7 +35,9 @@ class Axis:
 
 
 def close(claimed: np.ndarray, true: np.ndarray) -> np.ndarray:
-    scale = max(1.0, float(np.nanmax(np.abs(true))) if true.size else 1.0)
+    flat = np.asarray(true, dtype=float).reshape(-1)
+    finite = np.abs(flat[np.isfinite(flat)])  # NaN or inf in the truth set no scale
+    scale = max(1.0, float(finite.max()) if finite.size else 1.0)
     with np.errstate(invalid="ignore"):
         return np.isfinite(claimed) & np.isclose(claimed, true, rtol=1e-6, atol=1e-9 * scale)
 
