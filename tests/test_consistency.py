@@ -3,8 +3,9 @@
 For every quantity of every layer and a few custom models, in index and matrix form, at
 index base 0 and 1: the printed LaTeX has no control characters, its sums over array
 indices follow the index base (time sums run 1..K at either base), and symgrad's own
-checker judges it CORRECT. Quantities whose printed form the notation reader cannot read
-yet are marked with the construct it cannot read.
+checker judges it CORRECT. Quantities whose printed form the checker cannot judge yet are
+listed in KNOWN with the construct: they must be refused (unparsed), never judged
+incorrect, and are expected failures until they are judged correct.
 """
 
 from __future__ import annotations
