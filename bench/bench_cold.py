@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from bytecode import compile_package  # bench/ is on sys.path
+
 ROOT = Path(__file__).resolve().parents[1]
 
 BARE = [sys.executable, "-c", "import sympy, numpy"]
@@ -48,6 +50,7 @@ def run(args: list[str]) -> float:
 
 def measure(repeat: int = 5) -> tuple[float, dict[str, float]]:
     cmds = commands()
+    compile_package()
     bare: list[float] = []
     times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeat):
