@@ -950,6 +950,8 @@ class Model:
         if d.op != "softargmax":
             return env
         (arg,) = self.reads(name)
+        if arg not in env:
+            return env
         z = np.asarray(env[arg], dtype=float)
         return {**env, arg: z - np.max(z, axis=-1, keepdims=True)} if z.size else env
 
