@@ -876,3 +876,42 @@ def test_least_squares_hessian_claim_in_its_printed_forms():
     assert H.check(H.latex()).verdict == "correct"
     assert H.check(r"\frac{\partial^2 L}{\partial x^2} = B^\top B").verdict == "correct"
     assert H.check(r"\frac{\partial^2 L}{\partial x^2} = B B^\top").verdict != "correct"
+
+
+def test_cube_root_is_a_root_not_a_factor():
+    q = model(r"y = \sqrt[3]{x} + \sqrt[2]{x}", {"x": "n"}).jacobian("y", "x")
+    rng = np.random.default_rng(17)
+    for n in (1, 4):
+        x = np.abs(rng.normal(size=n)) + 0.1
+        close(q.evaluate({"x": x}), jac(lambda d: d["x"] ** (1 / 3) + np.sqrt(d["x"]),
+                                        {"x": x}, "x"))
+    with pytest.raises(sg.SymgradError, match="root"):
+        sg.Model.from_latex(r"y = \sqrt[n]{x}", {"x": "n"})
+
+
+@pytest.mark.parametrize("latex,kw", [
+    (r"y_i = \sum_{j=0}^{n-1} W_{ij} x_j", {}),          # 0-based bounds, 1-based reading
+    (r"y_i = \sum_{j=1}^{n} W_{ij} x_j", {"index_base": 0}),
+    (r"y_i = \sum_{j=1}^{n+1} W_{ij} x_j", {}),
+    (r"y_i = \sum_{j=1}^{i} x_j", {}),                    # a bound on the left side's index
+    (r"y = \prod_{i=1}^{n} x_i", {}),
+])
+def test_sums_a_model_would_read_wrong_are_refused(latex, kw):
+    with pytest.raises(sg.SymgradError):
+        sg.Model.from_latex(latex, {"x": "n", "W": "m x n", "y": "m"} if "W" in latex
+                            else {"x": "n", "y": "n"} if "y_i" in latex else {"x": "n"}, **kw)
+
+
+@pytest.mark.parametrize("latex,kw", [(r"y_i = \sum_{j=0}^{n-1} W_{ij} x_j", {"index_base": 0}),
+                                      (r"y_i = \sum_{j=1}^{n} W_{ij} x_j", {}),
+                                      (r"y_i = \sum_{j=2}^{n} W_{ij} x_j", {})])
+def test_sums_within_their_axis(latex, kw):
+    q = model(latex, {"x": "n", "W": "m x n"}) if not kw else \
+        sg.Model.from_latex(latex, {"x": "n", "W": "m x n"}, **kw)
+    q = q.jacobian("y", "x")
+    rng = np.random.default_rng(18)
+    W, x = rng.normal(size=(3, 4)), rng.normal(size=4)
+    ref = W.copy()
+    if "j=2" in latex:
+        ref[:, 0] = 0
+    close(q.evaluate({"x": x, "W": W}), ref)

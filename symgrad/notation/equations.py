@@ -537,6 +537,7 @@ class _Builder:
             raise ShapeError(f"{site}: the left side's indices must be letters, got "
                              f"{', '.join(map(str, lhs_idx))}")
         expr, indices = self._rebase(expr, lhs_idx)
+        self._check_sums(expr, indices, site)
         stray = sorted(s.name for s in expr.free_symbols
                        if s.is_integer and not s.is_positive and s not in indices)
         if stray:
@@ -555,6 +556,40 @@ class _Builder:
                             shape=n.shape, latex=self._latex(n), where=site, star=star)
         self.model.source[n.internal] = eq.shown
         n.shape = self.model.tensors[n.internal].shape
+
+    def _check_sums(self, expr: sp.Basic, lhs: tuple, site: str) -> None:
+        """Refuse sums that a model would read silently wrong: bounds outside the axis their
+        index runs over (`\\sum_{j=0}^{n-1} W_{ij} x_j` with 1-based indices reads W_{i,0}
+        as 0 and drops x_n), bounds that depend on an index of the left side, products."""
+        if expr.has(sp.Product):
+            raise ParseError(f"{site}: a product \\prod is not read in a model's equations; "
+                             f"write it with \\exp and \\log or name its factors",
+                             position=self._at(r"\prod") or 0, construct="product")
+        base = self.base
+        for s in expr.atoms(sp.Sum):
+            for v, lo, hi in s.limits:
+                if {*lo.free_symbols, *hi.free_symbols} & set(lhs):
+                    raise ShapeError(f"{site}: the bounds of the sum over "
+                                     f"{v.name.split('_')[0]} depend on an index of the left "
+                                     f"side; a model sums over whole axes")
+                for e in s.function.atoms(sp.Indexed):
+                    name = str(e.base.label)
+                    try:
+                        shape = self._by_internal(name).shape
+                    except StopIteration:
+                        continue
+                    for axis, i in enumerate(e.indices):
+                        if i != v or not shape or axis >= len(shape):
+                            continue
+                        top = shape[axis] - 1
+                        if (lo.is_number and lo < 0) or sp.simplify(hi - top).is_positive:
+                            w = v.name.split("_")[0]
+                            raise ShapeError(
+                                f"{site}: the sum over {w} runs from {lo + base} to "
+                                f"{hi + base}, outside axis {axis + 1} of {name} "
+                                f"({base}..{shape[axis] - 1 + base}): indices are "
+                                f"{base}-based" + ("; pass index_base=0 for 0-based sums"
+                                                   if base == 1 else ""))
 
     def _unknown(self, eq: _Equation, exc: UnknownNameError) -> str:
         pos = getattr(exc, "position", None)

@@ -592,6 +592,15 @@ class _Parser:
             return self.fraction(), "other"
         if x == r"\sqrt":
             self.take()
+            if self.at("open", "["):  # \sqrt[3]{x}: the cube root, never sqrt(3) x
+                k, j = self.i, self.mate[self.i]
+                order = self.toks[k + 1] if j == k + 2 else None
+                if order is None or order.kind != "num" or not order.text.isdigit() \
+                        or int(order.text) < 2:
+                    raise _fail("the root", t.pos, "write \\sqrt[k]{x} with a whole number "
+                                "k >= 2, or x^{1/k}", "root")
+                self.i = j + 1
+                return sp.Pow(self.arg_expr(), sp.Rational(1, int(order.text))), "other"
             return sp.sqrt(self.arg_expr()), "other"
         if x in (r"\sum", r"\prod") or (x in (r"\Pi", r"\Sigma") and not self.is_declared()
                                           and self.at("sym", "_", 1)):
