@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
@@ -10,6 +11,7 @@ import sympy as sp
 from ..core.errors import ShapeError
 from ..core.quantity import Quantity
 from ..core.tensor import Tensor
+from ..core.unroll import Sequence
 from .context import Context, Instance, TensorSpec, as_expr, quantity_truth
 
 _TRIES = 200
@@ -65,6 +67,32 @@ def _expression(num) -> bool:
     return isinstance(num, str) and not num.lstrip().startswith(r"\frac") and " " in num.strip()
 
 
+def _retried(q: Quantity, build) -> Callable[[int], Instance]:
+    """Random instances from ``build(seed, sizes)``; sizes the quantity refuses (T past the
+    sequence) are drawn again, so an instance depends only on its seed."""
+
+    def instance(seed: int) -> Instance:
+        for attempt in range(_TRIES):
+            try:
+                return build(seed, _pick_sizes(q, seed + 1000 * attempt))
+            except ShapeError:
+                if attempt == _TRIES - 1:
+                    raise
+        raise ShapeError(f"no small sizes fit {q.name}; check it on concrete sizes")
+
+    return instance
+
+
+def _random_inputs(q: Quantity, subs: dict, seed: int, sizes: dict) -> tuple[dict, dict, dict]:
+    """Random inputs of ``q`` at ``sizes``: (given, every size bound, the prepared arrays)."""
+    bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
+    rng = np.random.default_rng(100 + seed)
+    given = {name: rng.normal(scale=0.8, size=tuple(
+        int(d) for d in _dims(t.shape, {**subs, **bound}))) for name, t in q.inputs.items()}
+    full = q.bind_sizes(given, sizes)
+    return given, full, (q.prepare(dict(given), full) if q.prepare else dict(given))
+
+
 def quantity_context(q: Quantity) -> Context:
     """Tensors from ``q.tensors`` (aliases from their LaTeX), random instances of its inputs
     with small values for symbolic sizes, and ``q`` itself as the truth."""
@@ -96,26 +124,8 @@ def quantity_context(q: Quantity) -> Context:
     if not isinstance(num, Tensor | str) or _expression(num):
         of_shape = _dims(q._shape, subs)
 
-    def instance(seed: int) -> Instance:
-        """A random instance; sizes the quantity refuses (T past the sequence) are drawn
-        again, so the instance only depends on the seed."""
-        for attempt in range(_TRIES):
-            try:
-                return build(seed, _pick_sizes(q, seed + 1000 * attempt))
-            except ShapeError:
-                if attempt == _TRIES - 1:
-                    raise
-        raise ShapeError(f"no small sizes fit {q.name}; check it on concrete sizes")
-
     def build(seed: int, sizes: dict) -> Instance:
-        bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
-        rng = np.random.default_rng(100 + seed)
-        given = {}
-        for name, t in q.inputs.items():
-            shape = tuple(int(d) for d in _dims(t.shape, {**subs, **bound}))
-            given[name] = rng.normal(scale=0.8, size=shape)
-        full = q.bind_sizes(given, sizes)
-        env = q.prepare(dict(given), full) if q.prepare else dict(given)
+        given, _, env = _random_inputs(q, subs, seed, sizes)
         series = {n: np.asarray(env[n]) for n in timed if n in env}
         arrays = {**given, **env}  # the inputs as given, then everything prepared from them
         for n, s in series.items():
@@ -130,7 +140,7 @@ def quantity_context(q: Quantity) -> Context:
 
     truth = quantity_truth(q, of, wrt, of_shape, wrt_shape, inputs=inputs)
     key = (of, wrt)
-    return Context(q.name, q.name, specs, instance, {key: lambda: truth}, key,
+    return Context(q.name, q.name, specs, _retried(q, build), {key: lambda: truth}, key,
                    scalars=scalars, time="t" if timed else None,
                    zero_before=("h",) if "h" in timed else ())
 
@@ -213,38 +223,13 @@ def _chain_context(q: Quantity, model, state: str, link: str, k: int) -> Context
     stacked = [n for n in q.inputs if n in model.tensors and kinds.get(n) != "param"]
     init = next(n for n in q.inputs if n not in model.tensors)
 
-    def instance(seed: int) -> Instance:
-        for attempt in range(_TRIES):
-            try:
-                return build(seed, _pick_sizes(q, seed + 1000 * attempt))
-            except ShapeError:
-                if attempt == _TRIES - 1:
-                    raise
-        raise ShapeError(f"no small sizes fit {q.name}; check it on concrete sizes")
-
     def build(seed: int, sizes: dict) -> Instance:
-        bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
-        rng = np.random.default_rng(100 + seed)
-        given = {}
-        for name, t in q.inputs.items():
-            dims = tuple(int(d) for d in _dims(t.shape, {**subs, **bound}))
-            given[name] = rng.normal(scale=0.8, size=dims)
-        full = q.bind_sizes(given, sizes)
-        env = q.prepare(dict(given), full) if q.prepare else dict(given)
+        given, full, env = _random_inputs(q, subs, seed, sizes)
         steps = given[stacked[0]].shape[0] if stacked else 0
-        series: dict = {n: [] for n in [*step_names, jac]}
-        prev = given[init]
-        for t in range(steps):
-            arrays = {n: given[n] for n in model.tensors if kinds.get(n) == "param"}
-            arrays.update({n: given[n][t] for n in stacked})
-            arrays[link] = prev
-            values = model.forward(arrays, full)
-            for n in step_names:
-                series[n].append(np.asarray(values[n], dtype=float))
-            series[jac].append(np.asarray(one_step.evaluate(
-                {n: values[n] for n in one_step.inputs}), dtype=float))
-            prev = values[state]
-        series = {n: np.array(v) for n, v in series.items()}
+        run = Sequence(model, given, full, steps, inits={state: given[init]})
+        series = {n: run.stacked(n) for n in step_names}
+        series[jac] = np.array([one_step.evaluate({n: run.envs[t][n] for n in one_step.inputs})
+                                for t in range(1, steps + 1)])
         series[num.name] = series[state]
         arrays = {**given, **env}
         arrays[den.name] = series[state][steps - 1 - k] if steps > k else given[init]
@@ -265,5 +250,5 @@ def _chain_context(q: Quantity, model, state: str, link: str, k: int) -> Context
     truth = quantity_truth(q, of, wrt, _dims(num.shape, subs), _dims(den.shape, subs),
                            inputs=inputs)
     key = (of, wrt)
-    return Context(q.name, q.name, specs, instance, {key: lambda: truth}, key,
+    return Context(q.name, q.name, specs, _retried(q, build), {key: lambda: truth}, key,
                    scalars=scalars, time="t")
