@@ -915,3 +915,21 @@ def test_sums_within_their_axis(latex, kw):
     if "j=2" in latex:
         ref[:, 0] = 0
     close(q.evaluate({"x": x, "W": W}), ref)
+
+
+@pytest.mark.parametrize("latex,fn", [
+    (r"y_i = |x_i|", lambda a: np.abs(a["x"])),
+    (r"y = \sum_i |x_i|", lambda a: np.sum(np.abs(a["x"]))),
+    (r"y = \sum_i |x_i - W_{1i}|", lambda a: np.sum(np.abs(a["x"] - a["W"][0]))),
+    (r"y = \frac{1}{2}\|W x\|^2 + \lambda \sum_{i,j} |W_{ij}|",
+     lambda a: 0.5 * np.sum((a["W"] @ a["x"]) ** 2) + a["lambda"] * np.sum(np.abs(a["W"]))),
+])
+def test_absolute_values_of_entries(latex, fn):
+    m = model(latex, {"x": "n", "W": "m x n", r"\lambda": ""})
+    rng = np.random.default_rng(19)
+    for n, k in [(3, 2), (1, 1)]:
+        a = {"x": rng.normal(size=n), "W": rng.normal(size=(k, n)), "lambda": np.array(0.3)}
+        for wrt in ("x", "W") if "W" in latex else ("x",):
+            q = m.jacobian("y", wrt)
+            close(q.evaluate({key: v for key, v in a.items() if key in latex or key == "x"}),
+                  jac(fn, a, wrt, complex_step=False), 1e-6)

@@ -775,6 +775,7 @@ def _value_steps(e: sp.Expr) -> sp.Expr:
                 return b + (a - b) * step
         return sp.Piecewise(*pairs)
     e = e.replace(Iverson, iverson)
+    e = e.replace(sp.Abs, lambda a: sp.Max(a, -a))  # |x_i|: SymPy's d|x|/dx stays unevaluated
     return e.replace(sp.Piecewise, lambda *args: piecewise(*(tuple(a) for a in args)))
 
 
