@@ -447,13 +447,14 @@ def test_layernorm_with_a_literal_epsilon():
                       lambda b: layernorm({**b, "epsilon": 1e-5}))
 
 
-@pytest.mark.xfail(strict=True, reason="verify: the checker draws a random scalar epsilon "
-                   "that can be negative, gets NaN on both sides of sqrt(v + epsilon) and "
-                   "reports symgrad's own (correct) LayerNorm Jacobian as INCORRECT")
 def test_layernorm_own_latex_checks_correct():
+    """The checker draws other inputs where sqrt(v + epsilon) is not real (a random
+    epsilon < -v); a wrong sign is still incorrect."""
     m = model(LAYERNORM[1], LN_SHAPES)
     q = m.jacobian("y", "x")
     assert q.check(q.latex()).verdict == "correct"
+    wrong = q.latex().replace("=", "= -", 1)
+    assert q.check(wrong).verdict == "incorrect"
 
 
 # MLP and residual block ----------------------------------------------------------------

@@ -68,13 +68,14 @@ def _expression(num) -> bool:
 
 
 def _retried(q: Quantity, build) -> Callable[[int], Instance]:
-    """Random instances from ``build(seed, sizes)``; sizes the quantity refuses (T past the
-    sequence) are drawn again, so an instance depends only on its seed."""
+    """Random instances from ``build(seed, sizes, attempt)``; sizes the quantity refuses (T
+    past the sequence) and inputs where it is not finite (sqrt(v + eps) at eps < -v) are
+    drawn again, so an instance depends only on its seed."""
 
     def instance(seed: int) -> Instance:
         for attempt in range(_TRIES):
             try:
-                return build(seed, _pick_sizes(q, seed + 1000 * attempt))
+                return build(seed, _pick_sizes(q, seed + 1000 * attempt), attempt)
             except ShapeError:
                 if attempt == _TRIES - 1:
                     raise
@@ -83,14 +84,19 @@ def _retried(q: Quantity, build) -> Callable[[int], Instance]:
     return instance
 
 
-def _random_inputs(q: Quantity, subs: dict, seed: int, sizes: dict) -> tuple[dict, dict, dict]:
-    """Random inputs of ``q`` at ``sizes``: (given, every size bound, the prepared arrays)."""
+def _random_inputs(q: Quantity, subs: dict, seed: int, sizes: dict, attempt: int
+                   ) -> tuple[dict, dict, dict]:
+    """Random inputs of ``q`` at ``sizes``: (given, every size bound, the prepared arrays);
+    a ShapeError where ``q`` is not finite, so that other inputs are drawn."""
     bound = {sym: sp.Integer(sizes[name]) for name, sym in q._free_sizes().items()}
-    rng = np.random.default_rng(100 + seed)
+    rng = np.random.default_rng((100 + seed, attempt) if attempt else 100 + seed)
     given = {name: rng.normal(scale=0.8, size=tuple(
         int(d) for d in _dims(t.shape, {**subs, **bound}))) for name, t in q.inputs.items()}
     full = q.bind_sizes(given, sizes)
-    return given, full, (q.prepare(dict(given), full) if q.prepare else dict(given))
+    env = q.prepare(dict(given), full) if q.prepare else dict(given)
+    if not np.all(np.isfinite(q.value_in(env, full))):
+        raise ShapeError(f"{q.name} is not finite at these inputs")
+    return given, full, env
 
 
 def quantity_context(q: Quantity) -> Context:
@@ -124,8 +130,8 @@ def quantity_context(q: Quantity) -> Context:
     if not isinstance(num, Tensor | str) or _expression(num):
         of_shape = _dims(q._shape, subs)
 
-    def build(seed: int, sizes: dict) -> Instance:
-        given, _, env = _random_inputs(q, subs, seed, sizes)
+    def build(seed: int, sizes: dict, attempt: int) -> Instance:
+        given, _, env = _random_inputs(q, subs, seed, sizes, attempt)
         series = {n: np.asarray(env[n]) for n in timed if n in env}
         arrays = {**given, **env}  # the inputs as given, then everything prepared from them
         for n, s in series.items():
@@ -223,8 +229,8 @@ def _chain_context(q: Quantity, model, state: str, link: str, k: int) -> Context
     stacked = [n for n in q.inputs if n in model.tensors and kinds.get(n) != "param"]
     init = next(n for n in q.inputs if n not in model.tensors)
 
-    def build(seed: int, sizes: dict) -> Instance:
-        given, full, env = _random_inputs(q, subs, seed, sizes)
+    def build(seed: int, sizes: dict, attempt: int) -> Instance:
+        given, full, env = _random_inputs(q, subs, seed, sizes, attempt)
         steps = given[stacked[0]].shape[0] if stacked else 0
         run = Sequence(model, given, full, steps, inits={state: given[init]})
         series = {n: run.stacked(n) for n in step_names}
