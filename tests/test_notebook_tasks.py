@@ -934,3 +934,12 @@ def test_absolute_values_of_entries(latex, fn):
             q = m.jacobian("y", wrt)
             close(q.evaluate({key: v for key, v in a.items() if key in latex or key == "x"}),
                   jac(fn, a, wrt, complex_step=False), 1e-6)
+
+
+def test_a_shifted_read_needs_a_declared_shape():
+    """y_i = x_{i+1} - x_i: y's size is not x's (the last row would read past x as 0)."""
+    with pytest.raises(sg.SymgradError, match="declare the shape of y"):
+        sg.Model.from_latex(r"y_i = x_{i+1} - x_i", {"x": "n"})
+    q = model(r"y_i = x_{i+1} - x_i", {"x": "n", "y": "n - 1"}).jacobian("y", "x")
+    x = np.random.default_rng(20).normal(size=5)
+    close(q.evaluate({"x": x}), (np.eye(5, k=1) - np.eye(5))[:4])

@@ -538,6 +538,13 @@ class _Builder:
                              f"{', '.join(map(str, lhs_idx))}")
         expr, indices = self._rebase(expr, lhs_idx)
         self._check_sums(expr, indices, site)
+        if indices and not n.declared and n.shape is None:
+            for i, written in zip(indices, lhs_idx):
+                reads = [j for e in expr.atoms(sp.Indexed) for j in e.indices if j.has(i)]
+                if i in reads and any(j != i for j in reads):
+                    raise ShapeError(f"{site}: declare the shape of {n.written}: its index "
+                                     f"{written} also reads {_shifted(reads, i, written)}, so "
+                                     f"the size of one axis is not the size of {n.written}")
         stray = sorted(s.name for s in expr.free_symbols
                        if s.is_integer and not s.is_positive and s not in indices)
         if stray:
@@ -737,6 +744,11 @@ class _Builder:
             raise ShapeError(f"{site}: {n.written} is read back {bounds[1]} steps here and "
                              f"{t.shape[0]} elsewhere ({dims_text(t.shape)})")
         return sp.Indexed(sp.IndexedBase(t.name, commutative=False), lag - 1)
+
+
+def _shifted(reads: list, i: sp.Symbol, written: sp.Symbol) -> str:
+    j = next(j for j in reads if j != i)
+    return f"position {sp.sstr(j.xreplace({i: written}))}"
 
 
 def _step(cond: sp.Basic) -> sp.Expr | None:
