@@ -943,3 +943,37 @@ def test_a_shifted_read_needs_a_declared_shape():
     q = model(r"y_i = x_{i+1} - x_i", {"x": "n", "y": "n - 1"}).jacobian("y", "x")
     x = np.random.default_rng(20).normal(size=5)
     close(q.evaluate({"x": x}), (np.eye(5, k=1) - np.eye(5))[:4])
+
+
+@pytest.mark.parametrize("latex,of,wrt,claim,verdict", [
+    (r"f = x^\top A x", "f", "x", r"\nabla_x f = (A + A^T) x", "correct"),
+    (r"f = x^\top A x", "f", "x", r"\nabla_x f = 2 A x", "incorrect"),
+    (r"L = \|B x - y\|^2", "L", "x", r"\nabla_x L = 2 B^\top (B x - y)", "correct"),
+    (r"L = \|B x - y\|^2", "L", "x", r"\nabla_x L = B^\top (B x - y)", "incorrect"),
+    (r"s = \operatorname{tr}(C X)", "s", "X", r"\frac{\partial s}{\partial X} = C^\top", "correct"),
+    (r"s = \operatorname{tr}(C X)", "s", "X", r"\frac{\partial s}{\partial X} = C", "layout"),
+])
+def test_gradient_claims_name_their_function(latex, of, wrt, claim, verdict):
+    q = model(latex, MC_SHAPES).jacobian(of, wrt)
+    assert q.check(claim).verdict == verdict, q.check(claim).explanation
+
+
+@pytest.mark.parametrize("claim,verdict", [(r"\nabla^2_x f = A + A^\top", "correct"),
+                                           (r"\nabla_x^2 f = A^T + A", "correct"),
+                                           (r"\nabla_{x}^{2} f = 2 A", "incorrect")])
+def test_nabla_squared_is_the_hessian(claim, verdict):
+    H = model(r"f = x^\top A x", MC_SHAPES).hessian("f", "x")
+    assert H.check(claim).verdict == verdict
+
+
+def test_cross_entropy_gradient_claim_with_a_one_hot_target():
+    shapes = {**CE_SHAPES, "y": "one-hot k"}
+    m = model(CE[0][0], shapes)
+    assert m.jacobian("L", "z").check(r"\nabla_z L = \hat{y} - y").verdict == "correct"
+    assert m.jacobian("L", "z").check(r"\frac{\partial L}{\partial z} = y - \hat{y}").verdict \
+        == "incorrect"
+    assert m.jacobian("L", "W").check(
+        r"\frac{\partial L}{\partial W} = (\hat{y} - y) x^\top").verdict == "correct"
+    # without one-hot, y is any vector: dL/dz = y-hat (sum y) - y, and y-hat - y is wrong
+    assert model(CE[0][0], CE_SHAPES).jacobian("L", "z").check(
+        r"\frac{\partial L}{\partial z} = \hat{y} - y").verdict == "incorrect"

@@ -1077,6 +1077,12 @@ class _Parser:
                         "\\nabla_{W} \\ell", "gradient")
         self.take()
         wrt = self.ref(*self.arg_range(), numerator=False)
+        full = self.ctx.match(self.toks, self.i, self.hi, set(), ("tensor",))
+        if full is not None:  # a declared quantity, as in \\frac: \\nabla_x f, \\nabla_z L
+            hi = self.i + len(full.keys)
+            of = self.ref(self.i, hi, numerator=True)
+            self.i = hi
+            return of, wrt
         for n in (1, 2, 3, 4):
             if tuple(u.key for u in self.toks[self.i:self.i + n]) in self.ctx.loss_any:
                 self.i += n
@@ -1154,6 +1160,13 @@ class _Parser:
         for d_of, d_wrt, name, d_qualifier in self.ctx.derivs:
             if d_of == of[0] and d_wrt == wrt[0] and d_qualifier == qualifier:
                 idx = tuple(of[1]) + tuple(wrt[1])
+                if d_of == d_wrt and (of[2] is not None or wrt[2] is not None):
+                    # a series by its own earlier step (dh[tau]/dh[tau-i], declared as
+                    # dh[t]/dh[t-i]): the declared family over the lag, at the later step
+                    now, before = (_index_symbol("t") if s is None else s
+                                   for s in (of[2], wrt[2]))
+                    lag = sp.Indexed(sp.IndexedBase(name), sp.expand(now - before))
+                    return At(AtTime(lag, now), *idx) if idx else AtTime(lag, now)
                 if of[2] is not None and wrt[2] is not None:
                     break
                 tau = of[2] if of[2] is not None else wrt[2]

@@ -521,11 +521,62 @@ def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
     if len(text) > MAX_LENGTH:
         raise LimitError(f"the LaTeX is {len(text)} characters long; the limit is {MAX_LENGTH}")
     toks, mate = _normalize(_unwrap_rows(_Lexer(text).run(0, len(text))))
+    if any(t.key == ("cmd", r"\nabla") for t in toks):
+        hessians = _nabla_hessians(toks, mate)
+        if hessians is not toks:
+            toks, mate = hessians, _mates(hessians)
     if any(t.key == ("cmd", r"\partial") for t in toks):
         second = _second_derivatives(toks, mate)  # before any reader sees the tokens
         if second is not toks:
             return second, _mates(second)
     return toks, mate
+
+
+def _group(toks: list[_Tok], mate: list[int], k: int) -> int | None:
+    """End (exclusive) of one token or of the braced group at k."""
+    if k >= len(toks):
+        return None
+    if toks[k].key == ("open", "{"):
+        return mate[k] + 1
+    return k + 1 if toks[k].kind in ("name", "cmd", "num") else None
+
+
+def _nabla_hessians(toks: list[_Tok], mate: list[int]) -> list[_Tok]:
+    """`\\nabla^2_x f`, `\\nabla_x^2 f`, `\\nabla_{x}^{2} f` -> `\\frac{\\partial^2 f}{\\partial
+    x^2}` (then read as a Hessian by `_second_derivatives`); f is one name, perhaps with a
+    subscript."""
+    out: list[_Tok] = []
+    k, changed = 0, False
+    while k < len(toks):
+        t = toks[k]
+        keys = [u.key for u in toks[k + 1:k + 3]]
+        sq, j = [("sym", "^"), ("num", "2")], None
+        if t.key == ("cmd", r"\nabla") and keys == sq and k + 3 < len(toks) \
+                and toks[k + 3].key == ("sym", "_"):
+            a = k + 4
+            b = _group(toks, mate, a)
+            j = b
+        elif t.key == ("cmd", r"\nabla") and keys[:1] == [("sym", "_")]:
+            a = k + 2
+            b = _group(toks, mate, a)
+            j = b + 2 if b is not None and [u.key for u in toks[b:b + 2]] == sq else None
+        f_end = _group(toks, mate, j) if j is not None else None
+        if f_end is not None and toks[j].kind in ("name", "cmd") and toks[j].text != r"\left":
+            if f_end + 1 < len(toks) and toks[f_end].key == ("sym", "_"):
+                f_end = _group(toks, mate, f_end + 1) or f_end
+            var = toks[a:b]
+            if var and var[0].key == ("open", "{"):
+                var = var[1:-1]
+            made = [_Tok(kind, text, t.pos, t.end) for kind, text in (
+                ("cmd", r"\frac"), ("open", "{"), ("cmd", r"\partial"), ("sym", "^"),
+                ("num", "2"), ("close", "}"), ("open", "{"), ("cmd", r"\partial"), ("sym", "^"),
+                ("num", "2"), ("close", "}"))]
+            out.extend([*made[:5], *toks[j:f_end], *made[5:8], *var, *made[8:]])
+            k, changed = f_end, True
+            continue
+        out.append(t)
+        k += 1
+    return out if changed else toks
 
 
 def _second_derivatives(toks: list[_Tok], mate: list[int]) -> list[_Tok]:
