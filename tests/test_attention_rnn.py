@@ -459,3 +459,30 @@ def test_numpy_integers_are_sizes():
 
     assert AttentionRNN(k=np.int64(2), input_size=np.int64(3)).shape("a") == (3,)
     assert GatedRNN(np.int64(3), np.int64(4)).shape("c") == (4,)
+
+
+@pytest.mark.parametrize("k", [1, 2, None])
+def test_total_jacobian_declares_the_series_its_recursion_reads(k):
+    """D[tau] = dh[tau]/dh[t-2] at every step (I at t-2, 0 before) and the one-step
+    Jacobians dh[tau]/dh[tau-i] at every lag i = 1..L, 0 past the states the cell reads:
+    what the checker judges the printed recursion with."""
+    att = AttentionRNN(k, 2)
+    q = att.total_jacobian(2)
+    assert set(q.series) == {"x", "ht", "D_total", "J_lag"}
+    assert q.series["J_lag"].base == 1
+    rng = np.random.default_rng(0)
+    L, n = 5, 2
+    slots = 2 if k is None else k + 1
+    arrays = {"x": rng.normal(size=(L, n)),
+              **{p: rng.normal(size=(slots, n, n)) for p in ("Q", "K", "V")}}
+    env, _ = q.environment(arrays)
+    D, J, H = env["D[steps]"], env["J[steps]"], env["h[steps]"]
+    assert J.shape == (L, L, n, n) and H.shape == (L, n)
+    np.testing.assert_allclose(D[L - 1], q.evaluate(arrays))
+    np.testing.assert_allclose(D[L - 3], np.eye(n))
+    assert not D[:L - 3].any()
+    for tau in range(L - 1, L + 1):
+        want = sum(J[tau - 1, i - 1] @ D[tau - i - 1] for i in range(1, tau))
+        np.testing.assert_allclose(D[tau - 1], want)
+    if k is not None:
+        assert not J[:, k:].any()

@@ -25,17 +25,10 @@ GATED = (r"c[t] = \sigma(W_c x[t] + W_h h[t-1]) \\ "
 GATED_SHAPES = {"x": "n", "h": "m", "W_c": "m x n", "W_h": "m x m", "W_x": "m x n"}
 
 # constructs symgrad prints that the checker cannot judge yet, by quantity name (owned by
-# notation/ and verify/; the where-recursions of GatedRNN.grad(..., given="direct") and
-# the chains of one-step Jacobians are judged since verify/where.py and verify/quantity.py)
-TOTAL = (r"the recursion `D[\tau] = \sum_i \frac{\partial h[\tau]}{\partial "
-         r"h[\tau-i]} D[\tau-i] \ (t-2 < \tau \le t), \ D[t-2] = I, \ D[\tau] = 0` "
-         r"after `where`: \tau is no step letter of the notation reader (unparsed: "
-         r"unknown name \tau), and AttentionRNN's total Jacobian declares no series of "
-         r"its one-step Jacobians dh[\tau]/dh[\tau-i] at every lag i to judge it with")
-KNOWN: dict[str, str] = {
-    **{f"att{k}.{what}": TOTAL for k in (1, 2, None)
-       for what in ("total_jacobian(2)", "state_jacobian(steps=2)")},
-}
+# notation/ and verify/; the where-recursions of GatedRNN.grad(..., given="direct"), the
+# chains of one-step Jacobians and AttentionRNN's total Jacobian, a recursion over a step
+# letter of its own, are judged since verify/where.py and verify/quantity.py)
+KNOWN: dict[str, str] = {}
 
 
 @cache

@@ -214,3 +214,111 @@ def test_a_chain_in_matrix_notation_with_a_wrong_definition_is_incorrect():
     v = q.check(wrong)
     assert v.verdict == "incorrect"
     assert "after `where` does not hold" in v.explanation
+
+
+# a recursion over a step letter of its own (AttentionRNN's total Jacobian): the range
+# `(t-2 < \tau \le t)` binds \tau as the step the definitions run over, t is the last step,
+# and dh[\tau]/dh[\tau-i] reads the one-step Jacobian at lag i of the step \tau
+def total(k=2):
+    return sg.AttentionRNN(k, 3).total_jacobian(2)
+
+
+UPPER = {1: "1", 2: "2", None: r"\tau-1"}
+JAC = r"\frac{\partial h[\tau]}{\partial h[\tau-i]}"
+
+
+@pytest.mark.parametrize("k", [1, 2, None])
+@pytest.mark.parametrize("base", [0, 1])
+def test_attention_total_jacobian_recursion_is_correct(k, base):
+    q = total(k)
+    v = q.check(q.latex(index_base=base), index_base=base)
+    assert v.verdict == "correct", v.explanation
+    # the formula and the three definitions were judged, each over its own steps
+    assert v.explanation.count("part ") == 4
+    assert r"holds at every step \tau = " in v.explanation
+
+
+def test_the_step_letter_of_a_range_runs_and_t_stays_the_last_step():
+    q = total()
+    where = read_where(quantity_context(q), q.latex())
+    assert where is not None and where.own
+    step, start, before = where.identities
+    assert [i.clock for i in where.identities] == [r"\tau"] * 3
+    assert [str(b) for b in step.steps] == ["t - 1", "t"]  # t-2 < \tau \le t
+    assert start.steps is None and str(start.lhs) == "AtTime(D_total, t - 2)"
+    assert before.steps[0] == 1 and str(before.steps[1]) == "t - 3"
+
+
+@pytest.mark.parametrize("k", [1, 2, None])
+@pytest.mark.parametrize("old,new,what", [
+    (r"D[t-2] = I", r"D[t-2] = 0", "part"),
+    (r"\sum_{i=1}^", r"\sum_{i=2}^", "part"),
+    (JAC + r" D[\tau-i]", r"D[\tau-i] " + JAC, "part"),
+    (r"(t-2 < \tau \le t)", r"(t-2 \le \tau \le t)", "part"),
+    (r"(t-2 < \tau \le t)", r"(t-1 < \tau \le t)", "undefined"),
+    (r"(\tau < t-2)", r"(\tau < t-3)", "undefined"),
+    (r"D[\tau] = 0", r"D[\tau] = I", "part"),
+    (r"= D[t],", r"= D[t-1],", "entry"),
+], ids=["start-0", "missing-lag", "transposed-product", "range-from-start",
+        "range-short", "zero-range-short", "zero-is-I", "main-step"])
+def test_a_mutated_attention_recursion_is_incorrect(k, old, new, what):
+    q = total(k)
+    tex = q.latex()
+    wrong = tex.replace(old, new)
+    assert wrong != tex
+    v = q.check(wrong)
+    assert v.verdict == "incorrect", v.explanation
+    assert what in v.counterexample
+    if what == "part":
+        assert v.counterexample["part"] in wrong
+
+
+@pytest.mark.parametrize("k,upper", [(2, "1"), (1, "0"), (None, r"\tau-2")])
+def test_a_wrong_upper_bound_of_the_lags_is_incorrect(k, upper):
+    """A lag left out shows at the shortest sequence (t - 2 = 1), which one instance is."""
+    q = total(k)
+    wrong = q.latex().replace(rf"\sum_{{i=1}}^{{{UPPER[k]}}}", rf"\sum_{{i=1}}^{{{upper}}}")
+    v = q.check(wrong)
+    assert v.verdict == "incorrect", v.explanation
+    assert v.counterexample["part"].startswith(r"D[\tau] = \sum_{i=1}^{" + upper)
+
+
+F = r"\frac{\partial h[%s]}{\partial h[%s]}"
+LHS = r"\frac{\partial h[t]}{\partial h[t-2]} = "
+
+
+@pytest.mark.parametrize("k,text", [
+    (2, LHS + r"D[t], \quad \text{where } D[s] = \sum_{i=1}^{k} " + F % ("s", "s-i")
+     + r" D[s-i] \ (t-2 < s \le t), \ D[t-2] = I, \ D[s] = 0 \ (s < t-2)"),
+    (2, LHS + r"D[t], \quad \text{where } D[\tau] = \sum_{i=1}^{k} " + JAC
+     + r" D[\tau-i] \ (t-1 \le \tau \le t), \quad D[t-2] = I, \quad D[\tau] = 0 "
+       r"\ (1 \le \tau < t-2)"),
+    (1, LHS + F % ("t", "t-1") + F % ("t-1", "t-2")),
+    (2, LHS + F % ("t", "t-1") + F % ("t-1", "t-2") + " + " + F % ("t", "t-2")),
+], ids=["latin-letter", "other-ranges", "product-k1", "paths-k2"])
+def test_hand_written_attention_total_jacobians_are_correct(k, text):
+    for base in (0, 1):
+        v = total(k).check(text, index_base=base)
+        assert v.verdict == "correct", v.explanation
+
+
+@pytest.mark.parametrize("k,text", [
+    (1, LHS + F % ("t-1", "t-2") + F % ("t", "t-1")),
+    (2, LHS + F % ("t", "t-1") + F % ("t-1", "t-2")),
+], ids=["product-reversed", "path-missing"])
+def test_hand_written_attention_products_that_are_wrong_are_incorrect(k, text):
+    v = total(k).check(text)
+    assert v.verdict == "incorrect", v.explanation
+
+
+@pytest.mark.parametrize("old,new,construct", [
+    (r"D[t-2] = I", r"D[t-2] = \foo", "command \\foo"),
+    (r"(t-2 < \tau \le t)", r"(t-2 < \tau \le t \le \sigma)", "range"),
+    (r"(\tau < t-2)", r"(\tau < t-2) \ D[", "unbalanced bracket"),
+], ids=["unknown-command", "two-step-letters", "unclosed"])
+def test_an_unreadable_attention_recursion_is_refused_with_its_position(old, new, construct):
+    q = total()
+    v = q.check(q.latex().replace(old, new))
+    assert v.verdict == "unparsed", v.explanation
+    assert v.counterexample["construct"] == construct
+    assert isinstance(v.counterexample["position"], int)

@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -557,17 +558,33 @@ class AttentionRNN:
             if not 1 <= L - int(k) < L:
                 raise ShapeError(f"dh[t]/dh[t-{k}] at t = L = {L} needs 1 <= L - {k}: "
                                  f"give at least {int(k) + 1} steps of x")
-            _, J = self.unroll(arrays["x"], arrays["Q"], arrays["K"], arrays["V"], sizes)
-            return {"D_total": total_jacobians(J, L - int(k))[L - 1]}
+            H, J = self.unroll(arrays["x"], arrays["Q"], arrays["K"], arrays["V"], sizes)
+            total = total_jacobians(J, L - int(k))
+            # every lag i = 1..L of dh[tau]/dh[tau-i]: 0 past the states the cell reads
+            lags = np.zeros((L, L) + J.shape[2:])
+            lags[:, :min(J.shape[1], L)] = J[:, :L]
+            return {"D_total": total[L - 1], "h_k": H[L - 1 - int(k)],
+                    "x[steps]": arrays["x"], "h[steps]": H, "D[steps]": total,
+                    "J[steps]": lags}
 
         params = tuple(self.model.tensors[p] for p in _PARAMS)
-        return _TextQuantity(
+        q = _TextQuantity(
             _frac("h[t]", f"h[t-{kk}]"), D[j, l], (j, l), (n, n),
             tensors={**self.model.tensors, "x": seq_x, D.name: D, "ht": num, "h_k": den},
             inputs=(seq_x, *params), lhs=(num, den), prepare=prepare, text=text,
             structure="total Jacobian over every path: forward recursion over one-step "
                       "partial Jacobians", sizes=self.sizes,
             size_names=self._size_names(L_, *k_.free_symbols, states=False))
+        # what the printed recursion reads at every step tau = 1..L (prepare stacks them)
+        q.series = {
+            "x": Series(Tensor("x", (n,), "x[t]"), "x[steps]"),
+            "ht": Series(Tensor("ht", (n,), "h[t]"), "h[steps]", zero_before=True),
+            "D_total": Series(Tensor("D_total", (n, n), "D[t]"), "D[steps]",
+                              zero_before=True),
+            "J_lag": Series(Tensor("J_lag", (L_, n, n), _frac("h[t]", "h[t-i]")),
+                            "J[steps]", base=1),
+        }
+        return q
 
     def _expand_qk(self, element: sp.Expr) -> sp.Expr:
         """Replace q, k (and the slot input s) by their definitions: Q_i h[t-i], K_i h[t-i]."""
@@ -712,6 +729,18 @@ class AttentionRNN:
             layout="gradient", structure=note, sizes=self.sizes,
             size_names=self._size_names(*(T_.free_symbols | L_.free_symbols), states=False),
             time_axes={"x": (0,), **time_axes})
+
+
+class Series(NamedTuple):
+    """A tensor that a quantity's printed recursion reads at every step 1..L: ``tensor``
+    is one step of it (its LaTeX at step t), ``values`` the key of its values stacked over
+    the steps in what ``prepare`` returns, ``base`` the first lag of a family over lags
+    (dh[t]/dh[t-i], i = 1, 2, ...) and ``zero_before`` whether it is 0 before step 1."""
+
+    tensor: Tensor
+    values: str
+    base: int | None = None
+    zero_before: bool = False
 
 
 class _TextQuantity(AttentionQuantity):

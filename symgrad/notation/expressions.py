@@ -1137,7 +1137,8 @@ class _Parser:
             return self.declared_derivative(t, of, wrt, qualifier)
         except ParseError:
             steps = self.as_step(of), self.as_step(wrt)
-            if steps == (of, wrt) or (steps[0][2] is not None and steps[1][2] is not None):
+            if steps == (of, wrt) or (steps[0][2] is not None and steps[1][2] is not None
+                                      and steps[0][0] != steps[1][0]):  # not one series
                 raise
             return self.declared_derivative(t, *steps, qualifier)
 
@@ -1165,7 +1166,8 @@ class _Parser:
                     # dh[t]/dh[t-i]): the declared family over the lag, at the later step
                     now, before = (_index_symbol("t") if s is None else s
                                    for s in (of[2], wrt[2]))
-                    lag = sp.Indexed(sp.IndexedBase(name), sp.expand(now - before))
+                    lag = sp.Indexed(sp.IndexedBase(name, commutative=False),
+                                     sp.expand(now - before))  # a matrix: products keep order
                     return At(AtTime(lag, now), *idx) if idx else AtTime(lag, now)
                 if of[2] is not None and wrt[2] is not None:
                     break

@@ -650,6 +650,8 @@ class Evaluator:
 
     def _at_time(self, e: AtTime, env: Env) -> Val:
         head, when = e.args
+        if isinstance(head, sp.Indexed):
+            return self._slot_at_time(e, env)
         name = str(getattr(head, "name", head))
         if name not in self.src.series:
             raise ClaimProblem(f"{sp.latex(e)} names a time step this question does not "
@@ -658,6 +660,35 @@ class Evaluator:
         if t.m:
             raise ClaimProblem(f"the time in {sp.latex(e)} is not a number")
         return self._whole(name, t.a)
+
+    def _slot_at_time(self, e: AtTime, env: Env) -> Val:
+        """A slot of a family series at a step: dh[tau]/dh[tau-i] read as slot i (the lag,
+        from the family's base) of the one-step Jacobians at step tau."""
+        head, when = e.args
+        name = str(head.base.label)
+        if name not in self.src.series or name not in self.src.families:
+            raise ClaimProblem(f"{self._shown(e)} names a series this question does not give")
+        t = self.ev(when, env)
+        pos = [self.ev(i, env) for i in head.indices]
+        if t.m or any(p.m for p in pos):
+            raise ClaimProblem(f"the step or slot in {self._shown(e)} is not a number")
+        data, rows = self.src.series[name], self._rows(name, t.a)
+        written = self._shown(e)
+        shape = np.broadcast_shapes(rows.shape, *[p.a.shape for p in pos])
+        rows = np.broadcast_to(rows, shape)
+        valid = rows >= 0
+        ints = [np.where(valid, rows, 0)]
+        for k, p in enumerate(pos):
+            base = self.src.bases.get(name, 0) if k == 0 else self.base
+            r = np.rint(p.a) - base
+            ok = (np.abs(r + base - p.a) < 1e-9) & (r >= 0) & (r < data.shape[k + 1])
+            self._report(~np.broadcast_to(ok, shape), env, name, written, k, p.a)
+            valid = valid & ok
+            ints.append(np.broadcast_to(np.where(ok, r, 0), shape).astype(np.int64))
+        picked = data[tuple(np.where(valid, i, 0) for i in ints)]
+        keep = valid.reshape(shape + (1,) * (picked.ndim - len(shape)))
+        return self._as_matrix(np.where(keep, picked, 0.0), data.ndim - 1 - len(pos),
+                               name in self.src.rows)
 
     # control ------------------------------------------------------------------
     def _logic(self, e: sp.Basic, env: Env) -> Val:

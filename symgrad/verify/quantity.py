@@ -102,6 +102,8 @@ def _random_inputs(q: Quantity, subs: dict, seed: int, sizes: dict, attempt: int
 def quantity_context(q: Quantity) -> Context:
     """Tensors from ``q.tensors`` (aliases from their LaTeX), random instances of its inputs
     with small values for symbolic sizes, and ``q`` itself as the truth."""
+    if getattr(q, "series", None):
+        return _series_context(q)
     chain = _chain(q)
     if chain is not None:
         return _chain_context(q, *chain)
@@ -258,3 +260,67 @@ def _chain_context(q: Quantity, model, state: str, link: str, k: int) -> Context
     key = (of, wrt)
     return Context(q.name, q.name, specs, _retried(q, build), {key: lambda: truth}, key,
                    scalars=scalars, time="t")
+
+
+# recursions over series ----------------------------------------------------------------
+def _series_context(q: Quantity) -> Context:
+    r"""The context of a quantity printed as a recursion over series that its ``prepare``
+    computes (``q.series``: name -> one step of the tensor, the key of its values stacked
+    over the steps 1..L, the first lag of a family over lags, zero before step 1), e.g.
+    AttentionRNN's total Jacobian ``D[\tau] = \sum_i \frac{\partial h[\tau]}{\partial
+    h[\tau-i]} D[\tau-i]``: those tensors as series over the steps of a random sequence
+    (read at the last step t when written without a step), the left side's tensors (its
+    s[t-k] at step L - k) and the parameters as they are."""
+    subs = {k: as_expr(v) for k, v in q.sizes.items()}
+    series = dict(q.series)
+    num, den = q.lhs
+    specs = []
+    for name, t in [*((n, q.tensors[n]) for n in (num.name, den.name) if n not in series),
+                    *((n, s.tensor) for n, s in series.items()),
+                    *((n, t) for n, t in q.inputs.items() if n not in series)]:
+        s = series.get(name)
+        base = s.base if s is not None else None
+        specs.append(TensorSpec(name, _dims(t.shape, subs), t.latex, (t.latex,),
+                                base=base, family=base is not None))
+    fixed = {s.name: int(v) for s, v in q.sizes.items()
+             if isinstance(s, sp.Symbol) and as_expr(v).is_Integer}
+    scalars = {s.name: s for s in q.sizes if isinstance(s, sp.Symbol)}
+    scalars.update(q._free_sizes())
+
+    def build(seed: int, sizes: dict, attempt: int) -> Instance:
+        given, _, env = _random_inputs(q, subs, seed, sizes, attempt)
+        stacked = {n: np.asarray(env[s.values], dtype=float) for n, s in series.items()}
+        steps = next(iter(stacked.values())).shape[0]
+        arrays = {**given, **env}
+        for n, v in stacked.items():
+            arrays[n] = v[-1]
+        about = f"a random sequence (seed {seed})" + (
+            f", sizes {', '.join(f'{k}={v}' for k, v in sizes.items())}" if sizes else "")
+        return Instance({**fixed, **sizes}, arrays, stacked, steps - 1, about)
+
+    def inputs(inst: Instance) -> dict:
+        return {n: inst.series[n] if n in series else inst.arrays[n] for n in q.inputs}
+
+    retried = _retried(q, build)
+    free = q._free_sizes()
+    length = next((str(q.inputs[n].shape[0]) for n in series if n in q.inputs), None)
+
+    def instance(seed: int) -> Instance:
+        """Seed 0 is the shortest sequence the quantity takes: the first steps of a
+        recursion (t - k = 1) are where a wrong sum or start shows."""
+        if seed == 0 and length in free:
+            sizes = _pick_sizes(q, seed)
+            for steps in range(1, _TRIES):
+                try:
+                    return build(seed, {**sizes, length: steps}, 0)
+                except ShapeError:
+                    continue
+        return retried(seed)
+
+    of, wrt = _key(q)
+    truth = quantity_truth(q, of, wrt, _dims(num.shape, subs), _dims(den.shape, subs),
+                           inputs=inputs)
+    key = (of, wrt)
+    return Context(q.name, q.name, specs, instance, {key: lambda: truth}, key,
+                   scalars=scalars, time="t",
+                   zero_before=tuple(n for n, s in series.items() if s.zero_before))

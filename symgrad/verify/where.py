@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import sympy as sp
@@ -28,10 +28,10 @@ from ..core.ops import At, AtTime
 from ..notation import IDENTITY, ONES, read_definitions
 from ..notation.claims import _Claims
 from ..notation.expressions import _guarded
-from ..notation.lexer import _REL_CMDS, _is_separator
+from ..notation.lexer import _GREEK, _REL_CMDS, _is_separator
 from .context import Context
 from .formula import BUDGET, SEEDS, close
-from .numeric import ClaimProblem, Evaluator, Unreadable, dims_text, free_names
+from .numeric import TIME_BASE, ClaimProblem, Evaluator, Unreadable, dims_text, free_names
 from .verdict import Verdict
 
 _UP = (sp.Lt, sp.Le)
@@ -40,10 +40,12 @@ _DOWN = (sp.Gt, sp.Ge)
 
 @dataclass(frozen=True)
 class Identity:
-    """One part after ``where``: ``lhs = rhs`` as written (``written``, at ``pos``);
+    r"""One part after ``where``: ``lhs = rhs`` as written (``written``, at ``pos``);
     ``steps`` is the stated range of the time letter as (lo, hi), hi None for the last
     step, or None when none is stated; ``ranges`` the ranges of left-side indices stated
-    after it (letter, lo, hi), which must be whole axes."""
+    after it (letter, lo, hi), which must be whole axes; ``clock`` the letter that runs
+    over the steps when it is not the question's time letter (``\tau`` in
+    ``D[\tau] = ... \ (t-2 < \tau \le t)``: then t is the last step, fixed)."""
 
     tensor: str
     lhs: sp.Expr
@@ -52,6 +54,7 @@ class Identity:
     pos: int
     steps: tuple | None = None
     ranges: tuple = ()
+    clock: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
         w = _where_word(c)
         if w is None:
             return None
+        clock = _step_letter(c, w, ctx.time or "t")
         j = w - 1
         while j >= 0 and _is_separator(toks[j]):
             j -= 1
@@ -97,7 +101,7 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
             if parts and toks[a].key == ("open", "(") and st.mate[a] == b - 1:
                 # `\delta[t] = ..., \quad (t < 3)`: the range of the part before
                 try:
-                    found = _bracket_range(c, a, b - 1, ctx.time or "t")
+                    found = _bracket_range(c, a, b - 1, clock)
                 except ParseError as e:
                     found, problem = None, problem or e
                 if found is not None and parts[-1][2] is None:
@@ -129,7 +133,7 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
             nxt = parts[q + 1][0] if q + 1 < len(parts) else len(toks)
             mine = [r for r in ranges if b <= r[0] < nxt]
             try:
-                out.append(_identity(c, ctx, a, b, eq, name, lhs, mine, steps))
+                out.append(_identity(c, ctx, a, b, eq, name, lhs, mine, steps, clock))
             except Exception:
                 if not own:
                     return None
@@ -139,6 +143,50 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
         return WherePart(_cut(latex[:toks[j + 1].pos]), tuple(out), own)
 
     return _guarded(run, latex, decls, "formula")
+
+
+def _step_letter(c: _Claims, w: int, now: str) -> str:
+    r"""The letter the definitions after `where` (token w) run over: the question's time
+    letter, or a letter of their own that a range relative to it binds (``\tau`` in
+    ``(t-2 < \tau \le t)``, ``(\tau < t-2)``; t is then the last step). A Greek step
+    letter is read as a letter from here on; it is a time step (``h[\tau-i]``)."""
+    toks, st = c.toks, c.st
+    found: list = []
+    for k in range(w + 1, len(toks)):
+        if toks[k].key != ("open", "("):
+            continue
+        pieces, start = [], k + 1
+        for m in range(k + 1, st.mate[k]):
+            if c.p.is_relation(toks[m]) or toks[m].key == ("sym", "="):
+                pieces.append((start, m))
+                start = m + 1
+        pieces = [(a, b) for a, b in [*pieces, (start, st.mate[k])] if a < b]
+        if len(pieces) < 2 or not any(
+                toks[m].key == ("name", now) for a, b in pieces for m in range(a, b)):
+            continue
+        for a, b in pieces:
+            u = toks[a]
+            if b == a + 1 and u.text != now and (u.kind == "name" or _greek(u)) and \
+                    st.ctx.match(toks, a, b, set(), ("tensor", "scalar")) is None:
+                found.append(u.text)
+    letters = list(dict.fromkeys(found))
+    if not letters:
+        return now
+    if len(letters) > 1:
+        at = next(u.pos for u in toks[w:] if u.text == letters[1])
+        raise ParseError(f"could not read the range at position {at}: the definitions "
+                         f"after `where` run over two step letters ({', '.join(letters)}); "
+                         f"write one", position=at, construct="range")
+    letter = letters[0]
+    for k in range(w + 1, len(toks)):
+        if toks[k].kind == "cmd" and toks[k].text == letter:
+            toks[k] = replace(toks[k], kind="name")
+    st.time_vars.append(letter)
+    return letter
+
+
+def _greek(u) -> bool:
+    return u.kind == "cmd" and u.text in _GREEK
 
 
 def _where_word(c: _Claims) -> int | None:
@@ -190,19 +238,21 @@ def _named(lhs: sp.Expr, tensors) -> str | None:
 
 
 def _identity(c: _Claims, ctx: Context, a: int, b: int, eq: int, name: str, lhs: sp.Expr,
-              ranges: list, steps: tuple | None = None) -> Identity:
+              ranges: list, steps: tuple | None = None, clock: str | None = None
+              ) -> Identity:
     toks, st = c.toks, c.st
+    now = ctx.time or "t"
+    clock = clock or now
     end = b
     stated = list(ranges)
     if steps is None and toks[b - 1].key == ("close", ")") and st.mate[b - 1] > eq + 1:
-        found = _bracket_range(c, st.mate[b - 1], b - 1, ctx.time or "t")
+        found = _bracket_range(c, st.mate[b - 1], b - 1, clock)
         if found is not None:
             end, steps = st.mate[b - 1], found
     written = _written(st, a, end)
     letters = {s.name for s in _indices(lhs)}
-    clock = ctx.time or "t"
     saved = st.lhs_bound
-    st.lhs_bound = saved | letters | {clock}
+    st.lhs_bound = saved | letters | {clock, now}
     try:
         rhs = c.p.parse_range(eq + 1, end, mode="formula")
     finally:
@@ -217,7 +267,8 @@ def _identity(c: _Claims, ctx: Context, a: int, b: int, eq: int, name: str, lhs:
             pos = toks[at].pos
             raise ParseError(f"could not read the range at position {pos}: the range of "
                              f"{clock} is given twice", position=pos, construct="range")
-    return Identity(name, lhs, rhs, written, toks[a].pos, steps, tuple(others))
+    return Identity(name, lhs, rhs, written, toks[a].pos, steps, tuple(others),
+                    None if clock == now else clock)
 
 
 _OPENED = re.compile(r"\\(?:text\w*|mathrm|mbox)\s*\{[^{}]*$")
@@ -397,11 +448,12 @@ def _covers(ctx: Context, ident: Identity, inst, last: int) -> set[int]:
     worker = _Identity(ctx, ident, 1)
     if worker._clocked(inst):
         lo, hi = ident.steps if ident.steps is not None else (1, None)
-        first, final = _value(lo, inst), last if hi is None else _value(hi, inst)
+        first = worker._bound(lo, inst)
+        final = last if hi is None else worker._bound(hi, inst)
         return set(range(first, final + 1))
     inner = ident.lhs.args[0] if isinstance(ident.lhs, At) else ident.lhs
     if isinstance(inner, AtTime):
-        return {_value(inner.args[1], inst)}
+        return {worker._bound(inner.args[1], inst)}
     return set()
 
 
@@ -412,8 +464,14 @@ def _steps_text(steps: list[int]) -> str:
 class _Identity:
     def __init__(self, ctx: Context, ident: Identity, base: int) -> None:
         self.ctx, self.ident, self.base = ctx, ident, base
-        self.clock = ctx.time or "t"
+        self.now = ctx.time or "t"
+        self.clock = ident.clock or self.now
         self.start = time.monotonic()
+
+    def _bound(self, e, inst) -> int:
+        """A bound or step with the instance's sizes (and t, the last step, when the part
+        runs over a letter of its own)."""
+        return _value(e, inst, self.now if self.clock != self.now else None)
 
     def run(self) -> Verdict:
         ident, ctx = self.ident, self.ctx
@@ -422,7 +480,7 @@ class _Identity:
             raise Unreadable(f"the left side {ident.written.split('=')[0].strip()} repeats "
                              f"an index", "left-side index")
         allowed = set(letters) | set(ctx.scalars) | set(ctx.tensors) | {
-            IDENTITY.name, ONES.name, self.clock}
+            IDENTITY.name, ONES.name, self.clock, self.now}
         unbound = [n for n in free_names(ident.rhs) if n not in allowed]
         if unbound:
             raise ClaimProblem(f"the index {', '.join(unbound)} is free on the right side "
@@ -440,6 +498,8 @@ class _Identity:
                                  f"question's instances", "definition")
             src = ctx.source(inst)
             free, starts = self._grid(inst, src, letters)
+            if any(size == 0 for _, size in free):
+                continue  # a range that names no step of this instance: nothing to hold
             clock = self.clock if any(n == self.clock for n, _ in free) else None
             try:
                 left = self._values(src, free, starts, clock, ident.lhs, None)
@@ -450,7 +510,7 @@ class _Identity:
                     raise
                 first = starts[self.clock]
                 span = f"{first}..{first + dict(free)[self.clock] - 1}"
-                raise ClaimProblem(f"{str(e).rstrip('.')} (for t = {span}, "
+                raise ClaimProblem(f"{str(e).rstrip('.')} (for {self.clock} = {span}, "
                                    f"{inst.about})") from None
             lv, rv = self._arrays(left, free), self._arrays(right, free)
             if rv.ndim == len(free) and lv.ndim > len(free):
@@ -471,8 +531,11 @@ class _Identity:
         span = ""
         if steps_seen:
             count, first = steps_seen
-            span = (f" at t = {first}" if count == 1 else
-                    f" at every step t = {first}..{first + count - 1}")
+            c = self.clock
+            span = (f" at {c} = {first}" if count == 1 else
+                    f" at every step {c} = {first}..{first + count - 1}")
+        elif checked == 0:
+            span = " at every step it names (none on these instances)"
         return Verdict("correct", f"the definition `{ident.written}` holds{span} "
                        f"({checked} values over {len(SEEDS)} random instances).",
                        None, None, ident.written)
@@ -492,7 +555,8 @@ class _Identity:
         free = [(n, int(shape[k])) for n, k in zip(letters, keep, strict=False)]
         for var, lo, hi in ident.ranges:
             size = dict(free)[var]
-            if not (_value(lo, inst) == self.base and _value(hi, inst) == size - 1 + self.base):
+            if not (self._bound(lo, inst) == self.base
+                    and self._bound(hi, inst) == size - 1 + self.base):
                 raise Unreadable(f"the range {lo}..{hi} of {var} is not the whole axis "
                                  f"({self.base}..{size - 1 + self.base}); a definition on "
                                  f"part of an axis is not judged", "range")
@@ -500,10 +564,13 @@ class _Identity:
         if self._clocked(inst):
             last = _steps(inst)
             lo, hi = ident.steps if ident.steps is not None else (1, None)
-            first = _value(lo, inst)
-            final = last if hi is None else _value(hi, inst)
+            first = self._bound(lo, inst)
+            final = last if hi is None else self._bound(hi, inst)
             if final < first:
-                raise ClaimProblem(f"the range {first}..{final} of {self.clock} has no step")
+                if _number(lo) and (hi is None or _number(hi)):
+                    raise ClaimProblem(f"the range {first}..{final} of {self.clock} has no "
+                                       f"step")
+                final = first - 1  # relative to the sizes or t: empty on this instance
             free.append((self.clock, final - first + 1))
             starts[self.clock] = first
         return free, starts
@@ -517,6 +584,8 @@ class _Identity:
         names = set(free_names(ident.lhs)) | set(free_names(ident.rhs))
         if self.clock in names:
             return True
+        if self.clock != self.now:
+            return False  # a series read without a step is read at t, the last step
         series = set(inst.series)
         return any(_current(e, series) for e in (ident.lhs, ident.rhs))
 
@@ -578,11 +647,17 @@ def _steps(inst) -> int:
     return int(next(iter(inst.series.values())).shape[0])
 
 
-def _value(e, inst) -> int:
-    """A bound of a range with the instance's sizes."""
+def _number(e) -> bool:
+    return isinstance(e, int) or (isinstance(e, sp.Basic) and e.is_number)
+
+
+def _value(e, inst, now: str | None = None) -> int:
+    """A bound of a range with the instance's sizes (and ``now``, the letter of the last
+    step, at that step)."""
     e = sp.Integer(e) if isinstance(e, int) else e
-    v = e.xreplace({s: sp.Integer(inst.sizes[s.name]) for s in e.free_symbols
-                    if s.name in inst.sizes})
+    known = {**inst.sizes, **({now: inst.now + TIME_BASE} if now else {})}
+    v = e.xreplace({s: sp.Integer(known[s.name]) for s in e.free_symbols
+                    if s.name in known})
     if not v.is_Integer:
         raise Unreadable(f"the bound {sp.latex(e)} of a range is not a whole number here",
                          "range")
