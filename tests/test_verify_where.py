@@ -322,3 +322,14 @@ def test_an_unreadable_attention_recursion_is_refused_with_its_position(old, new
     assert v.verdict == "unparsed", v.explanation
     assert v.counterexample["construct"] == construct
     assert isinstance(v.counterexample["position"], int)
+
+
+def test_a_range_empty_on_every_instance_is_not_judged_correct():
+    """`(\\tau < t-9)` names no step of the instances: nothing was compared, so the part is
+    refused, not judged correct (an empty range on some instances only is no failure)."""
+    q = total()
+    tex = q.latex() + r", \ D[\tau] = I \ (\tau < t-9)"
+    v = q.check(tex)
+    assert v.verdict == "unparsed", v.explanation
+    assert "names no step" in v.explanation
+    assert v.counterexample["construct"] == "range"

@@ -534,8 +534,9 @@ class _Identity:
             c = self.clock
             span = (f" at {c} = {first}" if count == 1 else
                     f" at every step {c} = {first}..{first + count - 1}")
-        elif checked == 0:
-            span = " at every step it names (none on these instances)"
+        elif checked == 0:  # never correct without a value compared
+            raise Unreadable(f"its range names no step of this question's instances "
+                             f"({', '.join(ctx.instance(s).about for s in SEEDS)})", "range")
         return Verdict("correct", f"the definition `{ident.written}` holds{span} "
                        f"({checked} values over {len(SEEDS)} random instances).",
                        None, None, ident.written)
