@@ -333,3 +333,13 @@ def test_a_range_empty_on_every_instance_is_not_judged_correct():
     assert v.verdict == "unparsed", v.explanation
     assert "names no step" in v.explanation
     assert v.counterexample["construct"] == "range"
+
+
+@pytest.mark.parametrize("k,steps", [("k", 2), (3, 1), (5, 2), (2, 3), (None, 3)])
+def test_attention_total_jacobian_is_correct_when_the_lags_outnumber_the_steps(k, steps):
+    """k symbolic or larger than a short sequence: lags i >= tau read the base case h = 0
+    (one-step Jacobian 0), not past the end of the series."""
+    att = sg.AttentionRNN(size(k) if isinstance(k, str) else k, 2)
+    q = att.total_jacobian(steps)
+    v = q.check(q.latex())
+    assert v.verdict == "correct", v.explanation

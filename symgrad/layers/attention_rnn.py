@@ -560,9 +560,10 @@ class AttentionRNN:
                                  f"give at least {int(k) + 1} steps of x")
             H, J = self.unroll(arrays["x"], arrays["Q"], arrays["K"], arrays["V"], sizes)
             total = total_jacobians(J, L - int(k))
-            # every lag i = 1..L of dh[tau]/dh[tau-i]: 0 past the states the cell reads
-            lags = np.zeros((L, L) + J.shape[2:])
-            lags[:, :min(J.shape[1], L)] = J[:, :L]
+            # every lag i = 1..max(L, P) of dh[tau]/dh[tau-i]: 0 past the states the cell
+            # reads (i > k) and where h[tau-i] is a base case (i >= tau)
+            lags = np.zeros((L, max(L, J.shape[1])) + J.shape[2:])
+            lags[:, :J.shape[1]] = J
             return {"D_total": total[L - 1], "h_k": H[L - 1 - int(k)],
                     "x[steps]": arrays["x"], "h[steps]": H, "D[steps]": total,
                     "J[steps]": lags}
