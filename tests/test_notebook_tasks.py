@@ -977,3 +977,25 @@ def test_cross_entropy_gradient_claim_with_a_one_hot_target():
     # without one-hot, y is any vector: dL/dz = y-hat (sum y) - y, and y-hat - y is wrong
     assert model(CE[0][0], CE_SHAPES).jacobian("L", "z").check(
         r"\frac{\partial L}{\partial z} = \hat{y} - y").verdict == "incorrect"
+
+
+@pytest.mark.parametrize("latex", [
+    r"h_t = \tanh(W [h_{t-1}, x_t] + b)",
+    r"h_t = \tanh(W [h_{t-1}; x_t] + b)",
+    r"h[t] = \tanh(W [h[t-1], x[t]] + b)",
+    r"h_t = \tanh(W \left[h_{t-1}; x_t\right] + b)",
+])
+def test_one_weight_over_a_concatenation(latex):
+    """W [h_{t-1}, x_t]: W times the stacked vector, not W at the step h[t-1]."""
+    m = model(latex, {"x": "n", "h": "m", "W": "m x (m + n)", "b": "m"})
+    t = "[t]" if "[t]" in latex else "_t"
+    keys = {"h": "h" + t, "h_prev": "h" + ("[t-1]" if t == "[t]" else "_{t-1}"), "x": "x" + t}
+    rng = np.random.default_rng(21)
+    for n, k in [(2, 3), (1, 1)]:
+        a = {"x": rng.normal(size=n), "h_prev": rng.normal(size=k),
+             "W": rng.normal(size=(k, k + n)), "b": rng.normal(size=k)}
+
+        def step(d):
+            return {"h": np.tanh(d["W"] @ np.concatenate([d["h_prev"], d["x"]]) + d["b"])}
+        for wrt in ("h_prev", "x", "W"):
+            jacobian_case(m, "h", wrt, a, keys, step)

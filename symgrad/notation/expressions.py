@@ -706,7 +706,8 @@ class _Parser:
         if e is not None and not (self.index and len(e.keys) == 1 and t.kind == "name"
                                   and not follows_index):
             after = i0 + len(e.keys)
-            if not e.has_bracket and t.key in ctx.time_base and self.tok_at(after, "open", "["):
+            if (not e.has_bracket and t.key in ctx.time_base and self.tok_at(after, "open", "[")
+                    and not self.stacks_tensors(after)):  # W [h[t-1], x[t]]: not W at a step
                 return self.time_ref(), "other"
             self.i = after
             if self.at("open", "[") and self.reads_time(e.name, after):
