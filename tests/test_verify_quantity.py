@@ -20,5 +20,6 @@ def test_a_left_side_written_as_an_expression_names_the_quantity():
     q = sg.GatedRNN(3, 4).backward_step()
     for base in (0, 1):
         for form in ("index", "matrix"):
-            assert q.check(q.latex(form=form, index_base=base), index_base=base).verdict == "correct"
+            tex = q.latex(form=form, index_base=base)
+            assert q.check(tex, index_base=base).verdict == "correct"
     assert q.check(q.latex().replace(r"c[t]_{j} \delta[t]_{j} +", "")).verdict == "incorrect"

@@ -85,7 +85,7 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
         w = _where_word(c)
         if w is None:
             return None
-        clock = _step_letter(c, w, ctx.time or "t")
+        clock, problem = _step_letter(c, w, ctx.time or "t")
         j = w - 1
         while j >= 0 and _is_separator(toks[j]):
             j -= 1
@@ -96,7 +96,6 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
         if not after:
             return None
         parts: list = []  # (start, end, a range of t written as its own part)
-        problem = None
         for a, b in after:
             if parts and toks[a].key == ("open", "(") and st.mate[a] == b - 1:
                 # `\delta[t] = ..., \quad (t < 3)`: the range of the part before
@@ -145,11 +144,13 @@ def read_where(ctx: Context, latex: str, definitions: Sequence[str] = ()) -> Whe
     return _guarded(run, latex, decls, "formula")
 
 
-def _step_letter(c: _Claims, w: int, now: str) -> str:
+def _step_letter(c: _Claims, w: int, now: str) -> tuple[str, ParseError | None]:
     r"""The letter the definitions after `where` (token w) run over: the question's time
     letter, or a letter of their own that a range relative to it binds (``\tau`` in
     ``(t-2 < \tau \le t)``, ``(\tau < t-2)``; t is then the last step). A Greek step
-    letter is read as a letter from here on; it is a time step (``h[\tau-i]``)."""
+    letter is read as a letter from here on; it is a time step (``h[\tau-i]``). Two
+    such letters are a ParseError, returned to be raised once the parts are known to be
+    the writer's definitions."""
     toks, st = c.toks, c.st
     found: list = []
     for k in range(w + 1, len(toks)):
@@ -171,18 +172,18 @@ def _step_letter(c: _Claims, w: int, now: str) -> str:
                 found.append(u.text)
     letters = list(dict.fromkeys(found))
     if not letters:
-        return now
+        return now, None
+    for k in range(w + 1, len(toks)):
+        if toks[k].kind == "cmd" and toks[k].text in letters:
+            toks[k] = replace(toks[k], kind="name")
+    st.time_vars.extend(letters)
     if len(letters) > 1:
         at = next(u.pos for u in toks[w:] if u.text == letters[1])
-        raise ParseError(f"could not read the range at position {at}: the definitions "
-                         f"after `where` run over two step letters ({', '.join(letters)}); "
-                         f"write one", position=at, construct="range")
-    letter = letters[0]
-    for k in range(w + 1, len(toks)):
-        if toks[k].kind == "cmd" and toks[k].text == letter:
-            toks[k] = replace(toks[k], kind="name")
-    st.time_vars.append(letter)
-    return letter
+        return letters[0], ParseError(f"could not read the range at position {at}: the "
+                                      f"definitions after `where` run over two step "
+                                      f"letters ({', '.join(letters)}); write one",
+                                      position=at, construct="range")
+    return letters[0], None
 
 
 def _greek(u) -> bool:
