@@ -999,3 +999,23 @@ def test_one_weight_over_a_concatenation(latex):
             return {"h": np.tanh(d["W"] @ np.concatenate([d["h_prev"], d["x"]]) + d["b"])}
         for wrt in ("h_prev", "x", "W"):
             jacobian_case(m, "h", wrt, a, keys, step)
+
+
+@pytest.mark.parametrize("latex,now,prev,x", [
+    (r"a^{<t>} = \tanh(W_{aa} a^{<t-1>} + W_{ax} x^{<t>} + b_a)", "a^{<t>}", "a^{<t-1>}",
+     "x^{<t>}"),
+    (r"a^{\langle t \rangle} = \tanh(W_{aa} a^{\langle t-1 \rangle} + W_{ax} x^{\langle t \rangle}"
+     r" + b_a)", r"a^{\langle t \rangle}", r"a^{\langle t-1 \rangle}", r"x^{\langle t \rangle}"),
+])
+def test_steps_in_angle_brackets(latex, now, prev, x):
+    m = model(latex, {"x": "n", "a": "m", "W_{aa}": "m x m", "W_{ax}": "m x n", "b_a": "m"})
+    keys = {"h": now, "h_prev": prev, "x": x, "W": "W_{aa}", "U": "W_{ax}", "b": "b_a"}
+    rng = np.random.default_rng(22)
+    for n, k in SIZES:
+        a = elman_arrays(rng, n, k)
+        for wrt in ("h_prev", "x", "W"):
+            jacobian_case(m, "h", wrt, a, keys, elman_step)
+    q = m.jacobian(now, prev)
+    claim = (r"\frac{\partial %s}{\partial %s} = \operatorname{diag}(1 - (%s)^2) W_{aa}"
+             % (now, prev, now))
+    assert q.check(claim).verdict == "correct", q.check(claim).explanation

@@ -19,6 +19,7 @@ are inputs of every step, the others parameters; a defined name read at ``[t-1]`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -796,6 +797,8 @@ def time_key(text: str) -> str:
     ``h^{(t-1)}`` -> ``h[t]``, ``h[t-1]``; other names come back without spaces. Read with
     the same tokens and time marks as claims and equations (the key of Model.jacobian)."""
     plain = "".join(text.split()) if isinstance(text, str) else text
+    if isinstance(text, str):  # a key with its spaces taken out: `a^{\\langlet\\rangle}`
+        text = re.sub(r"\\langle(?=[A-Za-z])", r"\\langle ", text)
     try:
         toks = _tokens(text)[0]
     except SymgradError:

@@ -521,6 +521,10 @@ def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
     if len(text) > MAX_LENGTH:
         raise LimitError(f"the LaTeX is {len(text)} characters long; the limit is {MAX_LENGTH}")
     toks, mate = _normalize(_unwrap_rows(_Lexer(text).run(0, len(text))))
+    if any(t.key in (("sym", "<"), ("open", r"\langle")) for t in toks):
+        angled = _angle_steps(toks)
+        if angled is not toks:
+            toks, mate = angled, _mates(angled)
     if any(t.key == ("cmd", r"\nabla") for t in toks):
         hessians = _nabla_hessians(toks, mate)
         if hessians is not toks:
@@ -530,6 +534,38 @@ def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
         if second is not toks:
             return second, _mates(second)
     return toks, mate
+
+
+def _angle_steps(toks: list[_Tok]) -> list[_Tok]:
+    """`a^{<t>}`, `a^{<t-1>}`, `a^{\\langle t \\rangle}` (a step written in angle brackets, as
+    in a^{<t>}) -> `a^{(t)}`, `a^{(t-1)}`: one letter, then perhaps + or - a number."""
+    out: list[_Tok] = []
+    k, changed = 0, False
+    pairs = ((("sym", "<"), ("sym", ">")), (("open", r"\langle"), ("close", r"\rangle")))
+    while k < len(toks):
+        t = toks[k]
+        if t.key == ("sym", "^") and k + 1 < len(toks) and toks[k + 1].key == ("open", "{"):
+            for left, right in pairs:
+                if k + 2 < len(toks) and toks[k + 2].key == left:
+                    j = next((m for m in range(k + 3, min(k + 8, len(toks)))
+                              if toks[m].key == right), None)
+                    inner = toks[k + 3:j] if j is not None else []
+                    if (j is not None and j + 1 < len(toks) and toks[j + 1].key == ("close", "}")
+                            and inner and inner[0].kind == "name" and len(inner[0].text) == 1
+                            and (len(inner) == 1 or (len(inner) == 3 and inner[1].key in (
+                                ("sym", "-"), ("sym", "+")) and inner[2].kind == "num"))):
+                        a, b = toks[k + 2], toks[j]
+                        out.extend([t, toks[k + 1], _Tok("open", "(", a.pos, a.end), *inner,
+                                    _Tok("close", ")", b.pos, b.end), toks[j + 1]])
+                        k, changed = j + 2, True
+                        break
+            else:
+                out.append(t)
+                k += 1
+            continue
+        out.append(t)
+        k += 1
+    return out if changed else toks
 
 
 def _group(toks: list[_Tok], mate: list[int], k: int) -> int | None:
