@@ -1019,3 +1019,31 @@ def test_steps_in_angle_brackets(latex, now, prev, x):
     claim = (r"\frac{\partial %s}{\partial %s} = \operatorname{diag}(1 - (%s)^2) W_{aa}"
              % (now, prev, now))
     assert q.check(claim).verdict == "correct", q.check(claim).explanation
+
+
+def causal_softmax(S):
+    T = S.shape[0]
+    E = np.where(np.tril(np.ones((T, T))) > 0, np.exp(S - np.max(np.real(S))), 0)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("latex", [
+    r"A_{ij} = \frac{[j \le i] \exp(S_{ij})}{\sum_{l} [l \le i] \exp(S_{il})}",
+    r"A_{ij} = \frac{[j \le i] e^{S_{ij}}}{\sum_{l=1}^{T} [l \le i] e^{S_{il}}}",
+])
+def test_causal_mask_inside_a_sum(latex):
+    """A condition on the summation index ([l <= i]) keeps its binding through the chain
+    rule (a Piecewise was folded out of the sum and evaluate crashed)."""
+    q = model(latex, {"S": "T x T"}).jacobian("A", "S")
+    rng = np.random.default_rng(23)
+    for T in (1, 3, 4):
+        S = rng.normal(size=(T, T))
+        close(q.evaluate({"S": S}), jac(lambda d: causal_softmax(d["S"]), {"S": S}, "S"))
+    assert q.check(q.latex()).verdict == "correct"
+
+
+def test_triangular_sums_with_index_conditions():
+    q = model(r"y_i = \sum_{j} [j < i] x_j + \sum_j [j \ge i] 2 x_j",
+              {"x": "n", "y": "n"}).jacobian("y", "x")
+    ones = np.ones((4, 4))
+    close(q.evaluate({"x": np.ones(4)}), np.tril(ones, -1) + 2 * np.triu(ones))

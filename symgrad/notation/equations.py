@@ -789,7 +789,46 @@ def _value_steps(e: sp.Expr) -> sp.Expr:
         return sp.Piecewise(*pairs)
     e = e.replace(Iverson, iverson)
     e = e.replace(sp.Abs, lambda a: sp.Max(a, -a))  # |x_i|: SymPy's d|x|/dx stays unevaluated
-    return e.replace(sp.Piecewise, lambda *args: piecewise(*(tuple(a) for a in args)))
+    e = e.replace(sp.Piecewise, lambda *args: piecewise(*(tuple(a) for a in args)))
+    return _bound_conditions(e, frozenset())
+
+
+def _index_step(cond: sp.Basic) -> sp.Expr | None:
+    """A condition on indices (`l \\le i`, `j = 2i + k`) as unit steps and Kronecker deltas."""
+    if isinstance(cond, sp.And):
+        parts = [_index_step(c) for c in cond.args]
+        return None if any(p is None for p in parts) else sp.Mul(*parts)
+    if not isinstance(cond, sp.core.relational.Relational) or cond.has(sp.Indexed):
+        return None
+    d = cond.lhs - cond.rhs
+    if isinstance(cond, sp.Eq):
+        return sp.KroneckerDelta(cond.lhs, cond.rhs)
+    if isinstance(cond, sp.Ne):
+        return 1 - sp.KroneckerDelta(cond.lhs, cond.rhs)
+    half = sp.Rational(1, 2)  # indices are integers: the step's argument is never 0
+    steps = {sp.StrictGreaterThan: d - half, sp.GreaterThan: d + half,
+             sp.StrictLessThan: -d - half, sp.LessThan: half - d}
+    arg = steps.get(type(cond))
+    return None if arg is None else sp.Heaviside(arg)
+
+
+def _bound_conditions(e: sp.Basic, bound: frozenset) -> sp.Basic:
+    """A condition on a summation index inside its sum (`\\sum_l [l \\le i] e^{S_{il}}`, a
+    causal mask) as steps: SymPy folds a Piecewise out of the sum when the chain rule
+    rebuilds it, and the index it reads is then free (evaluate crashed)."""
+    if isinstance(e, sp.Sum):
+        inner = bound | {v for v, *_ in e.limits}
+        return sp.Sum(_bound_conditions(e.function, inner), *e.limits)
+    if isinstance(e, sp.Piecewise) and bound and len(e.args) == 2 \
+            and e.args[1].cond is sp.true and e.args[0].cond.free_symbols & bound:
+        step = _index_step(e.args[0].cond)
+        if step is not None:
+            a, b = (_bound_conditions(x.expr, bound) for x in e.args)
+            return b + (a - b) * step
+    if not e.args or isinstance(e, (sp.Indexed, sp.Symbol)):
+        return e
+    args = [_bound_conditions(a, bound) for a in e.args]
+    return e if all(x is y for x, y in zip(args, e.args)) else e.func(*args)
 
 
 def time_key(text: str) -> str:
