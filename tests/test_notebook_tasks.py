@@ -819,15 +819,13 @@ def test_nested_sum_with_an_iverson_bracket_reads():
     assert q.check(head + r"[z_r < 0] (W_1)_{ri} (W_2)_{qr}").verdict == "incorrect"
 
 
-@pytest.mark.xfail(strict=True, reason="notation/verify: an index condition [l = 2j + k - 2] "
-                   "inside an inner sum after a factor of the outer index is folded out of "
-                   "the inner sum by SymPy (Piecewise), leaving k free: a correct claim is "
-                   "judged incorrect; needs a strong-zero guard that is not a Piecewise")
 def test_nested_sum_with_an_index_condition_reads():
+    """[l = 2j + k - 2] inside an inner sum after a factor of the outer index stays bound."""
     q = sg.Conv1d(in_channels=2, length=7, kernel_size=3, stride=2).grad("x")
     claim = (r"\frac{\partial \ell}{\partial x_{c,l}} = \sum_{j=1}^{3} g_{1,j} "
              r"\sum_{k=1}^{3} [l = 2j + k - 2] W_{1,c,k}")
     assert q.check(claim).verdict == "correct"
+    assert q.check(claim.replace("k - 2]", "k - 1]")).verdict == "incorrect"
 
 
 @pytest.mark.parametrize("latex,mask", [

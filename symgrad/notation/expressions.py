@@ -411,10 +411,15 @@ class _Parser:
         if guards and len(guards) < len(factors):
             rest = [f for f in factors if not _is_iverson(f)]
             cond = sp.And(*guards)
-            if self.st.sum_bound and cond.has(sp.Indexed):
-                # a condition on entries ([z_r > 0]) inside a sum: no index to keep in range,
-                # and a Piecewise would be folded out of the sum by SymPy (an outer sum
-                # over a factor that depends on its index moves it, leaving r free)
+            summed = {str(v) for v in self.st.sum_bound}
+            plain = all(i.is_Symbol or i.is_Integer
+                        for e in sp.Mul(*rest).atoms(sp.Indexed) for i in e.indices)
+            if self.st.sum_bound and (cond.has(sp.Indexed) or (
+                    plain and len(summed) > 1 and {s.name for s in cond.free_symbols} & summed)):
+                # a condition on entries ([z_r > 0]) or on a summation index whose factors
+                # read no shifted position ([l = 2j + k] W_k) inside a sum: no index to keep
+                # in range, and a Piecewise would be folded out of the sum by SymPy (an
+                # outer sum over a factor that depends on its index moves it: k left free)
                 return sp.Mul(*rest) * Iverson(cond)
             return sp.Piecewise((sp.Mul(*rest), cond), (0, True))
         return sp.Mul(*factors)
