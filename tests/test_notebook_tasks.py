@@ -1045,3 +1045,25 @@ def test_triangular_sums_with_index_conditions():
               {"x": "n", "y": "n"}).jacobian("y", "x")
     ones = np.ones((4, 4))
     close(q.evaluate({"x": np.ones(4)}), np.tril(ones, -1) + 2 * np.triu(ones))
+
+
+@pytest.mark.xfail(strict=True, reason="core/unroll: back-propagation through time from a "
+                   "scalar per-step loss (of='\\ell', given='direct', g of shape (K,)) fails "
+                   "in evaluate with a NumPy broadcast ValueError, not a SymgradError")
+def test_bptt_from_a_scalar_loss_per_step():
+    m = model(r"h_t = \tanh(W h_{t-1} + U x_t) \\ \ell_t = \frac{1}{2}\|h_t - y_t\|^2",
+              {"x": "n", "h": "m", "y": "m", "W": "m x m", "U": "m x n"})
+    K, n, k = 4, 2, 3
+    rng = np.random.default_rng(24)
+    xs, ys = rng.normal(size=(K, n)), rng.normal(size=(K, k))
+    W, U = rng.normal(size=(k, k)), rng.normal(size=(k, n))
+
+    def loss(d):
+        h, total = np.zeros(k), 0
+        for t in range(K):
+            h = np.tanh(d["W"] @ h + U @ xs[t])
+            total = total + 0.5 * np.sum((h - ys[t]) ** 2)
+        return total
+    q = m.grad("W", steps=K, of=r"\ell", given="direct")
+    close(q.evaluate({"x_t": xs, "y_t": ys, "W": W, "U": U, "g": np.ones(K)}),
+          jac(loss, {"W": W}, "W"))
