@@ -1067,3 +1067,28 @@ def test_bptt_from_a_scalar_loss_per_step():
     q = m.grad("W", steps=K, of=r"\ell", given="direct")
     close(q.evaluate({"x_t": xs, "y_t": ys, "W": W, "U": U, "g": np.ones(K)}),
           jac(loss, {"W": W}, "W"))
+
+
+@pytest.mark.parametrize("latex,out,prev", [
+    (r"h_t = \tanh(W h_{t-1} + U x_t) \\ \hat{y}_t = \operatorname{softmax}(V h_t)",
+     r"\hat{y}_t", "h_{t-1}"),
+    (r"h_t = \tanh(W h_{t-1} + U x_t) \\ o_t = V h_t \\ \hat{y}_t = \operatorname{softmax}(o_t)",
+     r"\hat{y}_t", "h_{t-1}"),
+    (r"h^{(t)} = \tanh(W h^{(t-1)} + U x^{(t)}) \\ "
+     r"\hat{y}^{(t)} = \operatorname{softmax}(V h^{(t)})",
+     r"\hat{y}^{(t)}", "h^{(t-1)}"),
+])
+def test_rnn_output_with_an_accented_name(latex, out, prev):
+    """\\hat{y}_t is y-hat at step t (it was read as y-hat indexed by t and refused)."""
+    m = model(latex, {"x": "n", "h": "m", "W": "m x m", "U": "m x n", "V": "k x m"})
+    q = m.jacobian(out, prev)
+    rng = np.random.default_rng(25)
+    for n, k, c in [(2, 3, 4), (1, 1, 2)]:
+        a = {"x": rng.normal(size=n), "h": rng.normal(size=k), "W": rng.normal(size=(k, k)),
+             "U": rng.normal(size=(k, n)), "V": rng.normal(size=(c, k))}
+
+        def f(d, a=a):
+            return softmax(a["V"] @ np.tanh(a["W"] @ d["h"] + a["U"] @ a["x"]))
+        keyed = {"x" + prev[1:].replace("-1", ""): a["x"], prev: a["h"],
+                 **{key: a[key] for key in "WUV"}}
+        close(q.evaluate(keyed), jac(f, a, "h"))

@@ -12,6 +12,7 @@ import sympy as sp
 from symgrad.core.errors import ParseError, SymgradError
 
 from .lexer import (
+    _ACCENTS,
     _DEFAULT_LOSS,
     _mates,
     _Tok,
@@ -85,6 +86,13 @@ class _Ctx:
             if e.kind == "tensor" and e.has_bracket and e.keys[1] in (("open", "["),
                                                                       ("sym", "_")):
                 self.sub_time.setdefault(e.keys[0], set()).update(e.bracket_letters)
+        for e in (e for es in self.by_first.values() for e in es):
+            # `\\hat{y}[t]` declared: `\\hat{y}_t` is a step too (keyed by accent and letter)
+            if (e.kind == "tensor" and e.has_bracket and len(e.keys) > 2
+                    and e.keys[0][0] == "cmd" and e.keys[0][1] in _ACCENTS
+                    and e.keys[1][0] == "name" and e.keys[2] in (("open", "["), ("sym", "_"))):
+                self.sub_time.setdefault((e.keys[0], e.keys[1]), set()).update(
+                    e.bracket_letters)
         self.time_letters = set().union(*self.sub_time.values())
         self.time_base: dict[tuple, str] = {}
         for e in (e for es in self.by_first.values() for e in es):
@@ -227,12 +235,24 @@ def _timed(inner: list[_Tok], letters: set[str]) -> bool:
     return plain and len(names) == 1 and names[0] in letters and inner[0].kind == "name"
 
 
+def _accented(toks: list[_Tok], k: int, ctx: _Ctx) -> bool:
+    """Whether toks[k] is the accent of a time-indexed name such as `\\hat{y}[t]`."""
+    t = toks[k]
+    return (t.kind == "cmd" and t.text in _ACCENTS and k + 1 < len(toks)
+            and (t.key, toks[k + 1].key) in ctx.sub_time
+            and not (k > 0 and toks[k - 1].key in (("sym", "_"), ("sym", "^"))))
+
+
 def _time_brackets(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]:
     """`h(t)`, `a_1(t-1)`, `h^{(t)}` -> `h[t]`, `a_1[t-1]`, `h[t]` where `h[t]` is declared."""
     out, k, n = [], 0, len(toks)
     while k < n:
         t = toks[k]
         letters = ctx.sub_time.get(t.key)
+        if _accented(toks, k, ctx):
+            out.append(t)
+            k += 1
+            t, letters = toks[k], ctx.sub_time[(toks[k - 1].key, toks[k].key)]
         if not letters or (k > 0 and toks[k - 1].key in (("sym", "_"), ("sym", "^"))):
             out.append(t)
             k += 1
@@ -266,6 +286,10 @@ def _time_subscripts(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]
     while k < n:
         t = toks[k]
         letters = ctx.sub_time.get(t.key)
+        if _accented(toks, k, ctx):
+            out.append(t)
+            k += 1
+            t, letters = toks[k], ctx.sub_time[(toks[k - 1].key, toks[k].key)]
         if not letters or k + 2 >= n or toks[k + 1].key != ("sym", "_") or (
                 k > 0 and toks[k - 1].key == ("sym", "_")):
             out.append(t)
