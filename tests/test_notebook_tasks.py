@@ -1092,3 +1092,9 @@ def test_rnn_output_with_an_accented_name(latex, out, prev):
         keyed = {"x" + prev[1:].replace("-1", ""): a["x"], prev: a["h"],
                  **{key: a[key] for key in "WUV"}}
         close(q.evaluate(keyed), jac(f, a, "h"))
+
+
+@pytest.mark.parametrize("latex", [r"f \\ = A", "f", r"z \\ = W x \\ L = z"])
+def test_an_equation_without_its_left_side_is_refused(latex):
+    with pytest.raises(sg.SymgradError, match="name = formula"):
+        sg.Model.from_latex(latex, {"x": "n", "A": "n x n", "W": "k x n"})

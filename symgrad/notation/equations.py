@@ -82,6 +82,8 @@ class _Equation:
     @property
     def lhs(self) -> tuple:
         end = self.equals
+        if end < 0:  # no `=`: refused with its position when the equations are read
+            return ()
         if end and self.toks[end - 1].key == ("sym", ":"):
             end -= 1
         return self.toks[:end]
