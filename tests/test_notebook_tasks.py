@@ -1047,9 +1047,6 @@ def test_triangular_sums_with_index_conditions():
     close(q.evaluate({"x": np.ones(4)}), np.tril(ones, -1) + 2 * np.triu(ones))
 
 
-@pytest.mark.xfail(strict=True, reason="core/unroll: back-propagation through time from a "
-                   "scalar per-step loss (of='\\ell', given='direct', g of shape (K,)) fails "
-                   "in evaluate with a NumPy broadcast ValueError, not a SymgradError")
 def test_bptt_from_a_scalar_loss_per_step():
     m = model(r"h_t = \tanh(W h_{t-1} + U x_t) \\ \ell_t = \frac{1}{2}\|h_t - y_t\|^2",
               {"x": "n", "h": "m", "y": "m", "W": "m x m", "U": "m x n"})

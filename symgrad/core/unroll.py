@@ -246,6 +246,8 @@ class _Unrolled:
         lifted = step.replace(
             lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in stacked,
             lambda e: stacked[str(e.base.label)][(t, *e.indices)])
+        scalars = {sp.Symbol(n): s[t] for n, s in stacked.items() if s.rank == 1}
+        lifted = lifted.xreplace(scalars)  # a scalar at each step (a loss l[t])
         element = sp.Sum(lifted, (t, 0, self.K - 1))
         step_matrix = to_matrix(step, free)
         matrix_form = None if step_matrix is None else sp.Sum(step_matrix, (t, 1, self.K))
