@@ -1095,3 +1095,32 @@ def test_rnn_output_with_an_accented_name(latex, out, prev):
 def test_an_equation_without_its_left_side_is_refused(latex):
     with pytest.raises(sg.SymgradError, match="name = formula"):
         sg.Model.from_latex(latex, {"x": "n", "A": "n x n", "W": "k x n"})
+
+
+STACKED = {"x": "n", "h^{(1)}": "m", "h^{(2)}": "m", "W_1": "m x m", "U_1": "m x n",
+           "W_2": "m x m", "U_2": "m x m"}
+
+
+@pytest.mark.parametrize("latex,one,two", [
+    (r"h^{(1)}_t = \tanh(W_1 h^{(1)}_{t-1} + U_1 x_t) \\ "
+     r"h^{(2)}_t = \tanh(W_2 h^{(2)}_{t-1} + U_2 h^{(1)}_t)", "h^{(1)}_{t-1}", "h^{(2)}_t"),
+    (r"h^{(1)}[t] = \tanh(W_1 h^{(1)}[t-1] + U_1 x[t]) \\ "
+     r"h^{(2)}[t] = \tanh(W_2 h^{(2)}[t-1] + U_2 h^{(1)}[t])", "h^{(1)}[t-1]", "h^{(2)}[t]"),
+])
+def test_stacked_rnn_with_layer_superscripts(latex, one, two):
+    """h^{(1)}_t: layer 1 at step t (the layer mark was read as the step and refused)."""
+    m = model(latex, STACKED)
+    rng = np.random.default_rng(26)
+    for n, k in [(2, 3), (1, 2)]:
+        a = {"x": rng.normal(size=n), "p": rng.normal(size=k), "q": rng.normal(size=k),
+             **{w: rng.normal(size=(k, n if w == "U_1" else k)) for w in STACKED if "_" in w}}
+
+        def f(d, a=a):
+            p = np.tanh(a["W_1"] @ d["p"] + a["U_1"] @ a["x"])
+            return np.tanh(a["W_2"] @ a["q"] + a["U_2"] @ p)
+        prev2 = two.replace("[t]", "[t-1]").replace("_t", "_{t-1}")
+        keyed = {"x": a["x"], one: a["p"], prev2: a["q"],
+                 **{w: a[w] for w in STACKED if "_" in w}}
+        close(m.jacobian(two, one).evaluate(keyed), jac(f, a, "p"))
+        q = m.jacobian(two, prev2)
+        assert q.check(q.latex()).verdict == "correct"

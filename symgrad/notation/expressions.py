@@ -714,6 +714,11 @@ class _Parser:
             if (not e.has_bracket and t.key in ctx.time_base and self.tok_at(after, "open", "[")
                     and not self.stacks_tensors(after)):  # W [h[t-1], x[t]]: not W at a step
                 return self.time_ref(), "other"
+            if (not e.has_bracket and len(e.keys) > 1 and e.name in ctx.timed_names
+                    and self.tok_at(after, "open", "[") and not self.stacks_tensors(after)
+                    and not self.iverson_at(after)):  # h^{(1)}[t-1]: that tensor at a step
+                self.i = after
+                return self.time_element(e.name), "other"
             self.i = after
             if self.at("open", "[") and self.reads_time(e.name, after):
                 return self.time_element(e.name), "other"

@@ -93,7 +93,17 @@ class _Ctx:
                     and e.keys[1][0] == "name" and e.keys[2] in (("open", "["), ("sym", "_"))):
                 self.sub_time.setdefault((e.keys[0], e.keys[1]), set()).update(
                     e.bracket_letters)
-        self.time_letters = set().union(*self.sub_time.values())
+        # `h^{(1)}[t]` declared (a layer mark, then the step): `h^{(1)}_t` is a step too
+        self.sub_heads: dict[tuple, set[str]] = {}
+        self.timed_names: set[str] = set()
+        for e in (e for es in self.by_first.values() for e in es):
+            if e.kind != "tensor" or not e.has_bracket or ("open", "[") not in e.keys:
+                continue
+            self.timed_names.add(e.name)
+            at = e.keys.index(("open", "["))
+            if at > 2 and e.keys[1] == ("sym", "^") and e.keys[at - 1] == ("close", "}"):
+                self.sub_heads.setdefault(e.keys[:at], set()).update(e.bracket_letters)
+        self.time_letters = set().union(*self.sub_time.values(), *self.sub_heads.values())
         self.time_base: dict[tuple, str] = {}
         for e in (e for es in self.by_first.values() for e in es):
             if (e.kind == "tensor" and len(e.keys) == 4 and e.keys[1] == ("open", "[")
@@ -290,6 +300,13 @@ def _time_subscripts(toks: list[_Tok], mate: list[int], ctx: _Ctx) -> list[_Tok]
             out.append(t)
             k += 1
             t, letters = toks[k], ctx.sub_time[(toks[k - 1].key, toks[k].key)]
+        head = next((h for h in ctx.sub_heads if tuple(u.key for u in toks[k:k + len(h)]) == h
+                     and not (k > 0 and toks[k - 1].key in (("sym", "_"), ("sym", "^")))),
+                    None)
+        if head is not None:  # h^{(1)}_{t-1}: the layer mark stays, the step is bracketed
+            out.extend(toks[k:k + len(head) - 1])
+            k += len(head) - 1
+            t, letters = toks[k], ctx.sub_heads[head]
         if not letters or k + 2 >= n or toks[k + 1].key != ("sym", "_") or (
                 k > 0 and toks[k - 1].key == ("sym", "_")):
             out.append(t)
