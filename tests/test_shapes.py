@@ -38,3 +38,20 @@ def test_numpy_ints_and_real_space_strings():
     assert parse_shape(r"\mathbb{R}") == ()
     assert parse_shape(r"m \times n") == (m, n)
     assert parse_shape("R") == (size("R"),)
+
+
+@pytest.mark.parametrize("spec,dims", [
+    ("H-2(K-1)", lambda H, K, D, F: (H - 2 * (K - 1),)),
+    ("F x (H-2(K-1))", lambda H, K, D, F: (F, H - 2 * (K - 1))),
+    ("2K x H", lambda H, K, D, F: (2 * K, H)),
+    ("D(K-1)+1", lambda H, K, D, F: (D * (K - 1) + 1,)),
+])
+def test_a_product_written_without_a_star(spec, dims):
+    H, K, D, F = (size(n) for n in "HKDF")
+    assert parse_shape(spec) == dims(H, K, D, F)
+
+
+@pytest.mark.parametrize("spec", ["m n", "2 n", "2x"])
+def test_sizes_side_by_side_are_not_a_product(spec):
+    with pytest.raises(ShapeError, match="the shape"):
+        parse_shape(spec)

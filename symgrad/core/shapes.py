@@ -22,6 +22,7 @@ class _DimParser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.toks: list[str] = []
+        self.spans: list[tuple[int, int]] = []
         pos = 0
         while pos < len(text):
             if text[pos:].strip() == "":
@@ -31,6 +32,7 @@ class _DimParser:
                 raise ShapeError(f"cannot read the shape {text!r} at position {pos}: write "
                                  f"sizes separated by ' x ', e.g. 'm x n'")
             self.toks.append(m.group(m.lastindex))
+            self.spans.append((m.start(m.lastindex), m.end()))
             pos = m.end()
         self.k = 0
 
@@ -75,11 +77,23 @@ class _DimParser:
 
     def prod(self) -> sp.Expr:
         out = self.unary()
-        while self.peek() in ("*", "/", "//"):
-            op = self.take()
+        while self.peek() in ("*", "/", "//") or self._implicit():
+            op = "*" if self._implicit() else self.take()
             rhs = self.unary()
             out = out * rhs if op == "*" else out / rhs if op == "/" else sp.floor(out / rhs)
         return out
+
+    def _implicit(self) -> bool:
+        """A product written without ``*``: ``2K``, ``2(K-1)``, ``D(K-1)`` (no space
+        between; ``m n`` stays an error, not m times n)."""
+        k = self.k
+        if k == 0 or k >= len(self.toks) or self.spans[k - 1][1] != self.spans[k][0]:
+            return False
+        left, right = self.toks[k - 1], self.toks[k]
+        if right == "(":
+            return left == ")" or left.isdigit() or (left[0].isalpha() and left not in (
+                "x", "floor", "ceil", "ceiling"))
+        return left.isdigit() and right[0].isalpha() and right != "x"
 
     def unary(self) -> sp.Expr:
         if self.peek() == "-":
