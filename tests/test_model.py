@@ -204,3 +204,19 @@ def test_forward_softargmax_does_not_overflow():
     np.testing.assert_allclose(p, ref, rtol=1e-12)
     rows = m.forward({"z": np.array([1.0, 2.0, 3.0])}, {size("n"): 3})["p"]
     np.testing.assert_allclose(rows, np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(), rtol=1e-12)
+
+
+def test_evaluate_needs_only_what_the_result_reads():
+    """The Hessian of x^T A x / 2 + b^T x + c reads A alone: evaluate takes A without b, c
+    (and still takes every input); a missing array that is read is named."""
+    m = sg.Model.from_latex(r"g = \frac{1}{2} x^\top A x + b^\top x + c",
+                            {"x": "n", "A": "n x n", "b": "n", "c": "1"})
+    rng = np.random.default_rng(3)
+    A, x, b, c = rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=3), \
+        rng.normal(size=1)
+    H = m.hessian("g", "x")
+    np.testing.assert_allclose(H.evaluate({"A": A}, n=3)[0], (A + A.T) / 2, atol=1e-12)
+    np.testing.assert_allclose(H.evaluate({"A": A, "x": x, "b": b, "c": c})[0], (A + A.T) / 2,
+                               atol=1e-12)
+    with pytest.raises(sg.SymgradError, match="needs the arrays b"):
+        m.jacobian("g", "x").evaluate({"A": A, "x": x})

@@ -1034,12 +1034,23 @@ class Model:
                   and not s.is_integer}
         inputs = kwargs.pop("inputs", None) or self._step_inputs(reads)
         tensors = kwargs.pop("tensors", None) or self.tensors
-        need = self.needed(reads)
+        # evaluate needs only what the printed result reads (the Hessian of
+        # x^T A x / 2 + b^T x + c reads A alone); given every input, it computes every
+        # tensor of the quantity (a claim may name one the result does not read)
+        own = {str(a.base.label) for a in element.atoms(sp.Indexed)} | {
+            s.name for s in element.free_symbols if s.name in self.tensors and not s.is_integer}
+        need, every = self.needed(own), self.needed(reads)
+        full = {n for n in every if n not in self.definitions}
+
+        def prepare(arrays: dict, sizes_: dict) -> dict:
+            return self.forward(arrays, sizes_, every if full <= set(arrays) else need)
+
         cls = kwargs.pop("cls", ModelQuantity)
-        return cls(name, element, free, shape, tensors=tensors, inputs=inputs,
-                             lhs=lhs, prepare=lambda a, s: self.forward(a, s, need),
-                             sizes=self._sizes(sizes), size_names=self._size_names(),
-                             model=self, **kwargs)
+        q = cls(name, element, free, shape, tensors=tensors, inputs=inputs, lhs=lhs,
+                prepare=prepare, sizes=self._sizes(sizes), size_names=self._size_names(),
+                model=self, **kwargs)
+        q.required = frozenset(t.name for t in inputs if t.name in need)
+        return q
 
     def value(self, name: str, sizes: Mapping | None = None) -> ModelQuantity:
         """The defining equation of a tensor, as a Quantity (evaluate: the forward pass)."""

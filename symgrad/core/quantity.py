@@ -106,6 +106,7 @@ class Quantity:
         self.sizes = dict(sizes or {})
         self.size_names = tuple(size_names)
         self.time_axes = {n: tuple(a) for n, a in (time_axes or {}).items() if a}
+        self.required: frozenset[str] | None = None  # inputs evaluate needs (None: all)
         self.element = unclash(tidy(as_expr(element).xreplace(self._subs), self.ranges),
                                set(self.tensors))
 
@@ -251,7 +252,8 @@ class Quantity:
         given = dict(arrays or {})
         given.update({k: v for k, v in kwargs.items() if k in self.inputs})
         extra = {k: v for k, v in kwargs.items() if k not in self.inputs}
-        needed = self.inputs if self.prepare else tensor_names(self.element)
+        needed = (self.inputs if self.required is None else self.required) \
+            if self.prepare else tensor_names(self.element)
         missing = [n for n in self.inputs if n in needed and n not in given]
         if missing:
             raise ShapeError(f"evaluate() needs the arrays {', '.join(missing)} "
