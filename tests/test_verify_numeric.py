@@ -225,3 +225,17 @@ def test_divisibility_and_rational_bounds_are_compared_exactly():
         assert r"3 \mid l" in tex
         assert J.check(tex, index_base=base).verdict == "correct"
     assert J.check(J.latex().replace(r"3 \mid l + 1", r"3 \mid l")).verdict == "incorrect"
+
+
+def test_a_size_named_like_a_tensor_is_the_size_in_a_sum_bound():
+    """W is h x n and h = tanh(W x): symgrad prints \\sum_{k=1}^{h}, the size h."""
+    import symgrad as sg
+
+    m = sg.Model.from_latex(r"h = \tanh(W x) \\ y = V h", {"W": "h x n", "x": "n",
+                                                            "V": "k x h"})
+    q = m.jacobian("y", "x")
+    assert r"\sum_{k=1}^{h}" in q.latex()
+    assert q.check(q.latex()).verdict == "correct"
+    wrong = (r"\frac{\partial y_{i}}{\partial x_{j}} = \sum_{r=1}^{n} \left(1 - h_{r}^{2}"
+             r"\right) V_{ir} W_{rj}")
+    assert q.check(wrong).verdict == "incorrect"

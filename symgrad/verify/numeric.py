@@ -244,6 +244,8 @@ class Evaluator:
             return Val(self.const(1.0).a, 0, "col")
         if name in env.bind:
             return env.bind[name]
+        if e.is_integer and name in self.src.sizes:
+            return self.const(self.src.sizes[name])  # \sum_{k=1}^{h}: the size h, not h
         if name in self.src.shapes:
             return self._whole(name, env.time)
         if name in self.src.sizes:
