@@ -847,12 +847,12 @@ def test_conditions_on_entries_inside_a_sum(latex, mask):
     assert q.check(q.latex()).verdict == "correct"
 
 
-@pytest.mark.xfail(strict=True, reason="verify: the checker cannot evaluate a concatenation "
-                   "[h[t-1], x[t]] in a claim (numpy broadcast error), so symgrad's own "
-                   "Jacobian of colah's LSTM with respect to W_f comes back unparsed")
 def test_concatenation_in_a_claim_is_evaluated():
+    """([h[t-1], x[t]])_l, one index on a list of vectors: their concatenation."""
     q = model(COLAH, COLAH_SHAPES).jacobian("h_t", "W_f")
     assert q.check(q.latex()).verdict == "correct"
+    swapped = q.latex().replace(r"\left[h[t-1], x[t]\right]", r"\left[x[t], h[t-1]\right]")
+    assert swapped != q.latex() and q.check(swapped).verdict == "incorrect"
 
 
 @pytest.mark.parametrize("claim,verdict", [

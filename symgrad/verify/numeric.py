@@ -598,9 +598,11 @@ class Evaluator:
                 return Val(np.stack(arrays, axis=-1)[..., None], 2)
             if not all(v.m == 2 and v.trail[1] == 1 for v in vals):
                 raise Unreadable("a stack of values that are not all vectors", "stack")
+            if fn is VStack:  # [a; b]: one longer column (lengths may differ)
+                lead = np.broadcast_shapes(*[v.a.shape[:-2] for v in vals])
+                return self._guard(Val(np.concatenate(
+                    [np.broadcast_to(v.a, lead + v.a.shape[-2:]) for v in vals], axis=-2), 2))
             arrays = np.broadcast_arrays(*[v.a for v in vals])
-            if fn is VStack:  # [a; b]: one longer column
-                return self._guard(Val(np.concatenate(arrays, axis=-2), 2))
             if len({v.trail for v in vals}) != 1:
                 raise ClaimProblem("the columns of [a, b, ...] have different lengths")
             return self._guard(Val(np.concatenate(arrays, axis=-1), 2))
@@ -618,7 +620,12 @@ class Evaluator:
         raise ClaimProblem(f"{what} takes a vector, got a {dims_text(v.trail)} operand")
 
     def _at(self, e: At, env: Env) -> Val:
-        inner = self.ev(e.args[0], env)
+        target = e.args[0]
+        if isinstance(target, Stack) and len(e.args) == 2 and any(
+                v.m == 2 and v.trail[1] == 1 and v.trail[0] > 1
+                for v in (self.ev(a, env) for a in target.args)):
+            target = VStack(*target.args)  # ([h[t-1], x[t]])_l: one index, the vectors stacked
+        inner = self.ev(target, env)
         idx = [self.ev(i, env) for i in e.args[1:]]
         written = self._latex(e)
         trail = inner.trail
