@@ -5,6 +5,7 @@
     names        declarations, the resolver of names and time indices
     expressions  the grammar of formulas
     claims       a claim's parts: shapes, formulas, systems, definitions
+    where        definitions after `where` of a question's own tensors (recursions)
     equations    a model from its equations
 """
 
@@ -23,11 +24,12 @@ from .claims import (
 from .equations import model_from_latex, split_equations, time_key
 from .expressions import IDENTITY, ONES, Kron, UnitVector, VStack, parse_expression
 from .names import IMPLIED_BASE, Declarations, TensorDecl
+from .where import WhereIdentity, WherePart, read_where
 
 __all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "UnitVector", "VStack", "ArithmeticClaim",
            "Declarations", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim", "SystemClaim",
            "TensorDecl", "Unjudged", "model_from_latex", "parse_claim", "parse_expression",
-           "read_definitions", "split_equations"]
+           "read_definitions", "read_where", "split_equations", "WhereIdentity", "WherePart"]
 
 provide("model_from_latex", model_from_latex)
 provide("time_key", time_key)

@@ -1330,8 +1330,10 @@ class _Parser:
             return [(self.toks[a].text, None, None) for a, _ in items]
         return [self.sum_row(t, lo, hi)]
 
-    def sum_row(self, t: _Tok, lo: int, hi: int) -> tuple:
-        """`m=1` / `t \\ge T` / `t > T` / `1 \\le r \\le n` -> (letter, lower, upper or None)."""
+    def relation_pieces(self, lo: int, hi: int) -> tuple[list, list]:
+        """toks[lo:hi] split at its relations outside brackets (`=`, `<`, `<=`, `\\le`,
+        ...): the pieces between them as (start, end) and the relations as SymPy classes
+        (`1 \\le r < n`: three pieces, Le and Lt)."""
         pieces, ops, start, k = [], [], lo, lo
         while k < hi:
             u = self.toks[k]
@@ -1343,7 +1345,7 @@ class _Parser:
                 op = _REL_CMDS[u.text]
             elif u.kind == "sym" and u.text in "=<>":
                 op = {"=": sp.Eq, "<": sp.Lt, ">": sp.Gt}[u.text]
-                if u.text != "=" and self.tok_at(k + 1, "sym", "="):
+                if u.text != "=" and k + 1 < hi and self.tok_at(k + 1, "sym", "="):
                     op, width = (sp.Le if u.text == "<" else sp.Ge), 2
             if op is None:
                 k += 1
@@ -1353,6 +1355,11 @@ class _Parser:
             k += width
             start = k
         pieces.append((start, hi))
+        return pieces, ops
+
+    def sum_row(self, t: _Tok, lo: int, hi: int) -> tuple:
+        """`m=1` / `t \\ge T` / `t > T` / `1 \\le r \\le n` -> (letter, lower, upper or None)."""
+        pieces, ops = self.relation_pieces(lo, hi)
         how = "write the index and its bounds, e.g. \\sum_{m=1}^{K} or \\sum_{1 \\le m \\le K}"
 
         def letter(piece):
