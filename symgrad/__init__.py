@@ -8,6 +8,7 @@
 from collections.abc import Sequence
 
 from . import notation, verify  # noqa: F401  (they register Model.from_latex and Quantity.check)
+from .problems import registry  # noqa: F401  (it registers the problem sets for review)
 from .core import Model, Quantity, SymgradError
 from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
 from .layers.attention_rnn import AttentionRNN

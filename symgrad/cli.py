@@ -379,7 +379,7 @@ def _review(args) -> int:
             print(format_table(rv), flush=True)
             print()
     if len(reviews) > 1 and not args.json:
-        print(format_summary(reviews))
+        print(format_summary(reviews, list(reviewer.problems.questions)))
     written: list[str] = []
     if out is not None:
         from .render.annotate import write_annotated

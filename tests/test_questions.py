@@ -57,7 +57,7 @@ def test_heading_without_id_is_reported():
 
 
 def test_sections_placed_by_the_homeworks_titles():
-    from symgrad.verify.questions import HW2_TITLES
+    from symgrad.problems.hw2 import TITLES as HW2_TITLES
 
     tree = QuestionTree(HW2.questions, HW2_TITLES)
     assert read_label(tree, r"\section{Convolutional Neural Networks}").absolute == "1.1"

@@ -93,6 +93,13 @@ class ProblemSet:
     questions: dict[str, Question] = field(default_factory=dict)
     intro: str = ""
     source: str = ""
+    #: the formulas each question (or section: ``1.1.c``) states as its data, as LaTeX
+    #: (``21 \times 12``, ``S = 4``, the model's equations): a write-up that copies one is
+    #: restating the question, not answering it
+    given: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: section titles as regular expressions over lower-cased words (``1.2``: recurrent
+    #: neural networks), for write-ups whose headings give titles instead of numbers
+    titles: dict[str, str] = field(default_factory=dict)
 
     def add(self, question: Question) -> None:
         self.questions[question.id] = question

@@ -78,6 +78,55 @@ STATEMENTS_TEX = {
     "1.3.4": r"Why are the loss and accuracy at these values before training?",
 }
 
+#: the section titles as written (with the usual misspellings), after lower-casing and
+#: dropping punctuation and points
+TITLES = {
+    "1": r"(?:part 1 )?theory",
+    "1.1": r"(?:problem |question )?(?:1 1 )?convolutional neural net(?:o)?works?(?: cnns?)?",
+    "1.2": r"(?:problem |question )?(?:1 2 )?recurrent neural networks?(?: rnns?)?",
+    "1.3": r"(?:problem |question )?(?:1 3 )?debugging loss curves?",
+}
+
+
+def _slots(*rows: str) -> tuple[str, ...]:
+    """A row of the AttentionRNN(2) system and its instances for slots 0, 1, 2."""
+    out = []
+    for row in rows:
+        out.append(row)
+        if "_i" in row:
+            out += [row.replace("_i", f"_{i}") for i in range(3)]
+    return tuple(out)
+
+
+_ATT_ROWS = [r"q_0[t], q_1[t], q_2[t] = Q_0 x[t], Q_1 h[t-1], Q_2 h[t-2]",
+             r"k_0[t], k_1[t], k_2[t] = K_0 x[t], K_1 h[t-1], K_2 h[t-2]",
+             r"v_0[t], v_1[t], v_2[t] = V_0 x[t], V_1 h[t-1], V_2 h[t-2]"]
+_ATT_ONE = [f"{r.split('=')[0].split(',')[i].strip()} = {r.split('=')[1].split(',')[i].strip()}"
+            for r in _ATT_ROWS for i in range(3)]
+
+#: what each question states as its data (see ProblemSet.given)
+GIVEN = {
+    "1.1.a": (r"21 \times 12", r"4 \times 5", "S = 4", "P = 0", "H = 21", "W = 12"),
+    "1.1.b": (r"C \times H \times W", r"K \times K", r"H \ge K", r"W \ge K"),
+    "1.1.c": (r"s[n] = (x * k)[n] = \sum_m x[n - m] k[m]",
+              r"s[n] = (x * k)[n] = \sum_m x[n + m] k[m]",
+              r"s[n] = (x * k)[n] = \sum_{m=-M}^{M} x[n + m] k[m]",
+              r"x[n] \in \mathbb{R}^5", r"1 \le n \le 7", r"W \in \mathbb{R}^{1 \times 5 \times 3}",
+              r"f_W(x) \in \mathbb{R}^{42 \times 42 \times 42}", r"f_W(x)[i, j, k] = 42",
+              r"x \in \mathbb{R}^{5 \times 7}", "K = 3", "S = 2", "P = 0", "D = 1", "F = 1",
+              "C = 5", "L = 7"),
+    "1.2.1": (r"c[t] = \sigma(W_c x[t] + W_h h[t-1])",
+              r"h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]",
+              r"x[t] \in \mathbb{R}^n", r"h[t] \in \mathbb{R}^m", r"W_c \in \mathbb{R}^{m \times n}",
+              r"W_h \in \mathbb{R}^{m \times m}", r"W_x \in \mathbb{R}^{m \times n}", "h[0] = 0"),
+    "1.2.2": (*_ATT_ROWS, *_ATT_ONE, *_slots(r"w_i[t] = q_i[t]^\top k_i[t]"),
+              r"a[t] = \mathrm{softargmax}([w_0[t], w_1[t], w_2[t]])",
+              r"h[t] = \sum_{i=0}^{2} a_i[t] v_i[t]", r"x[t] \in \mathbb{R}^n",
+              r"h[t] \in \mathbb{R}^n", r"Q_i, K_i, V_i \in \mathbb{R}^{n \times n}",
+              r"h[t] = 0"),
+}
+
+
 def _builder(qid: str, module: str):
     name = "answer_" + qid.replace(".", "_")
 
@@ -97,7 +146,7 @@ def _context(qid: str):
     return make
 
 
-HW2 = ProblemSet("hw2", TITLE)
+HW2 = ProblemSet("hw2", TITLE, given=GIVEN, titles=TITLES)
 for _qid, _statement, _module in _CATALOG:
     HW2.add(Question(_qid, _statement, _builder(_qid, _module), _context(_qid),
                      STATEMENTS_TEX[_qid]))

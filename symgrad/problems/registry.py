@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..core.errors import SymgradError, UnknownNameError
+from ..core.services import provide
 from .base import ProblemSet
 
 __all__ = ["DEFAULT", "SETS_DIR", "get", "names", "register"]
@@ -79,3 +80,6 @@ def get(spec: str | None = None) -> ProblemSet:
         return load_set(spec)
     raise UnknownNameError(f"no problem set {spec!r}; pass the path of a .toml file or one "
                            f"of {', '.join(_LOADERS)}")
+
+
+provide("problem_set", get)

@@ -136,16 +136,56 @@ def _top_level_amp(s: str) -> str:
     return "".join(out)
 
 
+_WRAPS = re.compile(r"\\(?:boxed|fbox|bbox|underbrace|overbrace|colorbox\s*\{[^{}]*\}|"
+                    r"color\s*\{[^{}]*\}|textcolor\s*\{[^{}]*\})\s*\{")
+# an equation number written by hand at the end of a row: \text{(3')}, (1), \tag-like
+_HAND_TAG = re.compile(r"(?:\\text\s*\{\s*\(\s*\d+[a-z]?'*\s*\)\s*\}|\(\s*\d+[a-z]?'+\s*\))\s*$")
+
+
+def _group_end(s: str, i: int) -> int:
+    """The index just past the group that opens at s[i] == "{" (len(s) if unbalanced)."""
+    depth = 0
+    for j in range(i, len(s)):
+        if s[j] == "{" and (j == 0 or s[j - 1] != "\\"):
+            depth += 1
+        elif s[j] == "}" and (j == 0 or s[j - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return len(s)
+
+
+def unwrap(body: str) -> str:
+    """``\\boxed{X}``, ``\\underbrace{X}_{note}`` and colours read as X: they mark the
+    answer, they do not state anything."""
+    for _ in range(50):
+        m = _WRAPS.search(body)
+        if not m:
+            return body
+        end = _group_end(body, m.end() - 1)
+        inner = body[m.end():end - 1]
+        rest = body[end:]
+        if m.group(0).startswith(("\\underbrace", "\\overbrace")):
+            note = re.match(r"\s*[_^]\s*", rest)
+            if note:
+                k = note.end()
+                rest = rest[_group_end(rest, k):] if rest[k:k + 1] == "{" else rest[k + 1:]
+        body = body[:m.start()] + inner + " " + rest
+    return body
+
+
 def clean(body: str) -> str:
-    """A formula without tags, labels, spacing commands and final punctuation."""
-    s = _NOISE.sub(" ", body)
+    """A formula without tags, labels, spacing commands, boxes and final punctuation."""
+    s = _NOISE.sub(" ", unwrap(body))
     s = _top_level_amp(s)
     s = re.sub(r"\s+", " ", s).strip()
+    s = _HAND_TAG.sub("", s)
     return re.sub(r"[\s.,;]+$", "", s).strip()
 
 
-_SEPARATOR = re.compile(r",?\s*(?:\\qquad|\\quad|\\text\s*\{\s*(?:and|,)\s*\})\s*|;\s*|,\s*"
-                        r"(?:\\[,;: ]\s*)*")
+_SEPARATOR = re.compile(r",?\s*(?:\\qquad|\\quad|\\text\s*\{\s*(?:and|,)\s*\}|"
+                        r"\\(?:Rightarrow|Longrightarrow|implies|therefore)(?![a-zA-Z]))\s*|;\s*|"
+                        r",\s*(?:\\[,;: ]\s*)*")
 _RELATION = re.compile(r"(?<![<>!:\\])=|\\in(?![a-zA-Z])|\\(?:le|leq|ge|geq|approx)(?![a-zA-Z])")
 
 
@@ -174,7 +214,8 @@ def split_statements(row: str) -> list[str]:
             depth -= 1
         elif depth == 0 and c in ",;\\":
             m = _SEPARATOR.match(row, i)
-            if m and m.end() > i and (c != "\\" or "quad" in m.group(0) or "text" in m.group(0)):
+            if m and m.end() > i and (c != "\\" or re.search(r"quad|text|arrow|impl|there",
+                                                             m.group(0))):
                 cuts.append((i, m.end()))
                 i = m.end()
                 continue
@@ -332,6 +373,21 @@ def _paragraph(text: str) -> str:
 
 def _sentence(text: str) -> str:
     return re.split(r"[.!?:;]\s|\n[ \t]*\n", text)[-1]
+
+
+_NAME_ONLY = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*\{[^{}]*\}|\\?[A-Za-z]+)(?:_\{?[\w\\]+\}?)?"
+                        r"(?:\([^()]{1,6}\))?(?:\[[^\]]{1,12}\])?$")
+_HAS_DIM = re.compile(r"^\s*(?:has|have|is|are)?\s*(?:of\s+)?(?:the\s+)?(?:dimensions?|shape|size)"
+                      r"?\s*(?:of\s+)?[:=]?\s*$", re.I)
+
+
+def _named_before(prev: Math | None, before: str) -> str | None:
+    """The tensor named by the formula just before, when only "has dimensions:" or the
+    like stands between them (``$W$ has dimensions: $1 \\times 5 \\times 3$``)."""
+    if prev is None or prev.display or "\n" in before.strip(" \t") or not _HAS_DIM.match(before):
+        return None
+    body = clean(prev.body)
+    return body if len(body) <= 30 and _NAME_ONLY.match(body) else None
 
 
 def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
@@ -639,6 +695,10 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 or _QUESTION_PROSE.search(window.rstrip())):
             found("question", row, "restates the question")
             continue
+        if walk.tree.restates(qid, row) and not (
+                (lead and len(rows) == 1) or _OUTPUT_IS.search(_sentence(before))):
+            found("question", row, "copies the question's data")
+            continue
         has_eq = bool(_EQ.search(row) or _DEFINE_EQ.search(row))
         shape = bool(_SHAPE.search(row)) and not row.lstrip().startswith("\\in")
         lhs = _lhs(row)
@@ -693,7 +753,11 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             latex = _product_shape(row) if _PRODUCT.match(row) else row
         elif _STATES.search(before) and (m.display or re.search(
                 r"output|dimension|dimmension|shape|size", window, re.I)):
-            if _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
+            subject = _named_before(prev, before)
+            if subject and (_PRODUCT.match(row) or _TUPLE.match(row)):
+                # "$W$ has dimensions: $1 \times 5 \times 3$": the shape of W
+                latex = f"{subject} \\in \\mathbb{{R}}^{{{_product_shape(row.replace(',', ' x '))}}}"
+            elif _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
                 latex = _product_shape(row)
             elif _TUPLE.match(row):
                 latex = row
@@ -709,6 +773,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             why = walk.why or (f"under {walk.tree.describe(qid)}, which has parts; no part "
                                f"is named" if qid else "under no question")
             found("unplaced", latex, why)
+            continue
+        if latex != row and walk.tree.restates(qid, latex):
+            found("question", latex, "copies the question's data")
             continue
         found("claim", latex, "", walk.defs_for(qid, latex))
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):

@@ -10,16 +10,27 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["HW2_TITLES", "Label", "QuestionTree", "read_label"]
+__all__ = ["Label", "QuestionTree", "normal_form", "read_label"]
 
-# the section titles of homework 2 as written (with the usual misspellings), after
-# lower-casing and dropping punctuation and points
-HW2_TITLES = {
-    "1": r"(?:part 1 )?theory",
-    "1.1": r"(?:problem |question )?(?:1 1 )?convolutional neural net(?:o)?works?(?: cnns?)?",
-    "1.2": r"(?:problem |question )?(?:1 2 )?recurrent neural networks?(?: rnns?)?",
-    "1.3": r"(?:problem |question )?(?:1 3 )?debugging loss curves?",
-}
+_VALUE = re.compile(r"^\s*([A-Za-z])\s*=\s*(\d+)\s*$")
+_NORMAL = [(re.compile(p), r) for p, r in [
+    (r"\\(?:left|right|big|Big|bigg|Bigg)(?![a-zA-Z])", ""),
+    (r"\\(?:mathbf|boldsymbol|bm|mathrm|operatorname|text|textrm)\s*\{([^{}]*)\}", r"\1"),
+    (r"\\(?:[,;:! ]|quad|qquad|displaystyle)", ""), (r"\\leq(?![a-zA-Z])", r"\\le"),
+    (r"\\geq(?![a-zA-Z])", r"\\ge"), (r"\^\s*\{?\s*(?:T|\\top|\\intercal)\s*\}?", "^T"),
+    (r"\\cdot(?![a-zA-Z])|\\ast(?![a-zA-Z])", "*"), (r"\\times(?![a-zA-Z])|×", "x"),
+    (r"\\sigma(?![a-zA-Z])", "σ"), (r"\s+", ""), (r"\{([^{}])\}", r"\1"),
+    (r"[.,;]+$", "")]]
+
+
+def normal_form(latex: str) -> str:
+    """A formula with spacing, fonts, sizes and equivalent spellings folded, for comparing
+    what a write-up copies with what a question states."""
+    s = latex
+    for rx, rep in _NORMAL:
+        s = rx.sub(rep, s)
+    return s
+
 
 _ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
 
@@ -27,8 +38,20 @@ _ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
 class QuestionTree:
     """The ids of a problem set as a tree (``1.1.c.i`` is a child of ``1.1.c``)."""
 
-    def __init__(self, ids: Iterable[str], titles: dict[str, str] | None = None):
+    def __init__(self, ids: Iterable[str], titles: dict[str, str] | None = None,
+                 given: dict[str, Iterable[str]] | None = None):
         self.leaves: list[str] = [i.lower() for i in ids]
+        # the formulas each question or section states (normalised), and its parameters'
+        # values (S = 4): a write-up that copies one restates the question
+        self.given: dict[str, set[str]] = {}
+        self.values: dict[str, dict[str, str]] = {}
+        for node, formulas in (given or {}).items():
+            for f in formulas:
+                self.given.setdefault(node.lower(), set()).add(normal_form(f))
+                m = _VALUE.match(f)
+                if m:
+                    self.values.setdefault(node.lower(), {})[m.group(1)] = m.group(2)
+
         # section titles of the problem set (regular expressions): a heading that says
         # "Recurrent Neural Networks" names 1.2 when LaTeX numbers the sections itself
         self.titles = {k: re.compile(v, re.I) for k, v in (titles or {}).items()}
@@ -43,6 +66,22 @@ class QuestionTree:
                 kids = self.nodes.setdefault(parent, [])
                 if node not in kids:
                     kids.append(node)
+
+    def restates(self, qid: str | None, row: str) -> bool:
+        """Whether ``row`` copies a formula that question ``qid`` (or a section above it)
+        states as its data: ``21 \\times 12``, ``S = 4``, the model's equations."""
+        if not qid:
+            return False
+        norm = normal_form(row)
+        value = _VALUE.match(row)
+        node = qid
+        while node:
+            if norm in self.given.get(node, ()):
+                return True
+            if value and self.values.get(node, {}).get(value.group(1)) == value.group(2):
+                return True
+            node = node.rpartition(".")[0]
+        return False
 
     def is_node(self, qid: str) -> bool:
         return qid in self.nodes and qid != ""
@@ -153,7 +192,12 @@ _REL_LINE = re.compile(r"^(?:part\s*|question\s*|problem\s*)?((?:\(\s*[a-z]{1,4}
 QUESTION_TITLE = re.compile(r"\?|^\W*(?:\(?[a-z]{1,4}[.)]\s*)?(?:given|what|provide|suppose|assume|"
                             r"draw|write|explain|extend|modify|can|in this section|now,?\s+"
                             r"suppose|how)\b", re.I)
-_PART_WORD = re.compile(r"^part\s+([a-z]{1,4}|\d+)\b", re.I)
+# a label word and one part (Part 1, Problem a, Question (iv), Q2, Sub-part b)
+_PART_WORD = re.compile(r"^(?:part|problem|question|exercise|task|sub-?(?:part|problem|question)|"
+                        r"q)\s*[.#:]?\s*\(?\s*([a-h]|[ivx]{1,4}|\d{1,2})\s*\)?(?![\w.])", re.I)
+# an exporter's or writer's prefix before a label: "0.1 Answer to (i)", "Solution for part b"
+_ANSWER_TO = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:answers?|solutions?|soln|sol\.?)\s*"
+                        r"(?:to|for|of)?\s*(?:the\s+)?:?\s*(?=\S)", re.I)
 _STRIP = re.compile(r"^(?:[-*>]\s+)+")
 # spacing and layout commands a LaTeX writer puts before a label (\noindent\textbf{Q1.1.A})
 _LEADING_TEX = re.compile(r"^(?:\s*\\(?:noindent|indent|medskip|bigskip|smallskip|newline|par|"
@@ -228,6 +272,9 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
     answer = bool(_ANSWER.search(title))
     if level:
         qid, _end = absolute_id(tree, title)
+        lead = _ANSWER_TO.match(title)
+        if qid is None and lead and _relative(title[lead.end():])[0]:
+            title = title[lead.end():]  # "### 0.1 Answer to (i)": the label after it
         if qid is not None:
             return Label(qid, (), answer, level, title)
         rel, end = _relative(title)

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import SymgradError
+from ..core.services import service
+from .engine import check as check_claim
 from .extract import extract
-from .questions import HW2_TITLES, QuestionTree
+from .questions import QuestionTree
 from .verdict import Verdict
 from .writeup import Document, read_writeup
 
@@ -20,6 +22,7 @@ __all__ = ["ClaimResult", "FileReview", "Reviewer", "format_summary", "format_ta
            "review_json"]
 
 VERDICT_ORDER = ("correct", "incorrect", "layout", "unparsed")
+CHECK_SECONDS = 12  # one claim's time limit, as symgrad.check
 
 
 @dataclass
@@ -53,6 +56,9 @@ class FileReview:
     fmt: str = ""
     claims: list[ClaimResult] = field(default_factory=list)
     unplaced: list[dict] = field(default_factory=list)
+    # what was shown but not judged, in order: definitions, restated question text and
+    # claims that could not be placed (``kind``: definition, restated, not placed)
+    shown: list[dict] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
     error: str | None = None
     document: Document | None = None
@@ -87,17 +93,19 @@ class Reviewer:
     ``checker(qid, latex, index_base, definitions)`` defaults to ``symgrad.check``."""
 
     def __init__(self, index_base: int = 1,
-                 checker: Callable[..., Verdict] | None = None):
-        from ..problems.hw2 import HW2
-
+                 checker: Callable[..., Verdict] | None = None, problems=None):
         if index_base not in (0, 1):
             raise SymgradError(f"index base must be 0 or 1, not {index_base!r}")
         self.index_base = index_base
-        self.problems = HW2
-        self.tree = QuestionTree(HW2.questions, HW2_TITLES)
-        self.tree.statements = {q.lower(): f"{HW2.question(q).statement} "
-                                           f"{getattr(HW2.question(q), 'statement_tex', '')}"
-                                for q in HW2.questions}
+        # a ProblemSet, or the name or file of a registered one (default: the built-in)
+        self.problems = problems if hasattr(problems, "questions") else \
+            service("problem_set")(problems)
+        self.tree = QuestionTree(self.problems.questions, self.problems.titles,
+                                 self.problems.given)
+        self.tree.statements = {
+            q.lower(): f"{self.problems.question(q).statement} "
+                       f"{getattr(self.problems.question(q), 'statement_tex', '')}"
+            for q in self.problems.questions}
         self._checker = checker
         self._cache: dict[tuple, Verdict] = {}
         self._contexts: dict[str, object | None] = {}
@@ -105,8 +113,9 @@ class Reviewer:
     def context(self, qid: str):
         """The checker context of a question, or None when its answer is prose."""
         if qid not in self._contexts:
+            make = self.problems.question(qid).context
             try:
-                self._contexts[qid] = self.problems.question(qid).context()
+                self._contexts[qid] = make() if make is not None else None
             except SymgradError:
                 self._contexts[qid] = None
         return self._contexts[qid]
@@ -115,14 +124,15 @@ class Reviewer:
         return frozenset(q for q in self.tree.leaves
                          if getattr(self.context(q), "system", None) is not None)
 
-    def _call(self, qid: str, latex: str, defs: tuple[str, ...]) -> Verdict:
+    def _call(self, qid: str, latex: str, defs: tuple[str, ...], base: int | None = None
+              ) -> Verdict:
+        base = self.index_base if base is None else base
         if self._checker is not None:
-            return self._checker(qid, latex, self.index_base, defs)
-        from .. import check
+            return self._checker(qid, latex, base, defs)
+        from ..core.limits import time_limit
 
-        if defs:
-            return check(qid, latex, index_base=self.index_base, definitions=list(defs))
-        return check(qid, latex, index_base=self.index_base)
+        with time_limit(CHECK_SECONDS, "checking the claim"):
+            return check_claim(self.context(qid), latex, base, list(defs))
 
     def check(self, qid: str, latex: str, defs: tuple[str, ...] = ()) -> Verdict:
         """The verdict on one claim (cached); never raises for the claim's content."""
@@ -155,11 +165,7 @@ class Reviewer:
 
     def _zero_based(self, qid: str, latex: str, defs: tuple[str, ...]) -> Verdict | None:
         try:
-            if self._checker is not None:
-                return self._checker(qid, latex, 0, defs)
-            from .. import check
-
-            return check(qid, latex, index_base=0, definitions=list(defs))
+            return self._call(qid, latex, defs, 0)
         except Exception:  # the 0-based reading is only a second chance
             return None
 
@@ -168,12 +174,18 @@ class Reviewer:
         out = FileReview(doc.path, doc.fmt, document=doc)
         for f in extract(self.tree, doc, self.systems()):
             out.counts[f.kind] += 1
+            if f.kind in ("definition", "question"):
+                out.shown.append({"kind": "definition" if f.kind == "definition" else
+                                  "restated", "question": f.question, "latex": f.latex,
+                                  "line": doc.line(f.start), "cell": doc.cell(f.start),
+                                  "reason": f.reason})
             if f.kind == "unplaced" or (f.kind == "claim" and self.context(f.question) is None):
                 why = f.reason or f"question {f.question} is answered in prose; symgrad " \
                                   f"checks no formula for it"
                 out.unplaced.append({"question": f.question, "latex": f.latex,
                                      "line": doc.line(f.start), "cell": doc.cell(f.start),
                                      "reason": why})
+                out.shown.append({"kind": "not placed", **out.unplaced[-1]})
                 continue
             if f.kind != "claim":
                 continue
@@ -247,11 +259,10 @@ def review_questions(review: FileReview) -> list[str]:
     return list(dict.fromkeys(c.question for c in review.claims))
 
 
-def format_summary(reviews: Sequence[FileReview]) -> str:
-    """A file x question table (correct/claims in each cell) in Markdown, for a grader."""
-    from ..problems.hw2 import HW2
-
-    order = {q.lower(): i for i, q in enumerate(HW2.questions)}
+def format_summary(reviews: Sequence[FileReview], order: Sequence[str] = ()) -> str:
+    """A file x question table (correct/claims in each cell) in Markdown, for a grader;
+    ``order``: the problem set's question ids."""
+    order = {q.lower(): i for i, q in enumerate(order)}
     qids = sorted({q for r in reviews for q in review_questions(r)},
                   key=lambda q: (order.get(q, len(order)), q))
     head = "| file | " + " | ".join(qids) + " | correct / claims |"
