@@ -114,8 +114,8 @@ def score(doc: Path, key: Path, reviewer) -> Score:
             s.right += 1
             continue
         s.false_correct += v == "correct" and truth == "incorrect"
-        s.false_incorrect += v == "incorrect" and truth in ("correct", "layout") and not (
-            role in ("restated", "definition"))
+        s.false_incorrect += (v == "incorrect" and truth in ("correct", "layout")
+                              and role not in ("restated", "definition"))
         s.misses.append(f"{k['question']}: {v} (key {truth}, {role}): {k['latex'][:70]}")
     return s
 

@@ -131,3 +131,84 @@ def test_a_set_of_values_is_a_shape_claim(tmp_path):
                   "$h[t] \\in [-1, 1]^{m}$\n")
     assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in (0,1)^m"),
                                      ("1.2.1.b", r"h[t] \in [-1, 1]^{m}")]
+
+
+# ---------------------------------------------------------------- real write-ups' forms
+FULL = QuestionTree(HW2.questions, HW2.titles, HW2.given, HW2.sizes)
+
+
+def placed(tmp_path: Path, name: str, text: str):
+    p = tmp_path / name
+    p.write_text(text)
+    return extract(FULL, read_writeup(p))
+
+
+def test_problem_letter_headings_place_their_claims(tmp_path):
+    # aditeya.md's numbering: # Problem 1.1, ## Problem c, ### Problem i, ## Problem 1.2.1 Part 1
+    items = placed(tmp_path, "a.md", "# Problem 1.1: Convolutional Neural Networks\n\n"
+                   "## Problem a\n\n$$5 \\times 2$$\n\n## Problem c\n\n### Problem ii\n\n"
+                   "$$\\frac{\\partial f_W(x)}{\\partial W} \\in \\mathbb{R}^{1 \\times 3 \\times 1"
+                   " \\times 5 \\times 3}$$\n\n# Problem 1.2\n\n## Problem 1.2.1 Part 1\n\n"
+                   "### Problem b\n\nSo $c[t] \\in \\mathbb{R}^m$.\n\n# Problem 1.3: Debugging\n\n"
+                   "## Problem 1\n\ntext\n\n## Problem 2\n\n$$\\log 4 = 1.386$$\n")
+    assert [q for q, _ in kinds(items, "claim")] == ["1.1.a", "1.1.c.ii", "1.2.1.b", "1.3.2"]
+
+
+def test_answer_to_headings_of_a_notebook_export(tmp_path):
+    items = placed(tmp_path, "n.md", "## 1.1\n\n### Answer to (a)\n\n$$5 \\times 2$$\n\n"
+                   "### 0.1 Answer to (b)\n\nThe output is $F \\times H' \\times W'$.\n")
+    assert [q for q, _ in kinds(items, "claim")] == ["1.1.a", "1.1.b"]
+
+
+def test_boxed_and_underbrace_are_read_as_their_content(tmp_path):
+    items = placed(tmp_path, "b.md", "## 1.1.a\n\n$$\\boxed{5 \\times 2}$$\n\n## 1.2.1.d\n\n"
+                   "$$\\frac{\\partial h[t]}{\\partial h[t-1]} = \\underbrace{\\operatorname{diag}"
+                   "(c[t])}_{\\text{direct path}} + W_h$$\n")
+    assert kinds(items, "claim") == [
+        ("1.1.a", r"5 \times 2"),
+        ("1.2.1.d", r"\frac{\partial h[t]}{\partial h[t-1]} = \operatorname{diag}(c[t]) + W_h")]
+
+
+def test_copies_of_the_questions_data_are_restated_not_judged(tmp_path):
+    items = placed(tmp_path, "r.md", "## 1.1.a\n\nWe are given an input of size $21 \\times 12$"
+                   ", a kernel of size $4 \\times 5$, stride $S = 4$.\n\n"
+                   "The output is $5 \\times 2$.\n\n## 1.2.1.b\n\nRecall $$c[t] = \\sigma(W_c x[t]"
+                   " + W_h h[t - 1])$$ with $W_c \\in \\mathbb{R}^{m \\times n}$.\n")
+    assert [r for _, r in kinds(items, "question")] == [
+        r"21 \times 12", r"4 \times 5", "S = 4", r"c[t] = \sigma(W_c x[t] + W_h h[t - 1])",
+        r"W_c \in \mathbb{R}^{m \times n}"]
+    assert kinds(items, "claim") == [("1.1.a", r"5 \times 2")]
+
+
+def test_an_output_that_copies_the_input_is_still_judged(tmp_path):
+    # a wrong answer equal to the question's data is an answer, not a restatement
+    items = placed(tmp_path, "w.md", "## 1.1.b\n\nThe output is $C \\times H \\times W$.\n")
+    assert kinds(items, "claim") == [("1.1.b", r"C \times H \times W")]
+
+
+def test_a_shape_after_has_dimensions_is_the_shape_of_the_name_before(tmp_path):
+    items = placed(tmp_path, "d.md", "## 1.1.c.ii\n\n- $f_W(x)$ has dimensions: $1 \\times 3$,"
+                   " with indices $[1, i]$\n")
+    assert kinds(items, "claim") == [("1.1.c.ii", r"f_W(x) \in \mathbb{R}^{1 \times 3}")]
+
+
+def test_sizes_named_in_prose_are_definitions_of_the_questions_values(tmp_path):
+    items = placed(tmp_path, "s.md", "## 1.1.a\n\nLet $H_{\\text{in}}, W_{\\text{in}}$ denote the"
+                   " height and width of the input image, $K_h, K_w$ denote the height and "
+                   "width of the kernel, $S$ the stride.\n\n$$H_{out} = \\left\\lfloor \\frac{"
+                   "H_{\\text{in}} - K_h}{S} \\right\\rfloor + 1$$\n\n## 1.1.c.i\n\n"
+                   "where $L_{in}$ is the input sequence length and $K$ is the kernel size.\n")
+    assert [d for _, d in kinds(items, "definition")] == [
+        r"H_{\text{in}} := 21", r"W_{\text{in}} := 12", "K_h := 4", "K_w := 5", "S := 4",
+        "L_{in} := 7", "K := 3"]
+    (claim,) = [f for f in items if f.kind == "claim"]
+    assert {r"H_{\text{in}} := 21", "K_h := 4", "S := 4"} <= set(claim.definitions)
+
+
+def test_a_name_the_writer_makes_up_is_a_definition_for_later_claims(tmp_path):
+    items = placed(tmp_path, "k.md", "## 1.1.b\n\n$$K_{\\text{eff}} = K + (K - 1)(D - 1) = "
+                   "D(K - 1) + 1$$\n\n$$H_{out} = \\left\\lfloor \\frac{H - K_{\\text{eff}} + 2P}"
+                   "{S} \\right\\rfloor + 1$$\n")
+    assert kinds(items, "definition") == [("1.1.b", r"K_{\text{eff}} := K + (K - 1)(D - 1)")]
+    claims = [f for f in items if f.kind == "claim"]
+    assert claims[1].definitions == (r"K_{\text{eff}} := K + (K - 1)(D - 1)",)

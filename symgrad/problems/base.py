@@ -97,6 +97,10 @@ class ProblemSet:
     #: (``21 \times 12``, ``S = 4``, the model's equations): a write-up that copies one is
     #: restating the question, not answering it
     given: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the question's sizes by what prose calls them (``input height``: ``21``, ``kernel
+    #: size``: ``K``): a writer's "let $H_{in}$ denote the height of the input" is then the
+    #: definition ``H_{in} := 21``
+    sizes: dict[str, dict[str, str]] = field(default_factory=dict)
     #: section titles as regular expressions over lower-cased words (``1.2``: recurrent
     #: neural networks), for write-ups whose headings give titles instead of numbers
     titles: dict[str, str] = field(default_factory=dict)

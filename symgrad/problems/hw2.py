@@ -117,13 +117,26 @@ GIVEN = {
               "C = 5", "L = 7"),
     "1.2.1": (r"c[t] = \sigma(W_c x[t] + W_h h[t-1])",
               r"h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]",
-              r"x[t] \in \mathbb{R}^n", r"h[t] \in \mathbb{R}^m", r"W_c \in \mathbb{R}^{m \times n}",
+              r"x[t] \in \mathbb{R}^n", r"h[t] \in \mathbb{R}^m",
+              r"W_c \in \mathbb{R}^{m \times n}",
               r"W_h \in \mathbb{R}^{m \times m}", r"W_x \in \mathbb{R}^{m \times n}", "h[0] = 0"),
     "1.2.2": (*_ATT_ROWS, *_ATT_ONE, *_slots(r"w_i[t] = q_i[t]^\top k_i[t]"),
               r"a[t] = \mathrm{softargmax}([w_0[t], w_1[t], w_2[t]])",
               r"h[t] = \sum_{i=0}^{2} a_i[t] v_i[t]", r"x[t] \in \mathbb{R}^n",
               r"h[t] \in \mathbb{R}^n", r"Q_i, K_i, V_i \in \mathbb{R}^{n \times n}",
               r"h[t] = 0"),
+}
+
+
+#: the sizes of each question by what prose calls them (see ProblemSet.sizes)
+SIZES = {
+    "1.1.a": {"input height": "21", "input width": "12", "kernel height": "4",
+              "kernel width": "5", "stride": "4", "padding": "0", "dilation": "1"},
+    "1.1.b": {"input height": "H", "input width": "W", "kernel size": "K", "kernel height": "K",
+              "kernel width": "K", "stride": "S", "padding": "P", "dilation": "D",
+              "filters": "F", "input channels": "C", "kernel effective size": "D(K - 1) + 1"},
+    "1.1.c": {"input length": "7", "kernel size": "3", "kernel length": "3", "stride": "2",
+              "padding": "0", "dilation": "1", "input channels": "5", "filters": "1"},
 }
 
 
@@ -146,7 +159,7 @@ def _context(qid: str):
     return make
 
 
-HW2 = ProblemSet("hw2", TITLE, given=GIVEN, titles=TITLES)
+HW2 = ProblemSet("hw2", TITLE, given=GIVEN, titles=TITLES, sizes=SIZES)
 for _qid, _statement, _module in _CATALOG:
     HW2.add(Question(_qid, _statement, _builder(_qid, _module), _context(_qid),
                      STATEMENTS_TEX[_qid]))

@@ -271,6 +271,10 @@ def check_links(ctx: Context, claim, text: str) -> Verdict:
                 return Verdict("correct", f"the computation holds and gives {a}, the "
                                f"{label} of {truth.latex}.", None, None, text,
                                [f"read as the {label}"])
+    if not a.is_number and len(claim.pieces) > 1:
+        return Verdict("correct", f"the identity `{text}` holds for every value of its "
+                       f"symbols.", None, None, text,
+                       ["an identity between expressions; it names no quantity of the question"])
     return Verdict("unparsed", f"the computation `{text}` holds, but the claim does not say "
                    f"which quantity it computes; name it (e.g. `H_{{out}} = ...`).",
                    {"construct": "computation"}, None, text,

@@ -341,6 +341,12 @@ _STATES = re.compile(r"(?:\bis|\bare|\bbe|\bgives?|\bget|\bwas|\bhas|\bhave|\beq
                      re.I)
 
 
+# a name the writer makes up: a letter with a word as subscript (K_{eff}, K_{\text{eff}})
+_OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorname)\s*\{\s*)?"
+                       r"[A-Za-z]{2,}"
+                       r"\s*\}?\s*\}\s*$")
+
+
 def _lhs(row: str) -> str:
     m = _DEFINE_EQ.search(row) or _EQ.search(row)
     return row[:m.start()] if m else ""
@@ -375,7 +381,8 @@ def _sentence(text: str) -> str:
     return re.split(r"[.!?:;]\s|\n[ \t]*\n", text)[-1]
 
 
-_NAME_ONLY = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*\{[^{}]*\}|\\?[A-Za-z]+)(?:_\{?[\w\\]+\}?)?"
+_NAME_ONLY = re.compile(r"^(?:\\(?:mathbf|boldsymbol|bm)\s*\{[^{}]*\}|\\?[A-Za-z]+)"
+                        r"(?:_\{?[\w\\]+\}?)?"
                         r"(?:\([^()]{1,6}\))?(?:\[[^\]]{1,12}\])?$")
 _HAS_DIM = re.compile(r"^\s*(?:has|have|is|are)?\s*(?:of\s+)?(?:the\s+)?(?:dimensions?|shape|size)"
                       r"?\s*(?:of\s+)?[:=]?\s*$", re.I)
@@ -388,6 +395,42 @@ def _named_before(prev: Math | None, before: str) -> str | None:
         return None
     body = clean(prev.body)
     return body if len(body) <= 30 and _NAME_ONLY.match(body) else None
+
+
+_NAME_LIST = re.compile(r"^\s*(?:[A-Za-z](?:_\{(?:[^{}]|\{[^{}]*\})*\}|_\w|')?\s*(?:,\s*|$))+$")
+_DECLARE = re.compile(r"\b(?:let|denote[sd]?|denoting|where|be|is|are|represents?|stands? for)\b",
+                      re.I)
+_PHRASE = re.compile(r"^\s*(?:,?\s*(?:denotes?|be|is|are|represents?|stands? for|as|for)\s+)?"
+                     r"(?:the\s+)?((?:number of\s+)?[a-z][a-z ]{2,60}?)\s*"
+                     r"(?=[,.;:$)]|\band\b\s*\$|$)",
+                     re.I)
+
+
+def _declared_sizes(walk: _Walk, m: Math, text: str) -> list[tuple[str, str]]:
+    """Names a sentence declares as the question's sizes: ``Let $H_{in}, W_{in}$ denote the
+    height and width of the input image``, ``$K$ is the kernel size``, ``$S$ the stride``:
+    (name, value) pairs with the values the problem set gives those sizes."""
+    if m.display or not _NAME_LIST.match(m.body) or not walk.current:
+        return []
+    start = max(text.rfind(". ", 0, m.start), text.rfind("\n\n", 0, m.start), 0)
+    if not _DECLARE.search(text[start:m.start + 200]):
+        return []
+    nxt = text.find("$", m.end)
+    following = text[m.end:nxt if 0 <= nxt < m.end + 120 else m.end + 120]
+    got = _PHRASE.match(following)
+    if got is None:
+        return []
+    names = [n.strip() for n in m.body.split(",") if n.strip()]
+    phrase = got.group(1).strip()
+    two = re.match(r"^(\w+) and (\w+) (of .*)$", phrase)
+    phrases = ([f"{two.group(1)} {two.group(3)}", f"{two.group(2)} {two.group(3)}"]
+               if two and len(names) == 2 else [phrase] * (len(names) == 1))
+    out = []
+    for name, ph in zip(names, phrases, strict=False):
+        value = walk.tree.size_named(walk.current, ph)
+        if value is not None and value.replace(" ", "") != name.replace(" ", ""):
+            out.append((name, value))
+    return out
 
 
 def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
@@ -468,6 +511,12 @@ class _Walk:
             return
         if lab.heading and lab.heading < 6 and (self.level == 0 or lab.heading <= self.level):
             self.move(None, True, lab.heading, f"heading '{lab.title}' names no question")
+
+    def define(self, qid: str | None, definition: str, at: int) -> None:
+        """A definition made at ``at``: it holds for the rest of the question, and for a
+        claim before it in the same section that uses it."""
+        self.definitions.append((qid or "", definition))
+        self.later.append((qid or "", self.section, at, definition))
 
     def group(self, qid: str) -> str:
         """Where a definition made under qid holds: the question and its later parts
@@ -680,6 +729,13 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         out.append(Found(kind, qid, shown, source, m.start, m.end, reason, defs, walk.section,
                          [(m.start, m.end)], check))
 
+    declared = _declared_sizes(walk, m, text)
+    if declared:
+        for name, value in declared:
+            d = f"{name} := {value}"
+            walk.define(qid, d, m.start)
+            found("definition", d, "a size the writer names in prose")
+        return out
     for at[0], row in enumerate(rows):
         if not row:
             continue
@@ -708,16 +764,14 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 not _SHAPE.search(row[:tail.start()]):
             # let d := \frac{..} \in R^{1 x m}: a definition, and a shape of the name
             d = definition_text(row[:tail.start()])
-            walk.definitions.append((qid or "", d))
-            walk.later.append((qid or "", walk.section, m.start, d))
+            walk.define(qid, d, m.start)
             found("definition", d, "a definition, carried to later parts")
             row = f"{_lhs(d).strip()} {tail.group(0).strip()}"
             has_eq, lhs = False, ""
         if has_eq and not shape and (_DEFINE_EQ.search(row) or _DEFINE_PROSE.search(sentence) or
                                      (_WHERE_PROSE.search(sentence) and _SIMPLE_NAME.match(lhs)
                                       and not re.search(r"\\partial|\\frac", lhs))):
-            walk.definitions.append((qid or "", definition_text(row)))
-            walk.later.append((qid or "", walk.section, m.start, definition_text(row)))
+            walk.define(qid, definition_text(row), m.start)
             found("definition", definition_text(row), "a definition, carried to later parts")
             continue
         if _GIVEN_PROSE.search(sentence) and not m.display:
@@ -756,7 +810,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             subject = _named_before(prev, before)
             if subject and (_PRODUCT.match(row) or _TUPLE.match(row)):
                 # "$W$ has dimensions: $1 \times 5 \times 3$": the shape of W
-                latex = f"{subject} \\in \\mathbb{{R}}^{{{_product_shape(row.replace(',', ' x '))}}}"
+                dims = _product_shape(row.replace(",", " x "))
+                latex = f"{subject} \\in \\mathbb{{R}}^{{{dims}}}"
             elif _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
                 latex = _product_shape(row)
             elif _TUPLE.match(row):
@@ -777,11 +832,18 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if latex != row and walk.tree.restates(qid, latex):
             found("question", latex, "copies the question's data")
             continue
+        own = _OWN_NAME.match(lhs) if has_eq and latex == row else None
+        if own and len(_EQ.findall(row)) >= 2 and not _NAMED_SIZE.match(lhs):
+            # K_{eff} = K + (K - 1)(D - 1) = D(K - 1) + 1: the writer names K_eff, and
+            # states that the two expressions are equal
+            first, rest = row[len(lhs):].split("=", 2)[1:]
+            walk.define(qid, f"{lhs.strip()} := {first.strip()}", m.start)
+            found("definition", f"{lhs.strip()} := {first.strip()}", "the writer's own name")
+            latex = f"{first.strip()} = {rest.strip()}"
         found("claim", latex, "", walk.defs_for(qid, latex))
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):
             # H_{out} = ... is checked, and names the size for the claims after it
-            walk.definitions.append((qid, definition_text(row)))
-            walk.later.append((qid, walk.section, m.start, definition_text(row)))
+            walk.define(qid, definition_text(row), m.start)
     return out
 
 

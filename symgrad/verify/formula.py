@@ -221,13 +221,17 @@ class FormulaCheck:
                 if len(keep) < len(dims) and idx:
                     self._note("singleton dimension dropped in the left side's indices")
                 idx = full
+            spec = self.ctx.tensors.get(who) if who else None
             for k, (i, d) in enumerate(zip(idx, dims, strict=True)):
                 i = as_expr(i)
+                # a tensor's own numbering of its first axis (w_0[t], w_1[t], w_2[t])
+                base = spec.base if spec is not None and spec.base is not None and k == 0 \
+                    else self.base
                 if i.is_Integer:
-                    if not self.base <= int(i) < self.base + d:
+                    if not base <= int(i) < base + d:
                         raise ClaimProblem(f"the left side fixes position {i} on axis "
                                            f"{k + self.base} of a {dims_text(dims)} tensor")
-                    axes.append(Axis(None, int(i) - self.base, d))
+                    axes.append(Axis(None, int(i) - base, d))
                 elif isinstance(i, sp.Symbol):
                     axes.append(Axis(i.name, None, d))
                 else:

@@ -23,6 +23,31 @@ _NORMAL = [(re.compile(p), r) for p, r in [
     (r"[.,;]+$", "")]]
 
 
+_ATTRS = ("height", "width", "length", "size", "stride", "padding", "dilation", "channels",
+          "filters")
+_OBJECTS = {"input": "input", "image": "input", "sequence": "input", "kernel": "kernel",
+            "filter": "kernel", "output": "output", "effective": "kernel effective"}
+
+
+def size_key(phrase: str) -> str | None:
+    """What a phrase names as a size, as ``object attribute`` (``the height of the input
+    image`` -> ``input height``; ``the stride`` -> ``stride``); None for anything else."""
+    words = re.findall(r"[a-z]+", phrase.lower())
+    attrs = [w for w in words if w in _ATTRS]
+    if len(attrs) != 1 or len(words) > 8:
+        return None
+    attr = attrs[0]
+    if attr in ("stride", "padding", "dilation", "filters"):
+        return attr
+    objs = [_OBJECTS[w] for w in words if w in _OBJECTS]
+    obj = "output" if "output" in objs else " ".join(dict.fromkeys(objs))
+    if attr == "channels":
+        return "input channels" if obj in ("", "input") else None
+    if "kernel" in obj and "effective" in words:
+        obj = "kernel effective"
+    return f"{obj} {attr}" if obj else None
+
+
 def normal_form(latex: str) -> str:
     """A formula with spacing, fonts, sizes and equivalent spellings folded, for comparing
     what a write-up copies with what a question states."""
@@ -39,7 +64,8 @@ class QuestionTree:
     """The ids of a problem set as a tree (``1.1.c.i`` is a child of ``1.1.c``)."""
 
     def __init__(self, ids: Iterable[str], titles: dict[str, str] | None = None,
-                 given: dict[str, Iterable[str]] | None = None):
+                 given: dict[str, Iterable[str]] | None = None,
+                 sizes: dict[str, dict[str, str]] | None = None):
         self.leaves: list[str] = [i.lower() for i in ids]
         # the formulas each question or section states (normalised), and its parameters'
         # values (S = 4): a write-up that copies one restates the question
@@ -66,6 +92,19 @@ class QuestionTree:
                 kids = self.nodes.setdefault(parent, [])
                 if node not in kids:
                     kids.append(node)
+
+        self.sizes = {k.lower(): v for k, v in (sizes or {}).items()}
+
+    def size_named(self, qid: str | None, phrase: str) -> str | None:
+        """The value of the size that prose names (``the height of the input image``) in
+        question ``qid`` or a section above it, when the phrase names one."""
+        key = size_key(phrase)
+        node = qid or ""
+        while key and node:
+            if key in self.sizes.get(node, {}):
+                return self.sizes[node][key]
+            node = node.rpartition(".")[0]
+        return None
 
     def restates(self, qid: str | None, row: str) -> bool:
         """Whether ``row`` copies a formula that question ``qid`` (or a section above it)
@@ -228,8 +267,9 @@ def absolute_id(tree: QuestionTree, text: str) -> tuple[str | None, int]:
     for m in _NUMBER.finditer(text):
         num = m.group(2)
         if not tree.is_node(num) or ("." not in num and (
-                not m.group(1) or m.group(1).lower() == "part")):
-            continue  # "Part 1" under 1.2 is a part of the current question
+                not m.group(1) or m.group(1).lower() == "part"
+                or len(tree.children("")) < 2)):
+            continue  # "Part 1" under 1.2, "Problem 2" under 1.3: a part of the current one
         node, used = _tokens_after(tree, num, text[m.end():])
         if best[0] is None or node.count(".") > best[0].count("."):
             best = (node, m.end() + used)

@@ -101,7 +101,7 @@ class Reviewer:
         self.problems = problems if hasattr(problems, "questions") else \
             service("problem_set")(problems)
         self.tree = QuestionTree(self.problems.questions, self.problems.titles,
-                                 self.problems.given)
+                                 self.problems.given, self.problems.sizes)
         self.tree.statements = {
             q.lower(): f"{self.problems.question(q).statement} "
                        f"{getattr(self.problems.question(q), 'statement_tex', '')}"
