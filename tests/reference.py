@@ -1,9 +1,12 @@
 """Helpers shared by the tests (numeric references independent of symgrad's derivations)."""
 
+import json
+import os
 import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 
 def sig(z):
@@ -33,13 +36,42 @@ def balanced_braces(tex):
     return depth == 0
 
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+# ../shared beside the repository (cases/, seeds/, writeups/): CI has it, a fresh clone need not
+SHARED = ROOT.parent / "shared"
+SEED_CLAIMS = ("cases", "seed-claims.json")
+
+
+def shared_required() -> bool:
+    """True under CI=true, where a test that needs ../shared fails without it (else skips)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
 
 
 def shared(*parts: str) -> Path:
-    """A file under ../shared (beside the repository); a test that needs it fails without it."""
+    """A file under ../shared, for a test or a fixture: without it the test is skipped with the
+    reason, or fails under CI=true. Not for import or collection time (see shared_cases)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the tests need ../shared beside the "
-                                f"repository (as in CI)")
+        reason = f"needs {path}: ../shared is not beside the repository {ROOT}"
+        if shared_required():
+            pytest.fail(f"{reason} (CI=true: it must be)", pytrace=False)
+        pytest.skip(reason)
     return path
+
+
+def shared_cases(*parts: str) -> list:
+    """The "cases" of a JSON file under ../shared (default cases/seed-claims.json), safe at
+    collection: [] when it is missing (parametrize with shared_params, which then skips)."""
+    path = SHARED.joinpath(*(parts or SEED_CLAIMS))
+    return json.loads(path.read_text())["cases"] if path.exists() else []
+
+
+def shared_params(params, *parts: str, width: int = 1) -> list:
+    """The parameters of a test on a file under ../shared (default cases/seed-claims.json); when
+    the file is missing, one placeholder marked needs_shared, which tests/conftest.py skips (fails
+    under CI=true) with the reason."""
+    parts = parts or SEED_CLAIMS
+    if SHARED.joinpath(*parts).exists():
+        return list(params)
+    return [pytest.param(*[None] * width, id="needs-shared",
+                         marks=pytest.mark.needs_shared(*parts))]

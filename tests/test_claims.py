@@ -1,11 +1,10 @@
 """Tests of symgrad.notation: homework LaTeX -> claims of SymPy expressions."""
 
-import json
 import time
 
 import pytest
 import sympy as sp
-from reference import shared
+from reference import shared_cases, shared_params
 
 from symgrad.core.errors import LimitError, ParseError, SymgradError, UnknownNameError
 from symgrad.core.ops import (
@@ -30,8 +29,6 @@ from symgrad.notation import (
     parse_claim,
     parse_expression,
 )
-
-SEED_CLAIMS = shared("cases", "seed-claims.json")
 
 
 def idx(name):
@@ -139,10 +136,10 @@ def _seed_expected():
     ]
 
 
-SEED = json.loads(SEED_CLAIMS.read_text())["cases"]
+SEED = shared_cases()  # ../shared/cases/seed-claims.json ([] without it)
 
 
-@pytest.mark.parametrize("number", range(len(SEED)))
+@pytest.mark.parametrize("number", shared_params(range(len(SEED))))
 def test_seed_claims(number):
     case, expected = SEED[number], _seed_expected()[number]
     decls = DECLS[case["question"]]

@@ -5,14 +5,12 @@ import time
 
 import numpy as np
 import pytest
-from reference import shared
+from reference import shared_cases, shared_params
 
 import symgrad as sg
 from symgrad.core.errors import ShapeError
 from symgrad.problems.hw2_contexts import context
 from symgrad.verify import Verdict, check_claim, check_quantity
-
-SHARED = shared("cases", "seed-claims.json")
 
 # a copy of ../shared/cases/seed-claims.json, so the tests run without ../shared
 SEED_CASES = [
@@ -46,8 +44,8 @@ SEED_CASES = [
 
 
 def _shared_cases():
-    return [(c["question"], c["latex"], c["expected"])
-            for c in json.loads(SHARED.read_text())["cases"]]
+    return shared_params([(c["question"], c["latex"], c["expected"])
+                          for c in shared_cases()], width=3)
 
 
 @pytest.mark.parametrize("qid,latex,expected", SEED_CASES + _shared_cases())
