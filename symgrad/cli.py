@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
                    "DIR that were edited since symgrad wrote them")
     r.add_argument("--latex-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="time limit of one LaTeX compilation (default 60)")
+    _set_option(r)
     return p
 
 
@@ -364,7 +365,7 @@ def _check(args) -> int:
 def _review(args) -> int:
     from .verify.review import Reviewer, format_summary, format_table, review_json
 
-    reviewer = Reviewer(index_base=args.index_base)
+    reviewer = Reviewer(index_base=args.index_base, problems=_problem_set(args))
     out = Path(args.out) if args.out else None
     if out is not None:
         for f in args.files:
@@ -376,7 +377,7 @@ def _review(args) -> int:
         rv = reviewer.review_file(f)
         reviews.append(rv)
         if not args.json:
-            print(format_table(rv), flush=True)
+            print(format_table(rv), file=sys.stderr if rv.error else sys.stdout, flush=True)
             print()
     if len(reviews) > 1 and not args.json:
         print(format_summary(reviews, list(reviewer.problems.questions)))

@@ -212,3 +212,18 @@ def test_a_name_the_writer_makes_up_is_a_definition_for_later_claims(tmp_path):
     assert kinds(items, "definition") == [("1.1.b", r"K_{\text{eff}} := K + (K - 1)(D - 1)")]
     claims = [f for f in items if f.kind == "claim"]
     assert claims[1].definitions == (r"K_{\text{eff}} := K + (K - 1)(D - 1)",)
+
+
+def test_a_named_size_is_read_as_its_value_not_as_an_entry(tmp_path):
+    # W_{in} is the input width 12 here, never entry (i, n) of the filters W
+    items = placed(tmp_path, "w.md", "## 1.1.a\n\nLet $W_{\\text{in}}$ denote the width of the "
+                   "input image and $K_w$ the width of the kernel.\n\n$$W_{out} = \\left\\lfloor"
+                   " \\frac{W_{\\text{in}} - K_w}{4} \\right\\rfloor + 1$$\n")
+    (claim,) = [f for f in items if f.kind == "claim"]
+    assert claim.checked == r"W_{out} = \left\lfloor \frac{(12) - (5)}{4} \right\rfloor + 1"
+
+
+def test_a_formula_too_long_to_read_is_listed_not_dropped(tmp_path):
+    items = placed(tmp_path, "l.md", "## 1.1.a\n\n$$" + "{" * 30000 + "x" + "}" * 30000 + "$$\n")
+    (f,) = items
+    assert f.kind == "refused" and "characters" in f.reason

@@ -16,7 +16,8 @@ from .writeup import Document, expand_macros
 
 __all__ = ["Found", "Math", "extract", "find_math", "split_rows"]
 
-MAX_MATH = 20_000
+MAX_MATH = 20_000  # a longer formula is not read (listed as not judged)
+MAX_TEXT = 2_000_000  # delimiters this far apart are taken as unmatched
 _MATH_ENVS = ("equation", "align", "gather", "multline", "eqnarray", "displaymath", "math",
               "flalign", "alignat")
 
@@ -30,6 +31,7 @@ class Math:
     body: str
     display: bool
     written: str = ""  # the body as written, when the writer's macros were expanded
+    too_long: bool = False  # longer than MAX_MATH: listed as not judged, never read
 
 
 @dataclass
@@ -71,7 +73,13 @@ _BLANK = re.compile(r"\n[ \t]*\n")
 
 def find_math(text: str) -> list[Math]:
     """Every ``$..$``, ``$$..$$``, ``\\[..\\]``, ``\\(..\\)`` and math environment, in order;
-    an unterminated one is left out."""
+    an unterminated one is left out; one longer than MAX_MATH is kept, marked too long."""
+    return [m if m.end - m.start < MAX_MATH else Math(m.start, m.end, "", m.display,
+                                                        m.body[:60], True)
+            for m in _find_math(text)]
+
+
+def _find_math(text: str) -> list[Math]:
     out: list[Math] = []
     i, n = 0, len(text)
     env_open = re.compile(r"\\begin\{(" + "|".join(_MATH_ENVS) + r")(\*?)\}")
@@ -82,7 +90,7 @@ def find_math(text: str) -> list[Math]:
             if nxt in "[(":
                 closing = "\\]" if nxt == "[" else "\\)"
                 j = text.find(closing, i + 2)
-                if 0 < j and j - i < MAX_MATH and not _BLANK.search(text, i, j):
+                if 0 < j and j - i < MAX_TEXT and not _BLANK.search(text, i, j):
                     out.append(Math(i, j + 2, text[i + 2:j], nxt == "["))
                     i = j + 2
                     continue
@@ -90,7 +98,7 @@ def find_math(text: str) -> list[Math]:
             if m:
                 closing = f"\\end{{{m.group(1)}{m.group(2)}}}"
                 j = text.find(closing, m.end())
-                if 0 < j and j - i < MAX_MATH:
+                if 0 < j and j - i < MAX_TEXT:
                     out.append(Math(i, j + len(closing), text[m.end():j], True))
                     i = j + len(closing)
                     continue
@@ -99,14 +107,14 @@ def find_math(text: str) -> list[Math]:
         if c == "$":
             if text.startswith("$$", i):
                 j = text.find("$$", i + 2)
-                if 0 < j and j - i < MAX_MATH and not _BLANK.search(text, i, j):
+                if 0 < j and j - i < MAX_TEXT and not _BLANK.search(text, i, j):
                     out.append(Math(i, j + 2, text[i + 2:j], True))
                     i = j + 2
                     continue
                 i += 2
                 continue
             j = _find_end(text, i + 1, "$")
-            if 0 < j and j - i < MAX_MATH and j > i + 1 and not _BLANK.search(text, i, j):
+            if 0 < j and j - i < MAX_TEXT and j > i + 1 and not _BLANK.search(text, i, j):
                 out.append(Math(i, j + 1, text[i + 1:j], False))
                 i = j + 1
                 continue
@@ -475,6 +483,9 @@ class _Walk:
         # (question, section, position, text) of every definition, for the ones written
         # after the claim that uses them ("... C x H_out x W_out, with H_out = ...")
         self.later: list[tuple[str, int, int, str]] = []
+        # names the writer gave the question's sizes (H_{in} for 21, K_{eff}): replaced by
+        # their values in the text the checker reads, so that W_{in} is never entry (i, n) of W
+        self.named: list[tuple[str, str, str]] = []
         self.since = 0  # where the current section's label line ends in the text
         self.since_line = 0  # and where it starts
         self.restated = (0, 0)  # a heading line that restates its question
@@ -517,6 +528,15 @@ class _Walk:
         claim before it in the same section that uses it."""
         self.definitions.append((qid or "", definition))
         self.later.append((qid or "", self.section, at, definition))
+
+    def substitute(self, qid: str | None, latex: str) -> str:
+        """``latex`` with the sizes the writer named replaced by their values."""
+        for where, name, value in reversed(self.named):
+            g = self.group(where)
+            if qid and (qid == g or qid.startswith(g + ".")) and name in latex:
+                pattern = r"(?<![\\A-Za-z_])" + re.escape(name) + r"(?![A-Za-z_{^'])"
+                latex = re.sub(pattern, lambda _m, v=value: f"({v})", latex)
+        return latex
 
     def group(self, qid: str) -> str:
         """Where a definition made under qid holds: the question and its later parts
@@ -590,7 +610,8 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     text = doc.text
     maths = find_math(text)
     if doc.macros:
-        maths = [Math(x.start, x.end, body, x.display, x.body if body != x.body else "")
+        maths = [x if x.too_long else
+                 Math(x.start, x.end, body, x.display, x.body if body != x.body else "")
                  for x in maths for body in [expand_macros(x.body, doc.macros)]]
     bold = [Math(a, b, body, False) for a, b, body in bold_shapes(doc)
             if not any(x.start <= a < x.end for x in maths)]
@@ -726,14 +747,22 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         shown, check = latex, ""
         if written and latex == rows[at[0]] and written[at[0]] != latex:
             shown, check = written[at[0]], latex
+        if kind == "claim":
+            named = walk.substitute(qid, check or latex)
+            check = named if named != latex else check
         out.append(Found(kind, qid, shown, source, m.start, m.end, reason, defs, walk.section,
                          [(m.start, m.end)], check))
 
+    if m.too_long:
+        return [Found("refused", qid, m.written + " ...", text[m.start:m.start + 200], m.start,
+                      m.end, f"the formula has {m.end - m.start} characters; symgrad reads "
+                      f"formulas of at most {MAX_MATH}", (), walk.section, [(m.start, m.end)])]
     declared = _declared_sizes(walk, m, text)
     if declared:
         for name, value in declared:
             d = f"{name} := {value}"
             walk.define(qid, d, m.start)
+            walk.named.append((qid or "", name, value))
             found("definition", d, "a size the writer names in prose")
         return out
     for at[0], row in enumerate(rows):
@@ -838,6 +867,7 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             # states that the two expressions are equal
             first, rest = row[len(lhs):].split("=", 2)[1:]
             walk.define(qid, f"{lhs.strip()} := {first.strip()}", m.start)
+            walk.named.append((qid or "", lhs.strip(), first.strip()))
             found("definition", f"{lhs.strip()} := {first.strip()}", "the writer's own name")
             latex = f"{first.strip()} = {rest.strip()}"
         found("claim", latex, "", walk.defs_for(qid, latex))

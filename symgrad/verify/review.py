@@ -62,6 +62,7 @@ class FileReview:
     counts: Counter = field(default_factory=Counter)
     error: str | None = None
     document: Document | None = None
+    problems: str = ""  # the name of the problem set it was reviewed against
 
     def summary(self) -> dict:
         """Counts of verdicts, and of what was skipped."""
@@ -73,8 +74,10 @@ class FileReview:
 
     def to_dict(self) -> dict:
         return {"file": str(self.path), "format": self.fmt, "error": self.error,
+                "problem_set": self.problems,
                 "summary": self.summary() if self.error is None else None,
-                "claims": [c.to_dict() for c in self.claims], "unplaced": self.unplaced}
+                "claims": [c.to_dict() for c in self.claims], "unplaced": self.unplaced,
+                "shown": self.shown}
 
 
 # a claim that indexes position 0 (W[0, c, k], x_{0}, a sum from 0 over an index)
@@ -171,7 +174,7 @@ class Reviewer:
 
     def review_document(self, doc: Document) -> FileReview:
         """Find and check every claim of a read write-up."""
-        out = FileReview(doc.path, doc.fmt, document=doc)
+        out = FileReview(doc.path, doc.fmt, document=doc, problems=self.problems.name)
         for f in extract(self.tree, doc, self.systems()):
             out.counts[f.kind] += 1
             if f.kind in ("definition", "question"):
@@ -186,6 +189,12 @@ class Reviewer:
                                      "line": doc.line(f.start), "cell": doc.cell(f.start),
                                      "reason": why})
                 out.shown.append({"kind": "not placed", **out.unplaced[-1]})
+                continue
+            if f.kind == "refused":  # never read: not judged, with the reason
+                out.claims.append(ClaimResult(f.question or "", f.latex,
+                                              Verdict("unparsed", f.reason, claim_latex=""),
+                                              doc.line(f.start), doc.cell(f.start), f.start,
+                                              f.end, list(f.spans)))
                 continue
             if f.kind != "claim":
                 continue
@@ -215,7 +224,7 @@ class Reviewer:
 
 
 def _short(v: Verdict, width: int = 70) -> str:
-    if v.counterexample:
+    if v.counterexample and v.verdict != "unparsed":
         ce = v.counterexample
         text = ", ".join(f"{k} = {ce[k]}" for k in ("entry", "claimed", "true", "dimension",
                                                      "parameters", "position", "construct")
@@ -234,10 +243,11 @@ def format_table(review: FileReview) -> str:
     if review.error:
         return f"{name}: error: {review.error}"
     s = review.summary()
-    lines = [f"{name}: {s['claims']} claim(s) under {s['questions']} question(s): "
-             + ", ".join(f"{s[k]} {k}" for k in VERDICT_ORDER)
-             + f"; skipped {s['question_text']} restated question formula(s), "
-             f"{s['definitions']} definition(s); {s['unplaced']} not placed"]
+    lines = [f"{name} (problem set {review.problems}): {s['claims']} claim(s) placed under "
+             f"{s['questions']} question(s), {s['unplaced']} not placed: "
+             + ", ".join(f"{s[k]} {k}" for k in VERDICT_ORDER[:3])
+             + f", {s['unparsed']} not judged; shown, not judged: {s['question_text']} "
+             f"restated from the question, {s['definitions']} definition(s)"]
     head = f"{'question':<10} {'claims':>6} {'correct':>7} {'incorr.':>7} {'layout':>6} " \
            f"{'unparsed':>8}  first problem (line: counterexample or reason)"
     lines += [head, "-" * len(head)]
