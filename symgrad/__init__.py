@@ -8,12 +8,12 @@
 from collections.abc import Sequence
 
 from . import notation, verify  # noqa: F401  (they register Model.from_latex and Quantity.check)
-from .problems import registry  # noqa: F401  (it registers the problem sets for review)
 from .core import Model, Quantity, SymgradError
 from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
 from .layers.attention_rnn import AttentionRNN
 from .layers.conv import Conv1d, Conv2d, conv_output_shape
 from .layers.gated_rnn import GatedRNN
+from .problems import registry  # noqa: F401  (it registers the problem sets for review)
 
 __all__ = ["AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model", "ParseError",
            "Quantity", "ShapeError", "SymgradError", "UnknownNameError", "answer", "check",
