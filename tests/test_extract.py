@@ -227,3 +227,12 @@ def test_a_formula_too_long_to_read_is_listed_not_dropped(tmp_path):
     items = placed(tmp_path, "l.md", "## 1.1.a\n\n$$" + "{" * 30000 + "x" + "}" * 30000 + "$$\n")
     (f,) = items
     assert f.kind == "refused" and "characters" in f.reason
+
+
+def test_a_chain_about_a_derivative_is_judged_step_by_step(tmp_path):
+    items = placed(tmp_path, "c.tex", "\\subsection*{1.2.2.e}\n\\begin{align*}\n"
+                   "\\frac{\\partial h[t]}{\\partial h[t-1]} &= A \\\\\n &= B + C \\\\\n &+ D\n"
+                   "\\end{align*}\n")
+    assert [c for _, c in kinds(items, "claim")] == [
+        r"\frac{\partial h[t]}{\partial h[t-1]} = A",
+        r"\frac{\partial h[t]}{\partial h[t-1]} = B + C + D"]

@@ -355,6 +355,26 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
                        r"\s*\}?\s*\}\s*$")
 
 
+def _links(row: str) -> list[str]:
+    """The sides of a chain ``A = B = C`` at its top-level ``=`` (not inside braces,
+    brackets or environments, not ``:=``, ``\\le``, ``\\neq``)."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(row):
+        if c in "{[(":
+            depth += 1
+        elif c in "}])":
+            depth -= 1
+        elif row.startswith("\\begin", i):
+            depth += 1
+        elif row.startswith("\\end", i):
+            depth -= 1
+        elif c == "=" and depth == 0 and (i == 0 or row[i - 1] not in ":<>!\\"):
+            out.append(row[start:i].strip())
+            start = i + 1
+    out.append(row[start:].strip())
+    return [p for p in out if p]
+
+
 def _lhs(row: str) -> str:
     m = _DEFINE_EQ.search(row) or _EQ.search(row)
     return row[:m.start()] if m else ""
@@ -870,6 +890,14 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             walk.named.append((qid or "", lhs.strip(), first.strip()))
             found("definition", f"{lhs.strip()} := {first.strip()}", "the writer's own name")
             latex = f"{first.strip()} = {rest.strip()}"
+        links = _links(latex) if has_eq and "\\partial" in lhs else []
+        if len(links) > 2:
+            # dh[t]/dh[t-1] = A = B = C: each step is a statement about the derivative,
+            # judged on its own, so that the verdict points at the step that goes wrong
+            for link in links[1:]:
+                step = f"{links[0]} = {link}"
+                found("claim", step, "", walk.defs_for(qid, step))
+            continue
         found("claim", latex, "", walk.defs_for(qid, latex))
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):
             # H_{out} = ... is checked, and names the size for the claims after it
