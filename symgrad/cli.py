@@ -209,7 +209,7 @@ def _check_set(args) -> int:
     from .verify import check_claim
 
     if args.id is None:
-        raise SymgradError("the question id is missing, e.g. symgrad check --set FILE 1.2.c "
+        raise SymgradError("the question id is missing, e.g. symgrad check 1.1.b --latex "
                            "'CLAIM'")
     pset = _problem_set(args)
     question = pset.question(args.id)
@@ -277,11 +277,6 @@ PDF_TOOLS = ("Debian/Ubuntu: apt-get install texlive-latex-base texlive-latex-re
              "texlive-pictures latexmk")
 
 
-#: hw2's slowest answers, built in a worker process while the others are built (the
-#: 1.2.1.d experiment and its matplotlib figure, which 1.3.1 shows too)
-SLOW_ANSWERS = ("1.2.1.d", "1.3.1")
-
-
 def _answers(args) -> int:
     """``answers``: the write-up of a problem set (hw2 by default) under --out."""
     import hashlib
@@ -323,9 +318,8 @@ def _answers(args) -> int:
     previous = cached_answers(out, key)
     computed = [q.id for q in pset.questions.values()
                 if (only and q.id in only) or q.id not in previous]
-    background = SLOW_ANSWERS if pset.name == DEFAULT else ()
     files, per_question = document(pset, args.index_base, only, progress, previous,
-                                   background=background)
+                                   background=pset.slow)
     written = write_outputs(out, files, force=args.force)
     save_answers_cache(out, key, per_question)
     if written or computed:
@@ -349,17 +343,6 @@ def _answers(args) -> int:
         print(f"note: pdflatex not found, so no PDF was built (the .tex files are "
               f"complete; {PDF_TOOLS})", file=sys.stderr)
     return 0
-
-
-def _check(args) -> int:
-    from . import check
-
-    verdict = check(args.id, _claim(args), index_base=args.index_base)
-    if args.json:
-        print(json.dumps(_verdict_json(verdict), indent=2, sort_keys=True))
-    else:
-        print(verdict.format())
-    return {"correct": 0, "incorrect": 1, "layout": 1}.get(verdict.verdict, 2)
 
 
 def _review(args) -> int:
@@ -458,30 +441,21 @@ def main(argv: list[str] | None = None) -> int:
             print(getattr(e, "usage", "").rstrip(), file=sys.stderr)
         return _fail(str(e).split("\n")[0], as_json)
     try:
-        hw2 = getattr(args, "set", None) in (None, "hw2")
         if args.command == "derive":
             return _derive(args)
         if args.command == "answers":
             return _answers(args)
         if args.command == "show":
-            from .problems.hw2 import answer
-
-            if not hw2:
-                print(_problem_set(args).answer(args.id, args.index_base).latex)
-                return 0
-            print(answer(args.id, args.index_base).latex)
+            print(_problem_set(args).answer(args.id, args.index_base).latex)
             return 0
         if args.command == "check":
             if args.model is not None:
                 return _check_model(args)
-            return _check(args) if hw2 else _check_set(args)
+            return _check_set(args)
         if args.command == "review":
             return _review(args)
         if args.command == "list":
-            from .problems.hw2 import HW2
-
-            pset = HW2 if hw2 else _problem_set(args)
-            for q in pset.questions.values():
+            for q in _problem_set(args).questions.values():
                 print(f"{q.id:10s} {q.statement}")
             return 0
         parser.print_help()

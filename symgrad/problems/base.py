@@ -101,6 +101,8 @@ class ProblemSet:
     #: size``: ``K``): a writer's "let $H_{in}$ denote the height of the input" is then the
     #: definition ``H_{in} := 21``
     sizes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: questions slow to answer, built in a worker process while the others are built
+    slow: tuple[str, ...] = ()
     #: section titles as regular expressions over lower-cased words (``1.2``: recurrent
     #: neural networks), for write-ups whose headings give titles instead of numbers
     titles: dict[str, str] = field(default_factory=dict)
