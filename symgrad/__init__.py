@@ -10,31 +10,45 @@ from collections.abc import Sequence
 from . import notation, verify  # noqa: F401  (they register Model.from_latex and Quantity.check)
 from .core import Model, Quantity, SymgradError
 from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
+from .core.limits import CHECK_SECONDS
 from .layers.attention_rnn import AttentionRNN
 from .layers.conv import Conv1d, Conv2d, conv_output_shape
 from .layers.gated_rnn import GatedRNN
-from .problems import registry  # noqa: F401  (it registers the problem sets for review)
+from .problems import registry
 
-__all__ = ["AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model", "ParseError",
-           "Quantity", "ShapeError", "SymgradError", "UnknownNameError", "answer", "check",
-           "conv_output_shape"]
+__all__ = ["CHECK_SECONDS", "AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError",
+           "Model", "ParseError", "Quantity", "ShapeError", "SymgradError", "UnknownNameError",
+           "answer", "check", "conv_output_shape", "review"]
 __version__ = "0.1.0"
-CHECK_SECONDS = 12
 
 
-def answer(qid: str, index_base: int = 1):
-    """The answer to a question of hw2: ``.latex`` and ``.quantity`` (where there is one)."""
-    from .problems.hw2 import answer as _answer
+def answer(qid: str, index_base: int = 1, set: str | None = None):
+    """The answer to a question of a problem set (default hw2): ``.latex`` and
+    ``.quantity`` (where there is one)."""
+    return registry.get(set).answer(qid, index_base)
 
-    return _answer(qid, index_base)
 
-
-def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] = ()):
-    """Verdict on a hand-written claim for a question of hw2: ``.verdict``, ``.ok``,
-    ``.explanation``, ``.counterexample``. ``definitions`` are what the writer defined
-    before the claim (``s_p = 2p - 1``, ``\\hat{y} := f_W(x)``), read first."""
+def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] = (),
+          set: str | None = None):
+    """Verdict on a hand-written claim for a question of a problem set (default hw2; a
+    registered name or a .toml file): ``.verdict``, ``.ok``, ``.explanation``,
+    ``.counterexample``. ``definitions`` are what the writer defined before the claim
+    (``s_p = 2p - 1``, ``\\hat{y} := f_W(x)``), read first."""
     from .core.limits import time_limit
-    from .problems.hw2 import check as _check
+    from .verify import check_claim
 
+    question = registry.get(set).question(qid)
+    if question.context is None:
+        raise SymgradError(f"question {question.id} has nothing to check (prose only)")
     with time_limit(CHECK_SECONDS, "checking the claim"):
-        return _check(qid, latex, index_base, definitions)
+        return check_claim(question.context(), latex, index_base, definitions)
+
+
+def review(paths: str | Sequence[str], index_base: int = 1, set: str | None = None) -> list:
+    """Review whole write-ups (.tex .md .ipynb .txt) against a problem set (default hw2):
+    one FileReview per file, with ``.claims`` (each with its ``.verdict``), ``.shown``
+    (definitions, restated data, what was not placed) and ``.summary()``."""
+    from .verify.review import Reviewer
+
+    files = [paths] if isinstance(paths, str) else list(paths)
+    return Reviewer(index_base, problems=registry.get(set)).review(files)

@@ -205,22 +205,13 @@ def _check_model(args) -> int:
 
 
 def _check_set(args) -> int:
-    from .core.limits import time_limit
-    from .verify import check_claim
+    from . import check
 
     if args.id is None:
         raise SymgradError("the question id is missing, e.g. symgrad check 1.1.b --latex "
                            "'CLAIM'")
-    pset = _problem_set(args)
-    question = pset.question(args.id)
-    claim = _claim(args)
-    if question.context is None:
-        raise SymgradError(f"question {question.id} of {pset.name} has nothing to check "
-                           f"(prose only)")
-    from . import CHECK_SECONDS
-
-    with time_limit(CHECK_SECONDS, "checking the claim"):
-        verdict = check_claim(question.context(), claim, index_base=args.index_base)
+    verdict = check(args.id, _claim(args), index_base=args.index_base,
+                    set=getattr(args, "set", None))
     return _print_verdict(args, verdict)
 
 

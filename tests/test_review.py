@@ -183,3 +183,31 @@ def test_seventy_claims_in_one_process_under_ten_seconds(tmp_path):
     assert len(r.claims) == 70
     assert elapsed < 10, f"{elapsed:.1f} s for 70 claims"
     assert sum(c.verdict.ok for c in r.claims) >= 4
+
+
+def test_a_write_up_of_another_problem_set_is_reviewed(tmp_path):
+    import numpy as np
+
+    import symgrad as sg
+
+    # the truth, by finite differences on hw1's regression network (ReLU, identity, MSE)
+    rng = np.random.default_rng(1)
+    W1, b1, W2, b2 = (rng.normal(size=s) for s in ((4, 3), 4, (2, 4), 2))
+    x, y = rng.normal(size=3), rng.normal(size=2)
+
+    def loss(b):
+        yhat = W2 @ np.maximum(W1 @ x + b1, 0) + b
+        return np.sum((yhat - y) ** 2)
+
+    fd = np.array([(loss(b2 + e) - loss(b2 - e)) / 2e-6 for e in np.eye(2) * 1e-6])
+    yhat = W2 @ np.maximum(W1 @ x + b1, 0) + b2
+    assert np.allclose(fd, 2 * (yhat - y), atol=1e-6)
+    p = tmp_path / "hw1.md"
+    p.write_text("## 1.2\n\n### (c)\n\n$$\\frac{\\partial \\ell}{\\partial b^{(2)}} = 2(\\hat{y}"
+                 " - y)$$\n\n$$\\frac{\\partial \\ell}{\\partial b^{(2)}} = \\hat{y} - y$$\n")
+    (r,) = sg.review(p, set="hw1")
+    assert r.problems == "hw1"
+    assert [(c.question, c.verdict.verdict) for c in r.claims] == [("1.2.c", "correct"),
+                                                                    ("1.2.c", "incorrect")]
+    assert sg.check("1.2.c", r"\frac{\partial \ell}{\partial b^{(2)}} = 2(\hat{y} - y)",
+                    set="hw1").verdict == "correct"

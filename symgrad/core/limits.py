@@ -9,8 +9,12 @@ from contextlib import contextmanager
 
 from .errors import LimitError
 
+#: the time limit of checking one claim (symgrad.check, review), in seconds
+CHECK_SECONDS = 12
+
 
 @contextmanager
+
 def time_limit(seconds: float, what: str = "the work") -> Iterator[None]:
     """Raise LimitError in the block after ``seconds`` (main thread with SIGALRM only;
     elsewhere the block runs unbounded, relying on the input limits)."""

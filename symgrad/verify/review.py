@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import SymgradError
+from ..core.limits import CHECK_SECONDS, time_limit
 from ..core.services import service
 from .engine import check as check_claim
 from .extract import extract
@@ -22,7 +23,6 @@ __all__ = ["ClaimResult", "FileReview", "Reviewer", "format_summary", "format_ta
            "review_json"]
 
 VERDICT_ORDER = ("correct", "incorrect", "layout", "unparsed")
-CHECK_SECONDS = 12  # one claim's time limit, as symgrad.check
 
 
 @dataclass
@@ -132,8 +132,6 @@ class Reviewer:
         base = self.index_base if base is None else base
         if self._checker is not None:
             return self._checker(qid, latex, base, defs)
-        from ..core.limits import time_limit
-
         with time_limit(CHECK_SECONDS, "checking the claim"):
             return check_claim(self.context(qid), latex, base, list(defs))
 
