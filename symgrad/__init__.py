@@ -6,6 +6,7 @@
 """
 
 from collections.abc import Sequence
+from os import PathLike
 
 from . import notation, verify  # noqa: F401  (they register Model.from_latex and Quantity.check)
 from .core import Model, Quantity, SymgradError
@@ -44,11 +45,12 @@ def check(qid: str, latex: str, index_base: int = 1, definitions: Sequence[str] 
         return check_claim(question.context(), latex, index_base, definitions)
 
 
-def review(paths: str | Sequence[str], index_base: int = 1, set: str | None = None) -> list:
+def review(paths: str | PathLike | Sequence[str | PathLike], index_base: int = 1,
+           set: str | None = None) -> list:
     """Review whole write-ups (.tex .md .ipynb .txt) against a problem set (default hw2):
     one FileReview per file, with ``.claims`` (each with its ``.verdict``), ``.shown``
     (definitions, restated data, what was not placed) and ``.summary()``."""
     from .verify.review import Reviewer
 
-    files = [paths] if isinstance(paths, str) else list(paths)
+    files = [paths] if isinstance(paths, (str, PathLike)) else list(paths)
     return Reviewer(index_base, problems=registry.get(set)).review(files)
