@@ -337,9 +337,17 @@ def _answers(args) -> int:
 
 
 def _review(args) -> int:
-    from .verify.review import Reviewer, format_summary, format_table, review_json
+    from .verify.review import (
+        RecognisingReviewer,
+        Reviewer,
+        format_summary,
+        format_table,
+        review_json,
+    )
 
-    reviewer = Reviewer(index_base=args.index_base, problems=_problem_set(args))
+    # with --set, that set; without it, the set each write-up answers (recognised)
+    reviewer = Reviewer(index_base=args.index_base, problems=_problem_set(args)) if args.set \
+        else RecognisingReviewer(index_base=args.index_base)
     out = Path(args.out) if args.out else None
     if out is not None:
         for f in args.files:

@@ -438,3 +438,15 @@ def test_hw1_answers_paste_into_a_plain_article(tmp_path, files):
                    + "\\end{document}\n")
     pdf = build_pdf(tex, require=True)
     assert pdf.warnings == [], pdf.warnings
+
+
+def test_a_data_set_states_its_given_formulas(tmp_path):
+    from symgrad.problems.dataset import load_set
+
+    text = (ROOT / "symgrad" / "problems" / "sets" / "hw1.toml").read_text()
+    assert "z_2 = f(z_1)" in load_set(ROOT / "symgrad" / "problems" / "sets" / "hw1.toml"
+                                      ).given["1"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace('[given]\n"1" = [', '[given]\n"1" = 3\n"9" = ['))
+    with pytest.raises(sg.SymgradError, match="given.1: must be a list of LaTeX strings"):
+        load_set(bad)

@@ -211,3 +211,19 @@ def test_a_write_up_of_another_problem_set_is_reviewed(tmp_path):
                                                                     ("1.2.c", "incorrect")]
     assert sg.check("1.2.c", r"\frac{\partial \ell}{\partial b^{(2)}} = 2(\hat{y} - y)",
                     set="hw1").verdict == "correct"
+
+
+def test_the_problem_set_is_recognised_from_what_the_write_up_copies(tmp_path):
+    from symgrad.verify.review import RecognisingReviewer
+
+    hw1 = tmp_path / "hw1.md"
+    hw1.write_text("## 1.2\n\nWe have $z_1 = \\mathrm{Linear}_1(x)$ and $z_2 = f(z_1)$.\n\n"
+                   "### (c)\n\n$$\\frac{\\partial \\ell}{\\partial b^{(2)}} = 2(\\hat{y} - y)$$\n")
+    hw2 = tmp_path / "hw2.md"
+    hw2.write_text("## 1.1.a\n\nAn input of $21 \\times 12$ with a $4 \\times 5$ kernel.\n\n"
+                   "The output is $5 \\times 2$.\n")
+    r1, r2 = RecognisingReviewer().review([hw1, hw2])
+    assert (r1.problems, r2.problems) == ("hw1", "hw2")
+    assert "2 formula(s) of its statement copied" in r1.problems_why
+    assert [c.verdict.verdict for c in r1.claims] == ["correct"]
+    assert "problem set hw1, recognised" in format_table(r1)

@@ -58,10 +58,10 @@ __all__ = ["KINDS", "DataSet", "load_set", "read_set"]
 
 KINDS = ("shape", "value", "jacobian", "gradient", "system")
 FORMS = ("index", "matrix", "both")
-_TOP = {"name", "title", "intro", "models", "questions"}
+_TOP = {"name", "title", "intro", "models", "questions", "given"}
 _MODEL = {"title", "equations", "shapes", "index_base"}
 _QUESTION = {"id", "statement", "statement_tex", "title", "model", "compare", "prose", "after",
-             "derive"}
+             "derive", "given"}
 _ITEM = {"what", "of", "wrt", "model", "form", "text", "expand", "steps", "given", "simplify"}
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _ESCAPES = {chr(9): r"\t", chr(12): r"\f", chr(8): r"\b", chr(13): r"\r"}
@@ -123,6 +123,7 @@ class DataQuestion:
     after: str
     items: list[Item] = field(default_factory=list)
     statement_tex: str = ""
+    given: tuple[str, ...] = ()  # formulas the question states (review: "restated")
 
 
 @dataclass
@@ -136,6 +137,8 @@ class DataSet:
     model_titles: dict[str, str]
     questions: list[DataQuestion]
     path: str = ""
+    #: formulas the statement gives, by question or section id (``[given]`` in the file)
+    given: dict[str, tuple[str, ...]] = field(default_factory=dict)
     _built: dict[str, Model] = field(default_factory=dict, repr=False)
 
     def model(self, key: str) -> Model:
@@ -233,12 +236,31 @@ def parse_set(raw: Mapping, where: str = "the problem set") -> DataSet:
                          _text(table, "title", at), model, compare, _text(table, "prose", at),
                          _text(table, "after", at))
         q.statement_tex = _text(table, "statement_tex", at).strip()
+        given = table.get("given", [])
+        if not isinstance(given, list) or not all(isinstance(g, str) for g in given):
+            raise _fail(at, "given must be a list of LaTeX strings, e.g. given = ['x \\in "
+                            "\\mathbb{R}^n']")
+        q.given = tuple(given)
         for k, item in enumerate(derive, 1):
             q.items.append(_item(item, models, model, f"{at}, derive {k}"))
         if not q.items and not q.prose and not q.after:
             raise _fail(at, "derives nothing and has no prose; add derive = [...] or prose")
         questions.append(q)
-    return DataSet(name, title, intro, models, titles, questions, where)
+    return DataSet(name, title, intro, models, titles, questions, where,
+                   _given(raw.get("given", {}), where))
+
+
+def _given(table: object, where: str) -> dict[str, tuple[str, ...]]:
+    """``[given]``: section or question id -> the formulas its statement gives."""
+    at = f"{where}, given"
+    if not isinstance(table, Mapping):
+        raise _fail(at, "must be a table of lists, e.g. [given] \"1.2\" = ['z_1 = W x']")
+    out = {}
+    for key, formulas in table.items():
+        if not isinstance(formulas, list) or not all(isinstance(f, str) for f in formulas):
+            raise _fail(f"{at}.{key}", "must be a list of LaTeX strings")
+        out[str(key).lower()] = tuple(formulas)
+    return out
 
 
 def _model_key(value: object, models: Mapping, where: str, key: str) -> str:
@@ -467,7 +489,7 @@ def _answer(ds: DataSet, q: DataQuestion, base: int) -> Answer:
 def _problem_set(ds: DataSet) -> ProblemSet:
     from .context import model_context
 
-    pset = ProblemSet(ds.name, ds.title, intro=ds.intro, source=ds.path)
+    pset = ProblemSet(ds.name, ds.title, intro=ds.intro, source=ds.path, given=dict(ds.given))
     for q in ds.questions:
         def build(index_base: int = 1, q=q) -> Answer:
             return _answer(ds, q, index_base)
@@ -477,6 +499,8 @@ def _problem_set(ds: DataSet) -> ProblemSet:
 
         pset.questions[q.id.lower()] = Question(q.id, q.statement, build, context,
                                                 q.statement_tex)
+        if q.given:
+            pset.given[q.id.lower()] = q.given
     return pset
 
 

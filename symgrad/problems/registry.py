@@ -83,3 +83,4 @@ def get(spec: str | None = None) -> ProblemSet:
 
 
 provide("problem_set", get)
+provide("problem_set_names", names)

@@ -63,6 +63,7 @@ class FileReview:
     error: str | None = None
     document: Document | None = None
     problems: str = ""  # the name of the problem set it was reviewed against
+    problems_why: str = ""  # how that set was chosen, when review recognised it
 
     def summary(self) -> dict:
         """Counts of verdicts, and of what was skipped."""
@@ -74,7 +75,7 @@ class FileReview:
 
     def to_dict(self) -> dict:
         return {"file": str(self.path), "format": self.fmt, "error": self.error,
-                "problem_set": self.problems,
+                "problem_set": self.problems, "problem_set_why": self.problems_why,
                 "summary": self.summary() if self.error is None else None,
                 "claims": [c.to_dict() for c in self.claims], "unplaced": self.unplaced,
                 "shown": self.shown}
@@ -221,6 +222,56 @@ class Reviewer:
         return [self.review_file(p) for p in paths]
 
 
+def recognise(doc: Document, sets: Sequence) -> tuple[object, str]:
+    """The problem set a write-up answers, among ``sets`` (ProblemSets, the default
+    first): the one whose statement it copies most (its ``given`` data), then the one
+    under whose questions most of its formulas fall; a tie keeps the first. Also says why."""
+    scores = []
+    for k, s in enumerate(sets):
+        tree = QuestionTree(s.questions, s.titles, s.given, s.sizes)
+        found = extract(tree, doc)
+        copied = sum(f.kind == "question" and "data" in f.reason for f in found)
+        placed = sum(f.kind == "claim" for f in found)
+        scores.append((copied, placed, -k, s))
+    scores.sort(key=lambda x: x[:3], reverse=True)
+    best = scores[0]
+    why = f"recognised: {best[0]} formula(s) of its statement copied, {best[1]} placed"
+    if len(scores) > 1:
+        why += f"; next {scores[1][3].name}: {scores[1][0]} copied, {scores[1][1]} placed"
+    return best[3], why
+
+
+class RecognisingReviewer:
+    """Reviews each write-up against the problem set it answers (see :func:`recognise`),
+    among the registered ones; the choice and why are in the review's ``problems_why``."""
+
+    def __init__(self, index_base: int = 1, names: Sequence[str] | None = None):
+        get = service("problem_set")
+        names = list(names) if names is not None else service("problem_set_names")()
+        self.sets = [get(n) for n in names]
+        self.index_base = index_base
+        self._reviewers: dict[str, Reviewer] = {}
+        self.problems = self.sets[0]
+
+    def review_file(self, path: str | Path) -> FileReview:
+        try:
+            doc = read_writeup(path)
+        except SymgradError:
+            return self._reviewer(self.sets[0]).review_file(path)
+        chosen, why = recognise(doc, self.sets)
+        out = self._reviewer(chosen).review_file(path)
+        out.problems_why = why
+        return out
+
+    def review(self, paths: Iterable[str | Path]) -> list[FileReview]:
+        return [self.review_file(p) for p in paths]
+
+    def _reviewer(self, pset) -> Reviewer:
+        if pset.name not in self._reviewers:
+            self._reviewers[pset.name] = Reviewer(self.index_base, problems=pset)
+        return self._reviewers[pset.name]
+
+
 def _short(v: Verdict, width: int = 70) -> str:
     if v.counterexample and v.verdict != "unparsed":
         ce = v.counterexample
@@ -241,7 +292,9 @@ def format_table(review: FileReview) -> str:
     if review.error:
         return f"{name}: error: {review.error}"
     s = review.summary()
-    lines = [f"{name} (problem set {review.problems}): {s['claims']} claim(s) placed under "
+    chosen = f"problem set {review.problems}" + (f", {review.problems_why}"
+                                                 if review.problems_why else "")
+    lines = [f"{name} ({chosen}): {s['claims']} claim(s) placed under "
              f"{s['questions']} question(s), {s['unplaced']} not placed: "
              + ", ".join(f"{s[k]} {k}" for k in VERDICT_ORDER[:3])
              + f", {s['unparsed']} not judged; shown, not judged: {s['question_text']} "
