@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from os import PathLike
 
 from . import notation, verify  # noqa: F401  (they register Model.from_latex and Quantity.check)
+from ._version import __version__
 from .core import Model, Quantity, SymgradError
 from .core.errors import LimitError, ParseError, ShapeError, UnknownNameError
 from .core.limits import CHECK_SECONDS
@@ -17,10 +18,9 @@ from .layers.conv import Conv1d, Conv2d, conv_output_shape
 from .layers.gated_rnn import GatedRNN
 from .problems import registry
 
-__all__ = ["CHECK_SECONDS", "AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError",
-           "Model", "ParseError", "Quantity", "ShapeError", "SymgradError", "UnknownNameError",
-           "answer", "check", "conv_output_shape", "review"]
-__version__ = "0.1.0"
+__all__ = ["CHECK_SECONDS", "AttentionRNN", "Conv1d", "Conv2d", "GatedRNN", "LimitError", "Model",
+           "ParseError", "Quantity", "ShapeError", "SymgradError", "UnknownNameError",
+           "__version__", "answer", "check", "conv_output_shape", "review"]
 
 
 def answer(qid: str, index_base: int = 1, set: str | None = None):

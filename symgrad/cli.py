@@ -365,7 +365,7 @@ def _review(args) -> int:
         print(format_summary(reviews, list(reviewer.problems.questions)))
     written: list[str] = []
     if out is not None:
-        from .render.annotate import write_annotated
+        from .verify.annotate import write_annotated
 
         for note in write_annotated(reviews, out, pdf=args.pdf, timeout=args.latex_timeout,
                                     force=args.force):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from symgrad.core.errors import SymgradError
-from symgrad.render.annotate import (
+from symgrad.verify.annotate import (
     annotate_markdown,
     annotate_notebook,
     annotate_tex,

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
+from symgrad._version import __version__
 from symgrad.core.errors import SymgradError
 from symgrad.render.tikz import TIKZ_LIBRARIES
 
@@ -412,8 +413,6 @@ def latex_document(body: str, title: str) -> str:
 def code_digest() -> str:
     """A digest of symgrad's own source (every .py of the package) and version: answers
     cached under it are recomputed whenever the code that wrote them changes."""
-    from symgrad import __version__
-
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(f"symgrad {__version__}\0".encode())
     for path in sorted(root.rglob("*.py")):
@@ -523,8 +522,6 @@ def _stamp_path(tex: Path) -> Path:
 def _build_key(tex: Path, tool: str) -> str:
     """A digest of everything the PDF depends on: the files of the folder LaTeX may read
     (sources and figures), symgrad's version and the TeX tool used."""
-    from symgrad import __version__
-
     digest = hashlib.sha256(f"symgrad {__version__}\0{tool}\0".encode())
     own_pdf = tex.with_suffix(".pdf").name
     for path in sorted(tex.parent.iterdir()):

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import SymgradError
-from ..verify.review import ClaimResult, FileReview, format_summary
-from .output import _first_error, _run, write_atomic, write_outputs
+from ..render.output import _first_error, _run, write_atomic, write_outputs
+from .review import ClaimResult, FileReview, format_summary
 
 __all__ = ["annotate_markdown", "annotate_notebook", "annotate_tex", "compile_untrusted",
            "output_name", "write_annotated"]
