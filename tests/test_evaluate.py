@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad.core.evaluate import _at, evaluate_element, evaluate_matrix
+from symgrad.core.evaluate import value_at, evaluate_element, evaluate_matrix
 from symgrad.core.ops import Diag, Indicator, Ones, Transpose
 from symgrad.core.simplify import Iverson
 from symgrad.core.tensor import index
@@ -12,7 +12,7 @@ from symgrad.core.tensor import index
 
 def test_at_reads_zero_outside_and_at_fractions():
     a = np.arange(5.0)
-    got = _at(a, (np.array([-1, 0, 4, 5, 1.5, 2.0000000000001]),))
+    got = value_at(a, (np.array([-1, 0, 4, 5, 1.5, 2.0000000000001]),))
     np.testing.assert_array_equal(got, [0, 0, 4, 0, 0, 2])
 
 

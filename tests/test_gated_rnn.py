@@ -435,13 +435,13 @@ def test_the_sequence_pass_is_core_unroll(monkeypatch):
     import symgrad.core.unroll as unroll
 
     calls = []
-    real = unroll._Unrolled._unroll
+    real = unroll.Unrolled._unroll
 
     def counted(self, arrays, sizes):
         calls.append(self.given)
         return real(self, arrays, sizes)
 
-    monkeypatch.setattr(unroll._Unrolled, "_unroll", counted)
+    monkeypatch.setattr(unroll.Unrolled, "_unroll", counted)
     a = random_sequence(2, 3, 4, 5)
     rnn = GatedRNN(2, 3)
     params = {k: a[k] for k in ("W_c", "W_h", "W_x")}

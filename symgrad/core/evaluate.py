@@ -1,8 +1,8 @@
 """Numeric evaluation of index expressions: vectorised NumPy over the whole index grid.
 
 An element expression is compiled once (``lambdify`` with a printer that reads tensor
-entries through ``_at``), then called with broadcastable index grids, so one call fills
-the whole array. ``_at`` gives 0 outside a tensor (zero padding) and at non-integral
+entries through ``value_at``), then called with broadcastable index grids, so one call fills
+the whole array. ``value_at`` gives 0 outside a tensor (zero padding) and at non-integral
 positions (a dilation that skips an entry).
 """
 
@@ -29,7 +29,7 @@ def _inside(i, n: int) -> bool:
             and i.min() >= 0 and i.max() < n)
 
 
-def _at(array: np.ndarray, idx: tuple) -> np.ndarray:
+def value_at(array: np.ndarray, idx: tuple) -> np.ndarray:
     if all(_inside(i, n) for i, n in zip(idx, array.shape, strict=True)):
         return np.asarray(array[tuple(idx)], dtype=float)  # integer positions inside
     arrays = np.broadcast_arrays(*[np.asarray(i) for i in idx])
@@ -88,7 +88,7 @@ class _Printer(NumPyPrinter):
 
     def _print_Indexed(self, expr):
         idx = ", ".join(self._print(i) for i in expr.indices)
-        return f"_at({self._print(expr.base.label)}, ({idx},))"
+        return f"value_at({self._print(expr.base.label)}, ({idx},))"
 
     def _print_KroneckerDelta(self, expr):
         a, b = (self._print(x) for x in expr.args)
@@ -147,7 +147,7 @@ def exact_conditions(expr: sp.Expr) -> sp.Expr:
 # writes numpy.tanh, numpy.where, ...). Not the string "numpy": lambdify would run
 # ``from numpy import *`` and probe every name, importing numpy.f2py, numpy.testing and
 # more (about 90 ms on the first evaluation in a process).
-_MODULES = [{"_at": _at, "_axis": _axis, "_vsum": _vsum,
+_MODULES = [{"value_at": value_at, "_axis": _axis, "_vsum": _vsum,
              **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, {"numpy": np}]
 
 

@@ -33,7 +33,7 @@ from .services import service
 from .shapes import ShapeSpec, dims_text, parse_shape
 from .simplify import Ranges, canonical_sums, collapse, split_sums
 from .tensor import Tensor, as_dim, as_expr, index, ranges_for, size
-from .unroll import ModelQuantity, StepChain, _MatrixPrinter, _Unrolled
+from .unroll import MatrixPrinter, ModelQuantity, StepChain, Unrolled
 from .zero import Point
 
 Rule = Callable[[tuple, tuple], sp.Expr]
@@ -402,7 +402,7 @@ class Model:
         return tuple(out)
 
     def _latex_of(self, e: sp.Expr) -> str:
-        return _MatrixPrinter(self.tensors).doprint(e)
+        return MatrixPrinter(self.tensors).doprint(e)
 
     def _kind(self, term: _Term) -> str:
         return {0: "scalar", 1: "row vector" if term.row else "vector", 2: "matrix"}.get(
@@ -1163,7 +1163,7 @@ class Model:
                                  f"every state)")
             outs += others
             silent = {t.name for t in others}
-        return _Unrolled(self, w, outs, steps, given, sizes, silent).quantity()
+        return Unrolled(self, w, outs, steps, given, sizes, silent).quantity()
 
     def _outputs(self, of: str | None, through_time: bool) -> list[Tensor]:
         if of is not None:

@@ -30,7 +30,7 @@ def _template(latex: str) -> str:
 
 
 # quantities -----------------------------------------------------------------------------
-class _MatrixPrinter(IndexPrinter):
+class MatrixPrinter(IndexPrinter):
     """Matrix notation with functions written as the table of operations says:
     \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
 
@@ -194,7 +194,7 @@ def _unused(model: Model, head: str, sub: str) -> str:
     return rf"\bar{{{head}}}{sub}[t]"
 
 
-class _Unrolled:
+class Unrolled:
     """A gradient over K steps of a recurrent model (back-propagation through time)."""
 
     def __init__(self, model: Model, wrt: Tensor, outs: list[Tensor], steps, given: str,
@@ -298,7 +298,7 @@ def run_sequence(model: Model, outs: list[str], arrays: dict, sizes: dict, steps
     stacked over t), and for ``given="direct"`` the total gradients ``delta`` of ``outs``
     back-propagated from their direct partials ``g``."""
     wrt = next(model.tensors[n] for n, k in model.kinds.items() if k == "param")
-    run = _Unrolled(model, wrt, [model.tensors[o] for o in outs], steps, given, None)
+    run = Unrolled(model, wrt, [model.tensors[o] for o in outs], steps, given, None)
     return run._unroll(arrays, {**sizes, run.K: int(steps)})
 
 

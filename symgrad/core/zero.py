@@ -24,7 +24,7 @@ import sympy as sp
 from sympy.core.relational import Relational
 
 from . import ops
-from .evaluate import _at
+from .evaluate import value_at
 from .simplify import Iverson
 from .tensor import as_expr
 
@@ -138,7 +138,7 @@ class Point:
             if len(e.indices) != array.ndim:
                 raise _Unknown(e)
             idx = tuple(np.asarray(self._value(i)[0], dtype=float) for i in e.indices)
-            v = _at(array, idx) if idx else np.asarray(array, dtype=float)
+            v = value_at(array, idx) if idx else np.asarray(array, dtype=float)
             return v, np.abs(v)
         if isinstance(e, sp.Add):
             vals = [self._value(a) for a in e.args]

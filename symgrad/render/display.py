@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 
-from .tikz import _width
+from .tikz import tikz_width
 
 __all__ = ["DISPLAY_WIDTH", "break_line", "fit_displays"]
 
 #: the width (cm) a display line may take: a plain article's 345pt text width, less a margin
 DISPLAY_WIDTH = 11.4
-#: estimated cm per character of display math (see tikz._width)
+#: estimated cm per character of display math (see tikz.tikz_width)
 _CHAR = 0.21
 
 _TOKEN = re.compile(r"\\left\b|\\right\b|\\begin\{[^}]*\}|\\end\{[^}]*\}|\\[A-Za-z]+|\\.|[{}]|"
@@ -28,7 +28,7 @@ _BINARY = {"+", "-", "=", r"\le", r"\leq", r"\ge", r"\geq", r"\odot", r"\cdot", 
 
 def width(latex: str) -> float:
     """The estimated width (cm) of display math."""
-    return _width(latex, _CHAR)
+    return tikz_width(latex, _CHAR)
 
 
 def _pieces(line: str) -> list[tuple[str, int]]:

@@ -426,7 +426,7 @@ def _require_default(require: bool | None) -> bool:
     return require
 
 
-def _run(cmd: list[str], cwd: Path, timeout: float, log: Path,
+def run_latex(cmd: list[str], cwd: Path, timeout: float, log: Path,
          env: Mapping[str, str] | None = None) -> int:
     """Run a TeX command quietly in its own process group, killing the group on timeout
     and on any interruption (Ctrl-C), so no TeX process outlives symgrad's wait."""
@@ -460,7 +460,7 @@ def _run(cmd: list[str], cwd: Path, timeout: float, log: Path,
     return proc.returncode
 
 
-def _first_error(log: Path) -> str:
+def first_latex_error(log: Path) -> str:
     """The first ``! ...`` line of a TeX log, with its ``l.N`` line number when present."""
     try:
         lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -595,12 +595,12 @@ def build_pdf(tex_path: str | os.PathLike[str], *, require: bool | None = None,
         try:
             flags = ["-interaction=nonstopmode", "-halt-on-error"]
             if latexmk is not None:
-                code = _run([latexmk, "-pdf", *flags, f"-outdir={build.name}", name], cwd,
+                code = run_latex([latexmk, "-pdf", *flags, f"-outdir={build.name}", name], cwd,
                             LATEX_TIMEOUT, log)
             else:
                 code = 0
                 for _ in range(2):
-                    code = _run([pdflatex, *flags, f"-output-directory={build.name}", name],
+                    code = run_latex([pdflatex, *flags, f"-output-directory={build.name}", name],
                                 cwd, LATEX_TIMEOUT, log)
                     if code != 0:
                         break
@@ -608,7 +608,7 @@ def build_pdf(tex_path: str | os.PathLike[str], *, require: bool | None = None,
             if code != 0 or not built.is_file():
                 with contextlib.suppress(OSError):
                     os.replace(built_log, log)
-                raise SymgradError(f"LaTeX failed on {tex}: {_first_error(log)}; see {log}")
+                raise SymgradError(f"LaTeX failed on {tex}: {first_latex_error(log)}; see {log}")
             warnings = latex_warnings(built_log)
             os.replace(built, pdf)
             if warnings:

@@ -315,7 +315,7 @@ _SKIP_CMDS = {
 _SPACE_CMDS = {",": 0.3, ";": 0.5, "quad": 2.0, "qquad": 4.0, "!": -0.3, " ": 0.5, ":": 0.4}
 
 
-def _width(latex: str, char: float) -> float:
+def tikz_width(latex: str, char: float) -> float:
     """A generous estimate (cm) of typeset math width, at ``char`` cm per character."""
     total, i, script = 0.0, 0, 0
     while i < len(latex):
@@ -359,9 +359,9 @@ def _width(latex: str, char: float) -> float:
 def _node_width(node: Node, small: bool = False) -> float:
     """Estimated width (cm) of a node as cell_diagram or unrolled_diagram draws it."""
     main = 0.15 if small or node.kind == "param" else 0.19
-    width = _width(node.latex, main)
+    width = tikz_width(node.latex, main)
     if node.kind == "defined" and node.op:
-        width = max(width, _width(node.op, 0.14 if small else 0.16))
+        width = max(width, tikz_width(node.op, 0.14 if small else 0.16))
     return max(width + 0.3, 0.9 if node.kind == "defined" else 0.5)
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..core.errors import SymgradError
-from ..render.output import _first_error, _run, write_atomic, write_outputs
+from ..render.output import first_latex_error, run_latex, write_atomic, write_outputs
 from .review import ClaimResult, FileReview, format_summary
 
 __all__ = ["annotate_markdown", "annotate_notebook", "annotate_tex", "compile_untrusted",
@@ -289,7 +289,7 @@ def compile_untrusted(tex: Path, timeout: float = LATEX_TIMEOUT) -> Path:
             (build / "review.tex").write_text(source, encoding="utf-8")
             runs += 1
             try:
-                _run(cmd, build, timeout, log)
+                run_latex(cmd, build, timeout, log)
             except SymgradError:
                 raise SymgradError(f"{tex.name}: LaTeX stopped at the time limit of "
                                    f"{timeout:g} s (an endless macro?); no PDF") from None
@@ -310,7 +310,7 @@ def compile_untrusted(tex: Path, timeout: float = LATEX_TIMEOUT) -> Path:
             write_atomic(tex, source)
         pdf = build / "review.pdf"
         if not pdf.is_file():
-            raise SymgradError(f"{tex.name}: LaTeX produced no PDF: {_first_error(log)}")
+            raise SymgradError(f"{tex.name}: LaTeX produced no PDF: {first_latex_error(log)}")
         target = tex.with_suffix(".pdf")
         os.replace(pdf, target)
         return target
