@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symgrad.core.evaluate import value_at, evaluate_element, evaluate_matrix
+from symgrad.core.evaluate import evaluate_element, evaluate_matrix, value_at
 from symgrad.core.ops import Diag, Indicator, Ones, Transpose
 from symgrad.core.simplify import Iverson
 from symgrad.core.tensor import index
