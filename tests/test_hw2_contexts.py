@@ -279,3 +279,26 @@ def test_1_2_2_f_total_gradients_follow_the_recursion():
     assert np.allclose(delta[3], g[3])
     assert np.allclose(delta[2], g[2] + J[3, 0].T @ g[3])
     assert np.allclose(delta[1], g[1] + J[2, 0].T @ delta[2] + J[3, 1].T @ delta[3])
+
+
+def test_attention_intermediates_can_be_differentiated_slot_by_slot():
+    import numpy as np
+
+    import symgrad as sg
+
+    # an independent reference: w_1 = (Q_1 h)^T (K_1 h), its gradient by central differences
+    rng = np.random.default_rng(3)
+    Q1, K1, h = rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), rng.normal(size=3)
+    w1 = lambda v: (Q1 @ v) @ (K1 @ v)  # noqa: E731
+    fd = np.array([(w1(h + e) - w1(h - e)) / 2e-6 for e in np.eye(3) * 1e-6])
+    assert np.allclose(fd, h @ (Q1.T @ K1 + K1.T @ Q1), atol=1e-6)
+    assert not np.allclose(fd, h @ (Q1.T @ K1), atol=1e-3)
+    verdicts = {claim: sg.check("1.2.2.e", claim).verdict for claim in (
+        r"\frac{\partial w_1[t]}{\partial h[t-1]} = h[t-1]^\top (Q_1^\top K_1 + K_1^\top Q_1)",
+        r"\frac{\partial w_1[t]}{\partial h[t-1]} = h[t-1]^\top Q_1^\top K_1",
+        r"\frac{\partial v_1[t]}{\partial h[t-1]} = V_1",      # v_1 = V_1 h[t-1]
+        r"\frac{\partial v_0[t]}{\partial h[t-1]} = 0",        # v_0 = V_0 x[t]: the zero matrix
+        r"\frac{\partial v_1[t]}{\partial h[t-1]} = 0",
+        r"\frac{\partial w_2[t]}{\partial h[t-1]} = 0")}       # w_2 reads h[t-2] only
+    assert list(verdicts.values()) == ["correct", "incorrect", "correct", "correct",
+                                       "incorrect", "correct"]

@@ -277,6 +277,8 @@ def _slots(k: int, n) -> list[TensorSpec]:
             specs.append(TensorSpec(f"{head}_{i}", (n, n), f"{head}_{i}", (), "a weight"))
         for head in ("q", "k", "v"):
             specs.append(TensorSpec(f"{head}_{i}", (n,), f"{head}_{i}[t]", (), "a projection"))
+        specs.append(TensorSpec(f"w_{i}", (), f"w_{i}[t]", (), f"the score of slot {i}"))
+        specs.append(TensorSpec(f"a_{i}", (), f"a_{i}[t]", (), f"the weight of slot {i}"))
     return specs
 
 
@@ -320,7 +322,8 @@ def _attention_context(qid: str, title: str, default) -> Context:
         for i in range(k + 1):
             arrays.update({f"Q_{i}": Q[i], f"K_{i}": K[i], f"V_{i}": V[i],
                            f"q_{i}": env["q"][i], f"k_{i}": env["key"][i],
-                           f"v_{i}": env["v"][i]})
+                           f"v_{i}": env["v"][i], f"w_{i}": env["w"][i],
+                           f"a_{i}": env["a"][i]})
         for i in range(1, k + 1):
             arrays[f"h_{i}"] = window[i - 1]
         return Instance({"n": nn, "k": k}, arrays, {"x": xs, "h": H}, now,
@@ -340,12 +343,23 @@ def _attention_context(qid: str, title: str, default) -> Context:
     truths[("a", "w")] = lambda: quantity_truth(
         att.jacobian_parts(1)["da/dw"], "a", "w", (k + 1,), (k + 1,), inputs=step_inputs)
     names = {"h": "ht", "x": "x", "a": "a", "w": "w"}
+    # every tensor of the claim's spelling as (model tensor, slot or None): q_1[t] is slot 1
+    # of q, h[t-1] slot 0 of the window h, Q_2 slot 2 of Q
+    slots = {**{name: (model_name, None) for name, model_name in names.items()},
+             "v": ("v", None),
+             **{f"h_{lag}": ("h", lag - 1) for lag in range(1, k + 1)},
+             **{f"{head}_{i}": (tensor, i) for i in range(k + 1)
+                for head, tensor in (("q", "q"), ("k", "key"), ("v", "v"), ("Q", "Q"),
+                                     ("K", "K"), ("V", "V"), ("w", "w"), ("a", "a"))}}
 
     def derive(of: str, wrt: str | None) -> Truth:
+        if of in slots and wrt in slots and not (of in names and wrt in names):
+            return _slot_truth(of, wrt)
         if of not in names or wrt not in names:
             raise UnknownNameError(
-                f"question {qid} derives h[t], a[t] or w[t] with respect to x[t], w[t] or "
-                f"h[t-i] (i = 1..{k}), not d {of} / d {wrt}")
+                f"question {qid} derives its tensors (h[t], a[t], w[t], q_i[t], k_i[t], "
+                f"v_i[t]) with respect to x[t], h[t-i] (i = 1..{k}) or its weights, not "
+                f"d {of} / d {wrt}")
         element, I, J = model.derivative(names[of], names[wrt])
         inputs = tuple(model.tensors[t] for t in ("x", "h", "Q", "K", "V"))
         q = Quantity(rf"\frac{{\partial {_latex(specs, of)}}}{{\partial {_latex(specs, wrt)}}}",
@@ -354,6 +368,29 @@ def _attention_context(qid: str, title: str, default) -> Context:
                      prepare=model.forward, sizes=att.sizes,
                      size_names=(n,))
         return quantity_truth(q, of, wrt, shapes[of], shapes[wrt], inputs=step_inputs)
+
+    def _slot_truth(of: str, wrt: str) -> Truth:
+        """d of / d wrt for slots of the model's tensors: the derivative of the whole
+        tensors, evaluated, then read at the two slots."""
+        (m_of, i_of), (m_wrt, i_wrt) = slots[of], slots[wrt]
+        element, I, J = model.derivative(m_of, m_wrt)
+        t_of, t_wrt = model.tensors[m_of], model.tensors[m_wrt]
+        q = Quantity(rf"\frac{{\partial {_latex(specs, of)}}}{{\partial {_latex(specs, wrt)}}}",
+                     element, I + J, tuple(t_of.shape) + tuple(t_wrt.shape),
+                     tensors=model.tensors,
+                     inputs=tuple(model.tensors[t] for t in ("x", "h", "Q", "K", "V")),
+                     lhs=(t_of, t_wrt), prepare=model.forward, sizes=att.sizes,
+                     size_names=(n,))
+        whole = quantity_truth(q, m_of, m_wrt, t_of.shape, t_wrt.shape, inputs=step_inputs)
+        at = ((i_of,) if i_of is not None else (slice(None),) * len(t_of.shape)) + \
+             ((i_wrt,) if i_wrt is not None else (slice(None),) * len(t_wrt.shape))
+        if i_of is not None:
+            at = (i_of, *(slice(None),) * (len(t_of.shape) - 1)) + at[1:]
+        if i_wrt is not None:
+            at = at[:len(at) - 1] + (i_wrt, *(slice(None),) * (len(t_wrt.shape) - 1))
+        return Truth(of, wrt, shapes[of], shapes[wrt],
+                     rf"\frac{{\partial {_latex(specs, of)}}}{{\partial {_latex(specs, wrt)}}}",
+                     lambda inst: whole.value(inst)[at])
 
     return Context(qid, title, specs, instance, truths, default,
                    scalars={"n": n, "k": size("k")}, fixed={"k": k},

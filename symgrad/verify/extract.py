@@ -355,6 +355,9 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
                        r"\s*\}?\s*\}\s*$")
 
 
+_NUMBER_END = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*(?:\\%)?\s*$")
+
+
 def _links(row: str) -> list[str]:
     """The sides of a chain ``A = B = C`` at its top-level ``=`` (not inside braces,
     brackets or environments, not ``:=``, ``\\le``, ``\\neq``)."""
@@ -890,13 +893,17 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             walk.named.append((qid or "", lhs.strip(), first.strip()))
             found("definition", f"{lhs.strip()} := {first.strip()}", "the writer's own name")
             latex = f"{first.strip()} = {rest.strip()}"
-        links = _links(latex) if has_eq and "\\partial" in lhs else []
-        if len(links) > 2:
-            # dh[t]/dh[t-1] = A = B = C: each step is a statement about the derivative,
-            # judged on its own, so that the verdict points at the step that goes wrong
+        links = _links(latex) if has_eq and latex == row else []
+        if len(links) > 2 and not _NUMBER_END.match(links[-1]) and not _DEFINE_EQ.search(row):
+            # dh[t]/dh[t-1] = A = B = C: each step is a statement about the left side,
+            # judged on its own, so that the verdict points at the step that goes wrong (a
+            # worked computation ending on a number is checked link by link as one claim)
             for link in links[1:]:
                 step = f"{links[0]} = {link}"
-                found("claim", step, "", walk.defs_for(qid, step))
+                if walk.tree.restates(qid, step):
+                    found("question", step, "copies the question's data")
+                else:
+                    found("claim", step, "", walk.defs_for(qid, step))
             continue
         found("claim", latex, "", walk.defs_for(qid, latex))
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):

@@ -480,6 +480,10 @@ class FormulaCheck:
                 return self.verdict("incorrect", "; ".join(ev.findings) + ".",
                                     {"finding": ev.findings[0]})
             claimed = v.a.reshape(v.trail) if v.m else v.a.reshape(())
+            if claimed.shape == () and T.shape and self.rhs == 0:
+                # dv_0[t]/dh[t-1] = 0: the zero tensor of the left side's shape
+                claimed = np.zeros(T.shape)
+                self._note("0 read as the zero tensor of the left side's shape")
             options = self._arrangements(claimed.shape, T.shape)
             if chosen is not None:
                 options = [o for o in options if o[3] == chosen[3]]
@@ -500,7 +504,8 @@ class FormulaCheck:
                 c, t = claimed.ravel()[flat], true.ravel()[flat]
                 counter = {"entry": [int(w) + self.base for w in where], "claimed": _num(c),
                            "true": _num(t), "instance": inst.about}
-                return self.verdict("incorrect", f"entry ({entry}) of the right side is "
+                what = f"entry ({entry}) of the right side" if entry else "the right side"
+                return self.verdict("incorrect", f"{what} is "
                                     f"{_num(c):.6g}, the true value is {_num(t):.6g} "
                                     f"({inst.about}).",
                                     counter, self._whole_hint(claimed, T))
