@@ -1,5 +1,7 @@
 """Verdicts of symgrad.verify.engine on worked computations and identities."""
 
+import numpy as np
+
 import symgrad as sg
 
 
@@ -8,7 +10,9 @@ def test_an_identity_between_expressions_is_judged():
     assert all(k + (k - 1) * (d - 1) == d * (k - 1) + 1 for k in range(1, 9) for d in range(1, 9))
     v = sg.check("1.1.b", r"K_{\text{eff}} = K + (K - 1)(D - 1) = D(K - 1) + 1",
                  definitions=[r"K_{\text{eff}} := K + (K - 1)(D - 1)"])
-    assert "part 1 (correct)" in v.explanation
+    assert v.verdict == "correct" and "identity" in v.explanation
+    # without the definition the name is the writer's own, and the identity is what it states
+    assert sg.check("1.1.b", r"K_{\text{eff}} = K + (K - 1)(D - 1) = D(K - 1) + 1").ok
     w = sg.check("1.1.b", r"K_{\text{eff}} = K + (K - 1)(D - 1) = D(K - 1)",
                  definitions=[r"K_{\text{eff}} := K + (K - 1)(D - 1)"])
     assert w.verdict == "incorrect"
@@ -16,3 +20,40 @@ def test_an_identity_between_expressions_is_judged():
 
 def test_a_number_that_names_nothing_is_not_judged():
     assert sg.check("1.1.b", r"2 + 3 = 5").verdict == "unparsed"
+
+
+def _conv1d(x, W, stride=2):
+    """f[j] = sum_c sum_m W[c, m] x[c, stride j + m], by explicit loops (0-based)."""
+    C, K = W.shape
+    L = (x.shape[1] - K) // stride + 1
+    return np.array([sum(W[c, m] * x[c, stride * j + m] for c in range(C) for m in range(K))
+                     for j in range(L)])
+
+
+def test_kernel_offsets_counted_from_0_beside_1_based_positions():
+    # the reference: a kernel offset m = 0..2 reads W[c, m] (0-based) and x at 2j - 1 + m
+    # (1-based j, 1-based positions) - so the claim below is this loop, as written
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=(5, 7)), rng.normal(size=(5, 3))
+    by_claim = [sum(W[c, m] * x[c, (2 * j - 1 + m) - 1] for c in range(5) for m in range(3))
+                for j in range(1, 4)]
+    assert np.allclose(by_claim, _conv1d(x, W))
+    v = sg.check("1.1.c.i", r"f_W(x)[1, j] = \sum_{c=1}^{5} \sum_{m=0}^{2} W[1, c, m] "
+                 r"x[c, 2j - 1 + m]")
+    assert v.verdict == "correct" and any("counted from 0" in n for n in v.notes)
+    # still wrong read either way: x one step too far
+    assert sg.check("1.1.c.i", r"f_W(x)[1, j] = \sum_{c=1}^{5} \sum_{m=0}^{2} W[1, c, m] "
+                    r"x[c, 2j + m]").verdict == "incorrect"
+    # an off-by-one that reaches position 0 is not an offset the writer declared
+    assert sg.check("1.1.c.ii", r"\frac{\partial \hat{y}_{j}}{\partial W_{c,k}} = "
+                    r"x_{c,2j+k-3}").verdict == "incorrect"
+
+
+def test_a_declared_offset_letter_counts_from_0_on_the_left_side():
+    claim = r"\frac{\partial f_W(x)[1, i]}{\partial W[1, c', m']} = x[c', 2i - 1 + m']"
+    assert sg.check("1.1.c.ii", claim).verdict == "incorrect"       # m' = 1..3: x[8]
+    v = sg.check("1.1.c.ii", claim, definitions=[r"m \in \{0, 1, 2\}"])
+    assert v.verdict == "correct" and any("m'" in n for n in v.notes)
+    wrong = r"\frac{\partial f_W(x)[1, i]}{\partial W[1, c', m']} = x[c', 2i + m']"
+    assert sg.check("1.1.c.ii", wrong, definitions=[r"m \in \{0, 1, 2\}"]).verdict == \
+        "incorrect"

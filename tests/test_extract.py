@@ -209,9 +209,10 @@ def test_a_name_the_writer_makes_up_is_a_definition_for_later_claims(tmp_path):
     items = placed(tmp_path, "k.md", "## 1.1.b\n\n$$K_{\\text{eff}} = K + (K - 1)(D - 1) = "
                    "D(K - 1) + 1$$\n\n$$H_{out} = \\left\\lfloor \\frac{H - K_{\\text{eff}} + 2P}"
                    "{S} \\right\\rfloor + 1$$\n")
-    assert kinds(items, "definition") == [("1.1.b", r"K_{\text{eff}} := K + (K - 1)(D - 1)")]
     claims = [f for f in items if f.kind == "claim"]
+    assert claims[0].latex == r"K_{\text{eff}} = K + (K - 1)(D - 1) = D(K - 1) + 1"
     assert claims[1].definitions == (r"K_{\text{eff}} := K + (K - 1)(D - 1)",)
+    assert "(K + (K - 1)(D - 1))" in claims[1].checked
 
 
 def test_a_named_size_is_read_as_its_value_not_as_an_entry(tmp_path):

@@ -18,6 +18,7 @@ from .claims import (
     SizeClaim,
     SystemClaim,
     Unjudged,
+    offset_letters,
     parse_claim,
     read_definitions,
 )
@@ -28,7 +29,8 @@ from .where import WhereIdentity, WherePart, read_where
 
 __all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "UnitVector", "VStack", "ArithmeticClaim",
            "Declarations", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim", "SystemClaim",
-           "TensorDecl", "Unjudged", "model_from_latex", "parse_claim", "parse_expression",
+           "TensorDecl", "Unjudged", "model_from_latex", "offset_letters", "parse_claim",
+           "parse_expression",
            "read_definitions", "read_where", "split_equations", "WhereIdentity", "WherePart"]
 
 provide("model_from_latex", model_from_latex)

@@ -56,6 +56,7 @@ from .lexer import (
     _is_times,
     _spell,
     _Tok,
+    token_keys,
 )
 from .names import (
     IMPLIED_BASE,
@@ -430,11 +431,11 @@ class _Claims:
             written = self.st.snip(lo, hi)
             value = self.value(*data[1], param)
             self.st.macros[head] = Macro(head, param, value, written)
-            if len(data) > 2:
+            if len(data) > 2:  # K_eff = A = B: the name, and a computation that is judged
                 out.append(("links", data[1:]))
             if axis is not None:
                 out.append(("size", (written, axis, value)))
-            else:
+            elif len(data) <= 2:
                 out.append(("defined", (written, lo)))
         return out
 
@@ -948,3 +949,23 @@ def read_definitions(text: str, decls: Declarations, macros: dict | None = None)
         return st.macros
 
     return _guarded(run, text, decls, "formula")
+
+
+def offset_letters(definitions: Sequence[str]) -> frozenset[str]:
+    """The letters a writer declares to count from 0 (``m \\in \\{0, 1, 2\\}``, ``0 \\le m
+    \\le 2``, ``m = 0, 1, 2``): kernel offsets beside 1-based positions, which the checker
+    may read as such (saying so)."""
+    out = set()
+    for text in definitions:
+        try:
+            keys = token_keys(text)
+        except SymgradError:
+            continue
+        if len(keys) >= 4 and keys[0][0] == "name" and len(keys[0][1]) == 1 and (
+                keys[1:4] == [("cmd", "\\in"), ("open", "\\{"), ("num", "0")]
+                or keys[1:3] == [("sym", "="), ("num", "0")]):
+            out.add(keys[0][1])
+        elif len(keys) >= 3 and keys[0] == ("num", "0") and keys[1] in (
+                ("cmd", "\\le"), ("cmd", "\\leq")) and keys[2][0] == "name":
+            out.add(keys[2][1])
+    return frozenset(out)

@@ -515,6 +515,11 @@ def _unwrap_rows(toks: list[_Tok]) -> list[_Tok]:
     return out
 
 
+def token_keys(text: str) -> list[tuple[str, str]]:
+    """The (kind, text) keys of the tokens of ``text``, for callers that only scan them."""
+    return [t.key for t in _tokens(text)[0]]
+
+
 def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
     if not isinstance(text, str):
         raise ParseError("a claim must be a string of LaTeX", position=0, construct="input")

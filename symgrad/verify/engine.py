@@ -10,7 +10,7 @@ import numpy as np
 import sympy as sp
 
 from ..core.errors import LimitError, ParseError, ShapeError, SymgradError, UnknownNameError
-from ..notation import IMPLIED_BASE, parse_claim
+from ..notation import IMPLIED_BASE, offset_letters, parse_claim
 from .context import Context
 from .formula import FormulaCheck, ref_latex
 from .numeric import ClaimProblem, Unreadable
@@ -44,8 +44,10 @@ def claim_latex(ctx: Context, claim) -> str:
                         for a, b in claim.equations)
 
 
-def check_one(ctx: Context, claim, index_base: int) -> Verdict:
-    """The verdict on one parsed part of a claim."""
+def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = frozenset()
+              ) -> Verdict:
+    """The verdict on one parsed part of a claim; ``offsets``: letters the writer declared
+    to count from 0 (see :func:`offset_reading`)."""
     name = type(claim).__name__
     try:
         text = claim_latex(ctx, claim)
@@ -94,6 +96,8 @@ def check_one(ctx: Context, claim, index_base: int) -> Verdict:
                 if w.verdict == "correct":
                     v = replace(v, hint=f"it is right read {other}-based: pass --index-base "
                                 f"{other} (index_base={other} in Python)")
+            if v.verdict == "incorrect" and base == 1:
+                v = offset_reading(ctx, truth, lhs, rhs, text, v, offsets) or v
             if base != index_base:
                 v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
             return v
@@ -162,6 +166,50 @@ def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str)
             return v
         verdicts.append(v)
     return verdicts[0]
+
+
+_AT_ZERO = re.compile(r"(\S+) has [^;]* entries; [^;]*? reaches position 0 on axis (\d+) ")
+
+
+def offset_reading(ctx: Context, truth, lhs, rhs: sp.Expr, text: str, first: Verdict,
+                   offsets: frozenset[str]) -> Verdict | None:
+    """A 1-based claim read with kernel offsets counted from 0, as many writers count
+    them (``\\sum_{m=0}^{2} W[1, c, m] x[c, 2i - 1 + m]``): each tensor axis the claim
+    reads at position 0 is shifted by one, and each left-side index the writer declared to
+    start at 0 (``m \\in \\{0, 1, 2\\}``, also for ``m'``) is one less than its position.
+    Without such a declaration, only axes indexed by a summation index from 0 move.
+    The verdict when that reading is right, saying so; None when it is not."""
+    names = {t.latex: t.name for t in ctx.tensors.values()}
+    axes = {(names[m.group(1)], int(m.group(2)) - 1) for m in _AT_ZERO.finditer(first.explanation)
+            if m.group(1) in names}
+    if not offsets:
+        # without the writer's word that it counts from 0, only an axis read through a
+        # summation index that starts at 0 (W[1, c, m], m = 0..2); x_{c, 2j+k-3} that
+        # reaches 0 is an off-by-one, not an offset
+        zero = {v for s in rhs.atoms(sp.Sum) for v, lo, _hi in s.limits if lo == 0}
+        axes = {(n, k) for n, k in axes if any(
+            str(e.base.label) == n and k < len(e.indices) and e.indices[k] in zero
+            for e in rhs.atoms(sp.Indexed))}
+    bound = [i for i in (*lhs.of_indices, *lhs.wrt_indices) if isinstance(i, sp.Symbol)
+             and i.name.rstrip("'") in offsets]
+    if not axes and not bound:
+        return None
+
+    def shifted(e: sp.Indexed) -> sp.Expr:
+        idx = [i + 1 if (str(e.base.label), k) in axes else i for k, i in enumerate(e.indices)]
+        return e.base[tuple(idx)]
+
+    moved = rhs.xreplace({i: i - 1 for i in bound}) if bound else rhs
+    if axes:
+        moved = moved.replace(lambda e: isinstance(e, sp.Indexed) and any(
+            (str(e.base.label), k) in axes for k in range(len(e.indices))), shifted)
+    v = check_readings(ctx, truth, lhs, moved, 1, text)
+    if v.verdict != "correct":
+        return None
+    said = [f"{ctx.tensors[n].latex}'s axis {k + 1}" for n, k in sorted(axes)] + \
+        [f"the index {i.name}" for i in bound]
+    return replace(v, notes=[*v.notes, f"read with {', '.join(said)} counted from 0 (kernel "
+                             f"offsets, as the claim writes them), the other positions from 1"])
 
 
 def _is_zero(e: sp.Expr) -> bool:
@@ -355,7 +403,8 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
                 return check_where(ctx, where, index_base, definitions)
         except (ParseError, ShapeError, UnknownNameError) as e:
             return content_error(e, latex)
-        return combine([check_one(ctx, c, index_base) for c in claims])
+        offsets = offset_letters(definitions)
+        return combine([check_one(ctx, c, index_base, offsets) for c in claims])
     except LimitError:
         raise
     except SymgradError as e:

@@ -355,6 +355,10 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
                        r"\s*\}?\s*\}\s*$")
 
 
+# c = c', m = n' - 2i + 1: one index in terms of others (letters, primes, numbers, + and -)
+_INDEX_RELATION = re.compile(r"^\s*[a-z]'*\s*=\s*(?:[a-z]'*|\d+|[+\-\s])*[a-z]'"
+                             r"(?:[a-z]'*|\d+|[+\-\s])*$|^\s*[a-z0-9+\-\s]*[a-z]\s*=\s*[a-z]'+\s*$")
+_FROM_ZERO = re.compile(r"^\s*[a-zA-Z]'*\s*\\in\s*\\\{\s*0\s*,")
 _NUMBER_END = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*(?:\\%)?\s*$")
 
 
@@ -577,10 +581,7 @@ class _Walk:
             g = self.group(where)
             if qid != g and not qid.startswith(g + "."):
                 continue
-            lhs = _lhs(d).strip()
-            head = re.split(r"[_\[(^]", lhs, maxsplit=1)[0].strip()
-            if lhs and (lhs in row or (head and re.search(
-                    r"(?<![A-Za-z\\])" + re.escape(head) + r"(?![A-Za-z])", row))):
+            if _uses(row, d) or _FROM_ZERO.match(d):  # counting from 0 holds for what follows
                 out.append(d)
         return tuple(dict.fromkeys(out))
 
@@ -709,8 +710,11 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
 
 
 def _uses(row: str, definition: str) -> bool:
-    lhs = _lhs(definition).strip()
-    head = re.split(r"[_\[(^]", lhs, maxsplit=1)[0].strip()
+    """Whether ``row`` uses the name ``definition`` defines (its head letter will do: a
+    definition of ``s_p`` serves ``s_j``; one of ``m \\in \\{0, 1, 2\\}`` serves ``m'``)."""
+    zero = _FROM_ZERO.match(definition)
+    lhs = definition[:definition.index("\\in")].strip() if zero else _lhs(definition).strip()
+    head = re.split(r"[_\[(^']", lhs, maxsplit=1)[0].strip()
     return bool(lhs) and (lhs in row or bool(head and re.search(
         r"(?<![A-Za-z\\])" + re.escape(head) + r"(?![A-Za-z])", row)))
 
@@ -820,6 +824,10 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             found("definition", d, "a definition, carried to later parts")
             row = f"{_lhs(d).strip()} {tail.group(0).strip()}"
             has_eq, lhs = False, ""
+        if has_eq and not shape and not _DEFINE_EQ.search(row) and _INDEX_RELATION.match(row):
+            # "only the term where $c = c'$ and $m = n' - 2i + 1$": a condition, not a claim
+            found("skipped", row, "a relation between indices")
+            continue
         if has_eq and not shape and (_DEFINE_EQ.search(row) or _DEFINE_PROSE.search(sentence) or
                                      (_WHERE_PROSE.search(sentence) and _SIMPLE_NAME.match(lhs)
                                       and not re.search(r"\\partial|\\frac", lhs))):
@@ -830,6 +838,11 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             found("skipped", row, "the formula the writer starts from")
             continue
         if _RANGE.search(row) and not has_eq and not shape:
+            if _FROM_ZERO.match(row):
+                # m \in \{0, 1, 2\}: the writer counts this index from 0 from here on
+                walk.define(qid, row, m.start)
+                found("definition", row, "an index counted from 0")
+                continue
             found("skipped", row, "an index range")
             continue
         latex = None
@@ -886,13 +899,13 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             continue
         own = _OWN_NAME.match(lhs) if has_eq and latex == row else None
         if own and len(_EQ.findall(row)) >= 2 and not _NAMED_SIZE.match(lhs):
-            # K_{eff} = K + (K - 1)(D - 1) = D(K - 1) + 1: the writer names K_eff, and
-            # states that the two expressions are equal
-            first, rest = row[len(lhs):].split("=", 2)[1:]
+            # K_{eff} = K + (K - 1)(D - 1) = D(K - 1) + 1: the writer names K_eff (for the
+            # claims after it) and states that the two expressions are equal
+            first = row[len(lhs):].split("=", 2)[1]
+            found("claim", latex, "", walk.defs_for(qid, latex))
             walk.define(qid, f"{lhs.strip()} := {first.strip()}", m.start)
             walk.named.append((qid or "", lhs.strip(), first.strip()))
-            found("definition", f"{lhs.strip()} := {first.strip()}", "the writer's own name")
-            latex = f"{first.strip()} = {rest.strip()}"
+            continue
         links = _links(latex) if has_eq and latex == row else []
         if len(links) > 2 and not _NUMBER_END.match(links[-1]) and not _DEFINE_EQ.search(row):
             # dh[t]/dh[t-1] = A = B = C: each step is a statement about the left side,
