@@ -3,6 +3,7 @@ homework's spellings), the sizes, random consistent instances and the true quant
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -118,18 +119,34 @@ def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=
                    about=about_all, fixed=fixed)
 
 
-def _hw_conv1d() -> Conv1d:
-    return Conv1d(in_channels=5, length=7, kernel_size=3, stride=2)
+def conv2d_context(qid: str, height: int, width: int, kernel: int | tuple[int, int],
+                   stride: int) -> Context:
+    """The context of "the output size of a convolution with this kernel and stride on a
+    height x width image" (one channel, no padding; any number F of filters)."""
+    conv = Conv2d(in_channels=1, height=height, width=width, kernel_size=kernel,
+                  stride=stride)
+    kh, kw = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    F = size("F")
+    scalars = {"C": size("C"), "c": size("c"), "F": F}
+    return _conv_context(qid, f"output of a {kh} x {kw} convolution, stride {stride}, on "
+                         f"{height} x {width}", conv, ("y", None), scalars=scalars,
+                         fixed={"F": 1, "C": 1, "c": 1},
+                         about={"F": "the number of filters"},
+                         out_shape=(F, *(int(d) for d in conv.output_shape[1:])))
+
+
+def conv1d_context(qid: str, default, title: str, in_channels: int = 5, length: int = 7,
+                   kernel_size: int = 3, stride: int = 2) -> Context:
+    """The context of a question about one 1-D convolution (one filter, no padding, no
+    dilation): its output, Jacobians and gradients; hw2's sizes by default."""
+    conv = Conv1d(in_channels=in_channels, length=length, kernel_size=kernel_size,
+                  stride=stride)
+    return _conv_context(qid, title, conv, default)
 
 
 @cache
 def _c11a() -> Context:
-    conv = Conv2d(in_channels=1, height=21, width=12, kernel_size=(4, 5), stride=4)
-    F = size("F")
-    scalars = {"C": size("C"), "c": size("c"), "F": F}
-    return _conv_context("1.1.a", "output of a 4 x 5 convolution, stride 4, on 21 x 12",
-                         conv, ("y", None), scalars=scalars, fixed={"F": 1, "C": 1, "c": 1},
-                         about={"F": "the number of filters"}, out_shape=(F, 5, 2))
+    return conv2d_context("1.1.a", 21, 12, (4, 5), 4)
 
 
 @cache
@@ -161,8 +178,13 @@ def _c11b() -> Context:
                    grid=grid)
 
 
+def shape_context() -> Context:
+    """The context of 1.1.b (the output shape of a general convolution)."""
+    return _c11b()
+
+
 def _c11c(qid: str, default, title: str) -> Context:
-    return _conv_context(qid, title, _hw_conv1d(), default)
+    return conv1d_context(qid, default, title)
 
 
 # the gated RNN ------------------------------------------------------------------------
@@ -173,29 +195,46 @@ def _tensor_truth(name: str, shape: tuple, latex: str) -> Truth:
     return Truth(name, None, shape, (), latex, lambda inst: inst.arrays[name])
 
 
-def _rnn_context(qid: str, title: str, default) -> Context:
+@dataclass(frozen=True)
+class RNNNotation:
+    """How a statement of the gated RNN spells it: the state's letter (``h``: h[t],
+    h[t-1]; its subscript forms h_t, h_{t-1} are read too), the gate's recurrent weights,
+    and the gate's pre-activation (None: the statement does not name it)."""
+
+    state: str = "h"
+    recurrent: str = "W_h"
+    preactivation: str | None = "z"
+
+
+def rnn_context(qid: str, title: str, default,
+                notation: RNNNotation = RNNNotation()) -> Context:
+    """The context of a question about the gated RNN, in a statement's notation (hw2's
+    h[t], W_h by default)."""
     from .hw2_rnn import rnn, steps_symbol
 
     r = rnn()
     n, m, K = size("n"), size("m"), steps_symbol()
     model = r.model
+    state = notation.state
     specs = [
         TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
-        TensorSpec("h_prev", (m,), "h[t-1]", (), "the previous state"),
-        TensorSpec("h", (m,), "h[t]", ("h",), "the state"),
+        TensorSpec("h_prev", (m,), f"{state}[t-1]", (), "the previous state"),
+        TensorSpec("h", (m,), f"{state}[t]", (state,), "the state"),
         TensorSpec("c", (m,), "c[t]", ("c",), "the gate"),
-        TensorSpec("z", (m,), "z[t]", (), "the gate's pre-activation"),
+        *([TensorSpec("z", (m,), f"{notation.preactivation}[t]", (),
+                      "the gate's pre-activation")] if notation.preactivation else []),
         TensorSpec("u", (m,), "u[t]", (), "W_x x[t]"),
         TensorSpec("W_c", (m, n), "W_c", (), "the gate's input weights"),
-        TensorSpec("W_h", (m, m), "W_h", (), "the gate's recurrent weights"),
+        TensorSpec("W_h", (m, m), notation.recurrent, (), "the gate's recurrent weights"),
         TensorSpec("W_x", (m, n), "W_x", (), "the input weights"),
-        TensorSpec("delta", (m,), r"\delta[t]", (r"\frac{\partial \ell}{\partial h[t]}",),
-                   "the total gradient dl/dh[t]", gradient=True),
+        TensorSpec("delta", (m,), r"\delta[t]",
+                   (r"\frac{\partial \ell}{\partial %s[t]}" % state,),
+                   f"the total gradient dl/d{state}[t]", gradient=True),
     ]
     wrt = {"W_x": (m, n), "W_c": (m, n), "W_h": (m, m), "x": (n,), "h_prev": (m,)}
-    specs += [TensorSpec(f"dh_d{w}", (m, *shape), r"\frac{\partial h[t]}{\partial %s}"
-                         % _latex(specs, w), (), f"the immediate Jacobian of h[t] with "
-                         f"respect to {_latex(specs, w)}") for w, shape in wrt.items()]
+    specs += [TensorSpec(f"dh_d{w}", (m, *shape), r"\frac{\partial %s[t]}{\partial %s}"
+                         % (state, _latex(specs, w)), (), f"the immediate Jacobian of {state}[t] "
+                         f"with respect to {_latex(specs, w)}") for w, shape in wrt.items()]
     jacobians = {w: r.jacobian(w) for w in wrt}
     shapes = {t.name: t.shape for t in specs}
     seq = ("x", "W_c", "W_h", "W_x", "delta")
@@ -523,10 +562,10 @@ _BUILDERS = {
     "1.1.c.ii": cache(lambda: _c11c("1.1.c.ii", ("y", "W"), "Jacobian of f_W(x) w.r.t. W")),
     "1.1.c.iii": cache(lambda: _c11c("1.1.c.iii", ("y", "x"), "Jacobian of f_W(x) w.r.t. x")),
     "1.1.c.iv": cache(lambda: _c11c("1.1.c.iv", ("loss", "W"), "dl/dW given dl/df_W(x)")),
-    "1.2.1.b": cache(lambda: _rnn_context("1.2.1.b", "dimension of c[t]", ("c", None))),
-    "1.2.1.c": cache(lambda: _rnn_context("1.2.1.c", "dl/dW_x over K steps",
+    "1.2.1.b": cache(lambda: rnn_context("1.2.1.b", "dimension of c[t]", ("c", None))),
+    "1.2.1.c": cache(lambda: rnn_context("1.2.1.c", "dl/dW_x over K steps",
                                           ("loss", "W_x"))),
-    "1.2.1.d": cache(lambda: _rnn_context("1.2.1.d", "the state Jacobian dh[t]/dh[t-1]",
+    "1.2.1.d": cache(lambda: rnn_context("1.2.1.d", "the state Jacobian dh[t]/dh[t-1]",
                                           ("h", "h_prev"))),
     "1.2.2.b": cache(lambda: _attention_context("1.2.2.b", "dimension of a[t]", ("a", None))),
     "1.2.2.c": cache(lambda: _system_context("1.2.2.c", shared=False)),
