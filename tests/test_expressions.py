@@ -53,3 +53,14 @@ def test_constructs_read_otherwise_are_refused(text, construct):
     with pytest.raises(ParseError) as err:
         read(text)
     assert err.value.construct == construct
+
+
+def test_a_vector_hadamard_a_vector_times_a_row_reads_as_the_grouping_whose_shapes_fit():
+    # (dl/dh[t])^T ⊙ (1 - c[t]) x[t]^T: vector ⊙ (vector x row) cannot be entry by entry,
+    # so it is ((dl/dh[t])^T ⊙ (1 - c[t])) x[t]^T, the gradient by W_x (aditeya.md)
+    import symgrad as sg
+
+    claim = (r"\frac{\partial \ell}{\partial W_x} = \sum_{t=1}^{K} \left( \frac{\partial \ell}"
+             r"{\partial h[t]} \right)^T \odot (1 - c[t]) \, x[t]^T")
+    assert sg.check("1.2.1.c", claim).verdict == "correct"
+    assert sg.check("1.2.1.c", claim.replace("(1 - c[t])", "c[t]")).verdict == "incorrect"

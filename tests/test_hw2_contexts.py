@@ -302,3 +302,14 @@ def test_attention_intermediates_can_be_differentiated_slot_by_slot():
         r"\frac{\partial w_2[t]}{\partial h[t-1]} = 0")}       # w_2 reads h[t-2] only
     assert list(verdicts.values()) == ["correct", "incorrect", "correct", "correct",
                                        "incorrect", "correct"]
+
+
+def test_the_sequence_length_may_be_called_K_in_1_2_2_f():
+    import symgrad as sg
+
+    # K is 1.2.1's name of the sequence length (t = 1..K); the sum stops at the last step
+    claim = (r"\frac{\partial \ell}{\partial h[T]} = \frac{\partial \ell}{\partial h[T]}"
+             r"\bigg|_{\text{direct}} + \sum_{t=T+1}^{\min(T+k, K)} \frac{\partial \ell}"
+             r"{\partial h[t]} \frac{\partial h[t]}{\partial h[T]}")
+    assert sg.check("1.2.2.f", claim).verdict == "correct"
+    assert sg.check("1.2.2.f", claim.replace(r"\min(T+k, K)", "T+k+1")).verdict == "incorrect"

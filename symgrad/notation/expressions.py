@@ -357,7 +357,7 @@ class _Parser:
         if isinstance(v, sp.Symbol) and v.name in self.ctx.tensors:
             dims = [d for d in self.ctx.tensors[v.name].shape if d != 1]
             return _size(dims[0]) if len(dims) == 1 else None
-        if isinstance(v, AtTime):
+        if isinstance(v, (AtTime, Transpose)):
             return self.vector_length(v.args[0])
         if isinstance(v, (sp.exp, sp.log, sp.tanh, Softargmax)) or (
                 isinstance(v, sp.Function) and v.func in (sigmoid, relu)):
@@ -380,8 +380,22 @@ class _Parser:
         items = [self.product()]
         while (t := self.peek()) is not None and t.kind == "cmd" and t.text in _HADAMARD:
             self.take()
-            items.append(self.product())
+            items = self.regroup(items, self.product())
         return items[0] if len(items) == 1 else Hadamard(*items)
+
+    def regroup(self, items: list, right: sp.Expr) -> list:
+        """``a \\odot b c^\\top`` with vectors a, b and a matrix b c^T: the only reading whose
+        shapes fit is (a ⊙ b) c^T (a vector cannot be multiplied entry by entry with a
+        matrix), so that is the reading. Otherwise ⊙ binds looser than products."""
+        nc = [f for f in right.args if not f.is_commutative] if isinstance(right, sp.Mul) else []
+        if len(nc) < 2:
+            return [*items, right]
+        n, m = self.vector_length(items[-1]), self.vector_length(nc[0])
+        rows, cols = self.matrix_dims(right)
+        if n is None or n != m or 1 in (rows, cols) or None in (rows, cols):
+            return [*items, right]
+        scalars = [f for f in right.args if f.is_commutative]
+        return [sp.Mul(*scalars, Hadamard(*items, nc[0]), *nc[1:])]
 
     def product(self) -> sp.Expr:
         first = self.pos()

@@ -481,7 +481,7 @@ def _attention_grad_context() -> Context:
         arrays = {"x": xs[-1], "h": H[-1], "h_T": H[TT - 1], "D": D[-1], "g": g[-1],
                   "g_T": g[TT - 1], "delta": delta[-1], "Jp": Jp[-1],
                   "Q@": Q, "K@": K, "V@": V}
-        return Instance({"n": nn, "k": kk, "T": TT, "L": _STEPS}, arrays,
+        return Instance({"n": nn, "k": kk, "T": TT, "L": _STEPS, "K": _STEPS}, arrays,
                         {"x": xs, "h": H, "D": D, "g": g, "delta": delta, "Jp": Jp},
                         _STEPS - 1,
                         f"n={nn}, k={kk}, T={TT}, L={_STEPS} steps, random weights (seed {seed})")
@@ -494,9 +494,10 @@ def _attention_grad_context() -> Context:
     truth = quantity_truth(q, "loss", "h_T", (), (n,), inputs=inputs)
     truths = {("loss", "h_T"): lambda: truth}
     return Context("1.2.2.f", "dl/dh[T] for AttentionRNN(k)", specs, instance, truths,
-                   ("loss", "h_T"), scalars={"n": n, "k": k, "T": T, "L": L},
+                   ("loss", "h_T"), scalars={"n": n, "k": k, "T": T, "L": L, "K": size("K")},
                    loss=(r"\ell", "l", "L", r"\mathcal{L}"), time="t", zero_before=("h",),
-                   about={"n": "the state size", "L": "the number of steps"},
+                   about={"n": "the state size", "L": "the number of steps",
+                          "K": "the number of steps, as 1.2.1 names it (t = 1..K)"},
                    readings=_jacobian_readings)
 
 
