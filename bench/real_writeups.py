@@ -7,6 +7,11 @@ counts for a ``layout`` truth and for a ``correct`` one it explains; either verd
 ``ambiguous`` claim). Claims keyed ``restated`` or ``definition`` must not be judged at all:
 a verdict on one is counted as found and right only when review showed it as such.
 
+Each write-up is reviewed against the problem set review recognises for it (the key's
+``set``, when it names one, must be the set review chose: a claim keyed against another
+set is then counted as not found). A claim marked ``question_differs`` (its year's question
+differs from the set it is keyed by) is left out.
+
 Keys are ``NAME.key.json`` beside their documents (``../shared/writeups/``) or in
 ``tests/data/writeups/`` with the documents in a folder given as an argument (other
 people's text stays outside the repository):
@@ -98,6 +103,10 @@ def score(doc: Path, key: Path, reviewer) -> Score:
         if k.get("question_differs"):
             continue
         s.keyed += 1
+        if k.get("set", "hw2") != review.problems:
+            s.misses.append(f"{k['question']}: reviewed against {review.problems}, keyed "
+                            f"against {k.get('set')}")
+            continue
         role, truth = k.get("role", "answer"), k["truth"]
         cands = [g for g in got if str(g["question"]).lower() == k["question"]]
         best = max(cands, key=lambda g: _sim(g["latex"], k["latex"]), default=None)
@@ -121,9 +130,10 @@ def score(doc: Path, key: Path, reviewer) -> Score:
 
 
 def evaluate(folders: list[Path]) -> list[Score]:
-    from symgrad.verify.review import Reviewer
+    import symgrad  # noqa: F401  (registers the problem sets)
+    from symgrad.verify.review import RecognisingReviewer
 
-    reviewer = Reviewer()
+    reviewer = RecognisingReviewer()
     return [score(doc, key, reviewer) for doc, key in keyed_documents(folders)]
 
 

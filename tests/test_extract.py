@@ -237,3 +237,28 @@ def test_a_chain_about_a_derivative_is_judged_step_by_step(tmp_path):
     assert [c for _, c in kinds(items, "claim")] == [
         r"\frac{\partial h[t]}{\partial h[t-1]} = A",
         r"\frac{\partial h[t]}{\partial h[t-1]} = B + C + D"]
+
+
+def test_invisible_characters_and_bold_labels_before_the_question_restated(tmp_path):
+    items = placed(tmp_path, "z.md", "## 1.1 Convolutional Neural Networks\n\n**c) For this "
+                   "section, we are going to work with 1-dimensional convolutions.**\n\n"
+                   "\u200b\t(i) \n\n\u200b\t\tOutput dimension: $f_W(x) \\in \\mathbb{R}^{1 "
+                   "\\times 3}$.\n")
+    assert kinds(items, "claim") == [("1.1.c.i", r"f_W(x) \in \mathbb{R}^{1 \times 3}")]
+
+
+def test_a_count_is_not_a_name_in_prose(tmp_path):
+    # "the output will have $F$ channels": F counts channels, it does not denote them
+    items = placed(tmp_path, "f.md", "## 1.1.b\n\nIf $F$ filters are applied then the output "
+                   "will have $F$ channels, then $C_{out} = F$.\n")
+    assert kinds(items, "definition") == []
+
+
+def test_a_shape_written_with_equals_and_sizes_written_by_their_role(tmp_path):
+    items = placed(tmp_path, "s.md", "## 1.1.c.iii\n\n$$\\frac{\\partial f_W(x)}{\\partial x} = "
+                   "1 \\times 3 \\times 5 \\times 7$$\n\n## 1.1.a\n\n$$H_{out} = \\left\\lfloor"
+                   "\\frac{H_{in}-K[0]}{S[0]}+1\\right\\rfloor$$\n")
+    claims = [f for f in items if f.kind == "claim"]
+    assert claims[0].latex == (r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{1 \times 3 "
+                               r"\times 5 \times 7}")
+    assert claims[1].checked == r"H_{out} = \left\lfloor\frac{(21)-(4)}{(4)}+1\right\rfloor"

@@ -227,3 +227,21 @@ def test_the_problem_set_is_recognised_from_what_the_write_up_copies(tmp_path):
     assert "2 formula(s) of its statement copied" in r1.problems_why
     assert [c.verdict.verdict for c in r1.claims] == ["correct"]
     assert "problem set hw1, recognised" in format_table(r1)
+
+
+def test_a_write_up_that_counts_from_0_and_uses_einstein_summation(tmp_path):
+    import numpy as np
+
+    # the truth: f[j] = sum_c sum_k x[c, 2j + k] W[c, k] (0-based), by explicit loops
+    rng = np.random.default_rng(2)
+    x, W = rng.normal(size=(5, 7)), rng.normal(size=(5, 3))
+    loops = [sum(x[c, 2 * j + k] * W[c, k] for c in range(5) for k in range(3)) for j in range(3)]
+    assert np.allclose(loops, [np.sum(x[:, 2 * j:2 * j + 3] * W) for j in range(3)])
+    p = tmp_path / "zero.md"
+    p.write_text("I use Einstein summation; indices run from 0.\n\n## 1.1.c.i\n\n"
+                 "$$f_W(x)[i, j] = \\sum_{c=0}^{4}\\sum_{k=0}^{2} x[c, 2j+k] W[i, c, k]$$\n\n"
+                 "$$f_{ij} = x_{c(2j+k)} W_{ick}$$\n\n$$f_{ij} = x_{c(2j+k+1)} W_{ick}$$\n")
+    (r,) = Reviewer().review([p])
+    assert [c.verdict.verdict for c in r.claims] == ["correct", "correct", "incorrect"]
+    assert any("0-based" in n for n in r.claims[1].verdict.notes)
+    assert any("Einstein" in n for n in r.claims[1].verdict.notes)

@@ -44,10 +44,11 @@ def claim_latex(ctx: Context, claim) -> str:
                         for a, b in claim.equations)
 
 
-def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = frozenset()
-              ) -> Verdict:
+def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = frozenset(),
+              einstein: bool = False) -> Verdict:
     """The verdict on one parsed part of a claim; ``offsets``: letters the writer declared
-    to count from 0 (see :func:`offset_reading`)."""
+    to count from 0 (see :func:`offset_reading`); ``einstein``: the writer declared
+    Einstein's summation convention (a repeated index is summed)."""
     name = type(claim).__name__
     try:
         text = claim_latex(ctx, claim)
@@ -88,11 +89,12 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
                                ["construct not judged: range"])
             rhs = claim.rhs.xreplace({IMPLIED_BASE: base})
             lhs = _based_ref(claim.lhs, base)
-            v = check_readings(ctx, truth, lhs, rhs, base, text)
+            v = check_readings(ctx, truth, lhs, rhs, base, text, einstein)
             if v.verdict == "incorrect" and base == index_base:
                 other = 1 - base
                 w = check_readings(ctx, truth, _based_ref(claim.lhs, other),
-                                   claim.rhs.xreplace({IMPLIED_BASE: other}), other, text)
+                                   claim.rhs.xreplace({IMPLIED_BASE: other}), other, text,
+                                   einstein)
                 if w.verdict == "correct":
                     v = replace(v, hint=f"it is right read {other}-based: pass --index-base "
                                 f"{other} (index_base={other} in Python)")
@@ -151,16 +153,17 @@ def check_values(ctx: Context, truth, values: tuple, text: str, shape: Verdict) 
                    f"lies in {shown} (3 random instances).")
 
 
-def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str) -> Verdict:
+def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str,
+                   einstein: bool = False) -> Verdict:
     """A formula judged in each meaning its question allows for its symbols (1.2.2.f: the
     Jacobians of a sum over all later states are total, of the k states h[T] feeds
     one-step partials); correct if right in one, which the note names."""
     readings = ctx.readings(rhs) if ctx.readings is not None else []
     if not readings:
-        return FormulaCheck(ctx, truth, lhs, rhs, base, text).run()
+        return FormulaCheck(ctx, truth, lhs, rhs, base, text, einstein).run()
     verdicts = []
     for meaning, note in readings:
-        v = FormulaCheck(ctx, truth, lhs, rhs.xreplace(meaning), base, text).run()
+        v = FormulaCheck(ctx, truth, lhs, rhs.xreplace(meaning), base, text, einstein).run()
         v = replace(v, notes=[*v.notes, note])
         if v.verdict == "correct":
             return v
@@ -168,6 +171,9 @@ def check_readings(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str)
     return verdicts[0]
 
 
+#: a definition that says the writer uses Einstein's summation convention (review passes it
+#: for a write-up that says so; sg.check(..., definitions=[EINSTEIN]) in Python)
+EINSTEIN = r"\text{Einstein summation}"
 _AT_ZERO = re.compile(r"(\S+) has [^;]* entries; [^;]*? reaches position 0 on axis (\d+) ")
 
 
@@ -389,6 +395,8 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
     SymgradError becomes an ``unparsed`` verdict, never a traceback."""
     if index_base not in (0, 1):
         raise ShapeError(f"index_base must be 0 or 1, not {index_base!r}")
+    einstein = EINSTEIN in definitions
+    definitions = [d for d in definitions if d != EINSTEIN]
     try:
         try:
             where = read_where(ctx, latex, definitions)
@@ -404,7 +412,7 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
         except (ParseError, ShapeError, UnknownNameError) as e:
             return content_error(e, latex)
         offsets = offset_letters(definitions)
-        return combine([check_one(ctx, c, index_base, offsets) for c in claims])
+        return combine([check_one(ctx, c, index_base, offsets, einstein) for c in claims])
     except LimitError:
         raise
     except SymgradError as e:

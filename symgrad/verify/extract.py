@@ -358,15 +358,25 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
 # c = c', m = n' - 2i + 1: one index in terms of others (letters, primes, numbers, + and -)
 _INDEX_RELATION = re.compile(r"^\s*[a-z]'*\s*=\s*(?:[a-z]'*|\d+|[+\-\s])*[a-z]'"
                              r"(?:[a-z]'*|\d+|[+\-\s])*$|^\s*[a-z0-9+\-\s]*[a-z]\s*=\s*[a-z]'+\s*$")
+# sizes written by their role: H_{in} (the input height), K[0] (the kernel's first axis)
+_AXIS_WORD = {"H": "height", "W": "width", "L": "length"}
+_INPUT_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([HWL])_\{?\s*(?:\\(?:text|mathrm)\s*\{\s*)?in"
+                         r"\s*\}?\s*\}?(?![A-Za-z])|([KSPD])\[\s*([01])\s*\])")
+_EQ_SHAPE = re.compile(r"^(.+?)(?<![<>!:\\])=\s*([A-Za-z0-9]{1,3}(?:\s*\\times\s*"
+                       r"[A-Za-z0-9]{1,3})+)\s*$")
 _FROM_ZERO = re.compile(r"^\s*[a-zA-Z]'*\s*\\in\s*\\\{\s*0\s*,")
 _NUMBER_END = re.compile(r"^\s*-?\d+(?:\.\d+)?\s*(?:\\%)?\s*$")
 
 
 def _links(row: str) -> list[str]:
     """The sides of a chain ``A = B = C`` at its top-level ``=`` (not inside braces,
-    brackets or environments, not ``:=``, ``\\le``, ``\\neq``)."""
+    brackets or environments, not ``:=``, ``\\le``, ``\\neq``); none when a top-level comma,
+    space or word follows the first statement (``..., \\;\\; i = 0 \\;\\; j = 0, 1``: ranges)."""
     out, depth, start = [], 0, 0
     for i, c in enumerate(row):
+        if depth == 0 and (c == "," or row.startswith(("\\;", "\\quad", "\\qquad", "\\text",
+                                                         "\\forall", "\\,", "\\ "), i)):
+            return []
         if c in "{[(":
             depth += 1
         elif c in "}])":
@@ -435,8 +445,10 @@ def _named_before(prev: Math | None, before: str) -> str | None:
 _NAME_LIST = re.compile(r"^\s*(?:[A-Za-z](?:_\{(?:[^{}]|\{[^{}]*\})*\}|_\w|')?\s*(?:,\s*|$))+$")
 _DECLARE = re.compile(r"\b(?:let|denote[sd]?|denoting|where|be|is|are|represents?|stands? for)\b",
                       re.I)
-_PHRASE = re.compile(r"^\s*(?:,?\s*(?:denotes?|be|is|are|represents?|stands? for|as|for)\s+)?"
-                     r"(?:the\s+)?((?:number of\s+)?[a-z][a-z ]{2,60}?)\s*"
+# "$H_{in}$ denote(s) the height ...", "$S$ the stride": a verb, or "the" ("$F$ channels"
+# counts channels; it names nothing)
+_PHRASE = re.compile(r"^\s*(?:,?\s*(?:denotes?|be|is|are|represents?|stands? for|as|for)\s+"
+                     r"(?:the\s+)?|,?\s*the\s+)((?:number of\s+)?[a-z][a-z ]{2,60}?)\s*"
                      r"(?=[,.;:$)]|\band\b\s*\$|$)",
                      re.I)
 
@@ -563,7 +575,22 @@ class _Walk:
             if qid and (qid == g or qid.startswith(g + ".")) and name in latex:
                 pattern = r"(?<![\\A-Za-z_])" + re.escape(name) + r"(?![A-Za-z_{^'])"
                 latex = re.sub(pattern, lambda _m, v=value: f"({v})", latex)
-        return latex
+        return _INPUT_SIZE.sub(lambda m: self._size_of(qid, m), latex)
+
+    def _size_of(self, qid: str | None, m: re.Match) -> str:
+        """H_{in}, W_{\\text{in}}, L_{in}: the input's height, width or length; K[0], S[1]:
+        a kernel's, stride's, padding's or dilation's size on axis 0 or 1 - when the
+        question gives that size (else the text is left as written)."""
+        if m.group(1):
+            key = f"input {_AXIS_WORD[m.group(1)]}"
+        else:
+            what = {"K": "kernel", "S": "stride", "P": "padding", "D": "dilation"}[m.group(2)]
+            key = (f"kernel {('height', 'width')[int(m.group(3))]}" if what == "kernel"
+                   else what)
+        value = self.tree.size_named(qid, key) if qid else None
+        if value is None and key.startswith("kernel "):
+            value = self.tree.size_named(qid, "kernel size") if qid else None
+        return f"({value})" if value is not None else m.group(0)
 
     def group(self, qid: str) -> str:
         """Where a definition made under qid holds: the question and its later parts
@@ -846,6 +873,13 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             found("skipped", row, "an index range")
             continue
         latex = None
+        product = _EQ_SHAPE.match(row) if has_eq and not shape else None
+        if product and ("\\partial" in product.group(1) or _NAME_ONLY.match(product.group(1))):
+            # \frac{\partial f_W(x)}{\partial x} = 1 \times 2 \times 2 \times 5: its shape
+            latex = (f"{product.group(1).strip()} \\in \\mathbb{{R}}^{{"
+                     f"{_product_shape(product.group(2))}}}")
+            found("claim", latex, "", walk.defs_for(qid, latex))
+            continue
         if shape or has_eq:
             latex = row
             w = _WORD_SUBJECT.match(row)

@@ -64,8 +64,9 @@ class FormulaCheck:
     """Checks ``lhs = rhs`` for one context and index base."""
 
     def __init__(self, ctx: Context, truth: Truth, ref, rhs: sp.Expr, base: int,
-                 claim_latex: str) -> None:
+                 claim_latex: str, einstein: bool = False) -> None:
         self.ctx, self.truth, self.ref, self.rhs = ctx, truth, ref, rhs
+        self.einstein = einstein  # the writer declared Einstein's summation convention
         self.base = base
         self.claim_latex = claim_latex
         self.start = time.monotonic()
@@ -93,6 +94,11 @@ class FormulaCheck:
                 unbound.remove(name)
                 self._note(f"summed over the repeated index {name} of the chain rule "
                            f"(Einstein convention: the left side does not bind {name})")
+            elif self.einstein and (summed := self._declared_einstein(name)) is not None:
+                self.rhs = summed
+                unbound.remove(name)
+                self._note(f"summed over the repeated index {name}: the write-up declares "
+                           f"Einstein's summation convention")
         if unbound:
             bound = ", ".join(dict.fromkeys(lhs_names)) or "no index"
             return self.verdict("incorrect", f"the index {', '.join(unbound)} is free on the "
@@ -137,6 +143,30 @@ class FormulaCheck:
                         dim = dim or spec.shape[k]
             if dim is None:
                 return None
+        var = next(s for s in self.rhs.free_symbols if s.name == name)
+        return sp.Sum(self.rhs, (var, self.base, as_expr(dim) + self.base - 1))
+
+    def _declared_einstein(self, name: str) -> sp.Expr | None:
+        """The right side summed over ``name`` when every term repeats it (in two or more
+        factors, Kronecker deltas too) and some tensor is indexed by it alone, which gives
+        its range; else None."""
+        dim = None
+        for term in sp.Add.make_args(sp.expand(self.rhs)):
+            uses = [e for e in term.atoms(sp.Indexed, sp.KroneckerDelta)
+                    if name in {s.name for s in e.free_symbols}]
+            if len(uses) < 2:
+                return None
+            for e in uses:
+                if not isinstance(e, sp.Indexed):
+                    continue
+                spec = self.ctx.tensors.get(str(e.base.label))
+                if spec is None or len(e.indices) != len(spec.shape):
+                    continue
+                for k, i in enumerate(e.indices):
+                    if isinstance(i, sp.Symbol) and i.name == name:
+                        dim = dim or spec.shape[k]
+        if dim is None:
+            return None
         var = next(s for s in self.rhs.free_symbols if s.name == name)
         return sp.Sum(self.rhs, (var, self.base, as_expr(dim) + self.base - 1))
 

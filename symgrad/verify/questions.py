@@ -320,9 +320,10 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
         rel, end = _relative(title)
         if rel and not title[end:].strip(" .:-—"):
             return Label(None, rel, answer, level, title)
-        if rel and QUESTION_TITLE.search(title[end:]) and all(
-                x in _ROMAN or len(x) == 1 for x in rel):
-            return Label(None, rel, answer, level, title)  # the question restated
+        if rel and all(x in _ROMAN or len(x) == 1 for x in rel):
+            # **a. Given an input ...?**, **c) For this section, ...**: the label, then the
+            # question restated (or a title)
+            return Label(None, rel, answer, level, title)
         named = tree.titled(re.sub(r"\(\s*\d+\s*(?:pts?|points?)\s*\)", "", title, flags=re.I))
         if named is not None:
             return Label(named, (), answer, level, title)

@@ -13,6 +13,7 @@ from pathlib import Path
 from ..core.errors import SymgradError
 from ..core.limits import CHECK_SECONDS, time_limit
 from ..core.services import service
+from .engine import EINSTEIN
 from .engine import check as check_claim
 from .extract import extract
 from .questions import QuestionTree
@@ -86,6 +87,25 @@ _ZERO_BASED = re.compile(r"\[\s*0\s*[,\]]|,\s*0\s*\]|_\{\s*0\s*,|_\{[^{}]*,\s*0\
                          r"\\sum(?:\\limits)?_\{\s*[a-z]\s*=\s*0\s*\}")
 
 
+# ... a claim that counts from 1: a sum from 1, a range 1, 2, ..., position 1 first
+_ONE_BASED = re.compile(r"\\sum(?:\\limits)?_\{\s*[a-z]'?\s*=\s*1\s*\}|\b[a-z]\s*=\s*1\s*,\s*(?:2|"
+                        r"\\dots|\\ldots)|\[\s*1\s*,|_\{\s*1\s*,")
+
+
+_FROM_0_PROSE = re.compile(r"\b(?:0|zero)-based\b|\b(?:run|runs|count|counts|start|starts|"
+                           r"starting|go|goes)\s+(?:at|from)\s+\$?0\$?(?!\.\d)|\bfrom \$0\$ to",
+                           re.I)
+
+
+def counts_from_zero(claims: Sequence[str], prose: str = "") -> bool:
+    """Whether a write-up counts positions from 0: at least two of its claims index
+    position 0 (``i = 0``, ``\\sum_{k=0}``, ``W[0, c, k]``), or one does and its prose says so
+    ("indices run from 0", "0-based"), and none counts from 1."""
+    zero = sum(bool(_ZERO_BASED.search(c)) for c in claims)
+    zero += 2 * bool(_FROM_0_PROSE.search(prose))
+    return zero >= 2 and not any(_ONE_BASED.search(c) for c in claims)
+
+
 def _one_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
@@ -136,9 +156,12 @@ class Reviewer:
         with time_limit(CHECK_SECONDS, "checking the claim"):
             return check_claim(self.context(qid), latex, base, list(defs))
 
-    def check(self, qid: str, latex: str, defs: tuple[str, ...] = ()) -> Verdict:
-        """The verdict on one claim (cached); never raises for the claim's content."""
-        key = (qid, latex, defs)
+    def check(self, qid: str, latex: str, defs: tuple[str, ...] = (),
+              from_zero: bool = False) -> Verdict:
+        """The verdict on one claim (cached); never raises for the claim's content.
+        ``from_zero``: the write-up counts positions from 0 (see :func:`counts_from_zero`),
+        so a claim wrong 1-based is also read 0-based."""
+        key = (qid, latex, defs, from_zero)
         if key not in self._cache:
             try:
                 v = self._call(qid, latex, defs)
@@ -148,13 +171,15 @@ class Reviewer:
                 v = Verdict("unparsed", f"the checker failed on this claim "
                             f"({type(e).__name__}: {_one_line(e)}); please report it",
                             claim_latex=latex)
-            if v.verdict != "correct" and self.index_base == 1 and _ZERO_BASED.search(latex):
+            own = bool(_ZERO_BASED.search(latex))
+            if v.verdict != "correct" and self.index_base == 1 and (own or from_zero):
                 # f_W(x)[0, j] = \sum_{k=0}^{2} ...: position 0 exists only 0-based
                 z = self._zero_based(qid, latex, defs)
                 if z is not None and z.verdict in ("correct", "layout"):
+                    why = "the claim indexes position 0" if own else \
+                        "the write-up counts its positions from 0"
                     v = Verdict(z.verdict, z.explanation, z.counterexample, z.hint,
-                                z.claim_latex, [*z.notes, "read with 0-based indices (the "
-                                                "claim indexes position 0)"])
+                                z.claim_latex, [*z.notes, f"read with 0-based indices ({why})"])
             if defs and v.verdict == "unparsed":
                 plain = self.check(qid, latex)
                 if plain.verdict != "unparsed":
@@ -174,7 +199,11 @@ class Reviewer:
     def review_document(self, doc: Document) -> FileReview:
         """Find and check every claim of a read write-up."""
         out = FileReview(doc.path, doc.fmt, document=doc, problems=self.problems.name)
-        for f in extract(self.tree, doc, self.systems()):
+        found = extract(self.tree, doc, self.systems())
+        from_zero = counts_from_zero([f.latex for f in found if f.kind == "claim"], doc.text)
+        # "I will use Einstein summation": a repeated index is summed in every claim
+        einstein = (EINSTEIN,) if re.search(r"\beinstein", doc.text, re.I) else ()
+        for f in found:
             out.counts[f.kind] += 1
             if f.kind in ("definition", "question"):
                 out.shown.append({"kind": "definition" if f.kind == "definition" else
@@ -198,7 +227,8 @@ class Reviewer:
             if f.kind != "claim":
                 continue
             out.claims.append(ClaimResult(f.question, f.latex,
-                                          self.check(f.question, f.checked, f.definitions),
+                                          self.check(f.question, f.checked,
+                                                     (*f.definitions, *einstein), from_zero),
                                           doc.line(f.start), doc.cell(f.start), f.start, f.end,
                                           list(f.spans), f.definitions))
         return out
@@ -222,15 +252,23 @@ class Reviewer:
         return [self.review_file(p) for p in paths]
 
 
-def recognise(doc: Document, sets: Sequence) -> tuple[object, str]:
+def recognise(doc: Document, sets: Sequence) -> tuple[object, str, object | None]:
     """The problem set a write-up answers, among ``sets`` (ProblemSets, the default
     first): the one whose statement it copies most (its ``given`` data), then the one
-    under whose questions most of its formulas fall; a tie keeps the first. Also says why."""
+    under whose questions most of its formulas fall. Also says why, and names the runner-up
+    when the two tie on both (the caller may then decide by the verdicts)."""
+    trees = [QuestionTree(s.questions, s.titles, s.given, s.sizes) for s in sets]
+    founds = [extract(tree, doc) for tree in trees]
+    # formulas read as the question's data, not as an answer ("4 \\times 5" is one year's
+    # kernel and another year's output)
+    formulas = {(f.question, f.latex) for found in founds for f in found
+                if f.question and f.kind != "claim"}
+    # a formula every set states (h[0] = 0 in two years of one homework) tells none apart
+    told = {(q, x): [t.restates(q, x) for t in trees] for q, x in formulas}
+    told = {key: hits for key, hits in told.items() if any(hits) and not all(hits)}
     scores = []
-    for k, s in enumerate(sets):
-        tree = QuestionTree(s.questions, s.titles, s.given, s.sizes)
-        found = extract(tree, doc)
-        copied = sum(f.kind == "question" and "data" in f.reason for f in found)
+    for k, (s, found) in enumerate(zip(sets, founds, strict=True)):
+        copied = sum(hits[k] for hits in told.values())
         placed = sum(f.kind == "claim" for f in found)
         scores.append((copied, placed, -k, s))
     scores.sort(key=lambda x: x[:3], reverse=True)
@@ -238,7 +276,8 @@ def recognise(doc: Document, sets: Sequence) -> tuple[object, str]:
     why = f"recognised: {best[0]} formula(s) of its statement copied, {best[1]} placed"
     if len(scores) > 1:
         why += f"; next {scores[1][3].name}: {scores[1][0]} copied, {scores[1][1]} placed"
-    return best[3], why
+    tied = scores[1][3] if len(scores) > 1 and scores[1][:2] == best[:2] and best[1] else None
+    return best[3], why, tied
 
 
 class RecognisingReviewer:
@@ -258,8 +297,17 @@ class RecognisingReviewer:
             doc = read_writeup(path)
         except SymgradError:
             return self._reviewer(self.sets[0]).review_file(path)
-        chosen, why = recognise(doc, self.sets)
+        chosen, why, tied = recognise(doc, self.sets)
         out = self._reviewer(chosen).review_file(path)
+        if tied is not None:  # nothing tells them apart: the set its answers check out in
+            other = self._reviewer(tied).review_file(path)
+            right = (sum(c.verdict.ok for c in out.claims), sum(c.verdict.ok for c in other.claims))
+            if right[1] > right[0]:
+                out = other
+            why = (f"recognised by its verdicts: {max(right)} claim(s) right against "
+                   f"{out.problems}, {min(right)} against "
+                   f"{other.problems if out is not other else chosen.name} (its formulas and "
+                   f"numbering fit both)")
         out.problems_why = why
         return out
 

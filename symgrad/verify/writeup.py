@@ -77,8 +77,9 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 
 
 def scan_tex(raw: str) -> str:
-    """LaTeX with comments, verbatim and the preamble blanked."""
-    text = _blank_all(raw, _TEX_COMMENT)
+    """LaTeX with comments, verbatim and the preamble blanked (and invisible characters
+    made spaces, as in Markdown)."""
+    text = _blank_all(_INVISIBLE.sub(" ", raw), _TEX_COMMENT)
     text = _blank_all(text, _TEX_VERBATIM)
     text = _blank_all(text, _TEX_VERB)
     begin = text.find("\\begin{document}")
@@ -90,9 +91,14 @@ def scan_tex(raw: str) -> str:
     return text
 
 
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00a0]")
+
+
 def scan_markdown(raw: str) -> str:
-    """Markdown with fenced code, inline code and HTML comments blanked."""
-    text = _blank_all(raw, _MD_FENCE)
+    """Markdown with fenced code, inline code and HTML comments blanked, and invisible
+    characters (zero-width spaces, no-break spaces) made spaces, one for one."""
+    text = _INVISIBLE.sub(" ", raw)
+    text = _blank_all(text, _MD_FENCE)
     text = _blank_all(text, _HTML_COMMENT)
     return _blank_all(text, _MD_CODE)
 
