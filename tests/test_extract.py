@@ -262,3 +262,9 @@ def test_a_shape_written_with_equals_and_sizes_written_by_their_role(tmp_path):
     assert claims[0].latex == (r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{1 \times 3 "
                                r"\times 5 \times 7}")
     assert claims[1].checked == r"H_{out} = \left\lfloor\frac{(21)-(4)}{(4)}+1\right\rfloor"
+
+
+def test_an_answer_after_a_bold_question_on_its_line_is_judged(tmp_path):
+    items = placed(tmp_path, "b.md", "## 1.2.1\n\n**b. What is the dimension of $c[t]$?** "
+                   "$c[t] \\in \\mathbb{R}^m$.\n")
+    assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in \mathbb{R}^m")]

@@ -192,7 +192,8 @@ def clean(body: str) -> str:
 
 
 _SEPARATOR = re.compile(r",?\s*(?:\\qquad|\\quad|\\text\s*\{\s*(?:and|,)\s*\}|"
-                        r"\\(?:Rightarrow|Longrightarrow|implies|therefore)(?![a-zA-Z]))\s*|;\s*|"
+                        r"\\(?:Rightarrow|Longrightarrow|implies|therefore|rightarrow|"
+                        r"longrightarrow)(?![a-zA-Z]))\s*|;\s*|"
                         r",\s*(?:\\[,;: ]\s*)*")
 _RELATION = re.compile(r"(?<![<>!:\\])=|\\in(?![a-zA-Z])|\\(?:le|leq|ge|geq|approx)(?![a-zA-Z])")
 
@@ -613,6 +614,18 @@ class _Walk:
         return tuple(dict.fromkeys(out))
 
 
+def _bold_end(line: str) -> int:
+    """Where a line's label ends: after its bold part (``**b. What is ...?** $c_t \\in
+    \\mathbb{R}^m$``: the answer after it is no part of the restated question), else the
+    line's end."""
+    m = re.match(r"^(\s*(?:[-*>]\s+)?)(\*\*|__)", line)
+    if m:
+        close = line.find(m.group(2), m.end())
+        if close > 0:
+            return close + 2
+    return len(line)
+
+
 def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]:
     text = doc.text
     inside = [(m.start, m.end) for m in maths]
@@ -636,7 +649,8 @@ def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]
             while j < len(inside) and inside[j][0] < s:
                 j += 1
             same_line = j < len(inside) and inside[j][0] < lm.end()
-            events.append((s, 0, "label", lab, s if same_line else lm.end(), lm.end()))
+            events.append((s, 0, "label", lab, s if same_line else lm.end(),
+                           s + _bold_end(line)))
     if doc.fmt == "tex":
         for m in re.finditer(r"\\begin\{enumerate\}|\\end\{enumerate\}|\\item(?:\s*\[([^\]]*)\])?",
                              text):
