@@ -91,6 +91,38 @@ def _entries(review) -> list[dict]:
     return out
 
 
+def _parts(latex: str) -> list[str]:
+    """A keyed claim as the statements review splits it into (``A = 0, \\quad B = 0``)."""
+    from symgrad.verify.extract import split_rows
+
+    return split_rows(latex) or [latex]
+
+
+_WORST = ("incorrect", "unparsed", "layout", "correct")
+
+
+def _match(k: dict, cands: list[dict]) -> dict | None:
+    """The review entry for a keyed claim: the most similar, or, when the keyed claim is
+    several statements, the worst verdict over the best match of each."""
+    best = max(cands, key=lambda g: _sim(g["latex"], k["latex"]), default=None)
+    if best is not None and _sim(best["latex"], k["latex"]) >= 0.5:
+        whole = best
+    else:
+        whole = None
+    parts = _parts(k["latex"])
+    if len(parts) < 2 or not cands:
+        return whole
+    picked = []
+    for part in parts:
+        g = max(cands, key=lambda g: _sim(g["latex"], part))
+        if _sim(g["latex"], part) < 0.8:
+            return whole
+        picked.append(g)
+    verdicts = [g["verdict"] for g in picked]
+    worst = next((v for v in _WORST if v in verdicts), verdicts[0])
+    return {"latex": k["latex"], "verdict": worst, "question": k["question"]}
+
+
 def score(doc: Path, key: Path, reviewer) -> Score:
     """Review ``doc`` and compare with ``key``."""
     t = time.perf_counter()
@@ -109,8 +141,8 @@ def score(doc: Path, key: Path, reviewer) -> Score:
             continue
         role, truth = k.get("role", "answer"), k["truth"]
         cands = [g for g in got if str(g["question"]).lower() == k["question"]]
-        best = max(cands, key=lambda g: _sim(g["latex"], k["latex"]), default=None)
-        if best is None or _sim(best["latex"], k["latex"]) < 0.5:
+        best = _match(k, cands)
+        if best is None:
             s.misses.append(f"{k['question']}: not found: {k['latex'][:70]}")
             continue
         v = best["verdict"]

@@ -313,3 +313,40 @@ def test_the_sequence_length_may_be_called_K_in_1_2_2_f():
              r"{\partial h[t]} \frac{\partial h[t]}{\partial h[T]}")
     assert sg.check("1.2.2.f", claim).verdict == "correct"
     assert sg.check("1.2.2.f", claim.replace(r"\min(T+k, K)", "T+k+1")).verdict == "incorrect"
+
+
+def test_a_claim_may_use_the_one_step_jacobians_of_the_intermediates():
+    import numpy as np
+
+    import symgrad as sg
+
+    # an independent AttentionRNN(2) step in NumPy: the product rule
+    # dh/dh[t-1] = sum_i v_i da_i/dh[t-1] + a_1 V_1 holds by central differences
+    rng = np.random.default_rng(5)
+    n = 3
+    Q, K, V = (rng.normal(size=(3, n, n)) for _ in range(3))
+    x, h1, h2 = (rng.normal(size=n) for _ in range(3))
+
+    def parts(g):
+        ins = [x, g, h2]
+        q, kk, v = ([M[i] @ ins[i] for i in range(3)] for M in (Q, K, V))
+        w = np.array([q[i] @ kk[i] for i in range(3)])
+        a = np.exp(w - w.max()) / np.exp(w - w.max()).sum()
+        return a, np.array(v), a @ np.array(v)
+
+    def fd(f):
+        return np.stack([(f(h1 + e) - f(h1 - e)) / 2e-6 for e in np.eye(n) * 1e-6], axis=-1)
+
+    a, v, _ = parts(h1)
+    da = fd(lambda g: parts(g)[0])                      # 3 x n: row i is da_i/dh[t-1]
+    assert np.allclose(fd(lambda g: parts(g)[2]),
+                       sum(np.outer(v[i], da[i]) for i in range(3)) + a[1] * V[1], atol=1e-5)
+    right = (r"\frac{\partial h[t]}{\partial h[t-1]} = v_0[t]\frac{\partial a_0[t]}{\partial "
+             r"h[t-1]} + a_1[t]\frac{\partial v_1[t]}{\partial h[t-1]} + v_1[t]\frac{\partial "
+             r"a_1[t]}{\partial h[t-1]} + v_2[t]\frac{\partial a_2[t]}{\partial h[t-1]}")
+    assert sg.check("1.2.2.e", right).verdict == "correct"
+    wrong = right.replace(r" + a_1[t]\frac{\partial v_1[t]}{\partial h[t-1]}", "")
+    assert sg.check("1.2.2.e", wrong).verdict == "incorrect"
+    # an entry on the left and a whole vector below it is not read yet: not judged
+    assert sg.check("1.2.2.e", r"\frac{\partial a_i[t]}{\partial h[t-1]} = a_i[t] h[t-1]^\top"
+                    ).verdict == "unparsed"

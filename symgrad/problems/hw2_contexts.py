@@ -350,6 +350,14 @@ def _attention_context(qid: str, title: str, default) -> Context:
              TensorSpec("a", (size("k") + 1,), "a[t]", (), "the attention weights", base=0),
              TensorSpec("v", (k + 1, n), "v[t]", (), "the values v_i[t], slot i = 0..k",
                         base=0, family=True)]
+    # the one-step Jacobians of its intermediates, which a claim may write on its right
+    # side (v_0[t] \frac{\partial a_0[t]}{\partial h[t-1]}): a scalar's is a 1 x n row
+    steps = [(f"{head}_{i}", f"h_{lag}") for head in ("a", "w", "v", "q", "k")
+             for i in range(k + 1) for lag in range(1, k + 1)]
+    specs += [TensorSpec(f"d{of}_d{wrt}", ((1, n) if of[0] in "aw" else (n, n)),
+                         rf"\frac{{\partial {of}[t]}}{{\partial h[t-{wrt[2:]}]}}",
+                         (rf"\frac{{\partial {of}}}{{\partial h[t-{wrt[2:]}]}}",),
+                         "a one-step Jacobian") for of, wrt in steps]
     shapes = {t.name: t.shape for t in specs}
 
     def instance(seed: int) -> Instance:
@@ -365,9 +373,15 @@ def _attention_context(qid: str, title: str, default) -> Context:
                            f"a_{i}": env["a"][i]})
         for i in range(1, k + 1):
             arrays[f"h_{i}"] = window[i - 1]
-        return Instance({"n": nn, "k": k}, arrays, {"x": xs, "h": H}, now,
+        lazy = {f"d{of}_d{wrt}": ((1, nn) if of[0] in "aw" else (nn, nn),
+                                  lambda of=of, wrt=wrt: np.asarray(
+                                      _slot_truth(of, wrt).value(inst), dtype=float).reshape(
+                                          (1, nn) if of[0] in "aw" else (nn, nn)))
+                for of, wrt in steps}  # derived only if a claim reads it
+        inst = Instance({"n": nn, "k": k}, LazyArrays(arrays, lazy), {"x": xs, "h": H}, now,
                         f"n={nn}, a random sequence of {_STEPS} steps (seed {seed}), t = "
                         f"{_STEPS}")
+        return inst
 
     def step_inputs(inst: Instance) -> dict:
         return {"x": inst.arrays["x"], "h": inst.arrays["h@"], "Q": inst.arrays["Q@"],
