@@ -57,3 +57,19 @@ def test_a_declared_offset_letter_counts_from_0_on_the_left_side():
     wrong = r"\frac{\partial f_W(x)[1, i]}{\partial W[1, c', m']} = x[c', 2i + m']"
     assert sg.check("1.1.c.ii", wrong, definitions=[r"m \in \{0, 1, 2\}"]).verdict == \
         "incorrect"
+
+
+def test_the_shape_of_an_expression_of_declared_tensors():
+    # W_c is m x n and x[t] is n, so W_c x[t] is an m-vector (m = 4, n = 3 in the instances;
+    # the claim is judged on three instances of several sizes)
+    verdicts = {claim: sg.check(q, claim).verdict for q, claim in [
+        ("1.2.1.b", r"W_c x[t] \in \mathbb{R}^m"),
+        ("1.2.1.b", r"W_c x[t] + W_h h[t-1] \in \mathbb{R}^{m \times 1}"),
+        ("1.2.1.b", r"W_c x[t] \in \mathbb{R}^n"),
+        ("1.2.1.b", r"x[t]^\top \in \mathbb{R}^{n}"),               # a row written as R^n
+        ("1.2.2.b", r"[w_0[t], w_1[t], w_2[t]] \in \mathbb{R}^3"),
+        ("1.2.2.b", r"w_i[t] \in \mathbb{R}"),                      # each score is a number
+        ("1.2.1.c", r"(\frac{\partial \ell}{\partial h[t]})^T \odot (1 - c[t]) \in "
+                    r"\mathbb{R}^{m \times 1}")]}
+    assert list(verdicts.values()) == ["correct", "correct", "incorrect", "layout", "correct",
+                                       "correct", "correct"]

@@ -12,6 +12,7 @@
 from ..core.services import provide
 from .claims import (
     ArithmeticClaim,
+    ExprShapeClaim,
     FormulaClaim,
     Ref,
     ShapeClaim,
@@ -28,7 +29,8 @@ from .names import IMPLIED_BASE, Declarations, TensorDecl
 from .where import WhereIdentity, WherePart, read_where
 
 __all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "UnitVector", "VStack", "ArithmeticClaim",
-           "Declarations", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim", "SystemClaim",
+           "Declarations", "ExprShapeClaim", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim",
+           "SystemClaim",
            "TensorDecl", "Unjudged", "model_from_latex", "offset_letters", "parse_claim",
            "parse_expression",
            "read_definitions", "read_where", "split_equations", "WhereIdentity", "WherePart"]

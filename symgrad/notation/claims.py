@@ -89,6 +89,16 @@ class ShapeClaim:
 
 
 @dataclass(frozen=True)
+class ExprShapeClaim:
+    """`expression \\in R^{dims}` for an expression of declared tensors (`W_c x[t] \\in
+    \\mathbb{R}^m`, `[w_0[t], w_1[t], w_2[t]] \\in \\mathbb{R}^3`): the shape it evaluates to."""
+
+    written: str
+    expr: sp.Expr
+    dims: tuple
+
+
+@dataclass(frozen=True)
 class FormulaClaim:
     """`lhs = rhs` with lhs naming a declared quantity."""
 
@@ -564,6 +574,14 @@ class _Claims:
             elif it[0] == "shape" and system and it[1] is not None and self.undeclared(*it[1]):
                 claims.append(Unjudged(self.st.snip(it[1][0], it[2][1]), "the shape of a "
                                        "parameter of the system is not checked"))
+            elif it[0] == "shape" and it[1] is not None and self.undeclared(*it[1]):
+                # W_c x[t] \in R^m: the shape of an expression of declared tensors
+                dims, values = self.space_values(*it[2])
+                if values is not None:
+                    raise _fail("a set of values", self.toks[it[2][0]].pos, "only a named "
+                                "quantity's entries are checked against a set", "shape")
+                claims.append(ExprShapeClaim(self.st.snip(*it[1]),
+                                             self.p.parse_range(*it[1], mode="formula"), dims))
             elif it[0] == "shape":
                 subject = None if it[1] is None else self.lhs_ref(*it[1])
                 claims.append(ShapeClaim(subject, *self.space_values(*it[2])))

@@ -11,9 +11,9 @@ import sympy as sp
 
 from ..core.errors import LimitError, ParseError, ShapeError, SymgradError, UnknownNameError
 from ..notation import IMPLIED_BASE, offset_letters, parse_claim
-from .context import Context
+from .context import Context, as_expr
 from .formula import FormulaCheck, ref_latex
-from .numeric import ClaimProblem, Unreadable
+from .numeric import ClaimProblem, Evaluator, Unreadable, dims_text
 from .printing import printed
 from .shapes import check_shape, differs, dims_latex
 from .verdict import Verdict
@@ -40,6 +40,8 @@ def claim_latex(ctx: Context, claim) -> str:
         return r"%s = %s" % (claim.written, printed(claim.value, ctx))
     if name == "Unjudged":
         return claim.written
+    if name == "ExprShapeClaim":
+        return r"%s \in \mathbb{R}^{%s}" % (claim.written, dims_latex(claim.dims))
     return r",\ ".join(r"%s = %s" % (printed(a, ctx), printed(b, ctx))
                         for a, b in claim.equations)
 
@@ -59,6 +61,8 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
             return check_links(ctx, claim, text)
         if name == "SizeClaim":
             return check_size(ctx, claim, text)
+        if name == "ExprShapeClaim":
+            return check_expression_shape(ctx, claim, index_base, text)
         if name == "Unjudged":
             return Verdict("unparsed", f"`{claim.written}` was not judged: {claim.reason} "
                            f"(known: {ctx.known()}).", {"construct": "definition"}, None, text,
@@ -67,6 +71,10 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
             ref = claim.subject
             truth = ctx.truth(ref.of if ref else None, ref.wrt if ref else None)
             if ref is not None and (ref.of_indices or ref.wrt_indices):
+                if len(ref.of_indices) + len(ref.wrt_indices) == len(truth.shape) and \
+                        all(as_expr(d) == 1 for d in claim.dims):
+                    return Verdict("correct", f"{text}: each entry is a number.", None, None,
+                                   text)
                 return Verdict("incorrect", f"{text}: a shape is stated for a whole tensor, "
                                f"not for one entry.", claim_latex=text)
             v = check_shape(ctx, truth, list(claim.dims), text)
@@ -216,6 +224,52 @@ def offset_reading(ctx: Context, truth, lhs, rhs: sp.Expr, text: str, first: Ver
         [f"the index {i.name}" for i in bound]
     return replace(v, notes=[*v.notes, f"read with {', '.join(said)} counted from 0 (kernel "
                              f"offsets, as the claim writes them), the other positions from 1"])
+
+
+def check_expression_shape(ctx: Context, claim, base: int, text: str) -> Verdict:
+    """`W_c x[t] \\in \\mathbb{R}^m`: the expression evaluated on random instances of
+    several sizes, its shape against the claimed one (a vector is an n x 1 column; a row
+    claimed for a column, or the reverse, is a layout difference)."""
+    note = []
+    for seed in range(3):
+        inst = ctx.instance(seed)
+        try:
+            v = Evaluator(ctx.source(inst), base, [], claim.expr).run(claim.expr)
+        except ClaimProblem:
+            # (dl/dh[t])^T ⊙ (1 - c[t]): the loss gradient as a row, in numerator layout
+            rows = frozenset(t.name for t in ctx.tensors.values()
+                             if t.gradient and len(t.shape) == 1)
+            if not rows:
+                raise
+            src = replace(ctx.source(inst), rows=rows)
+            v = Evaluator(src, base, [], claim.expr).run(claim.expr)
+            note = ["numerator layout (row vector): the loss gradients are read as 1 x n rows"]
+        got = tuple(v.trail) if v.m else ()
+        subs = {s: sp.Integer(val) for s in set().union(*[as_expr(d).free_symbols
+                                                          for d in claim.dims])
+                for k, val in inst.sizes.items() if s.name == k}
+        claimed = []
+        for d in claim.dims:
+            d = as_expr(d).xreplace(subs)
+            if not d.is_Integer:
+                return Verdict("unparsed", f"{text}: the size {sp.latex(d)} is not one the "
+                               f"question declares", {"construct": "shape"}, None, text)
+            claimed.append(int(d))
+        column = got + (1,) if len(got) == 1 else got
+        if tuple(claimed) in (got, column) or (len(claimed) == 1 and got == (claimed[0], 1)):
+            continue
+        squeezed = tuple(d for d in got if d != 1)
+        if len(got) == 2 and 1 in got and tuple(d for d in claimed if d != 1) == squeezed:
+            return Verdict("layout", f"{claim.written} is {dims_text(got)} ({inst.about}); the "
+                           f"claim gives the transposed {dims_text(tuple(claimed))}.", None,
+                           None, text)
+        shown = dims_text(got) if got else "a single number"
+        return Verdict("incorrect", f"{claim.written} is {shown} ({inst.about}); the claim "
+                       f"gives {dims_text(tuple(claimed))}.",
+                       {"claimed": dims_text(tuple(claimed)), "true": dims_text(got)}, None,
+                       text)
+    return Verdict("correct", f"{claim.written} has that shape (3 random instances).", None,
+                   None, text, note)
 
 
 def _is_zero(e: sp.Expr) -> bool:

@@ -223,10 +223,8 @@ class FormulaCheck:
             of_idx, wrt_idx = wrt_idx[:n_of], wrt_idx[n_of:]
             self._note("the indices written on the denominator are read in numerator "
                        "layout: the first for the numerator's axes")
-        if (of_idx and not wrt_idx and singles(self.truth.wrt_shape) != tuple(
-                range(len(self.truth.wrt_shape)))) or (wrt_idx and not of_idx and n_of and
-                                                       singles(self.truth.of_shape) != tuple(
-                                                           range(n_of))):
+        if of_idx and not wrt_idx and singles(self.truth.wrt_shape) != tuple(
+                range(len(self.truth.wrt_shape))):
             # \frac{\partial a_i[t]}{\partial h[t-1]}: an entry of the numerator, the whole
             # denominator (a row per entry): not read yet, so not judged
             raise Unreadable("a left side that indexes one side of the derivative and not "
