@@ -73,3 +73,18 @@ def test_the_shape_of_an_expression_of_declared_tensors():
                     r"\mathbb{R}^{m \times 1}")]}
     assert list(verdicts.values()) == ["correct", "correct", "incorrect", "layout", "correct",
                                        "correct", "correct"]
+
+
+def test_an_identity_between_expressions_of_the_questions_tensors():
+    # sum_i a_i (delta_i1 - a_1) v_i = a_1 (v_1 - h) when h = sum_i a_i v_i, sum_i a_i = 1:
+    # checked here with random softmax weights and vectors
+    rng = np.random.default_rng(4)
+    w, v = rng.normal(size=3), rng.normal(size=(3, 4))
+    a = np.exp(w) / np.exp(w).sum()
+    h = a @ v
+    lhs = sum(a[i] * ((i == 1) - a[1]) * v[i] for i in range(3))
+    assert np.allclose(lhs, a[1] * (v[1] - h))
+    left = r"\sum_{i=0}^{2} a_i[t](\delta_{i1} - a_1[t]) v_i[t]"
+    assert sg.check("1.2.2.e", left + r" = a_1[t] (v_1[t] - h[t])").verdict == "correct"
+    assert sg.check("1.2.2.e", left + r" = a_1[t] (v_1[t] + h[t])").verdict == "incorrect"
+    assert sg.check("1.2.2.b", r"\sum_{i=0}^{2} a_i[t] = 1").verdict == "correct"

@@ -14,6 +14,7 @@ from .claims import (
     ArithmeticClaim,
     ExprShapeClaim,
     FormulaClaim,
+    IdentityClaim,
     Ref,
     ShapeClaim,
     SizeClaim,
@@ -29,7 +30,8 @@ from .names import IMPLIED_BASE, Declarations, TensorDecl
 from .where import WhereIdentity, WherePart, read_where
 
 __all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "UnitVector", "VStack", "ArithmeticClaim",
-           "Declarations", "ExprShapeClaim", "FormulaClaim", "Ref", "ShapeClaim", "SizeClaim",
+           "Declarations", "ExprShapeClaim", "FormulaClaim", "IdentityClaim", "Ref", "ShapeClaim",
+           "SizeClaim",
            "SystemClaim",
            "TensorDecl", "Unjudged", "model_from_latex", "offset_letters", "parse_claim",
            "parse_expression",

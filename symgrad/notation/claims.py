@@ -99,6 +99,16 @@ class ExprShapeClaim:
 
 
 @dataclass(frozen=True)
+class IdentityClaim:
+    """`A = B` between two expressions of declared tensors (neither side names a quantity):
+    judged by evaluating both sides."""
+
+    written: str
+    lhs: sp.Expr
+    rhs: sp.Expr
+
+
+@dataclass(frozen=True)
 class FormulaClaim:
     """`lhs = rhs` with lhs naming a declared quantity."""
 
@@ -510,6 +520,22 @@ class _Claims:
                                             ("close", ")"))
             for k, u in enumerate(self.toks[lo:hi], lo))
 
+    def identity(self, lhs: tuple[int, int], rhs: tuple[int, int]) -> IdentityClaim | None:
+        """``A = B`` whose left side is an expression of the question's tensors, not a
+        quantity (``\\sum_i a_i[t] (\\delta_{i1} - a_1[t]) v_i[t] = a_1[t] (v_1[t] - h[t])``):
+        an identity, or None when the left side reads no declared tensor."""
+        try:
+            a = self.p.parse_range(*lhs, mode="formula")
+            b = self.p.parse_range(*rhs, mode="formula")
+        except SymgradError:
+            return None  # read as a formula, with that reading's message
+        names = {s.name for s in a.atoms(sp.Symbol)} | {str(e.base.label)
+                                                        for e in a.atoms(sp.Indexed)}
+        if not names & set(self.st.ctx.tensors) or not isinstance(
+                a, (sp.Add, sp.Mul, sp.Sum, sp.Pow, sp.Function)) or isinstance(a, AtTime):
+            return None  # one tensor at another step (\delta[3] = g[3]) is no identity
+        return IdentityClaim(self.st.snip(lhs[0], rhs[1]), a, b)
+
     def undeclared(self, lo: int, hi: int) -> bool:
         """Whether toks[lo:hi] names no declared quantity."""
         try:
@@ -597,6 +623,8 @@ class _Claims:
                 if it[4] is not None:
                     groups.setdefault(it[4], []).append(len(equations))
                 equations.append((lhs, rhs))
+            elif self.undeclared(*it[1]) and (identity := self.identity(it[1], it[2])):
+                claims.append(identity)
             else:
                 claim = self.formula(it[1], it[2])
                 letters = {s for i in claim.lhs.of_indices + claim.lhs.wrt_indices

@@ -42,6 +42,8 @@ def claim_latex(ctx: Context, claim) -> str:
         return claim.written
     if name == "ExprShapeClaim":
         return r"%s \in \mathbb{R}^{%s}" % (claim.written, dims_latex(claim.dims))
+    if name == "IdentityClaim":
+        return claim.written
     return r",\ ".join(r"%s = %s" % (printed(a, ctx), printed(b, ctx))
                         for a, b in claim.equations)
 
@@ -63,6 +65,8 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
             return check_size(ctx, claim, text)
         if name == "ExprShapeClaim":
             return check_expression_shape(ctx, claim, index_base, text)
+        if name == "IdentityClaim":
+            return check_expression_identity(ctx, claim, index_base, text)
         if name == "Unjudged":
             return Verdict("unparsed", f"`{claim.written}` was not judged: {claim.reason} "
                            f"(known: {ctx.known()}).", {"construct": "definition"}, None, text,
@@ -224,6 +228,47 @@ def offset_reading(ctx: Context, truth, lhs, rhs: sp.Expr, text: str, first: Ver
         [f"the index {i.name}" for i in bound]
     return replace(v, notes=[*v.notes, f"read with {', '.join(said)} counted from 0 (kernel "
                              f"offsets, as the claim writes them), the other positions from 1"])
+
+
+def _evaluate_whole(ctx: Context, inst, expr: sp.Expr, base: int) -> tuple[np.ndarray, list]:
+    """An expression's value on one instance, as an array of its matrix shape (a vector
+    is a column); the loss gradients are read as rows where the products need them."""
+    try:
+        v = Evaluator(ctx.source(inst), base, [], expr).run(expr)
+        note = []
+    except ClaimProblem:
+        rows = frozenset(t.name for t in ctx.tensors.values()
+                         if t.gradient and len(t.shape) == 1)
+        if not rows:
+            raise
+        v = Evaluator(replace(ctx.source(inst), rows=rows), base, [], expr).run(expr)
+        note = ["numerator layout (row vector): the loss gradients are read as 1 x n rows"]
+    return (v.a.reshape(v.trail) if v.m else v.a.reshape(())), note
+
+
+def check_expression_identity(ctx: Context, claim, base: int, text: str) -> Verdict:
+    """`A = B` between expressions of declared tensors: both sides evaluated on three
+    random instances; equal values (same entries, a vector as column or row) or not."""
+    notes: list = []
+    for seed in range(3):
+        inst = ctx.instance(seed)
+        (a, na), (b, nb) = (_evaluate_whole(ctx, inst, e, base) for e in (claim.lhs, claim.rhs))
+        notes = list(dict.fromkeys([*notes, *na, *nb]))
+        if a.size != b.size or (a.squeeze().shape != b.squeeze().shape and b.size > 1):
+            shown = " x ".join(map(str, b.shape)) or "a number"
+            return Verdict("incorrect", f"the two sides have different shapes: "
+                           f"{' x '.join(map(str, a.shape)) or 'a number'} and {shown} "
+                           f"({inst.about}).", None, None, text, notes)
+        a, b = a.reshape(-1), np.broadcast_to(b.reshape(-1), a.reshape(-1).shape)
+        bad = ~np.isclose(a, b, rtol=1e-7, atol=1e-9)
+        if bad.any():
+            k = int(np.argmax(bad))
+            return Verdict("incorrect", f"the two sides differ: entry {k + base} of the left "
+                           f"is {a[k]:.6g}, of the right {b[k]:.6g} ({inst.about}).",
+                           {"claimed": f"{b[k]:.6g}", "true": f"{a[k]:.6g}"}, None, text,
+                           notes)
+    return Verdict("correct", "the two sides agree on every entry (3 random instances).",
+                   None, None, text, notes)
 
 
 def check_expression_shape(ctx: Context, claim, base: int, text: str) -> Verdict:
