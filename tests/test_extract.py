@@ -268,3 +268,22 @@ def test_an_answer_after_a_bold_question_on_its_line_is_judged(tmp_path):
     items = placed(tmp_path, "b.md", "## 1.2.1\n\n**b. What is the dimension of $c[t]$?** "
                    "$c[t] \\in \\mathbb{R}^m$.\n")
     assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in \mathbb{R}^m")]
+
+
+def test_sizes_named_after_the_claim_that_uses_them_are_read_as_their_values(tmp_path):
+    items = placed(tmp_path, "o.md", "## 1.1.b\n\nThus, the output dimension is,\n\n$$\\boxed{F"
+                   " \\times H_{\\text{out}} \\times W_{\\text{out}}}$$\n\nwhere\n\n$$H_{\\text{out}}"
+                   " = A + 1, \\quad W_{\\text{out}} = B + 1$$\n")
+    claims = [f for f in items if f.kind == "claim"]
+    assert claims[0].checked == r"F \times (A + 1) \times (B + 1)"
+    assert claims[1].checked == r"H_{\text{out}} = A + 1"      # its own name is kept
+
+
+def test_a_systems_tensor_shapes_are_definitions_and_copied_data_is_restated(tmp_path):
+    p = tmp_path / "y.md"
+    p.write_text("## 1.2.2.d\n\n$$\\begin{aligned} h[t] &= \\sum_{i=0}^{t-1} a_i[t] v_i[t] "
+                 "\\\\ x[t], h[t] &\\in \\mathbb{R}^n \\\\ Q_h, K_h &\\in \\mathbb{R}^{n "
+                 "\\times n} \\end{aligned}$$\n")
+    items = extract(FULL, read_writeup(p), frozenset({"1.2.2.c", "1.2.2.d"}))
+    assert kinds(items, "question") == [("1.2.2.d", r"x[t], h[t] \in \mathbb{R}^n")]
+    assert kinds(items, "definition") == [("1.2.2.d", r"Q_h, K_h \in \mathbb{R}^{n \times n}")]

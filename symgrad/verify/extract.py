@@ -318,7 +318,7 @@ _WHERE_PROSE = re.compile(r"(?:\bwhere|\bwith|\bhere)\s*$", re.I)
 # "the output (dimension) is", "its shape will be": a bare shape that follows is the answer
 _OUTPUT_IS = re.compile(r"\b(?:output|ouput|answer|result)(?:\s+(?:dimensions?|shape|size))?\s+"
                         r"(?:is|are|will\s+be|would\s+be|has|becomes)\s*(?:of\s+)?(?:dimensions?\s+|"
-                        r"shape\s+|size\s+)?(?:in\s+)?:?\s*$", re.I)
+                        r"shape\s+|size\s+)?(?:in\s+)?[:,]?\s*$", re.I)
 # a shape written after a definition on the same row (d := ... \in \mathbb{R}^{1 \times m})
 _TRAILING_SHAPE = re.compile(r"\\in\s*" + _RSPACE + r"\s*\^\s*(?:\{[^{}]*\}|\w)\s*$")
 # a shape written as a tuple: (5, 2)
@@ -346,7 +346,7 @@ _TRAILING_FRAC = re.compile(r"(\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)
 
 
 _STATES = re.compile(r"(?:\bis|\bare|\bbe|\bgives?|\bget|\bwas|\bhas|\bhave|\bequals?|"
-                     r"\bsize|\bdimensions?|\bdimmension|\bshape|:|=)\s*(?:an?\s+|the\s+)?$",
+                     r"\bsize|\bdimensions?|\bdimmension|\bshape|:|=)\s*,?\s*(?:an?\s+|the\s+)?$",
                      re.I)
 
 
@@ -571,9 +571,10 @@ class _Walk:
 
     def substitute(self, qid: str | None, latex: str) -> str:
         """``latex`` with the sizes the writer named replaced by their values."""
+        own = _lhs(latex).strip()
         for where, name, value in reversed(self.named):
             g = self.group(where)
-            if qid and (qid == g or qid.startswith(g + ".")) and name in latex:
+            if qid and (qid == g or qid.startswith(g + ".")) and name in latex and name != own:
                 pattern = r"(?<![\\A-Za-z_])" + re.escape(name) + r"(?![A-Za-z_{^'])"
                 latex = re.sub(pattern, lambda _m, v=value: f"({v})", latex)
         return _INPUT_SIZE.sub(lambda m: self._size_of(qid, m), latex)
@@ -747,6 +748,10 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
         found.extend(_classify(walk, m, before, after, prev, text, systems, lead))
         last, prev = m.end, m
     _forward_definitions(found, walk)
+    for f in found:  # the sizes the writer named, by their values (see _Walk.substitute)
+        if f.kind == "claim":
+            named = walk.substitute(f.question, f.checked)
+            f.check = named if named != f.latex else f.check
     return _join_systems(found, systems)
 
 
@@ -815,9 +820,6 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         shown, check = latex, ""
         if written and latex == rows[at[0]] and written[at[0]] != latex:
             shown, check = written[at[0]], latex
-        if kind == "claim":
-            named = walk.substitute(qid, check or latex)
-            check = named if named != latex else check
         out.append(Found(kind, qid, shown, source, m.start, m.end, reason, defs, walk.section,
                          [(m.start, m.end)], check))
 
@@ -854,6 +856,11 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             continue
         has_eq = bool(_EQ.search(row) or _DEFINE_EQ.search(row))
         shape = bool(_SHAPE.search(row)) and not row.lstrip().startswith("\\in")
+        if one and shape and not has_eq:
+            # Q_0, K_0, Q_h \in R^{n x n} in a system's answer: the shapes of its tensors
+            walk.define(qid, row, m.start)
+            found("definition", row, "the shapes of the system's tensors")
+            continue
         lhs = _lhs(row)
         sentence = _sentence(before)
         tail = _TRAILING_SHAPE.search(row) if has_eq and shape else None
@@ -968,8 +975,11 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             continue
         found("claim", latex, "", walk.defs_for(qid, latex))
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):
-            # H_{out} = ... is checked, and names the size for the claims after it
+            # H_{out} = ... is checked, and names the size for the claims after it (and
+            # before it: "F x H_out x W_out, where H_out = ...")
             walk.define(qid, definition_text(row), m.start)
+            value = _links(row)[1:2] or [row[len(lhs):].split("=", 2)[1]]
+            walk.named.append((qid or "", lhs.strip(), value[0].strip()))
     return out
 
 

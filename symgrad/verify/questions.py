@@ -111,6 +111,10 @@ class QuestionTree:
         states as its data: ``21 \\times 12``, ``S = 4``, the model's equations."""
         if not qid:
             return False
+        several = re.match(r"^\s*([^=]+?,[^=]+?)\s*(\\in\b.*)$", row)
+        if several and all(self.restates(qid, f"{name} {several.group(2)}")
+                           for name in several.group(1).split(",")):
+            return True  # x[t], h[t] \in R^n: each is given
         norm = normal_form(row)
         value = _VALUE.match(row)
         node = qid
