@@ -272,8 +272,8 @@ def test_an_answer_after_a_bold_question_on_its_line_is_judged(tmp_path):
 
 def test_sizes_named_after_the_claim_that_uses_them_are_read_as_their_values(tmp_path):
     items = placed(tmp_path, "o.md", "## 1.1.b\n\nThus, the output dimension is,\n\n$$\\boxed{F"
-                   " \\times H_{\\text{out}} \\times W_{\\text{out}}}$$\n\nwhere\n\n$$H_{\\text{out}}"
-                   " = A + 1, \\quad W_{\\text{out}} = B + 1$$\n")
+                   " \\times H_{\\text{out}} \\times W_{\\text{out}}}$$\n\nwhere\n\n"
+                   "$$H_{\\text{out}} = A + 1, \\quad W_{\\text{out}} = B + 1$$\n")
     claims = [f for f in items if f.kind == "claim"]
     assert claims[0].checked == r"F \times (A + 1) \times (B + 1)"
     assert claims[1].checked == r"H_{\text{out}} = A + 1"      # its own name is kept
