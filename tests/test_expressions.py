@@ -64,3 +64,15 @@ def test_a_vector_hadamard_a_vector_times_a_row_reads_as_the_grouping_whose_shap
              r"{\partial h[t]} \right)^T \odot (1 - c[t]) \, x[t]^T")
     assert sg.check("1.2.1.c", claim).verdict == "correct"
     assert sg.check("1.2.1.c", claim.replace("(1 - c[t])", "c[t]")).verdict == "incorrect"
+
+
+def test_a_bracket_after_a_number_groups_a_factor():
+    # a_1[t] is one number: a_1[t] [(1 - a_1[t]) v_1[t] - ...] multiplies, it does not index
+    import symgrad as sg
+
+    left = r"\sum_{i=0}^{2} a_i[t](\delta_{i1} - a_1[t]) v_i[t] = a_1[t] "
+    right = r"(1 - a_1[t]) v_1[t] - a_0[t] v_0[t] - a_2[t] v_2[t]"
+    for open_, close in (("[", "]"), (r"\left[", r"\right]")):
+        assert sg.check("1.2.2.e", left + open_ + right + close).verdict == "correct"
+    assert sg.check("1.2.2.e", left + "[" + right.replace("- a_0", "+ a_0") + "]"
+                    ).verdict == "incorrect"

@@ -823,11 +823,14 @@ class _Parser:
 
     def tensor_indices(self, name: str) -> sp.Expr:
         idx: list = []
+        # a number (a_1[t], w_0[t]) has no entries: a bracket after it groups a factor,
+        # a_1[t] [(1 - a_1[t]) v_1[t] - ...]
+        scalar = name in self.ctx.tensors and not self.ctx.tensors[name].shape
         while True:
             if self.at("sym", "_"):
                 self.take()
                 idx.extend(self.sub_items(name))
-            elif (self.at("open", "[") and not self.iverson_at(self.i)
+            elif (self.at("open", "[") and not scalar and not self.iverson_at(self.i)
                   and not self.stacks_tensors(self.i)):
                 idx.extend(self.bracket_items())
             else:
