@@ -36,3 +36,9 @@ def test_bad_input_is_a_parse_error_or_a_limit():
         _tokens("{x")
     with pytest.raises(LimitError):
         _tokens("x" * (MAX_LENGTH + 1))
+
+
+def test_three_dots_are_an_ellipsis():
+    from symgrad.notation.lexer import token_keys
+
+    assert token_keys("q_0[t], ..., q_k[t]") == token_keys(r"q_0[t], \dots, q_k[t]")

@@ -227,6 +227,9 @@ class _Lexer:
                 i = hi if nl < 0 else nl + 1
             elif ch == "\\":
                 i = self._backslash(i, hi)
+            elif text.startswith("...", i, hi):  # an ellipsis typed as three dots: \dots
+                self.add("cmd", r"\dots", i, i + 3)
+                i += 3
             elif ch.isdigit() or (ch == "." and i + 1 < hi and text[i + 1].isdigit()):
                 m = _NUM_RE.match(text, i, hi)
                 self.add("num", m.group(), i, m.end())
