@@ -839,6 +839,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if not row:
             continue
         norm = re.sub(r"\s+", "", row)
+        if re.match(r"^\s*(?:=|\\approx|\\le|\\ge|<|>)", row) and not m.display:
+            found("skipped", row, "a fragment of a sentence (stride $= 2$)")
+            continue
         if walk.restated[0] <= m.start < walk.restated[1]:
             found("question", row, "restates the question (in its heading)")
             continue
