@@ -287,3 +287,11 @@ def test_a_systems_tensor_shapes_are_definitions_and_copied_data_is_restated(tmp
     items = extract(FULL, read_writeup(p), frozenset({"1.2.2.c", "1.2.2.d"}))
     assert kinds(items, "question") == [("1.2.2.d", r"x[t], h[t] \in \mathbb{R}^n")]
     assert kinds(items, "definition") == [("1.2.2.d", r"Q_h, K_h \in \mathbb{R}^{n \times n}")]
+
+
+def test_an_example_with_other_values_is_not_judged(tmp_path):
+    items = placed(tmp_path, "e.md", "## 1.1.a\n\nFor example, let $H_{in}=5$, $S=2$ and $K=2$, "
+                   "then we got $H_{out}=2.5$, that makes no sense.\n\nThe output is $5 \\times "
+                   "2$.\n")
+    assert kinds(items, "claim") == [("1.1.a", r"5 \times 2")]
+    assert ("1.1.a", "H_{out}=2.5") in kinds(items, "skipped")

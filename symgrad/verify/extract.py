@@ -423,6 +423,17 @@ def _paragraph(text: str) -> str:
     return ""
 
 
+# a sentence that sets other values than the question's: "For example, let $H_{in} = 5$"
+_EXAMPLE = re.compile(r"\b(?:for example|for instance|e\.\s?g\.|say)\b[^$]*\blet\b|"
+                      r"\b(?:for example|for instance|e\.\s?g\.),?\s+(?:if|suppose|take)\b", re.I)
+
+
+def _sentence_start(text: str, at: int) -> str:
+    """The sentence that ``at`` stands in, up to ``at``."""
+    start = max(text.rfind(". ", 0, at), text.rfind("\n\n", 0, at), 0)
+    return text[start:at]
+
+
 def _sentence(text: str) -> str:
     return re.split(r"[.!?:;]\s|\n[ \t]*\n", text)[-1]
 
@@ -460,8 +471,7 @@ def _declared_sizes(walk: _Walk, m: Math, text: str) -> list[tuple[str, str]]:
     (name, value) pairs with the values the problem set gives those sizes."""
     if m.display or not _NAME_LIST.match(m.body) or not walk.current:
         return []
-    start = max(text.rfind(". ", 0, m.start), text.rfind("\n\n", 0, m.start), 0)
-    if not _DECLARE.search(text[start:m.start + 200]):
+    if not _DECLARE.search(_sentence_start(text, m.start) + text[m.start:m.start + 200]):
         return []
     nxt = text.find("$", m.end)
     following = text[m.end:nxt if 0 <= nxt < m.end + 120 else m.end + 120]
@@ -841,6 +851,10 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         norm = re.sub(r"\s+", "", row)
         if re.match(r"^\s*(?:=|\\approx|\\le|\\ge|<|>)", row) and not m.display:
             found("skipped", row, "a fragment of a sentence (stride $= 2$)")
+            continue
+        if not m.display and _EXAMPLE.search(_sentence_start(text, m.start)):
+            # "For example, let $H_{in}=5$, $S=2$, then we got $H_{out}=2.5$": other data
+            found("skipped", row, "an example with other values than the question's")
             continue
         if walk.restated[0] <= m.start < walk.restated[1]:
             found("question", row, "restates the question (in its heading)")
