@@ -64,3 +64,13 @@ def test_sections_placed_by_the_homeworks_titles():
     assert read_label(tree, "## 1.2 Recurrent Neural Networks (30 pts)").absolute == "1.2"
     assert read_label(tree, r"\subsection{Part 1}").relative == ("1",)
     assert read_label(tree, r"\noindent\textbf{Q1.1.A Answer}").absolute == "1.1.a"
+
+
+def test_another_numbering_of_the_same_questions():
+    from symgrad.problems import registry
+
+    s = registry.get("hw2-spring2021")
+    tree = QuestionTree(s.questions, s.titles, s.given, s.sizes, s.aliases)
+    assert read_label(tree, "## 1.2.1 (b)").absolute == "1.2.b"       # Fall 2022's numbering
+    assert read_label(tree, "## 1.2 (c)").absolute == "1.2.c"
+    assert tree.resolve("1.2.a", ["d"]) == "1.2.d"

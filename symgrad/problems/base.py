@@ -101,6 +101,9 @@ class ProblemSet:
     #: size``: ``K``): a writer's "let $H_{in}$ denote the height of the input" is then the
     #: definition ``H_{in} := 21``
     sizes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: another numbering of the same questions, by id prefix: {"1.2.1": "1.2"} reads a
+    #: write-up's 1.2.1.b as this set's 1.2.b (another year's numbering of one question)
+    aliases: dict[str, str] = field(default_factory=dict)
     #: questions slow to answer, built in a worker process while the others are built
     slow: tuple[str, ...] = ()
     #: section titles as regular expressions over lower-cased words (``1.2``: recurrent

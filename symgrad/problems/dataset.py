@@ -58,7 +58,7 @@ __all__ = ["KINDS", "DataSet", "load_set", "read_set"]
 
 KINDS = ("shape", "value", "jacobian", "gradient", "system")
 FORMS = ("index", "matrix", "both")
-_TOP = {"name", "title", "intro", "models", "questions", "given"}
+_TOP = {"name", "title", "intro", "models", "questions", "given", "aliases"}
 _MODEL = {"title", "equations", "shapes", "index_base"}
 _QUESTION = {"id", "statement", "statement_tex", "title", "model", "compare", "prose", "after",
              "derive", "given"}
@@ -139,6 +139,8 @@ class DataSet:
     path: str = ""
     #: formulas the statement gives, by question or section id (``[given]`` in the file)
     given: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: another numbering of the same questions (``[aliases]``: "1.2.1" = "1.2")
+    aliases: dict[str, str] = field(default_factory=dict)
     _built: dict[str, Model] = field(default_factory=dict, repr=False)
 
     def model(self, key: str) -> Model:
@@ -246,8 +248,12 @@ def parse_set(raw: Mapping, where: str = "the problem set") -> DataSet:
         if not q.items and not q.prose and not q.after:
             raise _fail(at, "derives nothing and has no prose; add derive = [...] or prose")
         questions.append(q)
+    aliases = raw.get("aliases", {})
+    if not isinstance(aliases, Mapping) or not all(isinstance(v, str) for v in aliases.values()):
+        raise _fail(f"{where}, aliases", "must be a table of ids, e.g. [aliases] \"1.2.1\" = "
+                                         "\"1.2\" (another numbering -> this set's)")
     return DataSet(name, title, intro, models, titles, questions, where,
-                   _given(raw.get("given", {}), where))
+                   _given(raw.get("given", {}), where), dict(aliases))
 
 
 def _given(table: object, where: str) -> dict[str, tuple[str, ...]]:
@@ -489,7 +495,8 @@ def _answer(ds: DataSet, q: DataQuestion, base: int) -> Answer:
 def _problem_set(ds: DataSet) -> ProblemSet:
     from .context import model_context
 
-    pset = ProblemSet(ds.name, ds.title, intro=ds.intro, source=ds.path, given=dict(ds.given))
+    pset = ProblemSet(ds.name, ds.title, intro=ds.intro, source=ds.path, given=dict(ds.given),
+                      aliases=dict(ds.aliases))
     for q in ds.questions:
         def build(index_base: int = 1, q=q) -> Answer:
             return _answer(ds, q, index_base)

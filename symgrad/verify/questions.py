@@ -65,7 +65,8 @@ class QuestionTree:
 
     def __init__(self, ids: Iterable[str], titles: dict[str, str] | None = None,
                  given: dict[str, Iterable[str]] | None = None,
-                 sizes: dict[str, dict[str, str]] | None = None):
+                 sizes: dict[str, dict[str, str]] | None = None,
+                 aliases: dict[str, str] | None = None):
         self.leaves: list[str] = [i.lower() for i in ids]
         # the formulas each question or section states (normalised), and its parameters'
         # values (S = 4): a write-up that copies one restates the question
@@ -94,6 +95,17 @@ class QuestionTree:
                     kids.append(node)
 
         self.sizes = {k.lower(): v for k, v in (sizes or {}).items()}
+        # another numbering of the same questions (another year's "1.2.1" for our "1.2"),
+        # longest first
+        self.aliases = dict(sorted(((k.lower(), v.lower()) for k, v in (aliases or {}).items()),
+                                   key=lambda kv: -len(kv[0])))
+
+    def canonical(self, qid: str) -> str:
+        """``qid`` in the set's own numbering (an alias prefix replaced)."""
+        for alias, target in self.aliases.items():
+            if qid == alias or qid.startswith(alias + "."):
+                return target + qid[len(alias):]
+        return qid
 
     def size_named(self, qid: str | None, phrase: str) -> str | None:
         """The value of the size that prose names (``the height of the input image``) in
@@ -127,7 +139,7 @@ class QuestionTree:
         return False
 
     def is_node(self, qid: str) -> bool:
-        return qid in self.nodes and qid != ""
+        return qid != "" and self.canonical(qid) in self.nodes
 
     def is_leaf(self, qid: str) -> bool:
         return qid in self.leaves
@@ -138,7 +150,7 @@ class QuestionTree:
     def child(self, qid: str, label: str) -> str | None:
         """The child of ``qid`` named ``label`` (``c``, ``iii``, ``2``), if there is one."""
         cand = f"{qid}.{label.lower()}" if qid else label.lower()
-        return cand if self.is_node(cand) else None
+        return self.canonical(cand) if self.is_node(cand) else None
 
     def resolve(self, current: str | None, labels: list[str]) -> str | None:
         """A relative label path (``["c", "iii"]``) read under the current question: the
@@ -274,7 +286,7 @@ def absolute_id(tree: QuestionTree, text: str) -> tuple[str | None, int]:
                 not m.group(1) or m.group(1).lower() == "part"
                 or len(tree.children("")) < 2)):
             continue  # "Part 1" under 1.2, "Problem 2" under 1.3: a part of the current one
-        node, used = _tokens_after(tree, num, text[m.end():])
+        node, used = _tokens_after(tree, tree.canonical(num), text[m.end():])
         if best[0] is None or node.count(".") > best[0].count("."):
             best = (node, m.end() + used)
     return best

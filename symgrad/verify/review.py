@@ -125,7 +125,7 @@ class Reviewer:
         self.problems = problems if hasattr(problems, "questions") else \
             service("problem_set")(problems)
         self.tree = QuestionTree(self.problems.questions, self.problems.titles,
-                                 self.problems.given, self.problems.sizes)
+                                 self.problems.given, self.problems.sizes, self.problems.aliases)
         self.tree.statements = {
             q.lower(): f"{self.problems.question(q).statement} "
                        f"{getattr(self.problems.question(q), 'statement_tex', '')}"
@@ -257,7 +257,7 @@ def recognise(doc: Document, sets: Sequence) -> tuple[object, str, object | None
     first): the one whose statement it copies most (its ``given`` data), then the one
     under whose questions most of its formulas fall. Also says why, and names the runner-up
     when the two tie on both (the caller may then decide by the verdicts)."""
-    trees = [QuestionTree(s.questions, s.titles, s.given, s.sizes) for s in sets]
+    trees = [QuestionTree(s.questions, s.titles, s.given, s.sizes, s.aliases) for s in sets]
     founds = [extract(tree, doc) for tree in trees]
     # formulas read as the question's data, not as an answer ("4 \\times 5" is one year's
     # kernel and another year's output)
