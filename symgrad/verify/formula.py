@@ -143,8 +143,7 @@ class FormulaCheck:
                         dim = dim or spec.shape[k]
             if dim is None:
                 return None
-        var = next(s for s in self.rhs.free_symbols if s.name == name)
-        return sp.Sum(self.rhs, (var, self.base, as_expr(dim) + self.base - 1))
+        return self._summed(name, dim)
 
     def _declared_einstein(self, name: str) -> sp.Expr | None:
         """The right side summed over ``name`` when every term repeats it (in two or more
@@ -167,6 +166,10 @@ class FormulaCheck:
                         dim = dim or spec.shape[k]
         if dim is None:
             return None
+        return self._summed(name, dim)
+
+    def _summed(self, name: str, dim) -> sp.Expr:
+        """The right side summed over the index ``name`` along an axis of size ``dim``."""
         var = next(s for s in self.rhs.free_symbols if s.name == name)
         return sp.Sum(self.rhs, (var, self.base, as_expr(dim) + self.base - 1))
 
