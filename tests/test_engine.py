@@ -88,3 +88,24 @@ def test_an_identity_between_expressions_of_the_questions_tensors():
     assert sg.check("1.2.2.e", left + r" = a_1[t] (v_1[t] - h[t])").verdict == "correct"
     assert sg.check("1.2.2.e", left + r" = a_1[t] (v_1[t] + h[t])").verdict == "incorrect"
     assert sg.check("1.2.2.b", r"\sum_{i=0}^{2} a_i[t] = 1").verdict == "correct"
+
+
+def test_a_loss_derivative_indexed_in_numerator_layout_is_a_layout_difference():
+    # dl/dW[k, c, f] (the axes of W[f, c, k] reversed) with the given gradient indexed
+    # [j, f] the same way: the values are right, in the other layout
+    rng = np.random.default_rng(6)
+    x, g = rng.normal(size=(5, 7)), rng.normal(size=3)
+    grad = np.array([[sum(g[j] * x[c, 2 * j + k] for j in range(3)) for k in range(3)]
+                     for c in range(5)])                   # dl/dW[c, k] by explicit loops
+    fd = np.zeros((5, 3))
+    for c in range(5):
+        for k in range(3):
+            W = np.zeros((5, 3))
+            W[c, k] = 1.0                                   # f is linear in W
+            fd[c, k] = g @ np.array([np.sum(W * x[:, 2 * j:2 * j + 3]) for j in range(3)])
+    assert np.allclose(grad, fd)
+    claim = (r"\frac{\partial \ell}{\partial W}[k, c, f] = \sum_{j=1}^{3} \frac{\partial \ell}"
+             r"{\partial f_W(x)}[j, f] x[c, 2j + k - 2]")
+    v = sg.check("1.1.c.iv", claim)
+    assert v.verdict == "layout" and any("numerator layout" in n for n in v.notes)
+    assert sg.check("1.1.c.iv", claim.replace("k - 2", "k - 1")).verdict == "incorrect"

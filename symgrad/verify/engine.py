@@ -112,6 +112,8 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
                                 f"{other} (index_base={other} in Python)")
             if v.verdict == "incorrect" and base == 1:
                 v = offset_reading(ctx, truth, lhs, rhs, text, v, offsets) or v
+            if v.verdict == "incorrect":
+                v = reversed_reading(ctx, truth, lhs, rhs, base, text, einstein) or v
             if base != index_base:
                 v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
             return v
@@ -315,6 +317,30 @@ def check_expression_shape(ctx: Context, claim, base: int, text: str) -> Verdict
                        text)
     return Verdict("correct", f"{claim.written} has that shape (3 random instances).", None,
                    None, text, note)
+
+
+def reversed_reading(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str,
+                     einstein: bool) -> Verdict | None:
+    """A derivative of the scalar loss indexed in classic numerator layout, the axes of the
+    variable reversed (``\\frac{\\partial l}{\\partial W}[c, b, a]`` for W[a, b, c]), with
+    the given gradient indexed the same way: a layout verdict when that reading is right."""
+    if not truth.is_gradient or len(lhs.wrt_indices) < 2 or lhs.of_indices:
+        return None
+    given = {t.name for t in ctx.tensors.values() if t.gradient}
+
+    def turned(e: sp.Indexed) -> sp.Expr:
+        return e.base[tuple(reversed(e.indices))]
+
+    moved = rhs.replace(lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in given
+                        and len(e.indices) > 1, turned)
+    flipped = replace(lhs, wrt_indices=tuple(reversed(lhs.wrt_indices)))
+    v = check_readings(ctx, truth, flipped, moved, base, text, einstein)
+    if v.verdict != "correct":
+        return None
+    return Verdict("layout", f"{v.explanation} Read in numerator layout: the claim indexes "
+                   f"the derivative of the loss (and the given gradient) with the axes "
+                   f"reversed.", v.counterexample, v.hint, v.claim_latex,
+                   [*v.notes, "numerator layout: axes of the loss's derivatives reversed"])
 
 
 def _is_zero(e: sp.Expr) -> bool:
