@@ -220,3 +220,35 @@ def test_evaluate_needs_only_what_the_result_reads():
                                atol=1e-12)
     with pytest.raises(sg.SymgradError, match="needs the arrays b"):
         m.jacobian("g", "x").evaluate({"A": A, "x": x})
+
+
+PUBLIC = ["concat", "declare_one_hot", "define", "depends", "derivative", "differentiate",
+          "elementwise", "equation", "forward", "fresh_index", "fresh_indices", "from_latex",
+          "grad", "gradient", "graph", "hessian", "input", "jacobian", "lagged", "latex",
+          "needed", "param", "partial", "reads", "resolve", "softargmax", "state",
+          "state_jacobian", "states", "sym", "symbols", "tensor", "tidy_terms", "value"]
+
+
+def test_model_keeps_its_public_api():
+    """Model is put together from one module of core per concern; every public method
+    and attribute it had stays (issue 23)."""
+    assert sg.Model is Model and all(callable(getattr(Model, n)) for n in PUBLIC)
+    m = Model("api")
+    for attr in ("name", "tensors", "kinds", "definitions", "lags", "source", "notes",
+                 "one_hot"):
+        assert hasattr(m, attr)
+    from symgrad.core.model import identifier, time_key  # noqa: F401  (notation imports these)
+
+
+def test_core_has_no_import_cycle():
+    """core/model and core/unroll (and every other module of core) import one way."""
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("symgrad", cache_dir=None)
+    core = {m for m in graph.modules if m.startswith("symgrad.core.")}
+    for m in core:
+        for d in graph.find_modules_directly_imported_by(m) & core:
+            assert not graph.chain_exists(importer=d, imported=m), (m, d)
+    assert not graph.direct_import_exists(importer="symgrad.core.unroll",
+                                          imported="symgrad.core.model")
+    assert not graph.direct_import_exists(importer="symgrad.core.model",
+                                          imported="symgrad.core.unroll")

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .ops import script_base
+from .ops import op_of, script_base
 from .simplify import Iverson
 from .tensor import Tensor
 
@@ -356,3 +356,16 @@ class TimePrinter(IndexPrinter):
         last = self._stacked(f) and f.indices[-1] == self.column
         group = 4 if last else 1 if self._stacked(f) else 2 if isinstance(f, sp.Add) else 3
         return (group, sp.default_sort_key(f))
+
+
+class MatrixPrinter(IndexPrinter):
+    """Matrix notation with functions written as the table of operations says:
+    \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
+
+    def _print_Function(self, expr, exp=None):
+        op = op_of(expr)
+        if isinstance(expr, sp.tanh | sp.exp | sp.log) and op is not None:
+            return op.latex_call(self._print(expr.args[0]), exp)
+        return super()._print_Function(expr, exp)
+
+    _print_tanh = _print_exp = _print_log = _print_Function

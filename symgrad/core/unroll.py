@@ -1,25 +1,28 @@
-"""Quantities of a user-defined Model: names as written, and back-propagation through time."""
+"""Back-propagation through time for a user-defined Model: gradients over K steps
+(``Unrolled``), total Jacobians over k steps (``StepChain``) and the one numeric sequence
+pass (``Sequence``) every layer's sequence quantities use.
+
+``model`` is a ``core.model.Model``; it is annotated with its base ``Graph`` so that this
+module does not import the model (``Model`` is built on these classes, not the reverse).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
 
-from . import ops
+from .definitions import Graph
 from .errors import ShapeError, UnknownNameError
 from .evaluate import evaluate_element
-from .matrix import latex_matrix, to_matrix
-from .printing import IndexPrinter, TimePrinter, shift_base, to_cases
-from .quantity import Quantity, readable
+from .matrix import to_matrix
+from .model_quantity import ModelQuantity, dims_of
+from .quantity import readable
 from .tensor import Tensor, as_dim, as_expr, index, size
 
-if TYPE_CHECKING:
-    from .model import Model
 
 def _template(latex: str) -> str:
     """``c[t]`` -> ``c[{t}]`` (a format template), other braces escaped."""
@@ -29,163 +32,7 @@ def _template(latex: str) -> str:
     return re.sub(r"\[t(-\d+)?\]", lambda m: "[{t}" + (m.group(1) or "") + "]", text)
 
 
-# quantities -----------------------------------------------------------------------------
-class MatrixPrinter(IndexPrinter):
-    """Matrix notation with functions written as the table of operations says:
-    \\tanh\\left(...\\right), \\exp\\left(...\\right)."""
-
-    def _print_Function(self, expr, exp=None):
-        op = ops.op_of(expr)
-        if isinstance(expr, sp.tanh | sp.exp | sp.log) and op is not None:
-            return op.latex_call(self._print(expr.args[0]), exp)
-        return super()._print_Function(expr, exp)
-
-    _print_tanh = _print_exp = _print_log = _print_Function
-
-
-class ModelQuantity(Quantity):
-    """A Quantity of a Model: ``evaluate`` takes names as written (``x[t]``, ``h[t-1]``)
-    and ignores the model's other arrays; sequence results print stacked tensors as c[t]_i."""
-
-    def __init__(self, *args, model: Model, timed: Mapping[str, str] | None = None,
-                 time: sp.Symbol | None = None, matrix_form: sp.Expr | None = None,
-                 recursion: str = "", **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.model = model
-        self.timed = dict(timed or {})
-        self.time = time
-        self.recursion = recursion
-        self._matrix_form = matrix_form
-
-    @cached_property
-    def matrix(self) -> sp.Expr | None:
-        """The matrix-notation form, or None."""
-        if self.timed:
-            return None if self._matrix_form is None else self._matrix_form.xreplace(self._subs)
-        return to_matrix(self.element, self.indices, self.shape)
-
-    def jacobian(self, wrt: str, hessian: bool = False) -> ModelQuantity:
-        """Differentiate again: d (this quantity) / d wrt, numerator layout (the axes of
-        this quantity, then those of ``wrt``); second derivatives and Hessians."""
-        if self.timed or self.time is not None:
-            raise ShapeError(f"{self.name} is a quantity over time steps; differentiate its "
-                             f"one-step form instead")
-        m = self.model
-        w = m.tensor(m.resolve(wrt))
-        element, J = m.differentiate(self.element, self.indices, self.shape, w.name)
-        num = Tensor("_outer", self._shape, self.lhs_latex(indexed=False))
-        inputs = [*self.inputs.values()]
-        inputs += [t for t in m._step_inputs(m._reads(element)) if t.name not in self.inputs]
-        return m._quantity(self.name, element, self.indices + J, self._shape + w.shape,
-                           (num, w), self.sizes, set(), tensors={**self.tensors, num.name: num},
-                           inputs=inputs, cls=SecondQuantity,
-                           structure=f"the Jacobian of {self.name} with respect to {w.latex}",
-                           outer=self, hessian=hessian)
-
-    def _key(self, key: str) -> str | None:
-        if key in self.inputs:
-            return key
-        flat = re.sub(r"\s+", "", key)
-        for t in self.inputs.values():
-            if re.sub(r"\s+", "", t.latex) == flat:
-                return t.name
-        try:
-            return self.model.resolve(key)
-        except UnknownNameError:
-            return None
-
-    def evaluate(self, arrays: Mapping[str, np.ndarray] | None = None, /, *,
-                 form: str = "index", **kwargs) -> np.ndarray:
-        """The numeric array for concrete inputs, keyed by internal names or names as
-        written; arrays of the model that this quantity does not read are ignored."""
-        known = set(self.model.tensors) | set(self.tensors)
-        given: dict = {}
-        rest: dict = {}
-        for k, v in [*dict(arrays or {}).items(), *kwargs.items()]:
-            name = self._key(k)
-            if k in kwargs and k not in self.inputs and k in self._free_sizes():
-                rest[k] = v
-            elif name in self.inputs:
-                given[name] = v
-            elif name in known:
-                continue
-            elif k in kwargs:
-                rest[k] = v
-            else:
-                raise UnknownNameError(f"evaluate() got an unknown array {k!r}; it takes "
-                                       + ", ".join(f"{t.name} ({t.latex})"
-                                                   for t in self.inputs.values()))
-        return super().evaluate(given, form=form, **rest)
-
-    def latex(self, form: str = "index", index_base: int = 1) -> str:
-        """``lhs = rhs`` in index form (1-based by default) or matrix form."""
-        if not self.timed:
-            return super().latex(form, index_base)
-        self.check_latex_args(form, index_base)
-        if form == "matrix":
-            if self.matrix is None:
-                raise ShapeError(f"{self.name} has no matrix form; use form='index'")
-            rhs = latex_matrix(self.matrix, self.tensors, index_base,
-                               keep=() if self.time is None else (self.time,))
-            text = f"{self.lhs_latex(indexed=False)} = {rhs}"
-        else:
-            element = self.element
-            if index_base == 0 and self.time is not None:
-                t = self.time
-                element = element.replace(
-                    lambda e: isinstance(e, sp.Sum) and e.limits[0][0] == t,
-                    lambda e: sp.Sum(e.function.xreplace({t: t - 1}),
-                                     (t, e.limits[0][1] + 1, e.limits[0][2] + 1)))
-            element = shift_base(element, self.indices, index_base)
-            printer = TimePrinter(self.tensors, self.timed, 1 - index_base,
-                                      self.indices[-1] if self.indices else None)
-            split = to_cases(element)
-            if split is None:
-                rhs = printer.doprint(element)
-            else:
-                rhs = (r"\begin{cases} " + printer.doprint(split[0]) + r" & \text{if } "
-                       + printer._print_condition(split[1]) + r" \\ 0 & \text{otherwise} "
-                       r"\end{cases}")
-            text = f"{self.lhs_latex(index_base)} = {rhs}"
-        if self.recursion:
-            text += r", \quad \text{where } " + self.recursion
-        return text
-
-
-def _dims_of(t: Tensor, subs: dict) -> tuple[int, ...]:
-    dims = [as_expr(d).xreplace(subs) for d in t.shape]
-    if any(not d.is_Integer for d in dims):
-        free = sorted({s.name for d in dims for s in d.free_symbols})
-        raise ShapeError(f"the shape of {t.latex} is not known; pass "
-                         + ", ".join(f"{n}=..." for n in free) + " to evaluate()")
-    return tuple(int(d) for d in dims)
-
-
-class SecondQuantity(ModelQuantity):
-    """The Jacobian of a quantity: printed d(first)/d wrt, or d^2 f / dx_i dx_j."""
-
-    def __init__(self, *args, outer: ModelQuantity, hessian: bool = False, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.outer = outer
-        self.hessian = hessian
-
-    def lhs_latex(self, index_base: int = 1, indexed: bool = True) -> str:
-        num, w = self.lhs
-        names = [sp.latex(i) for i in self.indices] if indexed else []
-        n = len(self.outer.indices)
-        f, x = self.outer.lhs
-        if (self.hessian and isinstance(f, Tensor) and f.rank == 0 and isinstance(x, Tensor)
-                and x.name == w.name and w.rank == 1):
-            if not indexed:
-                return r"\frac{\partial^{2} %s}{\partial %s^{2}}" % (f.latex, w.latex)
-            a, b = (self._side_latex(w, [i]) for i in names)
-            return r"\frac{\partial^{2} %s}{\partial %s \partial %s}" % (f.latex, a, b)
-        top = self._side_latex(num, names[:n]) if indexed else num.latex
-        bottom = self._side_latex(w, names[n:]) if indexed else w.latex
-        return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
-
-
-def _unused(model: Model, head: str, sub: str) -> str:
+def _unused(model: Graph, head: str, sub: str) -> str:
     r"""``g[t]`` (``head`` + ``sub``), or ``\hat{g}[t]`` where the model has its own g[t]."""
     taken = {re.sub(r"\s+", "", t.latex) for t in model.tensors.values()}
     for h in (head, rf"\hat{{{head}}}", rf"\tilde{{{head}}}"):
@@ -197,7 +44,7 @@ def _unused(model: Model, head: str, sub: str) -> str:
 class Unrolled:
     """A gradient over K steps of a recurrent model (back-propagation through time)."""
 
-    def __init__(self, model: Model, wrt: Tensor, outs: list[Tensor], steps, given: str,
+    def __init__(self, model: Graph, wrt: Tensor, outs: list[Tensor], steps, given: str,
                  sizes: Mapping | None, silent: set[str] = frozenset()) -> None:
         """``silent``: outputs (states) whose direct partials are zero; only their total
         gradients enter, back-propagated from the others'."""
@@ -222,9 +69,9 @@ class Unrolled:
             single_ = single and o.name not in self.silent
             sub = "" if single_ else "_" + o.name
             lat = "" if single_ else "_{" + o.latex.replace("[t]", "") + "}"
-            d = Tensor(model._fresh_name("delta" + sub), o.shape,
+            d = Tensor(model.fresh_name("delta" + sub), o.shape,
                        _unused(model, r"\delta", lat))
-            g = Tensor(model._fresh_name("g" + sub), o.shape, _unused(model, "g", lat))
+            g = Tensor(model.fresh_name("g" + sub), o.shape, _unused(model, "g", lat))
             self.upstream[o.name] = (d, g)
         self.timed = [n for n, k in model.kinds.items() if k != "param"]
 
@@ -240,7 +87,7 @@ class Unrolled:
             if J0 is None:
                 J0 = J
             step += e.xreplace(dict(zip(J, J0)))
-        step, free = readable(step, J0, m._index_names(len(J0)))
+        step, free = readable(step, J0, m.index_names(len(J0)))
         stacked = {n: self._stack(m.tensors[n]) for n in self.timed}
         stacked.update({d.name: self._stack(d) for d, _ in self.upstream.values()})
         lifted = step.replace(
@@ -272,8 +119,8 @@ class Unrolled:
             r"\frac{\partial \ell}{\partial %s}" % self.wrt.latex, element, free,
             self.wrt.shape, tensors=tensors, inputs=inputs, lhs=(r"\ell", self.wrt),
             prepare=self._unroll, layout="gradient", structure=note,
-            sizes={**m._sizes(self.sizes), self.K: self.steps},
-            size_names=m._size_names(self.K), model=m, timed=timed, time=t,
+            sizes={**m.parse_sizes(self.sizes), self.K: self.steps},
+            size_names=m.size_names(self.K), model=m, timed=timed, time=t,
             matrix_form=matrix_form, recursion=rec)
 
     def _unroll(self, arrays: dict, sizes: dict) -> dict:
@@ -291,7 +138,7 @@ class Unrolled:
         return env
 
 
-def run_sequence(model: Model, outs: list[str], arrays: dict, sizes: dict, steps: int,
+def run_sequence(model: Graph, outs: list[str], arrays: dict, sizes: dict, steps: int,
                  given: str = "total") -> dict:
     """The one back-propagation through time, for a layer's own sequence quantities: the
     forward pass over ``steps`` steps from zero initial states (every non-parameter tensor
@@ -372,7 +219,7 @@ class ChainQuantity(ModelQuantity):
 class StepChain:
     """Total d of[t] / d base[t-k] over k steps: forward-mode along the sequence."""
 
-    def __init__(self, model: Model, of: str, base: str, steps, sizes: Mapping | None
+    def __init__(self, model: Graph, of: str, base: str, steps, sizes: Mapping | None
                  ) -> None:
         self.model, self.of, self.base = model, of, base
         try:
@@ -414,7 +261,7 @@ class StepChain:
         self.init_names = {}
         for s in self.states:
             t = m.tensors[s]
-            name = self.init_names[s] = m._fresh_name(f"{s}_init")
+            name = self.init_names[s] = m.fresh_name(f"{s}_init")
             inits[name] = Tensor(name, t.shape, _at_time(t.latex, "0"))
             aliases[name] = {f"{s}0", f"{s}[0]", re.sub(r"\s+", "", _at_time(t.latex, "0"))}
         inputs = [*stacked.values(), *params, *inits.values()]
@@ -426,8 +273,8 @@ class StepChain:
         return ChainQuantity(
             _frac(num, den), element, idx, o.shape + b.shape, tensors=tensors,
             inputs=inputs, lhs=(tensors["_num"], tensors["_den"]), prepare=self._prepare,
-            structure=note, sizes={**m._sizes(self.sizes)},
-            size_names=m._size_names(self.L, *self.k.free_symbols), model=m,
+            structure=note, sizes={**m.parse_sizes(self.sizes)},
+            size_names=m.size_names(self.L, *self.k.free_symbols), model=m,
             index_text=index_text, matrix_text=matrix_text,
             inits={n: a for n, a in aliases.items()})
 
@@ -448,7 +295,7 @@ class StepChain:
                 mat = " ".join(_frac(a, b) for a, b in steps)
                 free = ["i", *letters[: int(k) - 1], "j"]
                 size_ = m.tensors[self.base].shape[0].xreplace(
-                    {a: as_expr(v) for a, v in m._sizes(self.sizes).items()})
+                    {a: as_expr(v) for a, v in m.parse_sizes(self.sizes).items()})
                 index_text = {}
                 for base in (0, 1):
                     hi = sp.latex(size_ - 1 + base)
@@ -571,7 +418,7 @@ class Sequence:
     is t - 1 (AttentionRNN(inf)).
     """
 
-    def __init__(self, model: Model, arrays: Mapping, sizes: Mapping, steps: int,
+    def __init__(self, model: Graph, arrays: Mapping, sizes: Mapping, steps: int,
                  inits: Mapping | None = None, growing: sp.Symbol | None = None) -> None:
         self.model, self.L, self.growing = model, int(steps), growing
         self.sizes = {k: int(v) for k, v in sizes.items()}
@@ -610,7 +457,7 @@ class Sequence:
 
     def dims(self, name: str, tau: int = 1) -> tuple[int, ...]:
         """The shape of ``name`` at step ``tau``."""
-        return _dims_of(self.model.tensors[name],
+        return dims_of(self.model.tensors[name],
                         {k: sp.Integer(v) for k, v in self.at(tau).items()})
 
     def _value(self, b: str, tau: int, arrays: Mapping) -> np.ndarray:
