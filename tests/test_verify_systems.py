@@ -163,3 +163,53 @@ def test_softargmax_of_a_family_defined_slot_by_slot(qid, swap, verdict):
     if swap:
         text = text.replace(r"q_i[t]^\top k_i[t]", r"q_i[t]^\top v_i[t]")
     assert sg.check(qid, text).verdict == verdict
+
+
+def test_a_system_of_another_recurrent_model_is_judged_against_its_reference():
+    """Any model with recurrences: an Elman RNN h[t] = tanh(W_h h[t-1] + W_x x[t]) from
+    Model.from_latex is the reference; the truth is an explicit NumPy loop."""
+    import symgrad as sg
+    from symgrad.core.tensor import size
+    from symgrad.verify.context import Context, TensorSpec
+    from symgrad.verify.systems import Reference, Variant
+
+    m, n = size("m"), size("n")
+    model = sg.Model.from_latex(r"h[t] = \tanh(W_h h[t-1] + W_x x[t])", shapes={
+        "h": ("m",), "x": ("n",), "W_h": ("m", "m"), "W_x": ("m", "n")})
+    ref = Reference("the Elman RNN", model, (Variant("the Elman RNN", {m: 2, n: 3}),))
+
+    def instance(seed):
+        raise AssertionError("a system is judged by running it, not on instances")
+
+    ctx = Context("elman", "the system of the Elman RNN",
+                  [TensorSpec("x", (n,), "x[t]", ("x",)), TensorSpec("h", (m,), "h[t]", ("h",))],
+                  instance, {}, None, scalars={"m": m, "n": n}, time="t", zero_before=("h",),
+                  system=lambda claim, base, text: check_system(claim, base, text, ref))
+
+    def loop(f, W_h, W_x, xs):
+        h, out = np.zeros(W_h.shape[0]), []
+        for x in xs:
+            h = f(W_h @ h + W_x @ x)
+            out.append(h)
+        return np.array(out)
+
+    variant = ref.variants[0]
+    params, inputs = ref.draw(variant, ref.seeds[0])
+    truth = loop(np.tanh, params["W_h"], params["W_x"], inputs["x"])
+    np.testing.assert_allclose(ref.run(variant, params, inputs)["h"], truth, atol=1e-12)
+
+    right = r"z[t] = W_h h[t-1] + W_x x[t], \quad h[t] = \tanh(z[t])"
+    v = check_claim(ctx, right)
+    assert v.verdict == "correct", v.format()
+    assert check_claim(ctx, r"z[t] = W_x x[t] + W_h h[t-1] \\ h[t] = \tanh(z[t])").ok
+
+    v = check_claim(ctx, right.replace(r"\tanh", r"\sigma"))
+    assert v.verdict == "incorrect", v.format()
+    wrong = loop(lambda z: 1 / (1 + np.exp(-z)), params["W_h"], params["W_x"], inputs["x"])
+    c = v.counterexample
+    t, j = c["t"] - 1, c["entry"] - 1
+    assert np.isclose(c["claimed"], wrong[t, j]) and np.isclose(c["true"], truth[t, j])
+    assert not np.isclose(wrong[t, j], truth[t, j])
+
+    v = check_claim(ctx, right.replace("W_x x[t]", "U x[t]"))
+    assert v.verdict == "incorrect" and "U is not a weight of the Elman RNN" in v.explanation

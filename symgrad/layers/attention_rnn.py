@@ -644,6 +644,13 @@ class AttentionRNN:
                              f"evaluate(..., {self.k}=2)")
         return int(k)
 
+    def run_sizes(self, n: int) -> tuple[dict, sp.Symbol | None]:
+        """The sizes its model runs with on vectors of ``n`` (``core.unroll.Sequence``), and
+        the size that grows with t (AttentionRNN(inf)'s p = t - 1 past states) or None."""
+        if self.shared:
+            return {_N: int(n)}, self._cell.states
+        return {_N: int(n), self._cell.states: self._k_int()}, None
+
     def unroll(self, x: np.ndarray, Q: np.ndarray, K: np.ndarray, V: np.ndarray,
                sizes: Mapping | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Forward pass over a sequence, and every one-step partial state Jacobian.

@@ -551,9 +551,111 @@ def _jacobian_readings(rhs: sp.Expr) -> list[tuple[dict, str]]:
     return readings
 
 
-def _system_context(qid: str, shared: bool) -> Context:
+# the systems of 1.2.2.c and 1.2.2.d ---------------------------------------------------------
+# What a claimed system is judged against: the AttentionRNN layer's model, run for k = 2 and
+# 3 (AttentionRNN(k)) or with its window growing with t (AttentionRNN(inf)); a claimed weight
+# in the rule of q, k or v at slot i reads Q, K or V of that slot (slot 0 is x[t]'s; for
+# AttentionRNN(inf) every past slot reads the one shared Q_h, K_h, V_h).
+_ROLES = {"q": "Q", "k": "K", "v": "V"}
+
+
+def _attention_bind(shared: bool):
+    from ..verify.systems import SystemProblem
+
+    def bind(use, params):
+        if use.role not in _ROLES or use.slot is None:
+            raise SystemProblem(f"{use.name} is not read by q_i, k_i or v_i")
+        index = (0 if use.slot == 0 else 1) if shared else use.slot
+        return params[_ROLES[use.role]][index]
+
+    return bind
+
+
+def _attention_findings(shared: bool):
+    """What is structurally wrong with a system for AttentionRNN(k) or (inf): its weight
+    sharing (per slot or tied) and its window (k, or the t - 1 past states)."""
+
+    def findings(st) -> list[str]:
+        window = st.window
+        syms = {s.name for s in window.free_symbols} if window is not None else set()
+        per_slot = [r for r, how in st.sharing.items() if how == "per slot"]
+        tied = [r for r, how in st.sharing.items() if how in ("shared", "one weight")]
+        out = []
+        if shared:
+            if per_slot and "k" in syms:
+                weights = ", ".join(sorted({_ROLES[r] + "_i" for r in per_slot}))
+                out.append(f"This is AttentionRNN(k): no weight sharing ({weights} per lag) "
+                           f"and a fixed window of k past states; k is not a parameter of "
+                           f"AttentionRNN(inf), which reads every one of the t - 1 past "
+                           f"states with one shared Q_h, K_h, V_h (and Q_0, K_0, V_0 for "
+                           f"x[t]).")
+                return out
+            if per_slot:
+                out.append("No weight sharing: each lag has its own weights, so the "
+                           "parameters would grow with t; AttentionRNN(inf) ties Q_1 = Q_2 = "
+                           "... = Q_h (likewise K and V).")
+            if "k" in syms or (window is not None and "t" not in syms):
+                out.append(f"The window ends at slot {window}: AttentionRNN(inf) attends over "
+                           f"all t - 1 past states, and k is not one of its parameters.")
+            for r, how in st.sharing.items():
+                if how == "one weight":
+                    out.append(f"{r}_0[t] uses the same weight as the past states; x[t] has "
+                               f"its own Q_0, K_0, V_0.")
+            return out
+        if tied:
+            out.append("The past states share one weight: that is the weight sharing of "
+                       "AttentionRNN(inf); AttentionRNN(k) has its own Q_i, K_i, V_i for each "
+                       "slot i = 0..k.")
+        if window is not None and "k" not in syms:
+            out.append(f"The window ends at slot {window}; AttentionRNN(k) attends over x[t] "
+                       f"and the last k states, slots 0..k.")
+        return out
+
+    return findings
+
+
+@cache
+def attention_reference(shared: bool):
+    """The reference a system of AttentionRNN(k) (``shared`` False) or AttentionRNN(inf)
+    is judged against (``symgrad.verify.systems``)."""
+    from ..layers.attention_rnn import AttentionRNN
+    from ..verify.systems import Reference, Variant
+
+    n = 3
+    variants = []
+    for k in ((None,) if shared else (2, 3)):
+        layer = AttentionRNN(k=k, input_size=n)
+        sizes, growing = layer.run_sizes(n)
+        label = "AttentionRNN(inf)" if shared else f"AttentionRNN({k})"
+        variants.append(Variant(label, sizes, {"k": k}, k, growing))
+    # one symbolic cell for every k: the variants set its sizes
+    return Reference(
+        "AttentionRNN(inf)" if shared else "AttentionRNN(k)", layer.model, tuple(variants),
+        bind=_attention_bind(shared), families=tuple(_ROLES),
+        findings=_attention_findings(shared),
+        summary=("shared weights over every past state, window t - 1" if shared else
+                 "weights per slot, window k"),
+        hint="slot 0 reads x[t]", source="the layer")
+
+
+def check_attention_system(claim, index_base: int, text: str, shared: bool):
+    """A claimed system of equations for AttentionRNN(k) or AttentionRNN(inf)."""
     from ..verify.systems import check_system
 
+    return check_system(claim, index_base, text, attention_reference(shared))
+
+
+def _register_attention_references() -> None:
+    from ..verify.systems import register_reference
+
+    for shared in (False, True):
+        register_reference(shared, lambda shared=shared: attention_reference(shared))
+
+
+_register_attention_references()
+
+
+def _system_context(qid: str, shared: bool) -> Context:
     n = size("n")
     specs = [TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
              TensorSpec("h", (n,), "h[t]", ("h",), "the state")]
@@ -564,7 +666,7 @@ def _system_context(qid: str, shared: bool) -> Context:
                                f"equations, e.g. q_i[t] = ..., a[t] = ..., h[t] = ...")
 
     def system(claim, index_base: int, text: str):
-        return check_system(claim, index_base, text, shared)
+        return check_attention_system(claim, index_base, text, shared)
 
     return Context(qid, f"the system of {what}", specs, instance, {}, None,
                    scalars={"n": n}, time="t", zero_before=("h",), system=system)

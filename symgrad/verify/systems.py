@@ -1,22 +1,36 @@
-"""Defining systems of AttentionRNN(k) and AttentionRNN(inf): a claimed system is read as
-a recurrence (slot rules such as q_i[t] = Q_i h[t-i], ellipses expanded), its weight
-sharing and attention window are compared with the model's, and it is run on random
-sequences against the AttentionRNN layer."""
+"""A claimed system of equations judged against a reference model with recurrences.
+
+The claim is read as a recurrence: whole definitions (``z[t] = ...``), families defined
+slot by slot (``u_0[t] = ...``, ``u_i[t] = ...`` for every slot, ``u_{t-1}[t]``, ellipses
+between written slots filled in), ranges that limit a rule's letter. Which weight each
+slot reads and the window (the last slot a state's sum reaches) are read off the rules,
+so a question's reference can say what is structurally wrong before anything runs. Then
+the system and the reference (a ``core.Model``, run by ``core.unroll.Sequence``) are
+simulated on the same random inputs and parameters, and their states compared step by
+step.
+
+Nothing here knows a particular model: the question's context gives a ``Reference``
+(the model, the instances to run, how a claimed weight reads the model's parameters,
+its structural findings and the words of its verdicts).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
 
-from ..core.ops import AtTime, Hadamard, Softargmax, Stack, Transposed
+from ..core.model import Model
+from ..core.ops import AtTime, Hadamard, Stack, Transposed, op_of
+from ..core.unroll import Sequence
 from .numeric import ELEMENTWISE
 from .verdict import Verdict
 
-ROLES = {"q": "Q", "k": "K", "v": "V"}
 DOTS = "..."
+TIME = "t"  # the step, as every write-up and context names it (u[t], s[t-1])
 
 
 SLOT = sp.Symbol("slot", integer=True)
@@ -37,8 +51,8 @@ class SystemUnreadable(SystemProblem):
 @dataclass
 class Rule:
     """``family_slot[t] = rhs``: for one slot, for every slot (``var`` is the slot), for
-    the slot ``at`` (written with t or k, e.g. q_{t-1}[t]) or, filled in for an ellipsis,
-    for the slots strictly ``between`` two others (``var`` is the slot)."""
+    the slot ``at`` (written with t and size letters, e.g. u_{t-1}[t]) or, filled in for
+    an ellipsis, for the slots strictly ``between`` two others (``var`` is the slot)."""
 
     slot: int | None
     var: str | None
@@ -49,23 +63,30 @@ class Rule:
 
 @dataclass
 class Claimed:
-    """The equations of a claimed system, by what they define."""
+    """The equations of a claimed system, by what they define. ``declared`` are the
+    reference's inputs and states (those the system defines whole are its states),
+    ``sizes`` the size letters a slot or a range may be written with (besides t)."""
 
     rules: dict[str, list[Rule]] = field(default_factory=dict)
     whole: dict[str, sp.Expr] = field(default_factory=dict)
     ranges: dict[str, tuple] = field(default_factory=dict)
+    declared: frozenset[str] = frozenset()
+    sizes: frozenset[str] = frozenset()
 
     @classmethod
-    def read(cls, equations, declared: set[str], ranges=()) -> Claimed:
+    def read(cls, equations, declared: set[str], ranges=(), *, states=(), sizes=()
+             ) -> Claimed:
         """The rules of a system; ``ranges`` are qualifiers (symbol, lo, hi) such as
-        `\\text{for } i = 1, \\dots, k` that limit the rules written with that letter."""
-        out = cls()
+        `\\text{for } i = 1, \\dots, k` that limit the rules written with that letter;
+        each of ``states`` must be defined."""
+        out = cls(declared=frozenset(declared), sizes=frozenset(sizes))
+        letters = {TIME, *sizes}
         for item in ranges:
             bounds = tuple(item[1:]) if isinstance(item, tuple) and len(item) == 3 else ()
             bounds = tuple(sp.Integer(b) if isinstance(b, int) else sp.oo if b is None else b
                            for b in bounds)  # `\\forall i \\ge 1`: every slot from 1 on
             if not bounds or not all(isinstance(b, sp.Expr) and {
-                    x.name for x in b.free_symbols} <= {"t", "k"} for b in bounds):
+                    x.name for x in b.free_symbols} <= letters for b in bounds):
                 raise SystemUnreadable(f"the range {item} of a family index", "range")
             out.ranges[str(getattr(item[0], "name", item[0]))] = bounds
         last: tuple | None = None
@@ -75,9 +96,9 @@ class Claimed:
                 gap = True
                 continue
             head = lhs.args[0] if isinstance(lhs, AtTime) else lhs
-            if isinstance(lhs, AtTime) and str(lhs.args[1]) != "t":
+            if isinstance(lhs, AtTime) and str(lhs.args[1]) != TIME:
                 raise SystemProblem(f"the left side {sp.latex(lhs)} defines a value at time "
-                                    f"{sp.latex(lhs.args[1])}, not at the step t")
+                                    f"{sp.latex(lhs.args[1])}, not at the step {TIME}")
             if isinstance(head, sp.Indexed):
                 fam = str(head.base.label)
                 (s,) = head.indices if len(head.indices) == 1 else (None,)
@@ -88,11 +109,13 @@ class Claimed:
                     rule = Rule(int(s), None, rhs)
                 elif isinstance(s, sp.Symbol):
                     rule = Rule(None, s.name, rhs)
-                elif {x.name for x in s.free_symbols} <= {"t", "k"}:
+                elif {x.name for x in s.free_symbols} <= letters:
                     rule = Rule(None, None, rhs, at=s)
                 else:
+                    words = " and ".join(sorted(letters - {TIME}))
                     raise SystemUnreadable(f"the slot {sp.latex(s)} of {fam} is not a number, "
-                                           f"a letter or an expression in t and k", "slot")
+                                           f"a letter or an expression in {TIME}"
+                                           + (f" and {words}" if words else ""), "slot")
                 if gap and last is not None and last[0] == fam and rule.var is None \
                         and last[1].var is None:
                     out.rules[fam].append(_between(fam, last[1], rule))
@@ -105,9 +128,20 @@ class Claimed:
                 raise SystemUnreadable(f"the left side {sp.latex(lhs)} is not a variable of "
                                        f"the model", "left side")
             gap = False
-        if "h" not in out.whole:
-            raise SystemProblem("the system never defines h[t]")
+        for state in states:
+            if state not in out.whole:
+                raise SystemProblem(f"the system never defines {state}[{TIME}]")
         return out
+
+    @property
+    def states(self) -> list[str]:
+        """The reference's names this system defines whole (its states)."""
+        return [n for n in self.whole if n in self.declared]
+
+    @property
+    def inputs(self) -> list[str]:
+        """The reference's names this system reads but does not define."""
+        return sorted(self.declared - set(self.whole))
 
     def rule(self, fam: str, slot: int, value: Callable[[sp.Expr], int]) -> tuple[Rule, dict]:
         """The rule that defines ``fam`` at ``slot``; ``value`` evaluates a slot expression."""
@@ -125,7 +159,7 @@ class Claimed:
                    and self._in_range(r.var, slot, value)]
         if generic:
             return generic[-1], {generic[-1].var: slot}
-        raise SystemProblem(f"{fam}_{slot}[t] is used but never defined")
+        raise SystemProblem(f"{fam}_{slot}[{TIME}] is used but never defined")
 
     def _in_range(self, var: str, slot: int, value: Callable[[sp.Expr], int]) -> bool:
         if var not in self.ranges:
@@ -134,10 +168,12 @@ class Claimed:
         return value(lo) <= slot and (hi == sp.oo or slot <= value(hi))
 
     def window(self) -> sp.Expr | None:
-        """The last slot attended to: the upper limit of the sum in h[t]."""
-        sums = list(self.whole["h"].atoms(sp.Sum))
-        if sums:
-            return sums[0].limits[0][2]
+        """The last slot attended to: the upper limit of the sum in a state's definition,
+        or the last slot of a list the system writes."""
+        for state in self.states:
+            sums = list(self.whole[state].atoms(sp.Sum))
+            if sums:
+                return sums[0].limits[0][2]
         for e in self.whole.values():
             for s in e.atoms(Stack):
                 last = s.args[-1]
@@ -152,9 +188,9 @@ def _slot_expr(rule: Rule) -> sp.Expr:
 
 
 def _between(fam: str, first: Rule, last: Rule) -> Rule:
-    """The rule an ellipsis stands for between two written slots, e.g. Q_1 h[t-1], ...,
-    Q_1 h[1] for slots 1 and t - 1: where the two right sides differ, a linear function of
-    the slot (here h[t - slot])."""
+    """The rule an ellipsis stands for between two written slots, e.g. U s[t-1], ...,
+    U s[1] for slots 1 and t - 1: where the two right sides differ, a linear function of
+    the slot (here s[t - slot])."""
     lo, hi = _slot_expr(first), _slot_expr(last)
     try:
         rhs = _interpolate(first.rhs, last.rhs, lo, hi)
@@ -203,48 +239,105 @@ def _slot_of(e) -> tuple[str, sp.Expr] | None:
 
 @dataclass
 class Use:
-    role: str
+    """A weight read by a right side: the family (or whole definition) ``role`` at
+    ``slot`` reads the weight ``param`` with subscript ``key`` (``U_i`` at slot 2:
+    param U, key "i"; ``W_s``: param W, key "s", or param W_s, key None)."""
+
+    role: str | None
     slot: int | None
     param: str
     key: object
 
+    @property
+    def name(self) -> str:
+        return _name((self.param, self.key))
+
 
 class Runner:
-    """Runs a claimed system over a sequence; ``param`` gives each weight by its key."""
+    """Runs a claimed system over a sequence; ``param`` gives each weight it reads.
 
-    def __init__(self, system: Claimed, xs: np.ndarray, k: int | None,
-                 param: Callable[[Use], np.ndarray]) -> None:
+    ``inputs``: the sequence of the one input (steps, ...) or {name: sequence};
+    ``window``: the last slot of a family read as a whole (``f(z[t])``, z_i[t] defined
+    slot by slot), or None for every earlier step (t - 1); ``scalars``: the size letters
+    the system may write (None: not a parameter of ``model``), by default the letter of
+    the system's own window set to ``window``; ``shapes``: each state's shape (default:
+    the input's); ``hint``: said when a right side reads the state being defined. States
+    before step 1 are zero.
+    """
+
+    def __init__(self, system: Claimed, inputs, window: int | None,
+                 param: Callable[[Use], np.ndarray], *,
+                 scalars: Mapping[str, int | None] | None = None,
+                 shapes: Mapping[str, tuple] | None = None, model: str = "the model",
+                 hint: str = "") -> None:
         self.sys = system
-        self.xs = xs
-        self.k = k
+        if not isinstance(inputs, Mapping):
+            names = system.inputs
+            if len(names) != 1:
+                raise SystemProblem(f"one input sequence given for the inputs {names}")
+            inputs = {names[0]: inputs}
+        self.inputs = {n: np.asarray(v, dtype=float) for n, v in inputs.items()}
+        self.steps = len(next(iter(self.inputs.values())))
+        self.window = window
+        if scalars is None:
+            end = system.window()
+            scalars = {s.name: window for s in getattr(end, "free_symbols", ())
+                       if s.name != TIME} if window is not None else {}
+        self.scalars = dict(scalars)
+        self.states = system.states
+        if not self.states:
+            raise SystemProblem(f"the system defines none of "
+                                f"{', '.join(sorted(system.declared)) or 'the states'}")
+        if shapes is None:
+            first = next(iter(self.inputs.values()))
+            shapes = {n: first.shape[1:] for n in self.states}
+        self.shapes = {n: tuple(int(d) for d in shape) for n, shape in shapes.items()}
+        self.model = model
+        self.hint = hint
         self.param = param
-        self.H: dict[int, np.ndarray] = {}
+        self.H: dict[str, dict[int, np.ndarray]] = {n: {} for n in self.states}
         self.uses: list[Use] = []
 
     def run(self) -> np.ndarray:
-        for t in range(1, len(self.xs) + 1):
+        """Every state at every step; returns the first state's (steps, ...) values."""
+        for t in range(1, self.steps + 1):
             self.t = t
             self.memo: dict = {}
             self.busy: set = set()
-            self.a_slots: list[int] = []
-            value = np.asarray(self._whole("h"), dtype=float)
-            n = self.xs.shape[1]
-            if value.ndim == 0 and value == 0:  # a sum with no terms at this step
-                value = np.zeros((n, 1))
-            if value.shape != (n, 1):
-                shape = " x ".join(str(d) for d in value.shape) or "a number"
-                raise SystemProblem(f"h[{t}] comes out as {shape}, not a vector of {n}")
-            self.H[t] = value
-        return np.array([self.H[t][:, 0] for t in range(1, len(self.xs) + 1)])
+            self.whole_slots: list[int] = []
+            for name in self.states:
+                self.H[name][t] = self._step(name)
+        return self.stacked(self.states[0])
+
+    def stacked(self, name: str) -> np.ndarray:
+        """The values of state ``name`` at steps 1..L, one row each."""
+        return np.array([self.H[name][t].reshape(self.shapes[name])
+                         for t in range(1, self.steps + 1)])
+
+    def _step(self, name: str) -> np.ndarray:
+        value = np.asarray(self._whole(name), dtype=float)
+        want = self._column(self.shapes[name])
+        if value.ndim == 0 and value == 0:  # a sum with no terms at this step
+            value = np.zeros(want)
+        if value.shape != want:
+            shape = " x ".join(str(d) for d in value.shape) or "a number"
+            size = " x ".join(str(d) for d in self.shapes[name])
+            what = f"a vector of {size}" if len(self.shapes[name]) == 1 else f"{size}"
+            raise SystemProblem(f"{name}[{self.t}] comes out as {shape}, not {what}")
+        return value
+
+    @staticmethod
+    def _column(shape: tuple) -> tuple:
+        return (shape[0], 1) if len(shape) == 1 else tuple(shape)
 
     # values -------------------------------------------------------------------
     def _whole(self, name: str) -> np.ndarray:
         if name in self.memo:
             return self.memo[name]
         if name in self.busy:
-            raise SystemProblem(f"{name}[t] is defined through itself")
+            raise SystemProblem(f"{name}[{TIME}] is defined through itself")
         if name not in self.sys.whole:
-            raise SystemProblem(f"{name}[t] is used but never defined")
+            raise SystemProblem(f"{name}[{TIME}] is used but never defined")
         self.busy.add(name)
         value = self.ev(self.sys.whole[name], {}, (name, None))
         self.busy.discard(name)
@@ -257,12 +350,12 @@ class Runner:
             return self.memo[key]
         if fam in self.sys.whole:
             vec = self._whole(fam)
-            if slot not in self.a_slots:
-                raise SystemProblem(f"{fam}_{slot}[t] is outside the slots "
-                                    f"{self.a_slots} of {fam}[t]")
-            return vec[self.a_slots.index(slot)]
+            if slot not in self.whole_slots:
+                raise SystemProblem(f"{fam}_{slot}[{TIME}] is outside the slots "
+                                    f"{self.whole_slots} of {fam}[{TIME}]")
+            return vec[self.whole_slots.index(slot)]
         if key in self.busy:
-            raise SystemProblem(f"{fam}_{slot}[t] is defined through itself")
+            raise SystemProblem(f"{fam}_{slot}[{TIME}] is defined through itself")
         rule, bind = self.sys.rule(fam, slot, lambda e: self._int(e, {}))
         self.busy.add(key)
         value = self.ev(rule.rhs, bind, (fam, slot))
@@ -277,15 +370,24 @@ class Runner:
             raise SystemUnreadable(f"{sp.latex(e)} is not a whole number", "slot")
         return int(v)
 
-    def _state(self, when: int, where) -> np.ndarray:
+    def _state(self, name: str, when: int, where) -> np.ndarray:
         if when == self.t:
-            fam, slot = where if where else ("h", None)
-            at = f" (in {fam}_{slot}[t])" if slot is not None else ""
-            raise SystemProblem(f"h[t] is read on the right side{at}: the state being "
-                                f"defined; slot 0 reads x[t]")
+            if name in self.busy:
+                fam, slot = where if where else (name, None)
+                at = f" (in {fam}_{slot}[{TIME}])" if slot is not None else ""
+                hint = f"; {self.hint}" if self.hint else ""
+                raise SystemProblem(f"{name}[{TIME}] is read on the right side{at}: the "
+                                    f"state being defined{hint}")
+            return self._whole(name)  # another state of the same step
         if when > self.t:
-            raise SystemProblem(f"h[{when}] is read at step {self.t}: a future state")
-        return self.H.get(when, np.zeros((self.xs.shape[1], 1)))
+            raise SystemProblem(f"{name}[{when}] is read at step {self.t}: a future state")
+        return self.H[name].get(when, np.zeros(self._column(self.shapes[name])))
+
+    def _input(self, name: str, when: int, written) -> np.ndarray:
+        if when != self.t:
+            raise SystemProblem(f"{name}[{sp.latex(written)}] is read at step {self.t}")
+        value = self.inputs[name][when - 1]
+        return value[:, None] if value.ndim == 1 else value
 
     def ev(self, e, bind: dict, where):
         """The value of ``e`` at step t; an unexpected failure names the construct."""
@@ -303,42 +405,38 @@ class Runner:
         if isinstance(e, sp.Symbol):
             if e.name in bind:
                 return float(bind[e.name])
-            if e.name == "t":
+            if e.name == TIME:
                 return float(self.t)
-            if e.name == "k":
-                if self.k is None:
-                    raise SystemProblem("k is not a parameter of AttentionRNN(inf)")
-                return float(self.k)
-            if e.name == "x":
-                return self.xs[self.t - 1][:, None]
-            if e.name in ("h",):
-                return self._state(self.t, where)
+            if e.name in self.scalars:
+                if self.scalars[e.name] is None:
+                    raise SystemProblem(f"{e.name} is not a parameter of {self.model}")
+                return float(self.scalars[e.name])
+            if e.name in self.inputs:
+                return self._input(e.name, self.t, TIME)
+            if e.name in self.H:
+                return self._state(e.name, self.t, where)
             if e.name in self.sys.whole:
                 return self._whole(e.name)
-            if e.name in self.sys.rules and e.name not in ("q", "k", "v") and where and \
-                    where[0] in self.sys.whole:
-                # `softargmax(w[t])` with w defined slot by slot (w_i[t] = ...): every slot
-                last = self.k if self.k is not None else self.t - 1
-                slots = list(range(0, last + 1))
-                self.a_slots = slots
-                values = [self._family(e.name, slot) for slot in slots]
-                return np.array([float(np.asarray(v).ravel()[0]) for v in values]).reshape(-1, 1)
+            if e.name in self.sys.rules and where and where[0] in self.sys.whole:
+                # `f(z[t])` with z defined slot by slot (z_i[t] = ...): every slot
+                whole = self._whole_family(e.name)
+                if whole is not None:
+                    return whole
             if _is_dots(e):
                 raise SystemUnreadable("an ellipsis outside a list cannot be expanded",
                                        "ellipsis")
             return self._use(where, e.name, None)
         if isinstance(e, AtTime):
             head, when = e.args
-            if isinstance(head, sp.Symbol) and head.name in ("h", "x"):
+            if isinstance(head, sp.Symbol) and (head.name in self.H or
+                                                head.name in self.inputs):
                 w = self._int(when, bind)
-                if head.name == "x":
-                    if w != self.t:
-                        raise SystemProblem(f"x[{sp.latex(when)}] is read at step {self.t}")
-                    return self.xs[w - 1][:, None]
-                return self._state(w, where)
+                if head.name in self.inputs:
+                    return self._input(head.name, w, when)
+                return self._state(head.name, w, where)
             if self._int(when, bind) != self.t:
-                raise SystemUnreadable(f"{sp.latex(e)} is read at another time than t; the "
-                                       f"checker runs the system one step at a time",
+                raise SystemUnreadable(f"{sp.latex(e)} is read at another time than {TIME}; "
+                                       f"the checker runs the system one step at a time",
                                        "time step")
             return self.ev(head, bind, where)
         if isinstance(e, sp.Indexed):
@@ -348,7 +446,7 @@ class Runner:
             s = e.indices[0]
             if fam in self.sys.rules or fam in self.sys.whole:
                 return self._family(fam, self._int(s, bind))
-            free = {x.name for x in s.free_symbols} - set(bind) - {"t", "k"}
+            free = {x.name for x in s.free_symbols} - set(bind) - {TIME, *self.scalars}
             key = s.name if free and isinstance(s, sp.Symbol) else self._int(s, bind)
             return self._use(where, fam, key)
         if isinstance(e, sp.Add):
@@ -373,12 +471,11 @@ class Runner:
             return out
         if type(e) in ELEMENTWISE and len(e.args) == 1:
             return ELEMENTWISE[type(e)](np.asarray(self.ev(e.args[0], bind, where), dtype=float))
-        if isinstance(e, Softargmax):
-            z = np.asarray(self.ev(e.args[0], bind, where), dtype=float).reshape(-1, 1)
-            if not z.size:
-                return z
-            z = np.exp(z - z.max())
-            return z / z.sum()
+        op = op_of(e)
+        if op is not None and len(e.args) == 1 and op.numpy(np.ones(2)).ndim == 1:
+            # an operation on a whole vector (the one table's NumPy form), kept a column
+            z = np.asarray(self.ev(e.args[0], bind, where), dtype=float).reshape(-1)
+            return np.asarray(op.numpy(z), dtype=float).reshape(-1, 1)
         if isinstance(e, Stack):
             return self._stack(e, bind, where)
         if isinstance(e, sp.Sum):
@@ -392,9 +489,20 @@ class Runner:
         raise SystemUnreadable(f"the checker cannot run {type(e).__name__} in a system",
                                type(e).__name__)
 
+    def _whole_family(self, fam: str) -> np.ndarray | None:
+        """The slots 0..window (or 0..t-1) of a family of numbers, as one column; None when
+        its slots are not numbers (the name is then read as a weight)."""
+        last = self.window if self.window is not None else self.t - 1
+        slots = list(range(0, last + 1))
+        values = [np.asarray(self._family(fam, slot)) for slot in slots]
+        if any(v.size != 1 for v in values):
+            return None
+        self.whole_slots = slots
+        return np.array([float(v.ravel()[0]) for v in values]).reshape(-1, 1)
+
     def _stack(self, e: Stack, bind: dict, where) -> np.ndarray:
-        """`[w_0[t], \\dots, w_{t-1}[t]]`: ellipses expanded; a list ends at the slot of its
-        last item, so [w_0, w_1, ..., w_{t-1}] at t = 1 is [w_0]."""
+        """`[z_0[t], \\dots, z_{t-1}[t]]`: ellipses expanded; a list ends at the slot of its
+        last item, so [z_0, z_1, ..., z_{t-1}] at t = 1 is [z_0]."""
         items = list(e.args)
         entries: list = []  # (slot, item, family): an item, or a slot an ellipsis adds
         k = 0
@@ -423,7 +531,7 @@ class Runner:
         values = [self._family(fam, s) if fam is not None else self.ev(item, bind, where)
                   for s, item, fam in entries]
         if where and where[0] in self.sys.whole:
-            self.a_slots = [s for s, _, _ in entries]
+            self.whole_slots = [s for s, _, _ in entries]
         return np.array([float(np.asarray(v).ravel()[0]) for v in values]).reshape(-1, 1)
 
     def _use(self, where, param: str, key) -> np.ndarray:
@@ -446,21 +554,25 @@ def _times(a, b):
 # structure ------------------------------------------------------------------------------
 @dataclass
 class Structure:
-    sharing: dict[str, str]     # role -> "per slot" | "shared" | "one weight" | "mixed"
-    keys: dict[str, dict]       # role -> slot -> key
+    sharing: dict[str, str]     # family -> "per slot" | "shared" | "one weight" | "mixed"
+    keys: dict[str, dict]       # family -> slot -> key
     window: sp.Expr | None
 
 
-def structure(system: Claimed) -> Structure:
-    """Which weight each slot of q, k, v reads (a rule over slot i reading Q_i is per slot,
-    one reading Q_h or Q is shared), and the attention window."""
+def structure(system: Claimed, families=None) -> Structure:
+    """Which weight each slot of a family reads (a rule over slot i reading U_i is per slot,
+    one reading U_h or U is shared), and the window. ``families``: those to describe
+    (default: every family whose rules read a weight)."""
+    if families is None:
+        families = [f for f, rules in system.rules.items()
+                    if any(_params(r.rhs, system) for r in rules)]
     keys: dict[str, dict] = {}
     sharing = {}
-    for role in ROLES:
+    for role in families:
         by_slot: dict = {}
         how = "unknown"
         for rule in system.rules.get(role, []):
-            params = _params(rule.rhs)
+            params = _params(rule.rhs, system)
             if rule.slot is not None:
                 by_slot[rule.slot] = params[0] if params else None
                 continue
@@ -486,17 +598,19 @@ def structure(system: Claimed) -> Structure:
     return Structure(sharing, keys, system.window())
 
 
-def _params(e: sp.Expr) -> list[tuple[str, object, set]]:
-    """Weights a right side reads: (name, key, names in the key)."""
+def _params(e: sp.Expr, system: Claimed) -> list[tuple[str, object, set]]:
+    """Weights a right side reads: (name, key, names in the key). A name the system
+    defines, and the reference's inputs and states, are no weights."""
+    own = set(system.rules) | set(system.whole) | set(system.declared)
     out = []
     for node in sp.preorder_traversal(e):
-        if isinstance(node, sp.Indexed) and str(node.base.label) not in ROLES \
-                and str(node.base.label) not in ("w", "a") and len(node.indices) == 1:
+        if isinstance(node, sp.Indexed) and str(node.base.label) not in own \
+                and len(node.indices) == 1:
             idx = node.indices[0]
             key = int(idx) if idx.is_Integer else str(idx)
             out.append((str(node.base.label), key, {x.name for x in idx.free_symbols}))
-        elif isinstance(node, sp.Symbol) and not node.is_commutative and node.name not in (
-                "x", "h", "a", DOTS):
+        elif isinstance(node, sp.Symbol) and not node.is_commutative and \
+                node.name not in own and node.name != DOTS:
             out.append((node.name, None, set()))
     return out
 
@@ -506,64 +620,215 @@ def _name(key) -> str:
     return param if k is None else f"{param}_{k}"
 
 
-# verdicts ---------------------------------------------------------------------------------
-def check_system(claim, index_base: int, text: str, shared: bool) -> Verdict:
-    """Verdict on a claimed system for AttentionRNN(k) (``shared`` False) or (inf)."""
-    from ..layers.attention_rnn import AttentionRNN
+# the reference ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Variant:
+    """One instance of the reference to run: ``sizes`` of its model, the values of the size
+    letters a system may write (``scalars``; None: not a parameter of this model), the
+    ``window`` (the last slot of a family read whole; None: every earlier step), the size
+    that grows with t (``growing``: a history of every earlier state) and its ``label``."""
 
-    model = "AttentionRNN(inf)" if shared else "AttentionRNN(k)"
+    label: str
+    sizes: Mapping[sp.Symbol, int]
+    scalars: Mapping[str, int | None] = field(default_factory=dict)
+    window: int | None = None
+    growing: sp.Symbol | None = None
+
+
+Bind = Callable[[Use, Mapping[str, np.ndarray]], np.ndarray]
+Findings = Callable[[Structure], list[str]]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The model a claimed system must define, as a question's context gives it.
+
+    ``model`` is a ``core.Model`` with recurrences (its inputs, parameters and states, named
+    as a write-up names them: s[t] is the state s); ``variants`` the instances to run, each
+    on ``seeds`` random draws (parameters with scale ``scale``, then the inputs, over
+    ``steps`` steps). ``bind(use, params)`` gives the array a claimed weight reads, given
+    the model's parameters (default: the parameter of that name); the first array a weight
+    gets is the one it keeps, so weights a system ties must be tied in the model.
+    ``families`` are those whose weight sharing ``structure`` describes, ``findings`` says
+    what is structurally wrong (before any run); ``summary`` describes the model in the
+    verdict, ``hint`` is said when a system reads the state being defined, ``source`` names
+    what the states come from (the layer, the model)."""
+
+    name: str
+    model: Model
+    variants: tuple[Variant, ...]
+    bind: Bind | None = None
+    families: tuple[str, ...] | None = None
+    findings: Findings | None = None
+    summary: str = ""
+    hint: str = ""
+    source: str = "the model"
+    steps: int = 5
+    seeds: tuple[int, ...] = (0, 1)
+    scale: float = 0.7
+    seed_base: int = 50
+
+    @property
+    def states(self) -> dict[str, str]:
+        """{name in a write-up: the model's tensor} for every state."""
+        return {_written(self.model.tensors[n]): n for n in self.model.states()}
+
+    @property
+    def inputs(self) -> dict[str, str]:
+        return {_written(t): n for n, t in self.model.tensors.items()
+                if self.model.kinds[n] == "input" and n not in self.model.lags}
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {_written(t): n for n, t in self.model.tensors.items()
+                if self.model.kinds[n] == "param"}
+
+    @property
+    def sizes(self) -> set[str]:
+        """The size letters a system may write."""
+        return {n for v in self.variants for n in v.scalars}
+
+    def draw(self, variant: Variant, seed: int) -> tuple[dict, dict]:
+        """Random parameters and input sequences (by the model's names), in the model's
+        order: parameters first, then inputs."""
+        rng = np.random.default_rng(self.seed_base + seed)
+        sizes = {k: sp.Integer(v) for k, v in variant.sizes.items()}
+        params, inputs = {}, {}
+        for kind, out, extra, scale in (("param", params, (), self.scale),
+                                        ("input", inputs, (self.steps,), 1.0)):
+            for n in (self.params if kind == "param" else self.inputs).values():
+                shape = self._dims(n, sizes)
+                out[n] = (rng.normal(scale=scale, size=(*extra, *shape)) if scale != 1.0
+                          else rng.normal(size=(*extra, *shape)))
+        return params, inputs
+
+    def _dims(self, name: str, sizes: Mapping) -> tuple[int, ...]:
+        return tuple(int(sp.sympify(d).xreplace(sizes)) for d in self.model.tensors[name].shape)
+
+    def run(self, variant: Variant, params: Mapping, inputs: Mapping) -> dict[str, np.ndarray]:
+        """The reference's states over the steps: {write-up name: (steps, ...)}."""
+        seq = Sequence(self.model, {**params, **inputs}, variant.sizes, self.steps,
+                       growing=variant.growing)
+        return {w: seq.stacked(n) for w, n in self.states.items()}
+
+    def shapes(self, variant: Variant) -> dict[str, tuple[int, ...]]:
+        sizes = {k: sp.Integer(v) for k, v in variant.sizes.items()}
+        return {w: self._dims(n, sizes) for w, n in self.states.items()}
+
+
+def _written(tensor) -> str:
+    """The name a write-up gives a tensor: s for s[t], W_s for W_s."""
+    text = re.sub(r"\s+", "", tensor.latex or "")
+    text = re.sub(r"\[t\]$", "", text)
+    return text if re.fullmatch(r"[A-Za-z]+(_[A-Za-z0-9]+)?", text) else tensor.name
+
+
+def _by_name(reference: Reference) -> Bind:
+    params = reference.params
+
+    def bind(use: Use, arrays: Mapping[str, np.ndarray]) -> np.ndarray:
+        name = use.name
+        if name not in params:
+            raise SystemProblem(f"{name} is not a weight of {reference.name} (its weights: "
+                                f"{', '.join(params)})")
+        value = np.asarray(arrays[params[name]], dtype=float)
+        return value[:, None] if value.ndim == 1 else value
+
+    return bind
+
+
+_REGISTERED: dict[object, Callable[[], Reference]] = {}
+
+
+def register_reference(key, build: Callable[[], Reference]) -> None:
+    """Name a reference so that ``check_system(..., key)`` finds it (a problem set
+    registers those of its questions)."""
+    _REGISTERED[key] = build
+
+
+# verdicts ---------------------------------------------------------------------------------
+def check_system(claim, index_base: int, text: str, shared) -> Verdict:
+    """Verdict on a claimed system: ``shared`` is the ``Reference`` it must define, or the
+    key a reference was registered under (``register_reference``)."""
+    if isinstance(shared, Reference):
+        ref = shared
+    elif shared in _REGISTERED:
+        ref = _REGISTERED[shared]()
+    else:
+        raise KeyError(f"no reference model registered as {shared!r}")
+    states = list(ref.states)
     try:
-        system = Claimed.read(claim.equations, {"x", "h"}, getattr(claim, "ranges", ()))
-        st = structure(system)
+        system = Claimed.read(claim.equations, {*ref.inputs, *states},
+                              getattr(claim, "ranges", ()), states=states, sizes=ref.sizes)
+        st = structure(system, ref.families)
     except SystemUnreadable as e:
         return _unreadable(e, text)
     except SystemProblem as e:
         return Verdict("incorrect", f"{e}.", None, None, text)
-    findings = _structural(st, shared)
+    findings = ref.findings(st) if ref.findings is not None else []
     if findings:
         return Verdict("incorrect", " ".join(findings), {"window": _plain(st.window),
                        "weights": {r: {s: _name(k) for s, k in by.items()}
                                    for r, by in st.keys.items()}}, None, text)
-    n, steps = 3, 5
-    for seed in (0, 1):
-        for k in ((None,) if shared else (2, 3)):
-            rng = np.random.default_rng(50 + seed)
-            slots = 2 if shared else k + 1
-            Q, K, V = (rng.normal(scale=0.7, size=(slots, n, n)) for _ in range(3))
-            xs = rng.normal(size=(steps, n))
-            true = {"Q": Q, "K": K, "V": V}
-            H, _ = AttentionRNN(k=k, input_size=n).unroll(xs, Q, K, V)
+    bind = ref.bind or _by_name(ref)
+    for seed in ref.seeds:
+        for variant in ref.variants:
+            params, arrays = ref.draw(variant, seed)
+            true = ref.run(variant, params, arrays)
             bound: dict = {}
 
-            def param(use: Use, true=true, bound=bound):
+            def param(use: Use, params=params, bound=bound):
                 key = (use.param, use.key)
                 if key not in bound:
-                    if use.role not in ROLES or use.slot is None:
-                        raise SystemProblem(f"{_name(key)} is not read by q_i, k_i or v_i")
-                    index = (0 if use.slot == 0 else 1) if shared else use.slot
-                    bound[key] = true[ROLES[use.role]][index]
+                    bound[key] = bind(use, params)
                 return bound[key]
 
+            inputs = {w: arrays[n] for w, n in ref.inputs.items()}
             try:
-                got = Runner(system, xs, k, param).run()
+                runner = Runner(system, inputs, variant.window, param,
+                                scalars=variant.scalars, shapes=ref.shapes(variant),
+                                model=ref.name, hint=ref.hint)
+                runner.run()
             except SystemUnreadable as e:
                 return _unreadable(e, text)
             except SystemProblem as e:
                 return Verdict("incorrect", f"{e}.", None, None, text)
-            ok = np.isclose(got, H, rtol=1e-6, atol=1e-9)
-            if not ok.all():
-                t, j = (int(v) for v in np.argwhere(~ok)[0])
-                label = model if shared else f"AttentionRNN({k})"
-                counter = {"k": k, "t": t + 1, "entry": j + index_base,
-                           "claimed": float(got[t, j]), "true": float(H[t, j])}
-                return Verdict("incorrect", f"run on a random sequence (n = {n}), the system "
-                               f"gives h[{t + 1}]_{j + index_base} = {got[t, j]:.6g}, "
-                               f"{label} gives {H[t, j]:.6g}.", counter, None, text)
-    what = ("shared weights over every past state, window t - 1" if shared else
-            "weights per slot, window k")
-    return Verdict("correct", f"the system defines {model} ({what}): run on random "
-                   f"sequences it reproduces the layer's h[t] at every step"
-                   + ("" if shared else " for k = 2 and 3") + ".", None, None, text)
+            for state in states:
+                got, H = runner.stacked(state), true[state]
+                ok = np.isclose(got, H, rtol=1e-6, atol=1e-9)
+                if ok.all():
+                    continue
+                t, *at = (int(v) for v in np.argwhere(~ok)[0])
+                entry = ",".join(str(j + index_base) for j in at)
+                shown = ", ".join(f"{s} = {v}" for s, v in variant.sizes.items()
+                                  if str(s) not in variant.scalars)
+                counter = {**variant.scalars, "t": t + 1,
+                           "entry": at[0] + index_base if len(at) == 1 else entry,
+                           "claimed": float(got[(t, *at)]), "true": float(H[(t, *at)])}
+                if len(states) > 1:
+                    counter["state"] = state
+                return Verdict("incorrect", f"run on a random sequence ({shown}), the system "
+                               f"gives {state}[{t + 1}]_{entry} = {got[(t, *at)]:.6g}, "
+                               f"{variant.label} gives {H[(t, *at)]:.6g}.", counter, None, text)
+    what = f" ({ref.summary})" if ref.summary else ""
+    names = ", ".join(f"{s}[{TIME}]" for s in states)
+    return Verdict("correct", f"the system defines {ref.name}{what}: run on random "
+                   f"sequences it reproduces {ref.source}'s {names} at every step"
+                   f"{_over(ref.variants)}.", None, None, text)
+
+
+def _over(variants) -> str:
+    """`` for k = 2 and 3``: the size letters the variants set, when they differ."""
+    if len(variants) < 2:
+        return ""
+    parts = []
+    for name in dict.fromkeys(n for v in variants for n in v.scalars):
+        values = [str(v.scalars.get(name)) for v in variants]
+        if len(set(values)) > 1:
+            text = values[0] if len(values) == 1 else (
+                ", ".join(values[:-1]) + " and " + values[-1])
+            parts.append(f"{name} = {text}")
+    return f" for {'; '.join(parts)}" if parts else ""
 
 
 def _unreadable(e: SystemUnreadable, text: str) -> Verdict:
@@ -574,39 +839,3 @@ def _unreadable(e: SystemUnreadable, text: str) -> Verdict:
 
 def _plain(e) -> str | None:
     return None if e is None else str(e)
-
-
-def _structural(st: Structure, shared: bool) -> list[str]:
-    window = st.window
-    syms = {s.name for s in window.free_symbols} if window is not None else set()
-    per_slot = [r for r, how in st.sharing.items() if how == "per slot"]
-    tied = [r for r, how in st.sharing.items() if how in ("shared", "one weight")]
-    out = []
-    if shared:
-        if per_slot and "k" in syms:
-            weights = ", ".join(sorted({ROLES[r] + "_i" for r in per_slot}))
-            out.append(f"This is AttentionRNN(k): no weight sharing ({weights} per lag) and a "
-                       f"fixed window of k past states; k is not a parameter of "
-                       f"AttentionRNN(inf), which reads every one of the t - 1 past states "
-                       f"with one shared Q_h, K_h, V_h (and Q_0, K_0, V_0 for x[t]).")
-            return out
-        if per_slot:
-            out.append("No weight sharing: each lag has its own weights, so the parameters "
-                       "would grow with t; AttentionRNN(inf) ties Q_1 = Q_2 = ... = Q_h "
-                       "(likewise K and V).")
-        if "k" in syms or (window is not None and "t" not in syms):
-            out.append(f"The window ends at slot {window}: AttentionRNN(inf) attends over all "
-                       f"t - 1 past states, and k is not one of its parameters.")
-        for r, how in st.sharing.items():
-            if how == "one weight":
-                out.append(f"{r}_0[t] uses the same weight as the past states; x[t] has its "
-                           f"own Q_0, K_0, V_0.")
-        return out
-    if tied:
-        out.append("The past states share one weight: that is the weight sharing of "
-                   "AttentionRNN(inf); AttentionRNN(k) has its own Q_i, K_i, V_i for each "
-                   "slot i = 0..k.")
-    if window is not None and "k" not in syms:
-        out.append(f"The window ends at slot {window}; AttentionRNN(k) attends over x[t] "
-                   f"and the last k states, slots 0..k.")
-    return out
