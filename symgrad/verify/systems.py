@@ -26,6 +26,7 @@ import sympy as sp
 from ..core.model import Model
 from ..core.ops import AtTime, Hadamard, Stack, Transposed, op_of
 from ..core.unroll import Sequence
+from .context import as_expr
 from .numeric import ELEMENTWISE
 from .verdict import Verdict
 
@@ -703,7 +704,7 @@ class Reference:
         return params, inputs
 
     def _dims(self, name: str, sizes: Mapping) -> tuple[int, ...]:
-        return tuple(int(sp.sympify(d).xreplace(sizes)) for d in self.model.tensors[name].shape)
+        return tuple(int(as_expr(d).xreplace(sizes)) for d in self.model.tensors[name].shape)
 
     def run(self, variant: Variant, params: Mapping, inputs: Mapping) -> dict[str, np.ndarray]:
         """The reference's states over the steps: {write-up name: (steps, ...)}."""
