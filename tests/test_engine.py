@@ -109,3 +109,30 @@ def test_a_loss_derivative_indexed_in_numerator_layout_is_a_layout_difference():
     v = sg.check("1.1.c.iv", claim)
     assert v.verdict == "layout" and any("numerator layout" in n for n in v.notes)
     assert sg.check("1.1.c.iv", claim.replace("k - 2", "k - 1")).verdict == "incorrect"
+
+
+def test_a_reversed_loss_derivative_with_a_sum_whose_bounds_are_implied():
+    # dl/dW[c, b, a] (W[a, b, c] reversed) = sum_j g[j, a] x[b, 2j + c], the sum's bounds
+    # not written: in the reversed reading j runs along the given gradient's positions
+    rng = np.random.default_rng(1)
+    x, g = rng.normal(size=(2, 5)), rng.normal(size=(1, 2))
+
+    def loss(W):  # l = sum_{a,j} g[a, j] f[a, j] for the stride-2 conv of the question
+        return sum(g[a, j] * sum(x[b, 2 * j + c] * W[a, b, c] for b in range(2)
+                                 for c in range(3)) for a in range(1) for j in range(2))
+
+    W0, eps = rng.normal(size=(1, 2, 3)), 1e-6
+    fd = np.zeros_like(W0)
+    for i in np.ndindex(W0.shape):
+        e = np.zeros_like(W0)
+        e[i] = eps
+        fd[i] = (loss(W0 + e) - loss(W0 - e)) / (2 * eps)
+    claimed = np.array([[[sum(g[a, j] * x[b, 2 * j + c] for j in range(2)) for c in range(3)]
+                         for b in range(2)] for a in range(1)])
+    assert np.allclose(fd, claimed, atol=1e-6)
+    right = (r"\frac{\partial l}{\partial W}[c, b, a] = \sum\limits_{j} "
+             r"\frac{\partial l}{\partial f_W}[j, a] x[b, 2 j + c]")
+    v = sg.check("1.1.c.iv", right, set="hw2-spring2021", index_base=0)
+    assert v.verdict == "layout" and "numerator layout" in v.explanation
+    assert sg.check("1.1.c.iv", right.replace("2 j + c", "2 j + c + 1"), set="hw2-spring2021",
+                    index_base=0).verdict == "incorrect"

@@ -26,3 +26,77 @@ def test_the_slot_reading_agrees_with_numpy():
     assert np.isclose(inst.arrays["w"][1], q1 @ k1)
     assert sg.check("1.2.2.e", r"w_1[t] = h[t-1]^\top Q_1^\top K_1 h[t-1]").verdict == "correct"
     assert sg.check("1.2.2.e", r"w_1[t] = h[t-1]^\top Q_1 K_1 h[t-1]").verdict == "incorrect"
+
+
+def _conv1d_jacobian_x(W: np.ndarray, n: int, stride: int) -> np.ndarray:
+    """d f / d x of f[i, j] = sum_{c,k} x[c, stride j + k] W[i, c, k] by central
+    differences on a random x (an independent reference: no formula of symgrad)."""
+    F, C, K = W.shape
+    out = (n - K) // stride + 1
+    rng = np.random.default_rng(3)
+    x0 = rng.normal(size=(C, n))
+
+    def f(x):
+        return np.array([[sum(x[c, stride * j + k] * W[i, c, k] for c in range(C)
+                              for k in range(K)) for j in range(out)] for i in range(F)])
+
+    J = np.zeros((F, out, C, n))
+    for c in range(C):
+        for m in range(n):
+            e = np.zeros_like(x0)
+            e[c, m] = 1e-6
+            J[:, :, c, m] = (f(x0 + e) - f(x0 - e)) / 2e-6
+    return J
+
+
+def test_a_kernel_read_outside_its_taps_is_zero_as_the_question_defines_it():
+    # W[i, c', k' - 2j] with the kernel 0 outside its taps: the reference agrees, so the
+    # claim is right, and the verdict says how it read W
+    W = np.random.default_rng(0).normal(size=(1, 2, 3))
+    J = _conv1d_jacobian_x(W, 5, 2)
+    zero_outside = np.array([[[[W[i, c, m - 2 * j] if 0 <= m - 2 * j < 3 else 0.0
+                                for m in range(5)] for c in range(2)] for j in range(2)]
+                             for i in range(1)])
+    assert np.allclose(J, zero_outside, atol=1e-6)
+    claim = r"\frac{\partial f}{\partial x}[i, j, c', k'] = W[i, c', k'-2j]"
+    v = sg.check("1.1.c.iii", claim, set="hw2-spring2021", index_base=0)
+    assert v.verdict == "correct" and "reading W as 0 outside its entries" in v.explanation
+    shifted = r"\frac{\partial f}{\partial x}[i, j, c', k'] = W[i, c', k'-2j+1]"
+    assert sg.check("1.1.c.iii", shifted, set="hw2-spring2021", index_base=0).verdict == \
+        "incorrect"
+    # the input is not zero outside by the question's definition: still an error
+    off = r"\frac{\partial f}{\partial W}[i, j, i', c', k'] = [i=i'] x[c', 2j+k'+1]"
+    v = sg.check("1.1.c.ii", off, set="hw2-spring2021", index_base=0)
+    assert v.verdict == "incorrect" and "reaches position 5" in v.explanation
+
+
+def test_an_implied_sum_through_kronecker_deltas_is_read_when_it_is_right():
+    # d f_ij / d W_{i'c'k'} = x_{c(2j+k)} delta delta delta: the sums over c and k are
+    # implied (Einstein); summed, it is x[c', 2j + k'] when i = i'
+    right = (r"\frac{\partial f_{ij}}{\partial W_{i'c'k'}} = x_{c(2j+k)}\delta_{i'i}"
+             r"\delta_{c'c}\delta_{k'k}")
+    v = sg.check("1.1.c.ii", right, set="hw2-spring2021", index_base=0)
+    assert v.verdict == "correct" and any("Einstein" in n for n in v.notes)
+    wrong = right.replace("2j+k", "2j+k+1").replace("x_{c(2j+k+1)}", "x_{c(2j+k+1)}")
+    v = sg.check("1.1.c.ii", wrong, set="hw2-spring2021", index_base=0)
+    assert v.verdict == "incorrect" and "free on the right side" in v.explanation
+
+
+def test_kronecker_deltas_written_as_equalities():
+    a = r"\frac{\partial f}{\partial W}[a, b, e, d, c] = x[d, 2b + c]\delta_{a=e}"
+    b = r"\frac{\partial f}{\partial W}[a, b, e, d, c] = x[d, 2b + c]\delta_{ae}"
+    va, vb = (sg.check("1.1.c.ii", s, set="hw2-spring2021", index_base=0) for s in (a, b))
+    assert va.verdict == vb.verdict == "correct"
+    wrong = r"\frac{\partial f}{\partial W}[a, b, e, d, c] = x[d, 2b + c]\delta_{a=e, d=c}"
+    assert sg.check("1.1.c.ii", wrong, set="hw2-spring2021", index_base=0).verdict == \
+        "incorrect"
+
+
+def test_a_juxtaposed_subscript_with_a_bracketed_index_for_a_tensor_with_a_unit_axis():
+    # W is 1 x 2 x 3: W_{ic(k-2j)} is W[i, c, k - 2j]
+    right = r"\frac{\partial f_{ij}}{\partial x_{ck}} = W_{ic(k-2j)}"
+    assert sg.check("1.1.c.iii", right, set="hw2-spring2021", index_base=0).verdict == \
+        "correct"
+    wrong = r"\frac{\partial f_{ij}}{\partial x_{ck}} = W_{ic(k-2j+1)}"
+    assert sg.check("1.1.c.iii", wrong, set="hw2-spring2021", index_base=0).verdict == \
+        "incorrect"

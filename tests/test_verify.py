@@ -145,7 +145,7 @@ CLAIMS = [
     ("1.1.c.iii", r"\frac{\partial f_W(x)}{\partial x} \in \mathbb{R}^{3 \times 5 \times 7}", 1,
      "correct"),
     ("1.1.c.iii", CONV_X.replace("l-2j+2", "l-2j+1"), 1, "incorrect"),
-    ("1.1.c.iii", NO_RANGE, 1, "incorrect"),
+    ("1.1.c.iii", NO_RANGE, 1, "correct"),  # W is 0 outside its taps, as the question says
     ("1.1.c.iii", CONV_X.replace("x_{c,l}", "x_{l,c}"), 1, "layout"),
     ("1.1.c.ii", SWAPPED, 1, "incorrect"),
     ("1.1.c.iv", r"\frac{\partial \ell}{\partial W_{c,k}} = \sum_{j=1}^{3} "
@@ -254,7 +254,9 @@ def test_incorrect_element_shows_smallest_counterexample_and_hint():
     v = check_claim(context("1.1.c.i"), OFF_BY_ONE)
     assert "reaches position 8" in v.explanation and "off by one" in v.hint
     v = check_claim(context("1.1.c.iii"), NO_RANGE)
-    assert "Read as 0 outside the tensor" in v.explanation
+    assert v.verdict == "correct" and "reading W as 0 outside its entries" in v.explanation
+    v = check_claim(context("1.1.c.iii"), NO_RANGE.replace("W_{c, l-2j+2}", "x_{c, l-2j+2}"))
+    assert v.verdict == "incorrect" and "reaches position" in v.explanation
     v = check_claim(context("1.2.1.c"), r"\frac{\partial c[t]_i}{\partial (W_c)_{jk}} = "
                                         r"\delta_{ij} c[t]_i x[t]_k")
     assert v.verdict == "incorrect" and "simplifies to" in v.hint

@@ -657,6 +657,11 @@ class _Parser:
             return self.norm(t), "other"
         if x == r"\delta" and self.at("sym", "_", 1):
             self.i += 2
+            if self.toks[self.i].key == ("open", "{"):
+                equal = self.delta_equalities(self.i + 1, self.mate[self.i])
+                if equal is not None:  # \delta_{a=c, l=d}: one delta per equality
+                    self.i = self.mate[self.i] + 1
+                    return equal, "other"
             items = self.sub_items(None, targets={2})
             if len(items) != 2:
                 raise _fail("the Kronecker delta", t.pos, "it takes two indices", "delta")
@@ -941,6 +946,19 @@ class _Parser:
             raise self.error("a subscript", f"`{_spell(t)}` is not an index", "subscript")
         return self.split_items(lo, hi, name, targets)
 
+    def delta_equalities(self, lo: int, hi: int) -> sp.Expr | None:
+        """``\\delta_{i=c, 2j+k=d}`` as the product of the Kronecker deltas of each
+        equality; None when the subscript states none."""
+        out = sp.Integer(1)
+        for a, b in self.split(lo, hi, lambda u: u.key == ("sym", ",")):
+            sides = self.split(a, b, lambda u: u.key == ("sym", "="))
+            if len(sides) != 2:
+                return None
+            (p, q), (r, w) = sides
+            out *= sp.KroneckerDelta(self.parse_range(p, q, index=True),
+                                     self.parse_range(r, w, index=True))
+        return out
+
     def split_items(self, lo: int, hi: int, name: str | None,
                     targets: set[int] | None = None) -> list:
         """Split a subscript into indices: commas, or juxtaposed letters/digits by rank."""
@@ -955,7 +973,6 @@ class _Parser:
         while k < hi:
             u = self.toks[k]
             if (u.key == ("open", "(") and units and self.toks[units[-1][0]].kind == "name"
-                    and len(self.ctx.rank(name) if targets is None else targets) == 1
                     and max(self.ctx.rank(name) if targets is None else targets) > 1):
                 units.append((k, self.mate[k] + 1))  # `x_{c'(2j+k')}`: x[c', 2j+k']
                 k = self.mate[k] + 1

@@ -77,7 +77,8 @@ def _conv_context(qid: str, title: str, conv: Conv1d | Conv2d, default, scalars=
     upstream = TensorSpec("g", y_shape, UPSTREAM[0], ("g",), "the upstream gradient",
                           gradient=True)
     tensors = [TensorSpec("x", x_shape, "x", ("X",), "the input", padded=pad),
-               TensorSpec("W", w_shape, "W", ("w",), "the filters"),
+               # the statement's kernels are 0 outside their support (k[n] = 0 for |n| > M)
+               TensorSpec("W", w_shape, "W", ("w",), "the filters", zero_outside=True),
                TensorSpec("y", y_shape, r"f_W(x)", OUTPUT, "the output"), upstream,
                *[TensorSpec(f"dy_d{v}", y_shape + shape, JACOBIAN % v, (),
                             f"the Jacobian of f_W(x) with respect to {v}")

@@ -21,7 +21,9 @@ LOSS = (r"\ell", "l", "L", r"\mathcal{L}")
 class TensorSpec:
     """A tensor of a question: shape (ints or size symbols), LaTeX name and aliases.
     ``family``: the first axis numbers slots from ``base`` (``v_i[t]`` is slot i, a
-    vector); ``gradient``: a given gradient of the loss (a row in numerator layout)."""
+    vector); ``gradient``: a given gradient of the loss (a row in numerator layout);
+    ``padded``: read as 0 outside its entries; ``zero_outside``: 0 outside by the question's
+    definition (a kernel), so a claim right when it is read so is correct, saying so."""
 
     name: str
     shape: tuple
@@ -29,6 +31,7 @@ class TensorSpec:
     aliases: tuple[str, ...] = ()
     about: str = ""
     padded: bool = False
+    zero_outside: bool = False
     base: int | None = None
     family: bool = False
     gradient: bool = False
@@ -222,6 +225,8 @@ class Context:
                       latex={t.name: t.latex for t in self.tensors.values()},
                       series=inst.series, zero_before=self.zero_before,
                       padded=frozenset(t.name for t in self.tensors.values() if t.padded),
+                      zero_outside=frozenset(t.name for t in self.tensors.values()
+                                             if t.zero_outside),
                       bases={t.name: t.base for t in self.tensors.values() if t.base is not None},
                       singles={t.name: singles(t.shape) for t in self.tensors.values()},
                       time=self.time, now=inst.now, show=lambda e: printed(e, self),

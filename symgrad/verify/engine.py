@@ -333,6 +333,7 @@ def reversed_reading(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: st
 
     moved = rhs.replace(lambda e: isinstance(e, sp.Indexed) and str(e.base.label) in given
                         and len(e.indices) > 1, turned)
+    moved = _bounds_turned(ctx, rhs, moved, given, base)
     flipped = replace(lhs, wrt_indices=tuple(reversed(lhs.wrt_indices)))
     v = check_readings(ctx, truth, flipped, moved, base, text, einstein)
     if v.verdict != "correct":
@@ -341,6 +342,36 @@ def reversed_reading(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: st
                    f"the derivative of the loss (and the given gradient) with the axes "
                    f"reversed.", v.counterexample, v.hint, v.claim_latex,
                    [*v.notes, "numerator layout: axes of the loss's derivatives reversed"])
+
+
+def _bounds_turned(ctx: Context, rhs: sp.Expr, moved: sp.Expr, given: set[str],
+                   base: int) -> sp.Expr:
+    """``moved`` with the sums whose range came from an axis of a turned gradient
+    (``\\sum_j g[j, a]``, bounds not written) over the range of that axis turned."""
+    sizes = {t.name: t.shape for t in ctx.tensors.values() if t.name in given}
+
+    def axis_size(e: sp.Expr, var) -> int | None:
+        for g in e.atoms(sp.Indexed):
+            name = str(g.base.label)
+            if name in sizes and len(g.indices) == len(sizes[name]):
+                for k, i in enumerate(g.indices):
+                    if i == var:
+                        return sizes[name][k]
+        return None
+
+    old = {v: axis_size(s.function, v) for s in rhs.atoms(sp.Sum) for v, _, _ in s.limits}
+
+    def widen(s: sp.Sum) -> sp.Expr:
+        limits = []
+        for var, lo, hi in s.limits:
+            was, now = old.get(var), axis_size(s.function, var)
+            if not (was is None or now is None or was == now or lo != base
+                    or hi != base + was - 1):
+                hi = base + now - 1
+            limits.append((var, lo, hi))
+        return sp.Sum(s.function, *limits)
+
+    return moved.replace(lambda e: isinstance(e, sp.Sum), widen)
 
 
 def _is_zero(e: sp.Expr) -> bool:

@@ -182,13 +182,32 @@ def unwrap(body: str) -> str:
     return body
 
 
+# x[c', 2j + k'], \text{if} i = i' \text{else} 0: an Iverson bracket said in words
+_WORD = r"\\(?:text|mathrm|textrm)\s*\{\s*%s\s*\}"
+_IF_ELSE = re.compile(r"(?<![<>!:\\])=(?P<value>[^=]+?),?\s*" + _WORD % r"(?:if|for|when)"
+                      + r"\s*(?P<cond>[^{}\\]*?(?:\\(?:neq|ne|le|leq|ge|geq|prime)[^{}\\]*?|"
+                      r"\^\{\\prime\}[^{}\\]*?)*)\s*,?\s*(?:" + _WORD % r"(?:else|otherwise)"
+                      + r"\s*0|" + _WORD % r"(?:and|,)?" + r"\s*0\s*" + _WORD % r"otherwise"
+                      + r"|" + _WORD % r"(?:and|,)?\s*0\s*otherwise" + r")\s*[.,]?\s*$")
+
+
 def clean(body: str) -> str:
     """A formula without tags, labels, spacing commands, boxes and final punctuation."""
     s = _NOISE.sub(" ", unwrap(body))
     s = _top_level_amp(s)
     s = re.sub(r"\s+", " ", s).strip()
     s = _HAND_TAG.sub("", s)
-    return re.sub(r"[\s.,;]+$", "", s).strip()
+    return iverson_words(re.sub(r"[\s.,;]+$", "", s).strip())
+
+
+def iverson_words(row: str) -> str:
+    """``A = B, \\text{if} i = i' \\text{else} 0`` as ``A = [i = i'] (B)``; other rows as
+    they are."""
+    s = re.sub(r"\s+", " ", _NOISE.sub(" ", row))
+    word = _IF_ELSE.search(s)
+    if not word or not re.search(r"=|\\neq?\b|<|>|\\le|\\ge", word.group("cond")):
+        return row
+    return f"{s[:word.start()]}= [{word.group('cond').strip()}] ({word.group('value').strip()})"
 
 
 _SEPARATOR = re.compile(r",?\s*(?:\\qquad|\\quad|\\text\s*\{\s*(?:and|,)\s*\}|"
@@ -198,17 +217,49 @@ _SEPARATOR = re.compile(r",?\s*(?:\\qquad|\\quad|\\text\s*\{\s*(?:and|,)\s*\}|"
 _RELATION = re.compile(r"(?<![<>!:\\])=|\\in(?![a-zA-Z])|\\(?:le|leq|ge|geq|approx)(?![a-zA-Z])")
 
 
+_DELIMITER = re.compile(r"\\(?:left|right)(?![a-zA-Z])")
+
+
+_SP = r"(?:\s|\\[;,:!]|\\q?quad(?![a-zA-Z])|~)"
+_IDX = r"[a-z](?:'|\^\{?\s*\\prime\s*\}?)*"
+_SPEC = (_IDX + r"(?:\s*,\s*" + _IDX + r")*\s*=\s*-?\d+(?:\s*,\s*(?:-?\d+|\\[lc]?dots))*")
+# f[i, j] = ..., \;\; i=0 \;\; j=0, 1 \;\; k=0, 1, 2: the ranges of the indices after it
+_TRAILING_RANGES = re.compile(r",?" + _SP + r"*(?:\\(?:;|q?quad)|,)" + _SP + r"*(" + _SPEC +
+                              r"(?:" + _SP + r"+" + _SPEC + r")*)\s*[.,]?\s*$")
+# two ranges or more, or one that lists values (a lone `a = 1` may be an answer)
+RANGES_ONLY = re.compile(r"^\s*(?:" + _SPEC + r"(?:" + _SP + r"+" + _SPEC + r")+|" + _IDX +
+                         r"\s*=\s*-?\d+\s*,\s*(?:-?\d+|\\[lc]?dots)[^=]*)\s*$")
+
+
+def trailing_ranges(row: str) -> tuple[str, str]:
+    """A row that ends with the ranges of its indices as the formula and those ranges
+    (``''`` when it has none): each letter must be an index of the formula."""
+    m = _TRAILING_RANGES.search(row)
+    if not m:
+        return row, ""
+    head = row[:m.start()]
+    letters = set(re.findall(r"([a-z])\s*(?:'|\^\{?\s*\\prime|,|=)", m.group(1)))
+    if not _EQ.search(head) or not all(
+            re.search(rf"(?<![A-Za-z\\]){x}(?![A-Za-z])", head) for x in letters):
+        return row, ""
+    return head, m.group(1)
+
+
 def split_statements(row: str) -> list[str]:
     """A row that writes several statements side by side (``f_W(x) \\in \\mathbb{R}^{1
     \\times 3}, \\quad f_W(x)[1, j] = ...``) as one row per statement: split at the
     top-level commas, ``\\quad`` and semicolons only when every piece states something
     (has a relation), so ``q_0[t], q_1[t] = ...`` stays whole."""
+    row, ranges = trailing_ranges(iverson_words(row))
+    if ranges:
+        return [*split_statements(row), ranges]
     cuts: list[tuple[int, int]] = []
     depth, i = 0, 0
     while i < len(row):
         c = row[i]
-        if row.startswith("\\left", i) or row.startswith("\\right", i):
-            i += 5 if row.startswith("\\left", i) else 6
+        delim = _DELIMITER.match(row, i)
+        if delim:  # \left( and \right) are not groups of their own (\rightarrow is no \right)
+            i = delim.end()
             continue
         if c == "\\" and i + 1 < len(row) and not row[i + 1].isalpha():
             i += 2
@@ -889,6 +940,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             found("definition", d, "a definition, carried to later parts")
             row = f"{_lhs(d).strip()} {tail.group(0).strip()}"
             has_eq, lhs = False, ""
+        if has_eq and RANGES_ONLY.match(row):
+            found("skipped", row, "the ranges of the indices")
+            continue
         if has_eq and not shape and not _DEFINE_EQ.search(row) and _INDEX_RELATION.match(row):
             # "only the term where $c = c'$ and $m = n' - 2i + 1$": a condition, not a claim
             found("skipped", row, "a relation between indices")

@@ -72,6 +72,7 @@ class FormulaCheck:
         self.start = time.monotonic()
         self.notes: list[str] = []
         self.rows: frozenset = frozenset()
+        self.written_sums = False  # the right side as written sums over some index
 
     def verdict(self, kind: str, explanation: str, counter=None, hint=None) -> Verdict:
         return Verdict(kind, explanation, counter, hint, self.claim_latex, self.notes)
@@ -87,6 +88,7 @@ class FormulaCheck:
         if self.ctx.time:
             allowed.add(self.ctx.time)
         unbound = [n for n in free_names(self.rhs) if n not in allowed]
+        self.written_sums = bool(self.rhs.atoms(sp.Sum))
         for name in list(unbound):
             summed = self._einstein(name)
             if summed is not None:
@@ -101,9 +103,56 @@ class FormulaCheck:
                            f"Einstein's summation convention")
         if unbound:
             bound = ", ".join(dict.fromkeys(lhs_names)) or "no index"
-            return self.verdict("incorrect", f"the index {', '.join(unbound)} is free on the "
-                                f"right side but not bound on the left (which binds "
-                                f"{bound}).")
+            wrong = self.verdict("incorrect", f"the index {', '.join(unbound)} is free on "
+                                 f"the right side but not bound on the left (which binds "
+                                 f"{bound}).")
+            return self._implied_sum(unbound, set(lhs_names)) or wrong
+        return self._judge()
+
+    def _implied_sum(self, unbound: list[str], bound: set[str]) -> Verdict | None:
+        """The verdict read with Einstein's convention though the write-up does not declare
+        it (``x_{c(2j+k)} \\delta_{i'i} \\delta_{c'c} \\delta_{k'k}`` sums over c and k)
+        and writes no sum of its own, when that reading is right; None otherwise: then the
+        free index is the error."""
+        if self.written_sums:
+            return None  # it writes its sums: the index it leaves free is a sum forgotten
+        saved, notes = self.rhs, list(self.notes)
+        for name in unbound:
+            summed = self._through_delta(name, bound)
+            if summed is None:
+                summed = self._declared_einstein(name)
+            if summed is None:
+                self.rhs = saved
+                return None
+            self.rhs = summed
+        v = self._judge()
+        if v.verdict != "correct":
+            self.rhs, self.notes = saved, notes
+            return None
+        return replace(v, notes=[*v.notes, f"read with Einstein's convention: summed over "
+                                 f"{', '.join(unbound)}, which the left side does not bind"])
+
+    def _through_delta(self, name: str, bound: set[str]) -> sp.Expr | None:
+        """The sum over ``name`` of a right side whose every term has a Kronecker delta
+        pairing ``name`` with an index of the left side: that index put in its place."""
+        out = []
+        for term in sp.Add.make_args(sp.expand(self.rhs)):
+            delta = next((d for d in term.atoms(sp.KroneckerDelta)
+                          if {s.name for s in d.free_symbols} & {name}
+                          and any(isinstance(a, sp.Symbol) and a.name in bound
+                                  for a in d.args)), None)
+            if delta is None:
+                return None
+            var = next(s for s in delta.free_symbols if s.name == name)
+            other = next(a for a in delta.args if isinstance(a, sp.Symbol) and a.name in bound)
+            if not isinstance(delta.args[0], sp.Symbol) or not isinstance(delta.args[1],
+                                                                           sp.Symbol):
+                return None
+            out.append(term.xreplace({delta: sp.Integer(1)}).xreplace({var: other}))
+        return sp.Add(*out)
+
+    def _judge(self) -> Verdict:
+        """The verdict on a claim whose indices are all bound."""
         try:
             try:
                 return self._check()
@@ -292,8 +341,10 @@ class FormulaCheck:
 
     def _evaluate(self, inst: Instance, free: list[tuple[str, int]]):
         """The right side over the grid of ``free``, and the out-of-range findings."""
-        ev = Evaluator(self._source(inst), self.base, free, self.rhs)
+        src = self._source(inst)
+        ev = Evaluator(src, self.base, free, self.rhs)
         v = ev.run(self.rhs)
+        self.outside = ev.outside - src.zero_outside
         for note in sorted(ev.notes):
             self._note(note)
         if v.m and v.trail != (1,) * v.m:
@@ -356,11 +407,36 @@ class FormulaCheck:
         free = self._free(axes)
         claimed, _ = self._evaluate(inst, free)
         if close(claimed, self._true(T, axes, free)).all():
+            if not self.outside:
+                # W[i, c', k' - 2j]: the question defines its kernel as 0 outside its taps
+                return self._zero_outside(items)
             explanation += (" Read as 0 outside the tensor, the values would agree with the "
                             "truth: state the range as a condition (cases).")
         return self.verdict("incorrect", explanation, {"finding": items[0]},
                             swap or position_hint(self.truth, self.rhs, axes, self.base,
                                                   self.ctx))
+
+    def _zero_outside(self, items: list[str]) -> Verdict:
+        """Correct when read as 0 outside tensors that the question defines so, at every
+        instance, saying so."""
+        checked = 0
+        for seed in SEEDS:
+            inst = self.ctx.instance(seed)
+            T = self.truth.array(inst)
+            axes = self._bind(T.shape)
+            free = self._free(axes)
+            claimed, _ = self._evaluate(inst, free)
+            ok = close(claimed, self._true(T, axes, free))
+            if not ok.all() or self.outside:
+                return self._element_mismatch(inst, axes, free, claimed,
+                                              self._true(T, axes, free), ok)
+            checked += ok.size
+        name = items[0].split(" has ")[0]
+        self._note(f"{name} read as 0 outside its entries, as the question defines it "
+                   f"({items[0]})")
+        return self.verdict("correct", f"every entry agrees with {self.truth.latex} "
+                            f"({checked} entries over {len(SEEDS)} random instances), reading "
+                            f"{name} as 0 outside its entries as the question does.")
 
     def _entry(self, free, flat: int, shape) -> dict:
         where = np.unravel_index(flat, shape) if shape else ()

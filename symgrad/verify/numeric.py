@@ -90,6 +90,7 @@ class Source:
     series: dict = field(default_factory=dict)
     zero_before: frozenset = frozenset()
     padded: frozenset = frozenset()
+    zero_outside: frozenset = frozenset()
     bases: dict = field(default_factory=dict)
     singles: dict = field(default_factory=dict)
     show: Callable = sp.latex
@@ -128,6 +129,7 @@ class Evaluator:
         self._allocate(expr)
         self.n = len(free) + len(self.axes)
         self.findings: list[str] = []
+        self.outside: set[str] = set()  # the tensors read outside their entries
         self.notes: set[str] = set()
 
     # structure ----------------------------------------------------------------
@@ -302,6 +304,13 @@ class Evaluator:
         if len(idx) != len(shape):
             single = self.src.singles.get(name, ())
             keep = [k for k in range(len(shape)) if k not in single]
+            if len(idx) == 1 and len(keep) > 1 and isinstance(idx[0], sp.Mul) and len(
+                    idx[0].free_symbols) > 1:
+                # W_{ic'(k'-2j)} read as one index: the subscript was not split
+                raise Unreadable(f"{written} gives one index to "
+                                 f"{self.src.latex.get(name, name)}, which has {len(shape)} "
+                                 f"axes ({dims_text(shape)}); separate its indices with commas",
+                                 "subscript")
             if len(idx) != len(keep):
                 raise ClaimProblem(
                     f"{self.src.latex.get(name, name)} has {len(shape)} axes "
@@ -366,7 +375,10 @@ class Evaluator:
                 pos: np.ndarray) -> None:
         if env.active is not None:
             bad = bad & env.active
-        if not bad.any() or len(self.findings) >= 3:
+        if not bad.any():
+            return
+        self.outside.add(name)
+        if len(self.findings) >= 3:
             return
         fields = [v.a for v in env.bind.values() if v.m == 0]
         bad = np.broadcast_to(bad, np.broadcast_shapes(bad.shape, *[f.shape for f in fields]))
