@@ -42,3 +42,25 @@ def test_three_dots_are_an_ellipsis():
     from symgrad.notation.lexer import token_keys
 
     assert token_keys("q_0[t], ..., q_k[t]") == token_keys(r"q_0[t], \dots, q_k[t]")
+
+
+def test_a_greek_letter_summed_over_is_an_index_letter():
+    # \prod_{\tau=...} h[\tau]: the same verdicts as with a Latin letter
+    import symgrad as sg
+
+    for right, wrong in [
+        (r"\frac{\partial \ell}{\partial h[T]} = \sum_{\tau=T}^{L} \frac{\partial \ell}"
+         r"{\partial h[\tau]} \frac{\partial h[\tau]}{\partial h[T]}",
+         r"\frac{\partial \ell}{\partial h[T]} = \sum_{\tau=T+1}^{L} \frac{\partial \ell}"
+         r"{\partial h[\tau]} \frac{\partial h[\tau]}{\partial h[T]}"),
+        (r"\frac{\partial \ell}{\partial W_x} = \sum_{\tau=1}^{K} \left(\frac{\partial \ell}"
+         r"{\partial h[\tau]} \odot (1 - c[\tau])\right) x[\tau]^\top",
+         r"\frac{\partial \ell}{\partial W_x} = \sum_{\tau=1}^{K} \left(\frac{\partial \ell}"
+         r"{\partial h[\tau]} \odot c[\tau]\right) x[\tau]^\top")]:
+        qid = "1.2.2.f" if "h[T]" in right else "1.2.1.c"
+        assert sg.check(qid, right).verdict == "correct"
+        assert sg.check(qid, wrong).verdict == "incorrect"
+    # \sigma stays the sigmoid and \tau outside a sum's index is not touched
+    summed = keys(r"\sum_{\tau=1}^{3} \sigma(\tau)")
+    assert ("name", "τ") in summed and ("cmd", r"\sigma") in summed
+    assert ("cmd", r"\tau") in keys(r"\tau + 1")

@@ -529,6 +529,9 @@ def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
     if len(text) > MAX_LENGTH:
         raise LimitError(f"the LaTeX is {len(text)} characters long; the limit is {MAX_LENGTH}")
     toks, mate = _normalize(_unwrap_rows(_Lexer(text).run(0, len(text))))
+    greek = _greek_indices(toks)
+    if greek is not toks:
+        toks, mate = greek, _mates(greek)
     if any(t.key in (("sym", "<"), ("open", r"\langle")) for t in toks):
         angled = _angle_steps(toks)
         if angled is not toks:
@@ -542,6 +545,30 @@ def _tokens(text: str) -> tuple[list[_Tok], list[int]]:
         if second is not toks:
             return second, _mates(second)
     return toks, mate
+
+
+# Greek letters a writer sums or multiplies over (\prod_{\tau=t+1}^{k}); not \sigma, \delta,
+# \epsilon or \pi, which mean other things
+_GREEK_INDEX = {"\\" + g: u for g, u in (("tau", "τ"), ("alpha", "α"), ("beta", "β"),
+                                          ("gamma", "γ"), ("kappa", "κ"), ("iota", "ι"),
+                                          ("mu", "μ"), ("nu", "ν"), ("xi", "ξ"), ("rho", "ρ"),
+                                          ("eta", "η"), ("omega", "ω"))}
+
+
+def _greek_indices(toks: list[_Tok]) -> list[_Tok]:
+    """A Greek letter that a sum or product runs over (``\\sum_{\\tau = 1}``) is a letter
+    index everywhere in the formula (``h[\\tau]``), like ``m`` or ``t``."""
+    used = set()
+    for k, t in enumerate(toks[:-4]):
+        if (t.kind == "cmd" and t.text in (r"\sum", r"\prod") and toks[k + 1].key == ("sym", "_")
+                and toks[k + 2].key == ("open", "{") and toks[k + 3].text in _GREEK_INDEX
+                and (toks[k + 4].kind == "sym" or toks[k + 4].text in (r"\le", r"\leq", r"\ge",
+                                                                      r"\geq", r"\in"))):
+            used.add(toks[k + 3].text)
+    if not used:
+        return toks
+    return [_Tok("name", _GREEK_INDEX[t.text], t.pos, t.end, t.sp)
+            if t.kind == "cmd" and t.text in used else t for t in toks]
 
 
 def _angle_steps(toks: list[_Tok]) -> list[_Tok]:
