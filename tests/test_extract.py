@@ -297,34 +297,9 @@ def test_an_example_with_other_values_is_not_judged(tmp_path):
     assert ("1.1.a", "H_{out}=2.5") in kinds(items, "skipped")
 
 
-def test_an_arrow_splits_statements_and_is_no_right_delimiter():
-    row = r"&H_{in}=5, S[0]=2, D[0]=1. \rightarrow H_{out}=2."
-    assert split_rows(row) == ["H_{in}=5", "S[0]=2", "D[0]=1", "H_{out}=2"]
-    assert split_rows(r"y = \left( a \right), z = 1") == [r"y = \left( a \right)", "z = 1"]
-
-
-def test_the_ranges_written_after_a_formula_are_split_off():
-    row = (r"f[i, j] = \sum_{c=0}^{1} x[c, 2j+k] W[i, c, k], \;\;\;\; i=0 \;\; j=0, 1 "
-           r"\;\; c^{\prime}=0, 1 \;\; k=0, 1, 2.")
-    head, ranges = split_rows(row)
-    assert head == r"f[i, j] = \sum_{c=0}^{1} x[c, 2j+k] W[i, c, k]"
-    assert ranges.startswith("i=0") and ranges.endswith("k=0, 1, 2")
-    # a letter the formula does not use is not a range of its indices
-    assert split_rows(r"H_{out} = 2, \quad k = 3") == ["H_{out} = 2", "k = 3"]
-
-
 def test_ranges_after_a_formula_are_shown_not_judged(tmp_path):
     text = ("## 1.1.c.i\n$$f_W(x)[1, j] = \\sum_{c=1}^{5} \\sum_{k=1}^{3} W[1, c, k] "
             "x[c, 2j + k - 2], \\;\\; j=1, 2, 3 \\;\\; k=1, 2, 3.$$\n")
     items = found(tmp_path, "r.md", text)
     assert [f.kind for f in items] == ["claim", "skipped"]
     assert "the ranges of the indices" in items[1].reason
-
-
-def test_if_else_zero_in_words_is_an_iverson_bracket():
-    row = r"\frac{\partial f}{\partial W}[i, j, i', k'] = x[2j+k'], \;\;\text{if}\;\; i=i' \;\text{else}\; 0."  # noqa: E501
-    assert split_rows(row) == [r"\frac{\partial f}{\partial W}[i, j, i', k'] = [i=i'] (x[2j+k'])"]
-    assert split_rows(r"y[i] = x[i] \text{ if } i \le 3, \text{ otherwise } 0") == \
-        [r"y[i] = [i \le 3] (x[i])"]
-    # a condition that is not a relation stays words
-    assert split_rows(r"y = a, \text{if } b") == [r"y = a, \text{if } b"]
