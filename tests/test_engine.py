@@ -136,3 +136,19 @@ def test_a_reversed_loss_derivative_with_a_sum_whose_bounds_are_implied():
     assert v.verdict == "layout" and "numerator layout" in v.explanation
     assert sg.check("1.1.c.iv", right.replace("2 j + c", "2 j + c + 1"), set="hw2-spring2021",
                     index_base=0).verdict == "incorrect"
+
+
+def test_shapes_of_the_slots_written_with_a_letter():
+    # AttentionRNN(2) declares q_0[t], q_1[t], q_2[t] (each n, like h[t-i]); q_i[t] means
+    # every slot; v_i[t] is one slot of the family v, not an entry of a vector
+    ctx = __import__("symgrad.problems.hw2_contexts", fromlist=["context"]).context("1.2.2.b")
+    inst = ctx.instance(0)
+    n = inst.sizes["n"]
+    assert all(np.shape(inst.arrays[f"q_{k}"]) == (n,) for k in range(3))
+    for claim, verdict in [(r"q_i[t], k_i[t] \in \mathbb{R}^n", "correct"),
+                           (r"q_i[t], k_i[t] \in \mathbb{R}^{n \times n}", "incorrect"),
+                           (r"v_i[t] \in \mathbb{R}^{n}", "correct"),
+                           (r"v_i[t] \in \mathbb{R}^{n \times n}", "incorrect")]:
+        v = sg.check("1.2.2.b", claim)
+        assert v.verdict == verdict, (claim, v.format())
+    assert "every slot i = 0..2" in sg.check("1.2.2.b", r"q_i[t] \in \mathbb{R}^n").explanation

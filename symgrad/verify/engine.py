@@ -74,6 +74,10 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
         if name == "ShapeClaim":
             ref = claim.subject
             truth = ctx.truth(ref.of if ref else None, ref.wrt if ref else None)
+            spec = ctx.tensors.get(ref.of) if ref is not None else None
+            if spec is not None and spec.family and len(ref.of_indices) == 1 and \
+                    not ref.wrt_indices and ref.wrt is None:
+                return slot_shape(spec, list(claim.dims), text)
             if ref is not None and (ref.of_indices or ref.wrt_indices):
                 if len(ref.of_indices) + len(ref.wrt_indices) == len(truth.shape) and \
                         all(as_expr(d) == 1 for d in claim.dims):
@@ -544,6 +548,51 @@ def check_where(ctx: Context, where: WherePart, index_base: int,
     return combine(parts)
 
 
+def slot_shape(spec, dims: list, text: str) -> Verdict:
+    """A shape stated for one slot of a family (``v_i[t] \\in \\mathbb{R}^n``)."""
+    want = [as_expr(d) for d in spec.shape[1:]]
+    got = [as_expr(d) for d in dims if as_expr(d) != 1] or [sp.Integer(1)]
+    shown = " x ".join(str(d) for d in want) or "1"
+    if got == (want or [sp.Integer(1)]):
+        return Verdict("correct", f"{text}: each slot of {spec.latex} is {shown}.", None, None,
+                       text)
+    return Verdict("incorrect", f"{text}: each slot of {spec.latex} is {shown}, the claim "
+                   f"gives {' x '.join(str(d) for d in got)}.", claim_latex=text)
+
+
+_SLOT_LETTER = re.compile(r"(?<![A-Za-z\\])([A-Za-z])_\{?([a-z])\}?(\[t\])")
+
+
+def slot_shapes(ctx: Context, latex: str, index_base: int, definitions: Sequence[str]
+                ) -> Verdict | None:
+    """A shape claim about the slots of a family written with a letter (``q_i[t], k_i[t]
+    \\in \\mathbb{R}^n``, the context declaring q_0[t], q_1[t], ...) checked at every slot;
+    None when the claim is not of that form."""
+    if "\\in" not in latex:
+        return None
+    found = _SLOT_LETTER.findall(latex)
+    letters = {letter for _, letter, _ in found}
+    if len(letters) != 1 or next(iter(letters)) in ctx.scalars:
+        return None
+    spelled = {t.latex for t in ctx.tensors.values()}
+    slots = sorted({int(m.group(2)) for t in spelled
+                    if (m := re.fullmatch(r"([A-Za-z])_(\d+)\[t\]", t))
+                    and any(m.group(1) == name for name, _, _ in found)})
+    if not slots or not all(f"{name}_{k}[t]" in spelled for name, _, _ in found for k in slots):
+        return None
+    parts = []
+    for k in slots:
+        text = _SLOT_LETTER.sub(lambda m: f"{m.group(1)}_{{{k}}}{m.group(3)}", latex)
+        parts.append(check(ctx, text, index_base, definitions))
+    v = combine(parts)
+    letter = next(iter(letters))
+    bad = next((p for p in parts if p.verdict == v.verdict), parts[0])
+    return replace(v, claim_latex=latex, explanation=f"at every slot {letter} = {slots[0]}.."
+                   f"{slots[-1]}, as at {letter} = {slots[parts.index(bad)]}: "
+                   f"{bad.explanation}", notes=[*v.notes, f"{letter} read as every slot "
+                                                f"{slots[0]}..{slots[-1]}, each checked"])
+
+
 def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[str] = ()
           ) -> Verdict:
     """Parse ``latex`` with the context's declarations (and the reader's earlier
@@ -565,7 +614,9 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
                         raise
             if claims is None:
                 return check_where(ctx, where, index_base, definitions)
-        except (ParseError, ShapeError, UnknownNameError) as e:
+        except UnknownNameError as e:
+            return slot_shapes(ctx, latex, index_base, definitions) or content_error(e, latex)
+        except (ParseError, ShapeError) as e:
             return content_error(e, latex)
         offsets = offset_letters(definitions)
         return combine([check_one(ctx, c, index_base, offsets, einstein) for c in claims])
