@@ -582,7 +582,7 @@ def slot_shapes(ctx: Context, latex: str, index_base: int, definitions: Sequence
         return None
     parts = []
     for k in slots:
-        text = _SLOT_LETTER.sub(lambda m: f"{m.group(1)}_{{{k}}}{m.group(3)}", latex)
+        text = _SLOT_LETTER.sub(lambda m, k=k: f"{m.group(1)}_{{{k}}}{m.group(3)}", latex)
         parts.append(check(ctx, text, index_base, definitions))
     v = combine(parts)
     letter = next(iter(letters))
