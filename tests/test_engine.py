@@ -152,3 +152,25 @@ def test_shapes_of_the_slots_written_with_a_letter():
         v = sg.check("1.2.2.b", claim)
         assert v.verdict == verdict, (claim, v.format())
     assert "every slot i = 0..2" in sg.check("1.2.2.b", r"q_i[t] \in \mathbb{R}^n").explanation
+
+
+def test_a_derivative_of_every_slot_written_with_a_letter():
+    # d a_i / d w_j = a_i (delta_ij - a_j) for a = softargmax(w), checked here by central
+    # differences; only w_1[t] reads h[t-1] in AttentionRNN(2), so the j = 1 term remains
+    rng = np.random.default_rng(2)
+    w = rng.normal(size=3)
+
+    def softargmax(z):
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    a = softargmax(w)
+    J = np.array([(softargmax(w + 1e-6 * np.eye(3)[j]) - softargmax(w - 1e-6 * np.eye(3)[j]))
+                  / 2e-6 for j in range(3)]).T
+    assert np.allclose(J, np.diag(a) - np.outer(a, a), atol=1e-6)
+    right = (r"\frac{\partial a_i[t]}{\partial h[t-1]} = a_i[t](\delta_{i1} - a_1[t]) h[t-1]^\top "
+             r"(Q_1^\top K_1 + K_1^\top Q_1)")
+    v = sg.check("1.2.2.e", right)
+    assert v.verdict == "correct" and "every slot i = 0..2" in v.explanation
+    v = sg.check("1.2.2.e", right.replace(r"- a_1[t]", r"- a_i[t]"))
+    assert v.verdict == "incorrect" and v.explanation.startswith("at slot i = ")

@@ -11,6 +11,7 @@ import sympy as sp
 
 from ..core.errors import LimitError, ParseError, ShapeError, SymgradError, UnknownNameError
 from ..notation import IMPLIED_BASE, offset_letters, parse_claim
+from ..notation.slots import at_slot, slot_letters, unroll_slot_sums
 from .context import Context, as_expr
 from .formula import FormulaCheck, ref_latex
 from .numeric import ClaimProblem, Evaluator, Unreadable, dims_text
@@ -560,37 +561,52 @@ def slot_shape(spec, dims: list, text: str) -> Verdict:
                    f"gives {' x '.join(str(d) for d in got)}.", claim_latex=text)
 
 
-_SLOT_LETTER = re.compile(r"(?<![A-Za-z\\])([A-Za-z])_\{?([a-z])\}?(\[t\])")
-
-
-def slot_shapes(ctx: Context, latex: str, index_base: int, definitions: Sequence[str]
-                ) -> Verdict | None:
-    """A shape claim about the slots of a family written with a letter (``q_i[t], k_i[t]
-    \\in \\mathbb{R}^n``, the context declaring q_0[t], q_1[t], ...) checked at every slot;
-    None when the claim is not of that form."""
-    if "\\in" not in latex:
-        return None
-    found = _SLOT_LETTER.findall(latex)
-    letters = {letter for _, letter, _ in found}
-    if len(letters) != 1 or next(iter(letters)) in ctx.scalars:
-        return None
+def _slots(ctx: Context, names: set[str]) -> list[int]:
+    """The slots 0, 1, ... the context declares for every family in ``names``."""
     spelled = {t.latex for t in ctx.tensors.values()}
     slots = sorted({int(m.group(2)) for t in spelled
-                    if (m := re.fullmatch(r"([A-Za-z])_(\d+)\[t\]", t))
-                    and any(m.group(1) == name for name, _, _ in found)})
-    if not slots or not all(f"{name}_{k}[t]" in spelled for name, _, _ in found for k in slots):
+                    if (m := re.fullmatch(r"([A-Za-z])_(\d+)\[t\]", t)) and m.group(1) in names})
+    if not all(f"{name}_{k}[t]" in spelled for name in names for k in slots):
+        return []
+    return slots
+
+
+def slot_claims(ctx: Context, latex: str, index_base: int, definitions: Sequence[str]
+                ) -> Verdict | None:
+    """A claim about the slots of a family written with a letter (``q_i[t], k_i[t] \\in
+    \\mathbb{R}^n``, ``\\frac{\\partial a_i[t]}{\\partial h[t-1]} = a_i[t] (\\delta_{i1} -
+    a_1[t]) ...``, or a sum over the slots ``\\sum_{i=0}^{2} (v_i[t] ...)``), the context
+    declaring q_0[t], q_1[t], ...: sums written out, and a letter on the left side checked
+    at every slot; None when the claim is not of that form or a slot is not judged."""
+    names = {name for name, _ in slot_letters(latex)}
+    if not names:
         return None
-    parts = []
-    for k in slots:
-        text = _SLOT_LETTER.sub(lambda m, k=k: f"{m.group(1)}_{{{k}}}{m.group(3)}", latex)
-        parts.append(check(ctx, text, index_base, definitions))
-    v = combine(parts)
+    unrolled = unroll_slot_sums(latex, names)
+    lhs = re.split(r"(?<![<>!:\\])=|\\in(?![a-zA-Z])", unrolled, maxsplit=1)[0]
+    letters = {letter for _, letter in slot_letters(lhs)}
+    if not letters and unrolled != latex:
+        v = check(ctx, unrolled, index_base, definitions)
+        return None if v.verdict == "unparsed" else replace(
+            v, claim_latex=latex, notes=[*v.notes, "the sum over the slots written out"])
+    if len(letters) != 1:
+        return None
     letter = next(iter(letters))
+    if letter in ctx.scalars or re.search(rf"\\(?:sum|prod)\s*_\s*\{{?\s*{letter}\b",
+                                          unrolled):
+        return None
+    slots = _slots(ctx, {name for name, x in slot_letters(unrolled) if x == letter})
+    if not slots:
+        return None
+    parts = [check(ctx, at_slot(unrolled, letter, k), index_base, definitions) for k in slots]
+    if any(p.verdict == "unparsed" for p in parts):
+        return None
+    v = combine(parts)
     bad = next((p for p in parts if p.verdict == v.verdict), parts[0])
-    return replace(v, claim_latex=latex, explanation=f"at every slot {letter} = {slots[0]}.."
-                   f"{slots[-1]}, as at {letter} = {slots[parts.index(bad)]}: "
-                   f"{bad.explanation}", notes=[*v.notes, f"{letter} read as every slot "
-                                                f"{slots[0]}..{slots[-1]}, each checked"])
+    at, span = slots[parts.index(bad)], f"{slots[0]}..{slots[-1]}"
+    said = (f"at every slot {letter} = {span} (as at {letter} = {at}: {bad.explanation})"
+            if v.ok else f"at slot {letter} = {at} (of {span}): {bad.explanation}")
+    return replace(v, claim_latex=latex, explanation=said,
+                   notes=[*v.notes, f"{letter} read as every slot {span}, each checked"])
 
 
 def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[str] = ()
@@ -614,12 +630,15 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
                         raise
             if claims is None:
                 return check_where(ctx, where, index_base, definitions)
-        except UnknownNameError as e:
-            return slot_shapes(ctx, latex, index_base, definitions) or content_error(e, latex)
-        except (ParseError, ShapeError) as e:
+        except (UnknownNameError, ParseError) as e:
+            return slot_claims(ctx, latex, index_base, definitions) or content_error(e, latex)
+        except ShapeError as e:
             return content_error(e, latex)
         offsets = offset_letters(definitions)
-        return combine([check_one(ctx, c, index_base, offsets, einstein) for c in claims])
+        v = combine([check_one(ctx, c, index_base, offsets, einstein) for c in claims])
+        if v.verdict == "unparsed":
+            return slot_claims(ctx, latex, index_base, definitions) or v
+        return v
     except LimitError:
         raise
     except SymgradError as e:
