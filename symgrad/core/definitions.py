@@ -71,6 +71,24 @@ def time_key(text: str) -> str:
     return service("time_key")(text)
 
 
+def parse_step(text: str):
+    """``h[t-1]``, ``h[t-k]``, ``h[3]`` as the notation layer's ``Step`` (name, offset,
+    absolute; ``symgrad.notation.time``), None for a name without a time mark; a negative
+    or fractional step is an ``UnknownNameError``."""
+    return service("parse_step")(text)
+
+
+def map_steps(text: str, fn: Callable[[int], str]) -> str:
+    """Every time mark ``[t]``, ``[t-1]``, ``[t+2]`` of a display string replaced by
+    ``[fn(offset)]`` (``symgrad.notation.time``)."""
+    return service("map_steps")(text, fn)
+
+
+def at_step(text: str, t: int) -> str:
+    """A display string written at the absolute step ``t``: ``c[t] h[t-1]`` -> ``c[3] h[2]``."""
+    return map_steps(text, lambda d: str(t + d))
+
+
 def identifier(text: str) -> str:
     """A Python identifier for a name as written: ``\\tilde{h}`` -> ``tilde_h``."""
     s = re.sub(r"\\([A-Za-z]+)\s*\{([^{}]*)\}", r"\1_\2", text)
@@ -309,10 +327,10 @@ class Graph:
             for t in self.tensors.values():
                 if re.sub(r"\s+", "", t.latex) == key:
                     return t.name
-            m = re.fullmatch(r"(.+?)\[t(?:-(\d+|[A-Za-z]))?\]", key)
-            if m:
-                base = self.written_name(m.group(1))
-                lag = None if (m.group(2) or "0").isalpha() else int(m.group(2) or 0)
+            step = parse_step(key)
+            if step is not None and not step.absolute:
+                base = self.written_name(step.name)
+                lag = step.lag if isinstance(step.lag, int) else None
                 if base is not None and lag == 0:
                     return base
                 for lname, (b, k) in self.lags.items():
@@ -340,11 +358,13 @@ class Graph:
 
     def history_row(self, name: str) -> tuple[str, int] | None:
         """``h[t-r]`` read through a history ``h_hist`` (a sum over h[t-i]): (hist, r - 1)."""
-        m = re.fullmatch(r"(.+?)\[t-(\d+)\]", time_key(name))
-        base = self.written_name(m.group(1)) if m else None
+        step = parse_step(name)
+        if step is None or step.absolute or not isinstance(step.lag, int) or step.lag < 0:
+            return None
+        base = self.written_name(step.name)
         if base is None:
             return None
-        lag = int(m.group(2))
+        lag = step.lag
         for lname, (b, k) in self.lags.items():
             rows = self.tensors[lname].shape[0]
             if b == base and k is None and lag >= 1 and not (rows.is_Integer and lag > rows):

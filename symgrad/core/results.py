@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import sympy as sp
 
 from .chain_rule import ChainRule
-from .definitions import time_key
+from .definitions import parse_step, time_key
 from .errors import ShapeError, UnknownNameError
 from .forward import Forward
 from .matrix_notation import MatrixNotation
@@ -20,6 +19,11 @@ from .unroll import StepChain, Unrolled
 
 _INDEX_LETTERS = "ijklpqrsuvabcdefgh"
 GIVEN = ("total", "direct")
+
+
+def _is_lag(lag) -> bool:
+    """A whole number of steps back >= 0, or a symbol (``h[t-k]``)."""
+    return (lag >= 0) if isinstance(lag, int) else lag.is_Symbol
 
 
 class Results(MatrixNotation, ChainRule, Forward):
@@ -71,6 +75,9 @@ class Results(MatrixNotation, ChainRule, Forward):
         total Jacobian over those steps (a product of one-step Jacobians; see
         ``StepChain``) when every state is read at t-1 only.
         """
+        absolute = self._absolute(of, wrt, sizes)
+        if absolute is not None:
+            return absolute
         o = self.tensor(self.resolve(of))
         row = None
         try:
@@ -96,14 +103,55 @@ class Results(MatrixNotation, ChainRule, Forward):
 
     def _multi_step(self, of: str, wrt: str) -> tuple[str, sp.Expr] | None:
         """``h[t-3]`` (not declared) of a state h: (h, 3), for the total d of / d h[t-3]."""
-        m = re.fullmatch(r"(.+?)\[t-(\d+|[A-Za-z]\w*)\]", time_key(wrt))
-        base = self.written_name(m.group(1)) if m else None
+        step = parse_step(wrt)
+        if step is None or step.absolute or not _is_lag(step.lag):
+            return None
+        base = self.written_name(step.name)
         if base is None or base not in self.states() or of not in self.definitions:
             return None
         if any(lag != 1 for b, lag in self.lags.values() if b in self.definitions):
             return None  # h[t-2] or a history is read directly: no single route back
-        k = m.group(2)
-        return base, sp.Integer(int(k)) if k.isdigit() else size(k)
+        return base, sp.Integer(step.lag) if isinstance(step.lag, int) else step.lag
+
+    def _absolute(self, of: str, wrt: str, sizes: Mapping | None) -> ModelQuantity | None:
+        """``jacobian("h[3]", "h[0]")``: the total d h[3] / d h[0] over the 3 steps between,
+        the relative d h[t] / d h[t-3] at t := 3, printed and evaluated at those steps.
+        None when neither name is an absolute step (names the model declares come first)."""
+        steps = []
+        for text in (of, wrt):
+            try:
+                self.resolve(text)
+                steps.append(None)
+            except UnknownNameError:
+                steps.append(parse_step(text))
+        if not any(s is not None and s.absolute for s in steps):
+            return None
+        so, sw = (parse_step(text) for text in (of, wrt))
+        if so is None or sw is None or not (so.absolute and sw.absolute):
+            raise UnknownNameError(f"jacobian({of!r}, {wrt!r}): name two steps of the model's "
+                                   f"tensors, both whole numbers (jacobian('h[3]', 'h[0]')) or "
+                                   f"both relative to t (jacobian('h[t]', 'h[t-3]'))")
+        a, b = so.offset, sw.offset
+        if a == b:
+            raise ShapeError(f"{so.latex()} and {sw.latex()} are at the same step: ask the "
+                             f"Jacobian with respect to an earlier step, e.g. "
+                             f"jacobian({so.latex()!r}, {sw.shifted(-1).latex()!r})"
+                             if a > 0 else f"{so.latex()} is the initial state: ask a later "
+                             f"step with respect to it, e.g. jacobian('{so.name}[1]', "
+                             f"{sw.latex()!r})")
+        if b > a:
+            raise ShapeError(f"{so.latex()} comes before {sw.latex()} and does not depend on "
+                             f"it (the Jacobian is zero); for the other direction ask "
+                             f"jacobian({sw.latex()!r}, {so.latex()!r})")
+        name = self.written_name(so.name)
+        chain = None if name is None else self._multi_step(name, f"{sw.name}[t-{a - b}]")
+        if chain is None:
+            states = ", ".join(self.tensors[s].latex for s in self.states()) or "none"
+            raise UnknownNameError(f"jacobian({of!r}, {wrt!r}): absolute steps take a tensor "
+                                   f"the model defines with respect to an earlier state, "
+                                   f"every state read at t-1 only (states of {self.name}: "
+                                   f"{states})")
+        return StepChain(self, name, chain[0], chain[1], sizes, at=a).quantity()
 
     def state_jacobian(self, sizes: Mapping | None = None, steps: int | sp.Expr | None = None
                        ) -> ModelQuantity:

@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from .definitions import Graph
+from .definitions import Graph, at_step, map_steps, parse_step
 from .errors import ShapeError, UnknownNameError
 from .evaluate import evaluate_element
 from .matrix import to_matrix
@@ -29,7 +29,7 @@ def _template(latex: str) -> str:
     text = latex.replace("{", "{{").replace("}", "}}")
     if "[t" not in text:
         return text + "[{t}]"
-    return re.sub(r"\[t(-\d+)?\]", lambda m: "[{t}" + (m.group(1) or "") + "]", text)
+    return map_steps(text, lambda d: "{t}" + (f"{d:+d}" if d else ""))
 
 
 def _unused(model: Graph, head: str, sub: str) -> str:
@@ -154,10 +154,17 @@ def _frac(top: str, bottom: str) -> str:
     return r"\frac{\partial %s}{\partial %s}" % (top, bottom)
 
 
+def _head(latex: str) -> str:
+    """``h[t]`` -> ``h``: a tensor's name as written, without its time mark."""
+    step = parse_step(latex)
+    if step is not None and step.offset == 0 and not step.absolute:
+        return step.name
+    return latex[:-3] if latex.endswith("[t]") else latex
+
+
 def _at_time(latex: str, shift: str) -> str:
-    """``h[t]`` written at ``t`` + shift (``-1`` -> ``h[t-1]``, ``\\tau`` -> ``h[\\tau]``)."""
-    head = re.sub(r"\[t\]$", "", latex)
-    return f"{head}[{shift}]"
+    """``h[t]`` written at ``shift`` (``t-1`` -> ``h[t-1]``, ``\\tau`` -> ``h[\\tau]``)."""
+    return f"{_head(latex)}[{shift}]"
 
 
 class ChainQuantity(ModelQuantity):
@@ -166,7 +173,9 @@ class ChainQuantity(ModelQuantity):
     Printed as a product of named one-step Jacobians (one state read at t-1) or as the
     forward recursion of the total Jacobians (several states, lags or histories);
     evaluated on a sequence: ``x`` (L, ...) holds x[1..L], ``<s>_init`` the state s[0]
-    (zero when omitted), and the result is d s[L] / d s[L-k] (L >= k).
+    (zero when omitted), and the result is d s[L] / d s[L-k] (L >= k). At absolute steps
+    (d s[a] / d s[b], ``StepChain(at=a)``) it is d s[a] / d s[b] from x[1..a] (L >= a;
+    later rows are not read).
     """
 
     def __init__(self, *args, index_text: dict, matrix_text: str, inits: dict,
@@ -219,9 +228,10 @@ class ChainQuantity(ModelQuantity):
 class StepChain:
     """Total d of[t] / d base[t-k] over k steps: forward-mode along the sequence."""
 
-    def __init__(self, model: Graph, of: str, base: str, steps, sizes: Mapping | None
-                 ) -> None:
-        self.model, self.of, self.base = model, of, base
+    def __init__(self, model: Graph, of: str, base: str, steps, sizes: Mapping | None,
+                 at: int | None = None) -> None:
+        """``at``: the absolute step a of ``of`` (d of[a] / d base[a-k]); None: relative to t."""
+        self.model, self.of, self.base, self.at = model, of, base, at
         try:
             self.k = as_dim(steps, "steps")
         except ShapeError:
@@ -241,6 +251,21 @@ class StepChain:
 
     def _stack(self, t: Tensor) -> Tensor:
         return Tensor(t.name, (self.L, *t.shape), t.latex, t.style)
+
+    def _when(self, back) -> str:
+        """The step ``back`` steps before the result's: ``t``, ``t-2``, ``t-k``, ``t-i``; at
+        an absolute step a, ``a - back`` (``a-i`` for the letter i)."""
+        if self.at is not None:
+            if isinstance(back, str):
+                return f"{self.at}-{back}"
+            return str(self.at - int(back))
+        if not isinstance(back, str) and as_expr(back) == 0:
+            return "t"
+        return f"t-{back if isinstance(back, str) else sp.latex(back)}"
+
+    def _at_step(self, text: str) -> str:
+        """A one-step formula printed at t, written at the absolute step (or as it is)."""
+        return text if self.at is None else at_step(text, self.at)
 
     @property
     def simple(self) -> bool:
@@ -265,8 +290,7 @@ class StepChain:
             inits[name] = Tensor(name, t.shape, _at_time(t.latex, "0"))
             aliases[name] = {f"{s}0", f"{s}[0]", re.sub(r"\s+", "", _at_time(t.latex, "0"))}
         inputs = [*stacked.values(), *params, *inits.values()]
-        k = sp.latex(self.k)
-        num, den = _at_time(o.latex, "t"), _at_time(b.latex, f"t-{k}")
+        num, den = _at_time(o.latex, self._when(0)), _at_time(b.latex, self._when(self.k))
         tensors = {**m.tensors, **stacked, **inits, D.name: D,
                    "_num": Tensor("_num", o.shape, num), "_den": Tensor("_den", b.shape, den)}
         index_text, matrix_text, note = self._printed(num, den)
@@ -281,7 +305,16 @@ class StepChain:
     # printing --------------------------------------------------------------------------
     def _one_step(self, base: int) -> str:
         ln = self.links[0][0]
-        return self.model.jacobian(self.base, ln, sizes=self.sizes).latex(index_base=base)
+        text = self.model.jacobian(self.base, ln, sizes=self.sizes).latex(index_base=base)
+        return self._at_step(text) + self._likewise()
+
+    def _likewise(self) -> str:
+        """At absolute steps: the one-step formula holds at every step of the product."""
+        if self.at is None or not self.k.is_Integer or int(self.k) < 2:
+            return ""
+        first = self.at - int(self.k) + 1
+        steps = ", ".join(str(s) for s in range(self.at - 1, first - 1, -1))
+        return rf" \text{{ (and alike at steps {steps})}}"
 
     def _printed(self, num: str, den: str) -> tuple[dict, str, str]:
         m, k = self.model, self.k
@@ -290,8 +323,8 @@ class StepChain:
             letters = [c for c in "pqrsuvw" if c not in m.tensors] + [f"r_{n}" for n in
                                                                      range(1, 20)]
             if k.is_Integer:
-                steps = [(_at_time(lat, "t" if s == 0 else f"t-{s}"),
-                          _at_time(lat, f"t-{s + 1}")) for s in range(int(k))]
+                steps = [(_at_time(lat, self._when(s)), _at_time(lat, self._when(s + 1)))
+                         for s in range(int(k))]
                 mat = " ".join(_frac(a, b) for a, b in steps)
                 free = ["i", *letters[: int(k) - 1], "j"]
                 size_ = m.tensors[self.base].shape[0].xreplace(
@@ -324,10 +357,11 @@ class StepChain:
 
     def _one_step_matrix(self) -> str:
         q = self.model.jacobian(self.base, self.links[0][0], sizes=self.sizes)
-        return q.latex("matrix") if q.matrix is not None else q.latex()
+        return self._at_step(q.latex("matrix") if q.matrix is not None else q.latex()) \
+            + self._likewise()
 
     def _recursion(self, num: str, den: str) -> str:
-        m, k = self.model, sp.latex(self.k)
+        m, start, now = self.model, self._when(self.k), self._when(0)
         tau = r"\tau"
         lines = []
         for s in self.states:
@@ -345,25 +379,25 @@ class StepChain:
                                  + rf" D_{{{self._short(b)}}}[{tau}-{lag}]")
             rhs = " + ".join(terms) or "0"
             lines.append(rf"D_{{{self._short(s)}}}[{tau}] = {rhs}")
-        starts = ", ".join(rf"D_{{{self._short(s)}}}[t-{k}] = "
+        starts = ", ".join(rf"D_{{{self._short(s)}}}[{start}] = "
                            + ("I" if s == self.base else "0") for s in self.states)
-        result = (rf"D_{{{self._short(self.of)}}}[t]" if self.of in self.states else
+        result = (rf"D_{{{self._short(self.of)}}}[{now}]" if self.of in self.states else
                   self._of_line())
         return (rf"{_frac(num, den)} = {result}, \quad \text{{where }} "
-                + r", \ ".join(lines) + rf" \ (t-{k} < {tau} \le t), \ " + starts
-                + rf", \ D_{{\cdot}}[\tau] = 0 \ (\tau < t-{k})")
+                + r", \ ".join(lines) + rf" \ ({start} < {tau} \le {now}), \ " + starts
+                + rf", \ D_{{\cdot}}[\tau] = 0 \ (\tau < {start})")
 
     def _of_line(self) -> str:
         m = self.model
         lat = m.tensors[self.of].latex
-        terms = [_frac(_at_time(lat, "t"), _at_time(m.tensors[b].latex,
-                                                    f"t-{lag}" if lag else "t-i"))
-                 + rf" D_{{{self._short(b)}}}[t-{lag if lag else 'i'}]"
+        terms = [_frac(_at_time(lat, self._when(0)),
+                       _at_time(m.tensors[b].latex, self._when(lag if lag else "i")))
+                 + rf" D_{{{self._short(b)}}}[{self._when(lag if lag else 'i')}]"
                  for ln, b, lag in self.links if m.depends(self.of, ln)]
         return " + ".join(terms) or "0"
 
     def _short(self, s: str) -> str:
-        return re.sub(r"\[t\]$", "", self.model.tensors[s].latex)
+        return _head(self.model.tensors[s].latex)
 
     # numbers ---------------------------------------------------------------------------
     def _prepare(self, arrays: dict, sizes: dict) -> dict:
@@ -374,6 +408,16 @@ class StepChain:
             raise ShapeError(f"steps = {self.k} is symbolic: pass its value, e.g. "
                              f"evaluate(..., {self.k}=2)")
         k = int(k)
+        if self.at is not None:  # d of[a] / d base[a-k] reads x[1..a] only
+            if L < self.at:
+                raise ShapeError(f"d {self.of}[{self.at}]/d {self.base}[{self.at - k}] needs "
+                                 f"the inputs of steps 1..{self.at}: give {self.at} rows, "
+                                 f"got {L}")
+            L = self.at
+            arrays = {**arrays, **{n: np.asarray(arrays[n])[:L] for n, t in
+                                   self.model.tensors.items() if n in arrays and
+                                   self.model.kinds[n] == "input" and n not in self.model.lags}}
+            sizes = {**sizes, self.L: L}
         if k > L:
             raise ShapeError(f"d {self.base}[t]/d {self.base}[t-{k}] needs at least {k} "
                              f"steps of the sequence, got {L}")

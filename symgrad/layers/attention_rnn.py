@@ -21,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
+from ..core.definitions import parse_step
 from ..core.errors import ShapeError, UnknownNameError
 from ..core.matrix import latex_matrix, to_matrix
 from ..core.model import Model
@@ -201,7 +202,24 @@ def _query_first(mat: sp.Expr) -> sp.Expr:
     return mat
 
 
-_LAG_KEY = re.compile(r"h\[t-(\d+)\]|h_\{t-(\d+)\}")
+def _lag_of(key: str) -> int | sp.Symbol | None:
+    """``h[t-2]`` (or ``h_{t-2}``) -> 2, ``h[t-k]`` -> k: how far back a past state is."""
+    step = parse_step(key)
+    if step is None or step.absolute or step.name != "h":
+        return None
+    lag = step.lag
+    if isinstance(lag, int):
+        return lag if lag >= 0 else None
+    return lag if lag.is_Symbol else None
+
+
+def _row_lag(key: str) -> int | None:
+    """The row lag of ``h[t-i]`` given to evaluate (a whole number), else None."""
+    try:
+        lag = _lag_of(key)
+    except UnknownNameError:
+        return None
+    return lag if isinstance(lag, int) else None
 
 
 class AttentionQuantity(Quantity):
@@ -216,11 +234,11 @@ class AttentionQuantity(Quantity):
         out, rows = {}, {}
         for key, value in given.items():
             flat = re.sub(r"\s+", "", key)
-            lag = _LAG_KEY.fullmatch(flat)
+            lag = _row_lag(flat)
             if flat in ("x[t]", "x_t", "x_{t}") and "x" in self.inputs:
                 out["x"] = value
             elif lag and "h" in self.inputs and self.inputs["h"].rank == 2:
-                rows[int(lag.group(1) or lag.group(2))] = np.asarray(value, dtype=float)
+                rows[lag] = np.asarray(value, dtype=float)
             else:
                 out[key] = value
         if rows and "h" not in out and "h" not in kwargs:
@@ -517,13 +535,12 @@ class AttentionRNN:
         AttentionRNN(inf)), and the total Jacobian over every path when it does not
         (i > k), as ``Model.jacobian`` does for a state it does not read."""
         flat_of, flat_wrt = (re.sub(r"\s+", "", v) for v in (of, wrt))
-        lag = re.fullmatch(r"h\[t-(\d+|[A-Za-z]\w*)\]|h_\{t-(\d+|[A-Za-z]\w*)\}", flat_wrt)
+        lag = _lag_of(flat_wrt)
         if flat_of not in ("h[t]", "h_t", "h_{t}", "h") or lag is None:
             raise UnknownNameError(f"AttentionRNN.jacobian differentiates h[t] with respect "
                                    f"to an earlier state h[t-i], not {of!r} by {wrt!r}; see "
                                    f"jacobian_parts() for a[t], w[t] and v[t]")
-        text = lag.group(1) or lag.group(2)
-        value = int(text) if text.isdigit() else text
+        value = lag if isinstance(lag, int) else lag.name
         if isinstance(value, int) and not self.shared and isinstance(self.k, int) \
                 and value > self.k:
             return self.total_jacobian(value)

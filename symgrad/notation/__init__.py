@@ -27,6 +27,7 @@ from .claims import (
 from .equations import model_from_latex, split_equations, time_key
 from .expressions import IDENTITY, ONES, Kron, UnitVector, VStack, parse_expression
 from .names import IMPLIED_BASE, Declarations, TensorDecl
+from .time import Step, at_step, map_steps, parse_step  # noqa: F401  (registers the time services)
 from .where import WhereIdentity, WherePart, read_where
 
 __all__ = ["IDENTITY", "IMPLIED_BASE", "ONES", "Kron", "UnitVector", "VStack", "ArithmeticClaim",

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from symgrad.core.definitions import map_steps
 from symgrad.core.errors import LimitError, SymgradError
 
 __all__ = [
@@ -34,7 +35,6 @@ MAX_CONV_CELLS = 64
 
 _KINDS = ("input", "param", "state", "defined")
 _NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-_TIME_RE = re.compile(r"\[t(?:([+-])(\d+))?\]")
 
 TEXT_WIDTH = 11.5
 
@@ -414,11 +414,7 @@ def cell_diagram(nodes: Sequence[Node], title: str = "") -> str:
 def _shift_time(latex: str, offset: int, start: int | None) -> str:
     """Rewrite ``[t]``, ``[t-1]``, ... in a label for the step ``t + offset``."""
 
-    def repl(match: re.Match[str]) -> str:
-        delta = int(match.group(2) or 0) * (-1 if match.group(1) == "-" else 1)
-        return f"[{_time(offset + delta, start)}]"
-
-    return _TIME_RE.sub(repl, latex)
+    return map_steps(latex, lambda delta: _time(offset + delta, start))
 
 
 def _time(offset: int, start: int | None) -> str:
