@@ -91,9 +91,19 @@ def _parser() -> argparse.ArgumentParser:
                        "check every claim, print a table per question. Exit status 0: every "
                        "claim correct; 1: some claim is not; 2: a file could not be read or "
                        "bad usage.")
-    r.add_argument("files", nargs="+", metavar="FILE", help="write-ups to review")
-    r.add_argument("--out", metavar="DIR", help="write annotated copies (and a PDF for .tex "
-                   "when pdflatex is installed) and, for several files, a summary table here")
+    r.add_argument("files", nargs="+", metavar="FILE_OR_DIR", help="write-ups to review; a "
+                   "folder: every .tex .md .ipynb .txt under it (a .pdf is reported)")
+    r.add_argument("--out", metavar="DIR", help="write the report here: index.html (the "
+                   "class), one .html per write-up, summary.json, summary.csv; for files, also "
+                   "annotated copies (and a PDF for .tex when pdflatex is installed)")
+    r.add_argument("--jobs", type=int, metavar="N", help="review over N processes "
+                   "(default: every core); given, or with a folder, one line per write-up")
+    r.add_argument("--gradescope", metavar="RESULTS", help="write Gradescope autograder "
+                   "results (results.json) for one student's submission")
+    r.add_argument("--points", metavar="FILE", help="points per question (JSON or TOML: "
+                   "\"1.1.a\" = 2); default the problem set's points, else 1 each")
+    r.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="time limit of one write-up's review (default 600)")
     r.add_argument("--json", action="store_true", help="print one object per claim and a "
                    "summary as JSON")
     r.add_argument("--index-base", type=int, choices=(0, 1), default=1,
@@ -337,6 +347,8 @@ def _answers(args) -> int:
 
 
 def _review(args) -> int:
+    from .render.output import write_atomic
+    from .verify import grading
     from .verify.review import (
         RecognisingReviewer,
         Reviewer,
@@ -345,40 +357,110 @@ def _review(args) -> int:
         review_json,
     )
 
-    # with --set, that set; without it, the set each write-up answers (recognised)
-    reviewer = Reviewer(index_base=args.index_base, problems=_problem_set(args)) if args.set \
-        else RecognisingReviewer(index_base=args.index_base)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs needs a number of processes >= 1, not {args.jobs}")
     out = Path(args.out) if args.out else None
+    entries = grading.collect(args.files, exclude=out)
     if out is not None:
-        for f in args.files:
-            if Path(f).resolve().parent == out.resolve():
-                raise SymgradError(f"--out {out} is the folder of {f}; symgrad writes nothing "
-                                   f"beside the write-ups it reads: choose another folder")
-    reviews = []
-    for f in args.files:
-        rv = reviewer.review_file(f)
-        reviews.append(rv)
-        if not args.json:
-            print(format_table(rv), file=sys.stderr if rv.error else sys.stdout, flush=True)
-            print()
-    if len(reviews) > 1 and not args.json:
-        print(format_summary(reviews, list(reviewer.problems.questions)))
+        for e in entries:
+            if e.path.resolve().parent == out.resolve():
+                raise SymgradError(f"--out {out} is the folder of {e.path}; symgrad writes "
+                                   f"nothing beside the write-ups it reads: choose another "
+                                   f"folder")
+    points = grading.load_points(args.points) if args.points else None
+    if args.gradescope and Path(args.gradescope).is_dir():
+        raise SymgradError(f"--gradescope {args.gradescope} is a folder: give the file, e.g. "
+                           f"{Path(args.gradescope) / 'results.json'}")
     written: list[str] = []
-    if out is not None:
-        from .verify.annotate import write_annotated
+    reviews = []
+    if args.jobs is not None or args.gradescope or any(Path(f).is_dir() for f in args.files):
+        total, bar = len(entries), None
+        if sys.stdout.isatty() and not args.json:
+            from tqdm import tqdm
 
-        for note in write_annotated(reviews, out, pdf=args.pdf, timeout=args.latex_timeout,
-                                    force=args.force):
-            written.append(note)
+            bar = tqdm(total=total, unit="write-up", file=sys.stderr, leave=False)
+        n = [0]
+
+        def done(rec, cached):
+            n[0] += 1
+            if rec.get("error"):
+                line = f"[{n[0]}/{total}] {rec['name']}: error: {rec['error']}"
+            else:
+                s = rec["summary"]
+                line = (f"[{n[0]}/{total}] {rec['name']}: {s['claims']} claim(s): "
+                        f"{s['correct']} correct, {s['incorrect']} incorrect, {s['layout']} "
+                        f"layout, {s['unparsed']} not judged" + (" (unchanged)" if cached
+                                                                   else ""))
+            if args.json:
+                return
+            if bar is not None:
+                bar.write(line, file=sys.stdout)
+                bar.update()
+            else:
+                print(line, flush=True)
+
+        try:
+            records = grading.review_all(
+                entries, jobs=args.jobs, problem_set=args.set, index_base=args.index_base,
+                timeout=args.timeout, done=done,
+                cache=out / grading.CACHE_NAME if out is not None else None) \
+                if entries else []
+        finally:
+            if bar is not None:
+                bar.close()
+    else:
+        # with --set, that set; without it, the set each write-up answers (recognised)
+        reviewer = Reviewer(index_base=args.index_base, problems=_problem_set(args)) \
+            if args.set else RecognisingReviewer(index_base=args.index_base)
+        records = []
+        for e in entries:
+            rv = grading.review_entry(reviewer, e, args.timeout) if \
+                e.path.suffix.lower() == ".pdf" else None
+            if rv is not None:
+                records.append(rv)
+                print(f"{e.name}: error: {rv['error']}", file=sys.stderr)
+                continue
+            rv = reviewer.review_file(e.path)
+            reviews.append(rv)
+            records.append(grading.record(rv, e.name))
             if not args.json:
-                print(note, file=sys.stderr)
+                print(format_table(rv), file=sys.stderr if rv.error else sys.stdout, flush=True)
+                print()
+        if len(reviews) > 1 and not args.json:
+            print(format_summary(reviews, list(reviewer.problems.questions)))
+        if out is not None and reviews:
+            from .verify.annotate import write_annotated
+
+            for note in write_annotated(reviews, out, pdf=args.pdf, timeout=args.latex_timeout,
+                                        force=args.force):
+                written.append(note)
+                if not args.json:
+                    print(note, file=sys.stderr)
+    summary = grading.class_summary(records, points, args.set)
+    if out is not None:
+        options = {"set": args.set, "index_base": args.index_base, "points": args.points}
+        for path in grading.write_report(out, records, summary, options):
+            written.append(f"wrote {path}")
+        if not args.json:
+            print(f"wrote the report: {out / 'index.html'} (and summary.json, summary.csv, "
+                  f"{len(records)} write-up page(s))", file=sys.stderr)
+    if args.gradescope:
+        results = grading.gradescope_results(records, points, args.set)
+        write_atomic(args.gradescope, json.dumps(results, indent=1) + "\n")
+        written.append(f"wrote {args.gradescope}")
+        if not args.json:
+            print(f"wrote {args.gradescope}: score {results['score']:g} of "
+                  f"{sum(t['max_score'] for t in results['tests']):g}", file=sys.stderr)
     if args.json:
-        data = review_json(reviews)
+        if reviews and len(reviews) == len(records):
+            data = review_json(reviews)
+        else:
+            data = {"writeups": records, **summary}
         data["written"] = written
         print(json.dumps(data, indent=2))
-    if any(r.error for r in reviews):
+    if any(r.get("error") for r in records):
         return 2
-    return 0 if all(c.verdict.ok for r in reviews for c in r.claims) else 1
+    return 0 if all(c["verdict"] == "correct" for r in records for c in r["claims"]) else 1
 
 
 def _argv(argv: list[str]) -> list[str]:
