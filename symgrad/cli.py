@@ -360,7 +360,7 @@ def _review(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs needs a number of processes >= 1, not {args.jobs}")
     out = Path(args.out) if args.out else None
-    entries = grading.collect(args.files, exclude=out)
+    entries = grading.collect(args.files, exclude=out, allow_empty=bool(args.gradescope))
     if out is not None:
         for e in entries:
             if e.path.resolve().parent == out.resolve():

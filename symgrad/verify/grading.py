@@ -59,9 +59,11 @@ def _skip(part: str) -> bool:
     return part.startswith(".") or part in ("__pycache__", ".ipynb_checkpoints")
 
 
-def collect(args: Sequence[str | os.PathLike], exclude: Path | None = None) -> list[Entry]:
+def collect(args: Sequence[str | os.PathLike], exclude: Path | None = None,
+            allow_empty: bool = False) -> list[Entry]:
     """The write-ups named by ``args``: a file as itself, a folder as every write-up under it
-    (recursively, hidden folders and ``exclude`` skipped, sorted), one entry per file."""
+    (recursively, hidden folders and ``exclude`` skipped, sorted), one entry per file. A
+    folder with none is an error unless ``allow_empty`` (a Gradescope submission)."""
     out: list[Entry] = []
     names: set[str] = set()
     excluded = exclude.resolve() if exclude is not None else None
@@ -86,7 +88,7 @@ def collect(args: Sequence[str | os.PathLike], exclude: Path | None = None) -> l
             for f in sorted(files):
                 if not _skip(f) and Path(f).suffix.lower() in (*SUFFIXES, ".pdf"):
                     found.append(here / f)
-        if not found:
+        if not found and not allow_empty:
             raise SymgradError(f"{p} holds no write-up (.tex, .md, .ipynb, .txt)")
         for f in found:
             add(f, f.relative_to(p).as_posix())
