@@ -32,7 +32,7 @@ RIGHT_A, WRONG_A, LAYOUT_A = r"5 \times 2", r"5 \times 3", r"2 \times 5"
 RIGHT_CI = r"f_W(x) \in \mathbb{R}^{1 \times 3}"
 HOSTILE = ("Notes <script>alert(1)</script>.\n\n"
            r"\[ f_W(x) = \href{javascript:alert(2)}{x} \]" "\n\n"
-           r"\[ \text{<script>alert(3)</script>} \]" "\n")
+           r"\[ f_W(x) = \text{<script>alert(3)</script>} \]" "\n")
 
 
 def make_class(folder: Path) -> Path:
