@@ -108,7 +108,10 @@ def _match(k: dict, cands: list[dict]) -> dict | None:
     if best is not None and _sim(best["latex"], k["latex"]) >= 0.5:
         whole = best
     else:
-        whole = None
+        # one row of a system that review judges whole: the claim that contains it
+        inside = [g for g in cands if len(_norm(k["latex"])) > 12
+                  and _norm(k["latex"]) in _norm(g["latex"])]
+        whole = min(inside, key=lambda g: len(g["latex"])) if inside else None
     parts = _parts(k["latex"])
     if len(parts) < 2 or not cands:
         return whole

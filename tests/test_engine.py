@@ -174,3 +174,22 @@ def test_a_derivative_of_every_slot_written_with_a_letter():
     assert v.verdict == "correct" and "every slot i = 0..2" in v.explanation
     v = sg.check("1.2.2.e", right.replace(r"- a_1[t]", r"- a_i[t]"))
     assert v.verdict == "incorrect" and v.explanation.startswith("at slot i = ")
+
+
+def test_the_input_indexed_position_first_is_read_so():
+    # x[n] in R^5 is the vector of channels at position n, so x[n, c] is position first:
+    # f[r] = sum_{c,k} x[k + 2(r-1), c] W[1, c, k] by explicit loops on x stored [c, n]
+    rng = np.random.default_rng(4)
+    x, W = rng.normal(size=(5, 7)), rng.normal(size=(1, 5, 3))
+    f = [sum(x[c, k + 2 * r] * W[0, c, k] for c in range(5) for k in range(3)) for r in range(3)]
+    xt = x.T  # the writer's x[n, c]
+    assert np.allclose(f, [sum(xt[k + 2 * r, c] * W[0, c, k] for c in range(5) for k in range(3))
+                           for r in range(3)])
+    right = r"f_W(x)[r] = \sum_{c=1}^{5}\sum_{k=1}^{3} x[k+2(r-1), c]W_{1,c,k}"
+    v = sg.check("1.1.c.i", right)
+    assert v.verdict == "correct" and any("other order" in n for n in v.notes)
+    assert sg.check("1.1.c.i", right.replace("k+2(r-1)", "k+2r")).verdict == "incorrect"
+    # a weight matrix is never read transposed
+    assert sg.check("1.2.1.c", r"\frac{\partial \ell}{\partial (W_x)_{ij}} = \sum_{t=1}^{K} "
+                    r"\frac{\partial \ell}{\partial h[t]_j} (1 - c[t]_j) x[t]_i").verdict != \
+        "correct"

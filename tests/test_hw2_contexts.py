@@ -347,6 +347,6 @@ def test_a_claim_may_use_the_one_step_jacobians_of_the_intermediates():
     assert sg.check("1.2.2.e", right).verdict == "correct"
     wrong = right.replace(r" + a_1[t]\frac{\partial v_1[t]}{\partial h[t-1]}", "")
     assert sg.check("1.2.2.e", wrong).verdict == "incorrect"
-    # an entry on the left and a whole vector below it is not read yet: not judged
-    assert sg.check("1.2.2.e", r"\frac{\partial a_i[t]}{\partial h[t-1]} = a_i[t] h[t-1]^\top"
-                    ).verdict == "unparsed"
+    # a slot letter on the left is read at every slot (a_i h[t-1]^T is none of da_i/dh[t-1])
+    v = sg.check("1.2.2.e", r"\frac{\partial a_i[t]}{\partial h[t-1]} = a_i[t] h[t-1]^\top")
+    assert v.verdict == "incorrect" and v.explanation.startswith("at slot i = ")

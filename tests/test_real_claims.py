@@ -19,7 +19,6 @@ KNOWN_MISSES = {
     39: "slices `W[1,:,k]^\\top x[:, j]`",
     44: "a range for two letters at once (`i, i' = 0`)",
     49: "the 2021 homework's axis order [c, i, j, k]",
-    60: "a chain through an undeclared entry f_W[a, b]",
     63: "a literal bmatrix Jacobian",
     86: "the derivative of an expression, \\frac{\\partial W_x x_{t-1}}{\\partial W_x}",
     87: "\\partial W for W_x",

@@ -245,3 +245,33 @@ def test_a_write_up_that_counts_from_0_and_uses_einstein_summation(tmp_path):
     assert [c.verdict.verdict for c in r.claims] == ["correct", "correct", "incorrect"]
     assert any("0-based" in n for n in r.claims[1].verdict.notes)
     assert any("Einstein" in n for n in r.claims[1].verdict.notes)
+
+
+OTHER_YEAR = """# 1.1 Convolutional Neural Networks
+
+## (a)
+
+**Given an input image of dimension $%s$, what will be the dimension of the output of a
+convolutional layer with kernel of size $%s$, padding 0, stride %s?**
+
+The output is $%s$.
+"""
+
+
+def test_a_question_stated_with_other_data_is_not_judged_against_the_set(tmp_path):
+    # floor((10 - 3)/2) + 1 = 4 and floor((11 - 3)/2) + 1 = 5: right for the data it states
+    assert ((10 - 3) // 2 + 1, (11 - 3) // 2 + 1) == (4, 5)
+    p = tmp_path / "other.md"
+    p.write_text(OTHER_YEAR % (r"10 \times 11", r"3 \times 3", 2, r"4 \times 5"))
+    (claim,) = Reviewer(problems="hw2").review_file(p).claims
+    assert claim.verdict.verdict == "unparsed" and "other data" in claim.verdict.explanation
+    assert "10" in claim.verdict.explanation and "--set" in claim.verdict.explanation
+    # against its own year's set it is judged
+    (claim,) = Reviewer(problems="hw2-spring2021").review_file(p).claims
+    assert claim.verdict.verdict == "correct"
+    # the set's own data restated: judged as usual (floor((21 - 4)/4) + 1 = 5,
+    # floor((12 - 5)/4) + 1 = 2)
+    assert ((21 - 4) // 4 + 1, (12 - 5) // 4 + 1) == (5, 2)
+    p.write_text(OTHER_YEAR % (r"21 \times 12", r"4 \times 5", 4, r"5 \times 2"))
+    (claim,) = Reviewer(problems="hw2").review_file(p).claims
+    assert claim.verdict.verdict == "correct"

@@ -80,11 +80,15 @@ STATEMENTS_TEX = {
 
 #: the section titles as written (with the usual misspellings), after lower-casing and
 #: dropping punctuation and points
+# section titles as headings write them, after any number (a heading "Problem 1.3:
+# AttentionRNN(2)" of another year's numbering is 1.2.2 by its title)
+_N = r"(?:problem |question |part |section )?(?:\d+(?: \d+)* )?"
 TITLES = {
-    "1": r"(?:part 1 )?theory",
-    "1.1": r"(?:problem |question )?(?:1 1 )?convolutional neural net(?:o)?works?(?: cnns?)?",
-    "1.2": r"(?:problem |question )?(?:1 2 )?recurrent neural networks?(?: rnns?)?",
-    "1.3": r"(?:problem |question )?(?:1 3 )?debugging loss curves?",
+    "1": _N + r"theory",
+    "1.1": _N + r"convolutional neural net(?:o)?works?(?: cnns?)?",
+    "1.2": _N + r"recurrent neural networks?(?: rnns?)?",
+    "1.2.2": _N + r"attention ?rnns?(?: (?:2|k|inf|infinity))?(?: networks?)?",
+    "1.3": _N + r"debugging loss curves?",
 }
 
 

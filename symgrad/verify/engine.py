@@ -11,6 +11,7 @@ import sympy as sp
 
 from ..core.errors import LimitError, ParseError, ShapeError, SymgradError, UnknownNameError
 from ..notation import IMPLIED_BASE, offset_letters, parse_claim
+from ..notation.products import product_rule
 from ..notation.slots import at_slot, slot_letters, unroll_slot_sums
 from .context import Context, as_expr
 from .formula import FormulaCheck, ref_latex
@@ -119,6 +120,8 @@ def check_one(ctx: Context, claim, index_base: int, offsets: frozenset[str] = fr
                 v = offset_reading(ctx, truth, lhs, rhs, text, v, offsets) or v
             if v.verdict == "incorrect":
                 v = reversed_reading(ctx, truth, lhs, rhs, base, text, einstein) or v
+            if v.verdict == "incorrect":
+                v = axes_swapped_reading(ctx, truth, lhs, rhs, base, text, einstein) or v
             if base != index_base:
                 v = replace(v, notes=[*v.notes, f"read {base}-based, as its ranges state"])
             return v
@@ -349,6 +352,29 @@ def reversed_reading(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: st
                    [*v.notes, "numerator layout: axes of the loss's derivatives reversed"])
 
 
+def axes_swapped_reading(ctx: Context, truth, lhs, rhs: sp.Expr, base: int, text: str,
+                         einstein: bool) -> Verdict | None:
+    """A claim that indexes a two-axis input with its axes in the other order
+    (``x[k + 2(r-1), c]``, position first, for x[c, n]: the question writes x[n] for the
+    channels at position n), read so: correct, saying so, when that reading is right."""
+    inputs = [t for t in ctx.tensors.values() if len(t.shape) == 2 and not t.gradient
+              and t.about == "the input" and not t.family]  # never a weight matrix
+    for t in inputs:
+        read = [e for e in rhs.atoms(sp.Indexed) if str(e.base.label) == t.name
+                and len(e.indices) == 2]
+        if not read:
+            continue
+        moved = rhs.replace(lambda e, name=t.name: isinstance(e, sp.Indexed)
+                            and str(e.base.label) == name and len(e.indices) == 2,
+                            lambda e: e.base[tuple(reversed(e.indices))])
+        v = check_readings(ctx, truth, lhs, moved, base, text, einstein)
+        if v.verdict == "correct":
+            return replace(v, notes=[*v.notes, f"{t.latex} indexed with its two axes in the "
+                                     f"other order (position first, as {t.latex}[n] is the "
+                                     f"vector at position n)"])
+    return None
+
+
 def _bounds_turned(ctx: Context, rhs: sp.Expr, moved: sp.Expr, given: set[str],
                    base: int) -> sp.Expr:
     """``moved`` with the sums whose range came from an axis of a turned gradient
@@ -561,6 +587,23 @@ def slot_shape(spec, dims: list, text: str) -> Verdict:
                    f"gives {' x '.join(str(d) for d in got)}.", claim_latex=text)
 
 
+def product_claims(ctx: Context, latex: str, index_base: int, definitions: Sequence[str]
+                   ) -> Verdict | None:
+    """A claim that differentiates a product in one numerator (``\\frac{\\partial a_0[t]
+    v_0[t]}{\\partial h[t-1]}``), read with the product rule; None when it has none or the
+    rewritten claim is not judged either."""
+    spellings = sorted((t.latex for t in ctx.tensors.values()), key=len, reverse=True)
+    scalars = {t.latex for t in ctx.tensors.values() if tuple(t.shape) == ()}
+    rewritten = product_rule(latex, scalars, spellings)
+    if rewritten == latex:
+        return None
+    v = check(ctx, rewritten, index_base, definitions)
+    if v.verdict == "unparsed":
+        return None
+    return replace(v, claim_latex=latex,
+                   notes=[*v.notes, "the derivative of a product read by the product rule"])
+
+
 def _slots(ctx: Context, names: set[str]) -> list[int]:
     """The slots 0, 1, ... the context declares for every family in ``names``."""
     spelled = {t.latex for t in ctx.tensors.values()}
@@ -631,7 +674,9 @@ def check(ctx: Context, latex: str, index_base: int = 1, definitions: Sequence[s
             if claims is None:
                 return check_where(ctx, where, index_base, definitions)
         except (UnknownNameError, ParseError) as e:
-            return slot_claims(ctx, latex, index_base, definitions) or content_error(e, latex)
+            return (product_claims(ctx, latex, index_base, definitions)
+                    or slot_claims(ctx, latex, index_base, definitions)
+                    or content_error(e, latex))
         except ShapeError as e:
             return content_error(e, latex)
         offsets = offset_letters(definitions)

@@ -9,7 +9,7 @@ text, prose math (a symbol, a range), or a claim in a section that names no ques
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .formulas import (
     EQ,
@@ -179,7 +179,27 @@ def definition_text(row: str) -> str:
     return clean(f"{lhs.rstrip()} {eq} {rhs.lstrip()}")
 
 
+# where an answer starts inside a question's paragraph: a box or solution environment, a
+# "Solution:" / "Answer:" word in bold, italics or at a line's start
+_ANSWER_START = re.compile(
+    r"\\begin\s*\{\s*(?:tcolorbox|solution|answer|mdframed|framed|shaded|proof|sol|ans)\*?"
+    r"\s*\}|\\(?:textbf|textit|emph|underline)\s*\{\s*(?:solution|answer|sol|ans)\b[^{}]*\}|"
+    r"(?:^|\n)\s*(?:\*\*|__)?\s*(?:solution|answer|sol|ans)\s*[:.]", re.I)
+
+
+def _opens_answer(before: str) -> bool:
+    """Whether ``before`` ends by opening an answer box with nothing in it yet
+    (``\\begin{tcolorbox} \\begin{flalign*}`` before ``5 \\times 2``)."""
+    starts = list(_ANSWER_START.finditer(before))
+    return bool(starts) and not re.sub(r"\\begin\s*\{[^{}]*\}|\\noindent|\\\\", "",
+                                       before[starts[-1].end():]).strip()
+
+
 def _paragraph(text: str) -> str:
+    """The last paragraph of ``text``, from where its answer starts if it has one."""
+    starts = list(_ANSWER_START.finditer(text))
+    if starts:
+        text = text[starts[-1].end():]
     parts = re.split(r"\n[ \t]*\n", text)
     for p in reversed(parts):
         if p.strip():
@@ -401,6 +421,21 @@ def _bold_end(line: str) -> int:
     return len(line)
 
 
+_BOLD = re.compile(r"(?<!\*)\*\*(?!\*)(.+?)(?<!\*)\*\*(?!\*)|__(.+?)__", re.S)
+
+
+def _in_bold_question(text: str, at: int) -> bool:
+    """Whether position ``at`` lies in bold text of its paragraph that asks a question
+    (``**Given an input of dimension $10 \\times 11$, what ... ?**``, over lines too)."""
+    lo = max(text.rfind("\n\n", 0, at), 0)
+    hi = text.find("\n\n", at)
+    hi = len(text) if hi < 0 else hi
+    for b in _BOLD.finditer(text, lo, hi):
+        if b.start() < at < b.end():
+            return "?" in (b.group(1) or b.group(2) or "")
+    return False
+
+
 def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]:
     text = doc.text
     inside = [(m.start, m.end) for m in maths]
@@ -443,6 +478,26 @@ def _events(tree: QuestionTree, doc: Document, maths: list[Math]) -> list[tuple]
     return events
 
 
+def _first_parts(tree: QuestionTree, events: list[tuple]) -> list[tuple]:
+    """A heading that names a question with parts of parts (1.2: 1.2.1, 1.2.2) names its
+    first part when the write-up heads a later part of it on its own and never the first
+    ("Problem 1.2: Recurrent Neural Networks", then "Problem 1.3: AttentionRNN(2)", which is
+    1.2.2 by its title: the first is 1.2.1)."""
+    named = [e[3].absolute for e in events if e[2] == "label" and e[3].absolute]
+    out = []
+    for e in events:
+        lab = e[3] if e[2] == "label" else None
+        kids = tree.children(lab.absolute) if lab is not None and lab.absolute else []
+        if kids and all(tree.children(k) for k in kids):
+            first, later = kids[0], kids[1:]
+            under = [n for n in named if n == first or n.startswith(first + ".")]
+            if not under and any(n == k or n.startswith(k + ".") for n in named
+                                 for k in later):
+                e = (*e[:3], replace(lab, absolute=first), *e[4:])
+        out.append(e)
+    return out
+
+
 def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozenset()
             ) -> list[Found]:
     """Everything found in the write-up, in order. ``systems`` are the questions whose
@@ -455,7 +510,7 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
                  for x in maths for body in [expand_macros(x.body, doc.macros)]]
     bold = [Math(a, b, body, False) for a, b, body in bold_shapes(doc)
             if not any(x.start <= a < x.end for x in maths)]
-    events = _events(tree, doc, maths)
+    events = _first_parts(tree, _events(tree, doc, maths))
     events += [(x.start, 2, "math", x, x.end) for x in bold]
     events.sort(key=lambda e: (e[0], e[1]))
     walk = _Walk(tree, doc)
@@ -518,7 +573,8 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
         m: Math = e[3]
         before = text[last:m.start]
         after = text[m.end:m.end + 80]
-        lead = prev is None and walk.current is not None and _only_label(before, label)
+        lead = walk.current is not None and (
+            (prev is None and _only_label(before, label)) or _opens_answer(before))
         found.extend(_classify(walk, m, before, after, prev, text, systems, lead))
         last, prev = m.end, m
     _forward_definitions(found, walk)
@@ -623,6 +679,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if walk.restated[0] <= m.start < walk.restated[1]:
             found("question", row, "restates the question (in its heading)")
             continue
+        if _in_bold_question(text, m.start):
+            found("question", row, "restates the question (in bold, asking it)")
+            continue
         if not walk.answer:
             walk.question_math.add(norm)
             found("question", row, "restates the question")
@@ -631,7 +690,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 or _QUESTION_PROSE.search(window.rstrip())):
             found("question", row, "restates the question")
             continue
-        if walk.tree.restates(qid, row) and not (
+        # an equation the question gives stays in a system's answer (w_i[t] = q_i^T k_i)
+        if walk.tree.restates(qid, row) and not (one and _EQ.search(row)) and not (
                 (lead and len(rows) == 1) or _OUTPUT_IS.search(_sentence(before))):
             found("question", row, "copies the question's data")
             continue

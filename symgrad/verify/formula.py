@@ -118,9 +118,9 @@ class FormulaCheck:
             return None  # it writes its sums: the index it leaves free is a sum forgotten
         saved, notes = self.rhs, list(self.notes)
         for name in unbound:
+            # only a Kronecker delta with an index of the left side says the sum is meant
+            # (g_{1j} x_{c,2j+k} without a sum may be a sum forgotten)
             summed = self._through_delta(name, bound)
-            if summed is None:
-                summed = self._declared_einstein(name)
             if summed is None:
                 self.rhs = saved
                 return None

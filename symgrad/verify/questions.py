@@ -328,6 +328,13 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
     answer = bool(_ANSWER.search(title))
     if level:
         qid, _end = absolute_id(tree, title)
+        if qid is not None:
+            # "Problem 1.3: AttentionRNN(2)" in another year's numbering: its title names
+            # the question (1.2.2) when it names another one than its number
+            named = tree.titled(title[_end:])
+            if named is not None and not (named == qid or qid.startswith(named + ".")
+                                          or named.startswith(qid + ".")):
+                qid = named
         lead = _ANSWER_TO.match(title)
         if qid is None and lead and _relative(title[lead.end():])[0]:
             title = title[lead.end():]  # "### 0.1 Answer to (i)": the label after it

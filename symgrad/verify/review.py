@@ -16,7 +16,7 @@ from ..core.services import service
 from .engine import EINSTEIN
 from .engine import check as check_claim
 from .extract import extract
-from .questions import QuestionTree
+from .questions import QuestionTree, normal_form
 from .verdict import Verdict
 from .writeup import Document, read_writeup
 
@@ -196,10 +196,31 @@ class Reviewer:
         except Exception:  # the 0-based reading is only a second chance
             return None
 
+    def data_conflicts(self, found: Sequence) -> dict[str, str]:
+        """The questions whose text, as the write-up restates it, gives sizes (``10 \\times
+        11``) that the problem set's data for them do not: another year's question.
+        Question id -> the restated formula."""
+        out: dict[str, str] = {}
+        for f in found:
+            if f.kind != "question" or not f.question:
+                continue
+            for chain in _CHAIN.findall(normal_form(f.latex)):
+                node, chains, numbers = f.question, set(), set()
+                while node:
+                    for g in self.tree.given.get(node, ()):
+                        chains.update(_CHAIN.findall(g))
+                        numbers.update(re.findall(r"\d+", g))
+                    node = node.rpartition(".")[0]
+                if chains | numbers and chain not in chains and \
+                        not set(chain.split("x")) <= numbers:
+                    out.setdefault(f.question, f.latex)
+        return out
+
     def review_document(self, doc: Document) -> FileReview:
         """Find and check every claim of a read write-up."""
         out = FileReview(doc.path, doc.fmt, document=doc, problems=self.problems.name)
         found = extract(self.tree, doc, self.systems())
+        conflicts = self.data_conflicts(found)
         from_zero = counts_from_zero([f.latex for f in found if f.kind == "claim"], doc.text)
         # "I will use Einstein summation": a repeated index is summed in every claim
         einstein = (EINSTEIN,) if re.search(r"\beinstein", doc.text, re.I) else ()
@@ -226,9 +247,17 @@ class Reviewer:
                 continue
             if f.kind != "claim":
                 continue
-            out.claims.append(ClaimResult(f.question, f.latex,
-                                          self.check(f.question, f.checked,
-                                                     (*f.definitions, *einstein), from_zero),
+            other = next((q for q in conflicts if f.question == q
+                          or f.question.startswith(q + ".")), None)
+            verdict = self.check(f.question, f.checked, (*f.definitions, *einstein), from_zero)
+            if other is not None and verdict.verdict != "unparsed":
+                verdict = Verdict("unparsed", f"not judged: the write-up states question "
+                                  f"{other} with other data (`{conflicts[other]}`) than problem "
+                                  f"set {self.problems.name}; review it against its own year's "
+                                  f"set (--set), or add that year as a problem set",
+                                  {"construct": "other data"}, None, verdict.claim_latex,
+                                  ["construct not judged: other data"])
+            out.claims.append(ClaimResult(f.question, f.latex, verdict,
                                           doc.line(f.start), doc.cell(f.start), f.start, f.end,
                                           list(f.spans), f.definitions))
         return out
@@ -250,6 +279,9 @@ class Reviewer:
 
     def review(self, paths: Iterable[str | Path]) -> list[FileReview]:
         return [self.review_file(p) for p in paths]
+
+
+_CHAIN = re.compile(r"(?<![\d.])\d+(?:x\d+)+(?![\d.])")  # 10x11 in a normal form
 
 
 def recognise(doc: Document, sets: Sequence) -> tuple[object, str, object | None]:

@@ -151,6 +151,9 @@ _NEWCOMMAND = re.compile(r"\\(?:re)?newcommand\*?\s*\{?\s*\\([A-Za-z]+)\s*\}?\s*
                          r"\})*)\}")
 _DEF = re.compile(r"\\def\s*\\([A-Za-z]+)\s*\{((?:[^{}]|\{(?:[^{}]|\{[^{}]*\})*\})*)\}")
 _OPERATOR = re.compile(r"\\DeclareMathOperator\*?\s*\{\s*\\([A-Za-z]+)\s*\}\s*\{([^{}]*)\}")
+# \DeclarePairedDelimiter\floor{\lfloor}{\rfloor} (mathtools): \floor{x}, \floor*{x}
+_PAIRED = re.compile(r"\\DeclarePairedDelimiter\s*\{?\s*\\([A-Za-z]+)\s*\}?\s*"
+                     r"\{\s*(\\?[^{}\s]+)\s*\}\s*\{\s*(\\?[^{}\s]+)\s*\}")
 MAX_MACROS = 200
 
 
@@ -168,6 +171,8 @@ def read_macros(text: str) -> dict[str, tuple[int, str]]:
         out.setdefault(m.group(1), (0, m.group(2)))
     for m in _OPERATOR.finditer(text):
         out.setdefault(m.group(1), (0, f"\\operatorname{{{m.group(2)}}}"))
+    for m in _PAIRED.finditer(text):
+        out.setdefault(m.group(1), (1, f"\\left{m.group(2)} #1 \\right{m.group(3)}"))
     return dict(list(out.items())[:MAX_MACROS])
 
 
@@ -185,6 +190,8 @@ def expand_macros(body: str, macros: dict[str, tuple[int, str]], limit: int = 20
                 continue
             n, text = macros[m.group(1)]
             args, j = [], m.end()
+            if n and body.startswith("*{", j):  # \floor*{x}: the starred (sized) form
+                j += 1
             for _k in range(n):
                 while j < len(body) and body[j] == " ":
                     j += 1
