@@ -100,3 +100,26 @@ def test_a_juxtaposed_subscript_with_a_bracketed_index_for_a_tensor_with_a_unit_
     wrong = r"\frac{\partial f_{ij}}{\partial x_{ck}} = W_{ic(k-2j+1)}"
     assert sg.check("1.1.c.iii", wrong, set="hw2-spring2021", index_base=0).verdict == \
         "incorrect"
+
+
+def test_a_condition_written_as_an_interval_of_integers():
+    # df[r]/dx[c, k] = W[1, c, k - 2(r-1)] where 1 <= k - 2(r-1) <= 3, else 0
+    W = np.random.default_rng(1).normal(size=(1, 5, 3))
+    J = _conv1d_jacobian_x(W, 7, 2)
+    assert np.allclose(J[0, 1, 2, 2:5], W[0, 2, :], atol=1e-6) and np.allclose(J[0, 1, 2, :2], 0)
+    right = (r"\frac{\partial f_W(x)}{\partial x}[r,c,k] = \begin{cases} W_{1,c,k-2(r-1)} & "
+             r"\text{if } k-2(r-1) \in [1,3] \\ 0 & \text{otherwise} \end{cases}")
+    assert sg.check("1.1.c.iii", right).verdict == "correct"
+    assert sg.check("1.1.c.iii", right.replace("[1,3]", "[1,2]")).verdict == "incorrect"
+    assert sg.check("1.1.c.iii", right.replace("[1,3]", "(0,4)")).verdict == "correct"
+
+
+def test_an_entry_of_a_bracketed_derivative():
+    # (dl/df)[r] is entry r of the given gradient, not a product with [r]
+    right = (r"\left( \frac{\partial \ell }{\partial W}\right)[1,c,k] = \sum_{r = 1}^{3}"
+             r"\left(\frac{\partial \ell}{\partial f_W(x)}\right)[r]\, x[c, k+2(r-1)]")
+    assert sg.check("1.1.c.iv", right).verdict == "correct"
+    assert sg.check("1.1.c.iv", right.replace("k+2(r-1)", "k+2r-1")).verdict == "incorrect"
+    # an Iverson bracket after a group stays a condition
+    assert sg.check("1.1.c.i", r"f_W(x)[1, j] = \sum_{c=1}^{5} \sum_{k=1}^{3} (W[1, c, k] "
+                    r"x[c, 2j + k - 2])[k \ge 1]").verdict == "correct"

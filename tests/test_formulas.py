@@ -38,3 +38,10 @@ def test_if_else_zero_in_words_is_an_iverson_bracket():
         [r"y[i] = [i \le 3] (x[i])"]
     # a condition that is not a relation stays words
     assert split_rows(r"y = a, \text{if } b") == [r"y = a, \text{if } b"]
+
+
+def test_a_row_that_starts_with_left_is_its_own_row():
+    # \left( starts with the letters of \le: it is no continuation of the row before
+    assert split_rows(r"A = 1 \\ \left( B \right)[1, c] = 2") == [
+        "A = 1", r"\left( B \right)[1, c] = 2"]
+    assert split_rows(r"A = 1 \\ \le 2") == [r"A = 1 \le 2"]

@@ -466,6 +466,10 @@ class _Parser:
                         base = self.element(base.name, self.sub_items(base.name))
                     else:
                         base = At(base, *self.sub_items(None))
+                elif (kind == "group" and self.at("open", "[") and not base.is_commutative
+                      and not self.iverson_at(self.i) and not self.toks[self.i].sp):
+                    # \left(\frac{\partial \ell}{\partial f}\right)[r]: an entry of the group
+                    base = At(base, *self.bracket_items())
                 else:
                     return base
                 kind = "other"
@@ -1589,6 +1593,16 @@ class _Parser:
     def membership(self, left: sp.Expr) -> sp.Basic:
         """`l \\in \\{2j-1, 2j, 2j+1\\}` -> Or of Eq; `i \\in \\{1, \\dots, k\\}` -> 1 <= i <= k."""
         t = self.peek()
+        if t is not None and t.key in (("open", "["), ("open", "(")) and t.text in "[(":
+            # k - 2(r-1) \in [1, 3]: an interval of integers (ends open with `(` or `)`)
+            k, j = self.i, self.mate[self.i]
+            parts = self.split(k + 1, j, lambda u: u.key == ("sym", ","))
+            if len(parts) == 2:
+                self.i = j + 1
+                lo, hi = (self.parse_range(a, b, index=True) for a, b in parts)
+                low = sp.Le(lo, left) if t.text == "[" else sp.Lt(lo, left)
+                high = sp.Le(left, hi) if self.toks[j].text == "]" else sp.Lt(left, hi)
+                return sp.And(low, high)
         if t is None or t.key != ("open", "\\{"):
             raise self.error("the set", "write it as \\{a, b, c\\} or \\{1, \\dots, k\\}", "set")
         k = self.i

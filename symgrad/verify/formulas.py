@@ -304,7 +304,8 @@ def split_rows(body: str, statements: bool = True) -> list[str]:
     for r in (clean(x) for x in rows):
         if not r:
             continue
-        if out and re.match(r"^(?:=|\\approx|\\leq?|\\geq?|\+|-|\\cdot\b|\\times\b)", r):
+        if out and re.match(r"^(?:=|(?:\\approx|\\leq?|\\geq?|\\cdot|\\times)(?![a-zA-Z])|\+|-)",
+                            r):
             out[-1] = out[-1] + " " + r
         else:
             out.append(r)
