@@ -303,3 +303,11 @@ def test_ranges_after_a_formula_are_shown_not_judged(tmp_path):
     items = found(tmp_path, "r.md", text)
     assert [f.kind for f in items] == ["claim", "skipped"]
     assert "the ranges of the indices" in items[1].reason
+
+
+def test_a_primed_kernel_size_is_the_writers_own_name(tmp_path):
+    # K' = K + (K-1)(D-1) = D(K-1) + 1: one identity (it holds: 3 + 2*1 = 2*2 + 1 for K=3,
+    # D=2), and K' is defined for the claims after it
+    assert 3 + (3 - 1) * (2 - 1) == 2 * (3 - 1) + 1
+    items = found(tmp_path, "k.md", "## 1.1.b\n$$K' = K+(K - 1)(D - 1) = D(K-1)+1$$\n")
+    assert kinds(items, "claim") == [("1.1.b", "K' = K+(K - 1)(D - 1) = D(K-1)+1")]

@@ -120,6 +120,11 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
                        r"\s*\}?\s*\}\s*$")
 
 
+# K' = K + (K - 1)(D - 1): a primed kernel size, stride, padding or dilation is the writer's
+# own name (a primed H or W is the output's size)
+_PRIMED_PARAMETER = re.compile(r"^\s*[KSPD]\s*(?:'|\^\s*\{?\s*\\prime\s*\}?)+\s*$")
+
+
 # c = c', m = n' - 2i + 1: one index in terms of others (letters, primes, numbers, + and -)
 _INDEX_RELATION = re.compile(r"^\s*[a-z]'*\s*=\s*(?:[a-z]'*|\d+|[+\-\s])*[a-z]'"
                              r"(?:[a-z]'*|\d+|[+\-\s])*$|^\s*[a-z0-9+\-\s]*[a-z]\s*=\s*[a-z]'+\s*$")
@@ -796,8 +801,10 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if latex != row and walk.tree.restates(qid, latex):
             found("question", latex, "copies the question's data")
             continue
-        own = _OWN_NAME.match(lhs) if has_eq and latex == row else None
-        if own and len(_EQ.findall(row)) >= 2 and not _NAMED_SIZE.match(lhs):
+        own = (_OWN_NAME.match(lhs) or _PRIMED_PARAMETER.match(lhs)) if (
+            has_eq and latex == row) else None
+        if own and len(_EQ.findall(row)) >= 2 and (
+                not _NAMED_SIZE.match(lhs) or _PRIMED_PARAMETER.match(lhs)):
             # K_{eff} = K + (K - 1)(D - 1) = D(K - 1) + 1: the writer names K_eff (for the
             # claims after it) and states that the two expressions are equal
             first = row[len(lhs):].split("=", 2)[1]
