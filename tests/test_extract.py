@@ -311,3 +311,33 @@ def test_a_primed_kernel_size_is_the_writers_own_name(tmp_path):
     assert 3 + (3 - 1) * (2 - 1) == 2 * (3 - 1) + 1
     items = found(tmp_path, "k.md", "## 1.1.b\n$$K' = K+(K - 1)(D - 1) = D(K-1)+1$$\n")
     assert kinds(items, "claim") == [("1.1.b", "K' = K+(K - 1)(D - 1) = D(K-1)+1")]
+
+
+def test_a_solution_after_the_statement_is_the_answer(tmp_path):
+    # xiangpan's structure: the parts stated as items, then \textbf{Solution:} and a heading
+    # per part: what comes after the answer label is the answer, not the question again
+    text = ("\\subsection{Convolutional Neural Networks}\n\\begin{enumerate}\n\\item (2 pts) "
+            "What is the output dimension for an input of size $21 \\times 12$?\n\\item (3 pts)"
+            " What is the output shape?\n\\end{enumerate}\n\n\\textbf{Solution:}\n\n"
+            "\\subsection*{(a)}\n$$5 \\times 2$$\n\\subsection*{(b)}\nThe output is "
+            "$F \\times H' \\times W'$.\n")
+    items = placed(tmp_path, "s.tex", text)
+    assert kinds(items, "claim") == [("1.1.a", r"5 \times 2"),
+                                     ("1.1.b", r"F \times H' \times W'")]
+    assert kinds(items, "question") == [("1.1.a", r"21 \times 12")]
+
+
+def test_a_shape_the_same_as_another_is_the_shape_of_its_subject(tmp_path):
+    items = placed(tmp_path, "d.md", "## 1.1.c.iii\n\nThe dimension of $\\frac{\\partial \\ell}"
+                   "{\\partial W}$ is the same as the dimension of $W$, which is "
+                   "$\\mathbb{R}^{1 \\times 5 \\times 3}$.\n")
+    assert kinds(items, "claim") == [
+        ("1.1.c.iii", r"\frac{\partial \ell}{\partial W} \in \mathbb{R}^{1 \times 5 \times 3}")]
+
+
+def test_a_shape_with_no_subject_is_shown_not_judged(tmp_path):
+    items = placed(tmp_path, "n.md", "## 1.1.c.iii\n\nWe get\n\n$$\\mathbb{R}^{1 \\times 5 "
+                   "\\times 3}$$\n")
+    refused = [f for f in items if f.kind == "refused"]
+    assert [f.latex for f in refused] == [r"\mathbb{R}^{1 \times 5 \times 3}"]
+    assert "no subject" in refused[0].reason and "\\in" in refused[0].reason

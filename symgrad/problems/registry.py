@@ -49,6 +49,10 @@ def _builtin() -> None:
     register(DEFAULT, _hw2)
     register("hw2-spring2021", lambda: __import__(f"{__package__}.hw2_spring2021",
                                                   fromlist=["*"]).problem_set())
+    register("hw2-spring2022", lambda: __import__(f"{__package__}.hw2_spring2022",
+                                                  fromlist=["*"]).problem_set())
+    register("hw2-fall2024", lambda: __import__(f"{__package__}.hw2_fall2024",
+                                                fromlist=["*"]).problem_set())
     from .dataset import read_set
 
     for path in sorted(SETS_DIR.glob("*.toml")):

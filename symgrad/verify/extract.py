@@ -104,6 +104,11 @@ _DIM_OF = re.compile(r"(?:dimensions?|dimmensions?|shape|size)\s+of\s+(?:the\s+)
 _IS_DIM = re.compile(r"^\s*(?:is|are|will be|would be|should be|must be|has|have)(?:\s+(?:of\s+)?"
                      r"(?:the\s+|a\s+)?(?:dimensions?|dimmensions?|shape|size))?(?:\s+of)?\s*"
                      r"(?:in\s*)?$", re.I)
+# "the dimension of $A$ is the same as the dimension of $W$, which is $R^{..}$": A's shape
+_DIM_SAME = re.compile(r"(?:dimensions?|shape|size)\s+of\s+(?:the\s+)?(\$[^$]+\$)\s+(?:is|are)\s+"
+                       r"(?:the\s+)?same\s+as\s+(?:that\s+of\s+|the\s+(?:dimensions?|shape|size)\s+"
+                       r"of\s+)?(?:the\s+)?\$[^$]+\$\s*,?\s*(?:which\s+is|i\.\s?e\.,?|that\s+is,?|=)\s*"
+                       r"(?:in\s+)?$", re.I)
 _TOKEN_IS = re.compile(r"(?:^|\s)([A-Za-z\\][\w\\{}\[\]\-+^()]*?)\s+(?:is|are)\s*$")
 _TRAILING_FRAC = re.compile(r"(\\frac\s*\{\s*\\partial[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*\{\s*"
                             r"\\partial[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*\})\s*$")
@@ -283,7 +288,9 @@ def _declared_sizes(walk: _Walk, m: Math, text: str) -> list[tuple[str, str]]:
 def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
     """Who a bare shape (``$R^{m}$``, ``$\\in R^{3}$``) is about, from the prose before it."""
     para = _paragraph(before)
-    m = _DIM_OF.search(para)
+    # "... the same as the dimension of $W$, which is": the sentence spans the formula before
+    wide = _paragraph(text[max(0, prev.start - 300):prev.end] + before) if prev else para
+    m = _DIM_OF.search(para) or _DIM_SAME.search(wide)
     if m:
         return m.group(1).strip("$ ")
     if prev is not None and _IS_DIM.match(before) and "\n\n" not in before:
@@ -316,7 +323,10 @@ class _Walk:
         self.why = "before the first question heading"
         self.section = 0
         self.enums: list[list] = []
-        self.answered: set[str] = set()
+        # (question, position) of each answer label: a section is its question's statement
+        # when an answer label for it comes later
+        self.answered: set[tuple[str, int]] = set()
+        self.pos = 0  # where the walk is in the text
         self.question_math: set[str] = set()
         self.definitions: list[tuple[str, str]] = []
         # (question, section, position, text) of every definition, for the ones written
@@ -332,8 +342,9 @@ class _Walk:
     def is_question_section(self, qid: str, answer: bool) -> bool:
         if answer or not self.answered:
             return False
-        return any(a == qid or a.startswith(qid + ".") or qid.startswith(a + ".")
-                   for a in self.answered)
+        return any(at > self.pos and (a == qid or a.startswith(qid + ".")
+                                      or qid.startswith(a + "."))
+                   for a, at in self.answered)
 
     def move(self, qid: str | None, answer: bool, level: int, why: str = "") -> None:
         self.current, self.level, self.section = qid, level, self.section + 1
@@ -521,7 +532,7 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     walk = _Walk(tree, doc)
     for e in events:
         if e[2] == "label" and e[3].answer and (e[3].absolute or walk.current):
-            walk.answered.add(e[3].absolute or walk.current)
+            walk.answered.add((e[3].absolute or walk.current, e[0]))
     # relative answer labels name their question only once the walk is there: a first
     # pass over labels fills ``answered`` with the resolved ids too
     probe = _Walk(tree, doc)
@@ -529,13 +540,14 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
         if e[2] == "label":
             probe.label(e[3])
             if e[3].answer and probe.current:
-                walk.answered.add(probe.current)
+                walk.answered.add((probe.current, e[0]))
     found: list[Found] = []
     last = 0
     prev: Math | None = None
     label: Label | None = None
     for e in events:
         kind = e[2]
+        walk.pos = e[0]
         if kind == "label":
             walk.label(e[3])
             last, prev, label = e[4], None, e[3]
@@ -638,6 +650,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
     qid = walk.current
     since = walk.since if walk.since <= m.start else walk.since_line
     window = _paragraph(text[max(0, since, m.start - 400):m.start])
+    # a displayed formula after a blank line is not part of the question's paragraph above
+    apart = m.display and bool(re.search(r"\n[ \t]*\n\s*$", text[max(0, m.start - 400):m.start]))
     one = qid in systems
     rows = (split_rows(m.body, statements=not one) if m.display else
             [clean(x) for x in ([m.body] if one else split_statements(m.body))])
@@ -692,7 +706,7 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             found("question", row, "restates the question")
             continue
         if ((norm in walk.question_math and qid not in systems)
-                or _QUESTION_PROSE.search(window.rstrip())):
+                or (_QUESTION_PROSE.search(window.rstrip()) and not apart)):
             found("question", row, "restates the question")
             continue
         # an equation the question gives stays in a system's answer (w_i[t] = q_i^T k_i)
@@ -767,7 +781,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                     walk.tree.is_leaf(qid) else found("unplaced", row, walk.why)
                 continue
             if subject is None:
-                found("skipped", row, "a shape with no subject")
+                found("refused", row, "a shape with no subject: write what it is the shape "
+                      "of (X \\in \\mathbb{R}^{...})")
                 continue
             latex = f"{subject} {row}" if row.lstrip().startswith("\\in") else \
                 f"{subject} \\in {row}"
