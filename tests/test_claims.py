@@ -944,3 +944,36 @@ def test_content_errors_are_verdicts_with_positions():
     assert v.verdict == "unparsed" and v.counterexample["position"] == 15
     v = sg.check("1.1.b", r"F \times \text{floor}(\frac{H+2P-D(K-1)-1}{S}) + 1")
     assert v.verdict != "correct"
+
+
+def test_the_writers_own_scalars_are_free_sizes_any_value():
+    # "Define the padding on top $P_{H1}$" (carried as P_{H1} \in R) and the per-axis sizes
+    # S_H, K_H, D_H of a declared stride, kernel and dilation: an identity over them is
+    # checked for every value, and a wrong one is caught with its values
+    import symgrad as sg
+
+    defs = [r"P_{H1} \in \mathbb{R}", r"P_{H2} \in \mathbb{R}", r"H_P = P_{H1} + P_{H2} + H"]
+    lhs = r"H_{PKS} = \left\lfloor \frac{H_P - [D_H(K_H - 1)+1]+S_H}{S_H} \right\rfloor"
+    rhs = r"\left\lfloor\frac{P_{H1} + P_{H2} + H - [D_H(K_H - 1)+1]}{S_H}\right\rfloor"
+    # floor((x + s) / s) = floor(x / s) + 1 for whole x and s >= 1, checked independently
+    assert all((x + s) // s == x // s + 1 for x in range(-20, 20) for s in range(1, 7))
+    assert sg.check("1.1.b", f"{lhs} = {rhs} + 1", definitions=defs).verdict == "correct"
+    wrong = sg.check("1.1.b", f"{lhs} = {rhs} + 2", definitions=defs)
+    assert wrong.verdict == "incorrect" and "does not hold for" in wrong.explanation
+    # a name never declared is not judged, never a guess; declared, it is any value
+    own = r"H_{Q} = Z_{top} + 1 = 2 + Z_{top} - 1"
+    assert sg.check("1.1.b", own).verdict == "unparsed"
+    assert sg.check("1.1.b", own, definitions=[r"Z_{top} \in \mathbb{R}"]).verdict == "correct"
+    # H_1 is no per-axis size of a kernel, stride, padding or dilation: not judged
+    assert sg.check("1.1.b", r"H_{PK} = H_1 - 1 = P_{H1} + P_{H2} + H - 1",
+                    definitions=defs).verdict == "unparsed"
+
+
+def test_a_definition_that_cannot_be_read_stops_only_the_claims_that_use_it():
+    import symgrad as sg
+
+    bad = r"H_{PK} := H_1 - [D_H(K_H - 1)+1]"
+    assert sg.check("1.1.b", r"K_{eff} = K + (K-1)(D-1) = D(K-1)+1",
+                    definitions=[bad]).verdict == "correct"
+    assert sg.check("1.1.b", r"H_{Q} = H_{PK} + 1 = 1 + H_{PK}",
+                    definitions=[bad]).verdict == "unparsed"

@@ -341,3 +341,57 @@ def test_a_shape_with_no_subject_is_shown_not_judged(tmp_path):
     refused = [f for f in items if f.kind == "refused"]
     assert [f.latex for f in refused] == [r"\mathbb{R}^{1 \times 5 \times 3}"]
     assert "no subject" in refused[0].reason and "\\in" in refused[0].reason
+
+
+def test_names_the_writer_declares_and_defines_are_definitions(tmp_path):
+    # gcalbertini's 1.1.b: sizes declared in prose, then named sums of them
+    items = placed(tmp_path, "g.tex", "\\section*{1.1}\n\\begin{enumerate}\n\\item a\n\\item "
+                   "Given an input of dimension $C \\times H \\times W$ what\n\n"
+                   "Define Padding along height on top $P_{H1}$\\\\\n\n"
+                   "Define Stride vertical $S_{H}$\\\\\n\n"
+                   "\\begin{flalign*} H_P & = P_{H1} + P_{H2} + H \\\\ f_{ij} & = 1 \\end{flalign*}"
+                   "\n\\end{enumerate}\n")
+    assert kinds(items, "definition") == [("1.1.b", r"P_{H1} \in \mathbb{R}"),
+                                          ("1.1.b", r"S_{H} \in \mathbb{R}"),
+                                          ("1.1.b", "H_P = P_{H1} + P_{H2} + H")]
+    assert kinds(items, "claim") == [("1.1.b", "f_{ij} = 1")]  # an entry, not a name
+
+
+def test_a_shape_after_a_text_row_that_announces_the_output_is_the_answer(tmp_path):
+    items = placed(tmp_path, "o.tex", "\\section*{1.1}\n\\subsection*{(b)}\n"
+                   "\\begin{flalign*} & \\text{Thus the output dimension is: } \\\\ F \\times & "
+                   "\\left(H - K + 1\\right) \\\\ \\times & \\left(W - K + 1\\right)\\end{flalign*}\n")
+    assert kinds(items, "claim") == [
+        ("1.1.b", r"F \times \left(H - K + 1\right) \times \left(W - K + 1\right)")]
+
+
+def test_a_worked_answer_with_pytorchs_names_and_a_plain_text_shape(tmp_path):
+    # xiangpan's 1.1.a (a 21 x 12 input, a 4 x 5 kernel, stride 4 in this set): the sizes
+    # listed in one inline formula, PyTorch's formula with its names, letters for the
+    # question's numbers, and the answer as plain text on a line of its own
+    items = placed(tmp_path, "p.tex", "\\section*{1.1}\n\\subsection*{(a)}\n$\nH_{in} = 21\\\\\n"
+                   "stride = 4\n$\n\n\\begin{equation} H_{\\text {out }}=\\left\\lfloor\\frac{"
+                   "H_{\\text {in }}+2 \\times \\text { padding }[0]-\\text { dilation }[0] \\times"
+                   "\\left(\\text { kernel }_{\\text {size }}[0]-1\\right)-1}{\\text { stride }[0]}"
+                   "+1\\right\\rfloor \\end{equation}\n\n$W_{out} = (W_{in} - 5 + 2P)/S + 1 = 2$\n\n"
+                   "5 x 2\n")
+    assert kinds(items, "definition") == [("1.1.a", "H_{in} = 21")]
+    assert kinds(items, "question") == [("1.1.a", "stride = 4")]
+    claims = [f for f in items if f.kind == "claim"]
+    assert [f.latex for f in claims][-1] == "5 x 2"
+    assert claims[-1].checked == r"5 \times 2"
+    # PyTorch's names and the letters read as the question's values
+    assert "(0)" in claims[0].checked and "(4)" in claims[0].checked
+    assert "(12)" in claims[1].checked and "(4)" in claims[1].checked
+
+
+def test_channels_out_named_sizes_of_a_chain_and_a_hypothesis(tmp_path):
+    items = placed(tmp_path, "c.tex", "\\section*{1.1}\n\\subsection*{(b)}\n\\begin{align} "
+                   "H_{out} &= \\left\\lfloor \\frac{H + 2P - K}{S} \\right\\rfloor + 1 \\\\ &= "
+                   "\\lfloor \\frac{H+2P-K}{2} \\rfloor + 1 \\end{align}\n\nOutput dimension is\n"
+                   "$$C_{\\text {out }} \\times H_{out} \\times W$$\nIf $C_{out} = C_{in}$, then "
+                   "the output dimension is $$C \\times H_{out} \\times W$$\n")
+    assert ("1.1.b", "C_{out} = C_{in}") in kinds(items, "skipped")
+    answer = [f for f in items if f.kind == "claim" and "times" in f.latex]
+    assert "(F)" in answer[0].checked and r"\left\lfloor \frac{H + 2P - K}{S}" in answer[0].checked
+    assert answer[1].checked.startswith("C \\times")

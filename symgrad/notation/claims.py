@@ -13,13 +13,14 @@ Tensor names are resolved against the question's `Declarations`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
 import sympy as sp
 
-from symgrad.core.errors import LimitError, ParseError, SymgradError
+from symgrad.core.errors import LimitError, ParseError, SymgradError, UnknownNameError
 from symgrad.core.ops import (
     At,
     AtTime,
@@ -495,7 +496,8 @@ class _Claims:
         if first.kind == "name" and (word in _OUT_MARKERS or word == "'"):
             axis = _OUT_AXES.get(first.text)
         param = None
-        if len(sub) == 1 and sub[0].kind == "name" and len(sub[0].text) == 1 and axis is None:
+        if (len(sub) == 1 and sub[0].kind == "name" and len(sub[0].text) == 1 and axis is None
+                and sub[0].text.islower()):  # H_P is a name, s_p one per position p
             param = sub[0].text
         if axis is None and not (marked and param is not None and any(
                 u.key == ("name", param) for u in toks[rhs[0]:rhs[1]])):
@@ -969,13 +971,64 @@ def _subsets(n: int, size: int):
 
 
 
+# a scalar the writer declares (`Define the padding on top $P_{H1}$`, carried as
+# `P_{H1} \in \mathbb{R}`); a declared size with an axis subscript (`S_H`, `K_W`, `P_{H1}`)
+# is the writer's per-axis size: both are free scalars, any value
+_OWN_SCALAR = re.compile(r"^\s*([A-Za-z](?:\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Za-z0-9]))?)\s*"
+                         r"\\in\s*\\mathbb\s*\{?\s*[RZN]\s*\}?\s*$")
+_AXIS_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([KSPD])\s*_\s*(?:\{\s*[HWhw][12]?\s*\}|[HWhw])|(P)\s*_"
+                        r"\s*(?:\{\s*[12]\s*\}|[12]))(?![A-Za-z0-9])")
+
+
+def _spelled(name: str) -> str:
+    return re.sub(r"[\s{}]", "", name)
+
+
+def own_scalars(text: str, decls: Declarations, definitions: Sequence[str] = ()
+                ) -> tuple[Declarations, list[str]]:
+    """``decls`` with the writer's own scalars of ``definitions`` and ``text`` added, and
+    the definitions that remain to be read."""
+    known = {_spelled(n) for n in decls.scalars}
+    known |= {_spelled(a) for d in decls.tensors for a in (d.name, *d.aliases)}
+    new, rest = [], []
+    for d in definitions:
+        m = _OWN_SCALAR.match(d)
+        if m is None:
+            rest.append(d)
+        elif _spelled(m.group(1)) not in known:
+            new.append(m.group(1).strip())
+    for piece in (text, *rest):
+        for m in _AXIS_SIZE.finditer(piece):
+            if (m.group(1) or m.group(2)) in known and _spelled(m.group(0)) not in known:
+                new.append(m.group(0))
+    new = list(dict.fromkeys(n for n in new if _spelled(n) not in known))
+    return (replace(decls, scalars=(*decls.scalars, *new)) if new else decls), rest
+
+
+def writer_definitions(text: str, decls: Declarations, definitions: Sequence[str]
+                       ) -> tuple[Declarations, dict]:
+    """The declarations with the writer's own scalars, and the macros of the writer's
+    definitions, for reading ``text``; a definition that cannot be read stops only a claim
+    that uses its name."""
+    decls, definitions = own_scalars(text, decls, definitions)
+    macros: dict = {}
+    for d in definitions:
+        try:
+            macros.update(read_definitions(d, decls, macros))
+        except (ParseError, UnknownNameError) as e:
+            head = re.split(r":?=|\\in\b", d, maxsplit=1)[0]
+            spelled = r"[\s{}]*".join(re.escape(c) for c in _spelled(head))
+            if not spelled or re.search(r"(?<![A-Za-z\\])" + spelled + r"(?![A-Za-z0-9])", text):
+                # the position is in the definition, not in the claim: say so
+                raise type(e)(f"in the definition `{d}`: {e}", None) from e
+    return decls, macros
+
+
 def parse_claim(text: str, decls: Declarations, definitions: Sequence[str] = ()) -> tuple:
     """Parse a claim into its parts (ShapeClaim, FormulaClaim, SystemClaim,
     ArithmeticClaim, SizeClaim, Unjudged), in written order. ``definitions`` are the
     writer's earlier local definitions (`s_p = 2p - 1`), read first and usable here."""
-    macros: dict = {}
-    for d in definitions:
-        macros.update(read_definitions(d, decls, macros))
+    decls, macros = writer_definitions(text, decls, definitions)
 
     def run(st: _State) -> tuple:
         st.macros.update(macros)

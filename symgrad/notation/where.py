@@ -23,7 +23,7 @@ import sympy as sp
 from symgrad.core.errors import ParseError
 from symgrad.core.ops import At, AtTime
 
-from .claims import _Claims, read_definitions
+from .claims import _Claims, writer_definitions
 from .expressions import _guarded
 from .lexer import _GREEK, _is_separator
 from .names import Declarations
@@ -77,9 +77,7 @@ def read_where(latex: str, decls: Declarations, *, time: str = "t",
     truth of its own (then the ordinary reading comes first, and a part that cannot be
     read gives None). A part whose left side names a declared tensor but whose right side
     or range cannot be read raises a ParseError with its position."""
-    macros: dict = {}
-    for d in definitions:
-        macros.update(read_definitions(d, decls, macros))
+    decls, macros = writer_definitions(latex, decls, definitions)
 
     def run(st) -> WherePart | None:
         st.macros.update(macros)

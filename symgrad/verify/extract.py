@@ -125,6 +125,14 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
                        r"\s*\}?\s*\}\s*$")
 
 
+# a name the writer declares in prose: "Define Padding along height on top $P_{H1}$"
+_DECLARE_LINE = re.compile(r"(?:^|\n|[.:;]\s)\s*(?:define|let|denote)\b[^$.\n]*$", re.I)
+# H_P, H_{PK}, W_{PKS}: a capital with a capital subscript, the writer's name for a size
+_OWN_SIZE = re.compile(r"^\s*[A-Z]_(?:[A-Z]|\{\s*[A-Z][A-Z0-9]{0,4}\s*\})\s*$")
+# a name declared without a value: `P_{H1} \in \mathbb{R}`
+_DECLARED = re.compile(r"^(.*?)\\in\s*\\mathbb\s*\{?\s*[RZN]\s*\}?\s*$")
+
+
 # K' = K + (K - 1)(D - 1): a primed kernel size, stride, padding or dilation is the writer's
 # own name (a primed H or W is the output's size)
 _PRIMED_PARAMETER = re.compile(r"^\s*[KSPD]\s*(?:'|\^\s*\{?\s*\\prime\s*\}?)+\s*$")
@@ -136,7 +144,18 @@ _INDEX_RELATION = re.compile(r"^\s*[a-z]'*\s*=\s*(?:[a-z]'*|\d+|[+\-\s])*[a-z]'"
 # sizes written by their role: H_{in} (the input height), K[0] (the kernel's first axis)
 _AXIS_WORD = {"H": "height", "W": "width", "L": "length"}
 _INPUT_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([HWL])_\{?\s*(?:\\(?:text|mathrm)\s*\{\s*)?in"
-                         r"\s*\}?\s*\}?(?![A-Za-z])|([KSPD])\[\s*([01])\s*\])")
+                         r"\s*\}?\s*\}?(?![A-Za-z])|([KSPD])\[\s*([01])\s*\]|"
+                         # PyTorch's names: \text{padding}[0], \text{kernel}_{\text{size}}[1]
+                         r"\\(?:text|mathrm|operatorname)\s*\{\s*(padding|stride|dilation|kernel)\s*\}"
+                         r"(?:\s*_\s*\{\s*\\(?:text|mathrm)\s*\{\s*size\s*\}\s*\})?\s*\[\s*([01])\s*\]|"
+                         # the channels in and out: C_{in}, C_{\text{out}} (the filters)
+                         r"C_\{?\s*(?:\\(?:text|mathrm)\s*\{\s*)?(in|out)\s*\}?\s*\}?(?![A-Za-z]))")
+# "If $C_{out} = C_{in}$, then": a hypothesis
+_IF_PROSE = re.compile(r"(?:^|[\s(])(?:if|suppose|supposing|assuming)\s*$", re.I)
+# a size written as its word: "stride = 2", "\text{padding} = 0"
+_WORD_SIZE = re.compile(r"^\s*(?:\\(?:text|mathrm)\s*\{\s*)?([a-z]+)\s*\}?\s*=\s*(\d+)\s*$")
+# a kernel size, stride, padding or dilation written as its letter
+_SIZE_LETTER = re.compile(r"(?<![\\A-Za-z_{])[KSPD](?![A-Za-z_'{\[(^])")
 _EQ_SHAPE = re.compile(r"^(.+?)(?<![<>!:\\])=\s*([A-Za-z0-9]{1,3}(?:\s*\\times\s*"
                        r"[A-Za-z0-9]{1,3})+)\s*$")
 _FROM_ZERO = re.compile(r"^\s*[a-zA-Z]'*\s*\\in\s*\\\{\s*0\s*,")
@@ -307,6 +326,15 @@ def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
     return None
 
 
+def _said_output(rows: list[str]) -> bool:
+    """Whether the row before is text that announces the output (``\text{Thus the output
+    dimension is:}``)."""
+    if not rows:
+        return False
+    m = re.fullmatch(r"\s*&?\s*\\(?:text|mathrm|textrm)\s*\{([^{}]*)\}\s*&?\s*", rows[-1])
+    return bool(m and _OUTPUT_IS.search(m.group(1).rstrip(" :")))
+
+
 def _product_shape(row: str) -> str:
     parts = re.split(r"\s*(?:\\times|\\cdot|x|X|×)\s*", row.strip().strip("()"))
     return " \\times ".join(p for p in parts if p)
@@ -387,7 +415,26 @@ class _Walk:
             if qid and (qid == g or qid.startswith(g + ".")) and name in latex and name != own:
                 pattern = r"(?<![\\A-Za-z_])" + re.escape(name) + r"(?![A-Za-z_{^'])"
                 latex = re.sub(pattern, lambda _m, v=value: f"({v})", latex)
-        return _INPUT_SIZE.sub(lambda m: self._size_of(qid, m), latex)
+        # a named size on the left (C_{out} = F) is what the claim is about: kept
+        keep = len(_lhs(latex)) if own and _NAMED_SIZE.match(own) else 0
+        head, latex = latex[:keep], latex[keep:]
+        latex = _INPUT_SIZE.sub(lambda m: self._size_of(qid, m), latex)
+        return head + _SIZE_LETTER.sub(lambda m: self._letter_size(qid, m, own), latex)
+
+    def _letter_size(self, qid: str | None, m: re.Match, own: str) -> str:
+        """K, S, P, D in a question that gives them as numbers (21 x 12 input, 4 x 5
+        kernel): their values, the kernel's only when it is square; a letter the writer
+        defines stays."""
+        letter = m.group(0)
+        if not qid or any(_lhs(d).strip() == letter for _, d in self.definitions) or \
+                own == letter:
+            return letter
+        what = {"K": "kernel size", "S": "stride", "P": "padding", "D": "dilation"}[letter]
+        value = self.tree.size_named(qid, what)
+        if letter == "K":
+            h, w = (self.tree.size_named(qid, f"kernel {a}") for a in ("height", "width"))
+            value = value if value is not None else (h if h == w else None)
+        return f"({value})" if value is not None and value.isdigit() else letter
 
     def _size_of(self, qid: str | None, m: re.Match) -> str:
         """H_{in}, W_{\\text{in}}, L_{in}: the input's height, width or length; K[0], S[1]:
@@ -395,10 +442,13 @@ class _Walk:
         question gives that size (else the text is left as written)."""
         if m.group(1):
             key = f"input {_AXIS_WORD[m.group(1)]}"
+        elif m.group(6):
+            key = "input channels" if m.group(6) == "in" else "filters"
         else:
-            what = {"K": "kernel", "S": "stride", "P": "padding", "D": "dilation"}[m.group(2)]
-            key = (f"kernel {('height', 'width')[int(m.group(3))]}" if what == "kernel"
-                   else what)
+            what = m.group(4) or {"K": "kernel", "S": "stride", "P": "padding",
+                                  "D": "dilation"}[m.group(2)]
+            axis = int(m.group(5) or m.group(3))
+            key = f"kernel {('height', 'width')[axis]}" if what == "kernel" else what
         value = self.tree.size_named(qid, key) if qid else None
         if value is None and key.startswith("kernel "):
             value = self.tree.size_named(qid, "kernel size") if qid else None
@@ -522,7 +572,8 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     maths = find_math(text)
     if doc.macros:
         maths = [x if x.too_long else
-                 Math(x.start, x.end, body, x.display, x.body if body != x.body else "")
+                 Math(x.start, x.end, body, x.display, x.body if body != x.body else "",
+                      plain=x.plain)
                  for x in maths for body in [expand_macros(x.body, doc.macros)]]
     bold = [Math(a, b, body, False) for a, b, body in bold_shapes(doc)
             if not any(x.start <= a < x.end for x in maths)]
@@ -605,7 +656,7 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
 def _uses(row: str, definition: str) -> bool:
     """Whether ``row`` uses the name ``definition`` defines (its head letter will do: a
     definition of ``s_p`` serves ``s_j``; one of ``m \\in \\{0, 1, 2\\}`` serves ``m'``)."""
-    zero = _FROM_ZERO.match(definition)
+    zero = _FROM_ZERO.match(definition) or _DECLARED.match(definition)
     lhs = definition[:definition.index("\\in")].strip() if zero else _lhs(definition).strip()
     head = re.split(r"[_\[(^']", lhs, maxsplit=1)[0].strip()
     return bool(lhs) and (lhs in row or bool(head and re.search(
@@ -653,7 +704,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
     # a displayed formula after a blank line is not part of the question's paragraph above
     apart = m.display and bool(re.search(r"\n[ \t]*\n\s*$", text[max(0, m.start - 400):m.start]))
     one = qid in systems
-    rows = (split_rows(m.body, statements=not one) if m.display else
+    # an inline formula of several rows ($C_{in} = 1 \\ H_{in} = 10$) is read row by row
+    rows = (split_rows(m.body, statements=not one) if m.display or "\\\\" in m.body else
             [clean(x) for x in ([m.body] if one else split_statements(m.body))])
     out: list[Found] = []
     source = text[m.start:m.end]
@@ -669,6 +721,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         shown, check = latex, ""
         if written and latex == rows[at[0]] and written[at[0]] != latex:
             shown, check = written[at[0]], latex
+        elif m.plain and latex != m.body:
+            shown, check = m.body, latex  # "3 x 4" as written, 3 \times 4 for the checker
         out.append(Found(kind, qid, shown, source, m.start, m.end, reason, defs, walk.section,
                          [(m.start, m.end)], check))
 
@@ -745,6 +799,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             walk.define(qid, definition_text(row), m.start)
             found("definition", definition_text(row), "a definition, carried to later parts")
             continue
+        if _IF_PROSE.search(sentence) and not m.display:
+            found("skipped", row, "an assumption (if ...), not a claim")
+            continue
         if _GIVEN_PROSE.search(sentence) and not m.display:
             found("skipped", row, "the formula the writer starts from")
             continue
@@ -786,8 +843,11 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 continue
             latex = f"{subject} {row}" if row.lstrip().startswith("\\in") else \
                 f"{subject} \\in {row}"
-        elif lead and len(rows) == 1 and "\\times" in row and not re.search(r"\\frac\s*\{\s*"
-                                                                       r"\\partial", row):
+        elif m.plain and _PRODUCT.match(row):
+            latex = _product_shape(row)  # "3 x 4" on a line of its own: the answer
+        elif ((lead and len(rows) == 1) or _said_output(rows[:at[0]])) and "\\times" in row \
+                and not re.search(r"\\frac\s*\{\s*\\partial", row):
+            # the answer after its label, or after "\text{Thus the output dimension is:}"
             latex = _product_shape(row) if _PRODUCT.match(row) else row
         elif _STATES.search(before) and (m.display or re.search(
                 r"output|dimension|dimmension|shape|size", window, re.I)):
@@ -802,6 +862,12 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 latex = row
             elif "\\times" in row:
                 latex = row
+        if latex is None and _SIMPLE_NAME.match(row) and _DECLARE_LINE.search(before):
+            # "Define Padding along height on top $P_{H1}$": the writer's own scalar
+            d = f"{row.strip()} \\in \\mathbb{{R}}"
+            walk.define(qid, d, m.start)
+            found("definition", d, "a name the writer declares, carried to later parts")
+            continue
         if latex is None:
             found("skipped", row, "no statement (a symbol or an expression)")
             continue
@@ -816,8 +882,20 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         if latex != row and walk.tree.restates(qid, latex):
             found("question", latex, "copies the question's data")
             continue
-        own = (_OWN_NAME.match(lhs) or _PRIMED_PARAMETER.match(lhs)) if (
-            has_eq and latex == row) else None
+        word = _WORD_SIZE.match(row)
+        if word and walk.tree.size_named(qid, word.group(1)) == word.group(2):
+            found("question", row, "copies the question's data")  # stride = 2
+            continue
+        own = (_OWN_NAME.match(lhs) or _PRIMED_PARAMETER.match(lhs) or _OWN_SIZE.match(lhs)
+               ) if (has_eq and latex == row) else None
+        if own and len(_EQ.findall(row)) == 1 and not _NAMED_SIZE.match(lhs) and \
+                not _DEFINE_EQ.search(row) and not re.match(r"^\s*[a-z]_\{?\s*[a-z]{1,2}\s*\}?\s*$",
+                                                             lhs):  # f_{ij} = ...: an entry
+            # H_P = P_{H1} + P_{H2} + H: the writer names a size for the claims after it
+            walk.define(qid, definition_text(row), m.start)
+            found("definition", definition_text(row), "a name the writer defines, carried "
+                  "to later parts")
+            continue
         if own and len(_EQ.findall(row)) >= 2 and (
                 not _NAMED_SIZE.match(lhs) or _PRIMED_PARAMETER.match(lhs)):
             # K_{eff} = K + (K - 1)(D - 1) = D(K - 1) + 1: the writer names K_eff (for the
@@ -838,6 +916,8 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                     found("question", step, "copies the question's data")
                 else:
                     found("claim", step, "", walk.defs_for(qid, step))
+            if _NAMED_SIZE.match(lhs):  # H_{out} = A = B: H_out is A for the claims after
+                walk.named.append((qid or "", lhs.strip(), links[1]))
             continue
         found("claim", latex, "", walk.defs_for(qid, latex))
         if has_eq and _NAMED_SIZE.match(lhs) and not _DEFINE_EQ.search(row):

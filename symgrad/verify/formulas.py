@@ -27,6 +27,7 @@ class Math:
     display: bool
     written: str = ""  # the body as written, when the writer's macros were expanded
     too_long: bool = False  # longer than MAX_MATH: listed as not judged, never read
+    plain: bool = False  # a shape written as plain text on a line of its own ("3 x 4")
 
 
 # ---------------------------------------------------------------- finding formulas
@@ -44,9 +45,21 @@ _BLANK = re.compile(r"\n[ \t]*\n")
 def find_math(text: str) -> list[Math]:
     """Every ``$..$``, ``$$..$$``, ``\\[..\\]``, ``\\(..\\)`` and math environment, in order;
     an unterminated one is left out; one longer than MAX_MATH is kept, marked too long."""
-    return [m if m.end - m.start < MAX_MATH else Math(m.start, m.end, "", m.display,
-                                                        m.body[:60], True)
-            for m in _find_math(text)]
+    found = [m if m.end - m.start < MAX_MATH else Math(m.start, m.end, "", m.display,
+                                                         m.body[:60], True)
+             for m in _find_math(text)]
+    return sorted(found + _plain_shapes(text, found), key=lambda m: m.start)
+
+
+# a shape written as plain text on a line of its own: "3 x 4", "1 × 5 × 3"
+_PLAIN_SHAPE = re.compile(r"^[ \t]*(\d+(?:[ \t]*[x×][ \t]*\d+)+)[ \t]*\.?[ \t]*$", re.M)
+
+
+def _plain_shapes(text: str, maths: list[Math]) -> list[Math]:
+    """The plain-text shapes outside every formula, as formulas of their own."""
+    return [Math(m.start(1), m.end(1), m.group(1), True, plain=True)
+            for m in _PLAIN_SHAPE.finditer(text)
+            if not any(f.start <= m.start(1) < f.end for f in maths)]
 
 
 def _find_math(text: str) -> list[Math]:
