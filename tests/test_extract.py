@@ -360,7 +360,8 @@ def test_names_the_writer_declares_and_defines_are_definitions(tmp_path):
 def test_a_shape_after_a_text_row_that_announces_the_output_is_the_answer(tmp_path):
     items = placed(tmp_path, "o.tex", "\\section*{1.1}\n\\subsection*{(b)}\n"
                    "\\begin{flalign*} & \\text{Thus the output dimension is: } \\\\ F \\times & "
-                   "\\left(H - K + 1\\right) \\\\ \\times & \\left(W - K + 1\\right)\\end{flalign*}\n")
+                   "\\left(H - K + 1\\right) \\\\ \\times & \\left(W - K + 1\\right)"
+                   "\\end{flalign*}\n")
     assert kinds(items, "claim") == [
         ("1.1.b", r"F \times \left(H - K + 1\right) \times \left(W - K + 1\right)")]
 
@@ -373,8 +374,8 @@ def test_a_worked_answer_with_pytorchs_names_and_a_plain_text_shape(tmp_path):
                    "stride = 4\n$\n\n\\begin{equation} H_{\\text {out }}=\\left\\lfloor\\frac{"
                    "H_{\\text {in }}+2 \\times \\text { padding }[0]-\\text { dilation }[0] \\times"
                    "\\left(\\text { kernel }_{\\text {size }}[0]-1\\right)-1}{\\text { stride }[0]}"
-                   "+1\\right\\rfloor \\end{equation}\n\n$W_{out} = (W_{in} - 5 + 2P)/S + 1 = 2$\n\n"
-                   "5 x 2\n")
+                   "+1\\right\\rfloor \\end{equation}\n\n"
+                   "$W_{out} = (W_{in} - 5 + 2P)/S + 1 = 2$\n\n5 x 2\n")
     assert kinds(items, "definition") == [("1.1.a", "H_{in} = 21")]
     assert kinds(items, "question") == [("1.1.a", "stride = 4")]
     claims = [f for f in items if f.kind == "claim"]
