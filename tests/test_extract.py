@@ -396,3 +396,27 @@ def test_channels_out_named_sizes_of_a_chain_and_a_hypothesis(tmp_path):
     answer = [f for f in items if f.kind == "claim" and "times" in f.latex]
     assert "(F)" in answer[0].checked and r"\left\lfloor \frac{H + 2P - K}{S}" in answer[0].checked
     assert answer[1].checked.startswith("C \\times")
+
+
+def test_an_unlabelled_item_is_placed_by_what_it_asks_and_says_so(tmp_path):
+    # a write-up of the year before, whose third item asks what this year's fourth part
+    # asks (a part was added): placed by content, with a note; by count otherwise
+    from symgrad.problems.registry import get
+
+    fall = QuestionTree.of(get("hw2-fall2024"))
+    p = tmp_path / "f.tex"
+    p.write_text("\\subsection*{Problem 1.2.1: Recurrent Neural Networks}\n\\begin{enumerate}\n"
+                 "\\item Draw a diagram for this RNN.\n\\item What is the dimension of $c[t]$?\n\n"
+                 "$c[t] \\in \\mathbb{R}^m$\n\\item Suppose that we run the RNN to get a sequence"
+                 " of $h[t]$ for t from 1 to K. Assuming we know the derivative $\\frac{\\partial"
+                 " \\ell}{\\partial h[t]}$, provide the dimension of and an expression for values "
+                 "of $\\frac{\\partial \\ell}{\\partial W_x}$. What are the similarities between "
+                 "the backward and forward pass of this RNN?\n\n$$\\frac{\\partial \\ell}{\\partial"
+                 " W_x} = \\sum_{t=1}^{K} \\frac{\\partial \\ell}{\\partial h[t]} \\frac{\\partial "
+                 "h[t]}{\\partial W_x}$$\n\\end{enumerate}\n")
+    items = extract(fall, read_writeup(p))
+    claims = [f for f in items if f.kind == "claim"]
+    assert [f.question for f in claims] == ["1.2.1.d"]
+    assert "placed by content" in claims[0].reason
+    # by count when the item asks what its position asks
+    assert [f.question for f in items if "c[t]" in f.latex] == ["1.2.1.b", "1.2.1.b"]

@@ -326,6 +326,14 @@ def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
     return None
 
 
+def _item_text(text: str, at: int) -> str:
+    """What an item asks: its text up to its answer, its next item or a blank line."""
+    piece = text[at:at + 400]
+    stop = [m.start() for m in (_ANSWER_START.search(piece), re.search(r"\n[ \t]*\n|\\item\b|"
+                                                                     r"\\begin\{", piece)) if m]
+    return piece[:min(stop)] if stop else piece
+
+
 def _said_output(rows: list[str]) -> bool:
     """Whether the row before is text that announces the output (``\text{Thus the output
     dimension is:}``)."""
@@ -355,6 +363,7 @@ class _Walk:
         # when an answer label for it comes later
         self.answered: set[tuple[str, int]] = set()
         self.pos = 0  # where the walk is in the text
+        self.note = ""
         self.question_math: set[str] = set()
         self.definitions: list[tuple[str, str]] = []
         # (question, section, position, text) of every definition, for the ones written
@@ -374,10 +383,12 @@ class _Walk:
                                       or qid.startswith(a + "."))
                    for a, at in self.answered)
 
-    def move(self, qid: str | None, answer: bool, level: int, why: str = "") -> None:
+    def move(self, qid: str | None, answer: bool, level: int, why: str = "",
+             note: str = "") -> None:
         self.current, self.level, self.section = qid, level, self.section + 1
         self.answer = not (qid and self.is_question_section(qid, answer))
         self.why = why
+        self.note = note  # how the section was placed, when a reader should know it
 
     def label(self, lab: Label) -> None:
         if lab.absolute:
@@ -633,8 +644,16 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
                 target = tree.resolve(base, rel) if rel else None
             elif base and tree.children(base) and top[1] <= len(tree.children(base)):
                 target = tree.children(base)[top[1] - 1]
+                # an unlabelled item that restates another part (a part added in this
+                # year's set shifts the count): placed by what it asks
+                said = tree.by_content(tree.children(base), target, _item_text(text, e[4]))
+                note = ""
+                if said is not None:
+                    note = (f"placed by content: item {top[1]} of {base} asks what {said} "
+                            f"asks, not {target}")
+                    target = said
             if target is not None:
-                walk.move(target, True, walk.level)
+                walk.move(target, True, walk.level, note=note if not e[3] else "")
                 top[2] = True
             last, prev, label = e[4], None, None
             continue
@@ -719,6 +738,7 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
 
     def found(kind: str, latex: str, reason: str = "", defs: tuple[str, ...] = ()) -> None:
         shown, check = latex, ""
+        reason = reason or (walk.note if kind == "claim" else "")
         if written and latex == rows[at[0]] and written[at[0]] != latex:
             shown, check = written[at[0]], latex
         elif m.plain and latex != m.body:

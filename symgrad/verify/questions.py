@@ -100,6 +100,18 @@ class QuestionTree:
         self.aliases = dict(sorted(((k.lower(), v.lower()) for k, v in (aliases or {}).items()),
                                    key=lambda kv: -len(kv[0])))
 
+    @classmethod
+    def of(cls, problems) -> QuestionTree:
+        """The tree of a problem set, with its titles, data, sizes, aliases and the
+        statement of each question (for placing by content)."""
+        tree = cls(problems.questions, problems.titles, problems.given, problems.sizes,
+                   problems.aliases)
+        tree.statements = {
+            q.lower(): f"{problems.question(q).statement} "
+                       f"{getattr(problems.question(q), 'statement_tex', '')}"
+            for q in problems.questions}
+        return tree
+
     def canonical(self, qid: str) -> str:
         """``qid`` in the set's own numbering (an alias prefix replaced)."""
         for alias, target in self.aliases.items():
@@ -195,6 +207,19 @@ class QuestionTree:
                         reverse=True)
         if scores[0][0] >= 1 and scores[0][0] > scores[1][0]:
             return scores[0][1]
+        return None
+
+    def by_content(self, parts: list[str], counted: str, text: str) -> str | None:
+        """The part among ``parts`` whose statement ``text`` restates, when it is clearly
+        another one than the part its position gives (``counted``); else None."""
+        if len(_words(self.statements.get(counted, ""))) < 3 or not text:
+            return None  # a part whose statement says little (1.1.c: its parts ask)
+        words = _words(text)
+        score = {n: len(words & _words(self.statements.get(n, ""))) for n in parts}
+        best = max(parts, key=lambda n: score[n])
+        if best != counted and score[best] >= 4 and score[best] > 2 * score[counted] and \
+                sum(v == score[best] for v in score.values()) == 1:
+            return best
         return None
 
     def describe(self, qid: str) -> str:

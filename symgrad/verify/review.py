@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..core.errors import SymgradError
@@ -124,12 +124,7 @@ class Reviewer:
         # a ProblemSet, or the name or file of a registered one (default: the built-in)
         self.problems = problems if hasattr(problems, "questions") else \
             service("problem_set")(problems)
-        self.tree = QuestionTree(self.problems.questions, self.problems.titles,
-                                 self.problems.given, self.problems.sizes, self.problems.aliases)
-        self.tree.statements = {
-            q.lower(): f"{self.problems.question(q).statement} "
-                       f"{getattr(self.problems.question(q), 'statement_tex', '')}"
-            for q in self.problems.questions}
+        self.tree = QuestionTree.of(self.problems)
         self._checker = checker
         self._cache: dict[tuple, Verdict] = {}
         self._contexts: dict[str, object | None] = {}
@@ -232,8 +227,9 @@ class Reviewer:
                                   "line": doc.line(f.start), "cell": doc.cell(f.start),
                                   "reason": f.reason})
             if f.kind == "unplaced" or (f.kind == "claim" and self.context(f.question) is None):
-                why = f.reason or f"question {f.question} is answered in prose; symgrad " \
-                                  f"checks no formula for it"
+                why = f.reason if f.kind == "unplaced" else \
+                    f"question {f.question} is answered in prose; symgrad checks no formula " \
+                    f"for it" + (f" ({f.reason})" if f.reason else "")
                 out.unplaced.append({"question": f.question, "latex": f.latex,
                                      "line": doc.line(f.start), "cell": doc.cell(f.start),
                                      "reason": why})
@@ -257,6 +253,8 @@ class Reviewer:
                                   f"set (--set), or add that year as a problem set",
                                   {"construct": "other data"}, None, verdict.claim_latex,
                                   ["construct not judged: other data"])
+            if f.reason:  # how the claim was placed (by content): the verdict says so
+                verdict = replace(verdict, notes=[*verdict.notes, f.reason])
             out.claims.append(ClaimResult(f.question, f.latex, verdict,
                                           doc.line(f.start), doc.cell(f.start), f.start, f.end,
                                           list(f.spans), f.definitions))
@@ -289,7 +287,7 @@ def recognise(doc: Document, sets: Sequence) -> tuple[object, str, object | None
     first): the one whose statement it copies most (its ``given`` data), then the one
     under whose questions most of its formulas fall. Also says why, and names the runner-up
     when the two tie on both (the caller may then decide by the verdicts)."""
-    trees = [QuestionTree(s.questions, s.titles, s.given, s.sizes, s.aliases) for s in sets]
+    trees = [QuestionTree.of(s) for s in sets]
     founds = [extract(tree, doc) for tree in trees]
     # formulas read as the question's data, not as an answer ("4 \\times 5" is one year's
     # kernel and another year's output)
