@@ -350,3 +350,37 @@ def test_a_claim_may_use_the_one_step_jacobians_of_the_intermediates():
     # a slot letter on the left is read at every slot (a_i h[t-1]^T is none of da_i/dh[t-1])
     v = sg.check("1.2.2.e", r"\frac{\partial a_i[t]}{\partial h[t-1]} = a_i[t] h[t-1]^\top")
     assert v.verdict == "incorrect" and v.explanation.startswith("at slot i = ")
+
+
+def test_the_gates_jacobian_is_a_factor_a_claim_may_use():
+    # dh[t]/dh[t-1] = diag(c[t]) + diag(h[t-1] - W_x x[t]) dc[t]/dh[t-1], with
+    # dc[t]/dh[t-1] = diag(c (1 - c)) W_h: checked here by central differences first
+    rng = np.random.default_rng(3)
+    for n, m in ((3, 4), (2, 5)):
+        Wc, Wh, Wx = rng.normal(size=(m, n)), rng.normal(size=(m, m)), rng.normal(size=(m, n))
+        x, hp = rng.normal(size=n), rng.normal(size=m)
+
+        def step(h):
+            c = sigmoid(Wc @ x + Wh @ h)
+            return c * h + (1 - c) * (Wx @ x), c
+
+        eps = 1e-6
+        fd_h = np.stack([(step(hp + eps * e)[0] - step(hp - eps * e)[0]) / (2 * eps)
+                         for e in np.eye(m)], axis=1)
+        fd_c = np.stack([(step(hp + eps * e)[1] - step(hp - eps * e)[1]) / (2 * eps)
+                         for e in np.eye(m)], axis=1)
+        c = step(hp)[1]
+        assert np.allclose(fd_c, np.diag(c * (1 - c)) @ Wh, atol=1e-6)
+        assert np.allclose(fd_h, np.diag(c) + np.diag(hp - Wx @ x) @ fd_c, atol=1e-6)
+    J = r"\frac{\partial c[t]}{\partial h[t-1]}"
+    lhs = r"\frac{\partial h[t]}{\partial h[t-1]}"
+    right = sg.check("1.2.1.d", rf"{lhs} = \operatorname{{diag}}(c[t]) + "
+                     rf"\operatorname{{diag}}(h[t-1] - W_x x[t]) {J}")
+    assert right.verdict == "correct"
+    wrong = sg.check("1.2.1.d", rf"{lhs} = \operatorname{{diag}}(c[t]) + "
+                     rf"\operatorname{{diag}}(h[t-1] + W_x x[t]) {J}")
+    assert wrong.verdict == "incorrect"
+    assert sg.check("1.2.1.d", rf"{J} = \operatorname{{diag}}(c[t] \odot (1 - c[t])) W_h"
+                    ).verdict == "correct"
+    assert sg.check("1.2.1.d", rf"{J} = \operatorname{{diag}}(c[t] \odot (1 - c[t])) W_c"
+                    ).verdict == "incorrect"

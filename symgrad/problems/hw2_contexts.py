@@ -236,8 +236,23 @@ def rnn_context(qid: str, title: str, default,
     specs += [TensorSpec(f"dh_d{w}", (m, *shape), r"\frac{\partial %s[t]}{\partial %s}"
                          % (state, _latex(specs, w)), (), f"the immediate Jacobian of {state}[t] "
                          f"with respect to {_latex(specs, w)}") for w, shape in wrt.items()]
+    # the gate's Jacobians, a factor of many hand derivations (diag(h[t-1] - W_x x[t])
+    # \frac{\partial c[t]}{\partial h[t-1]}): made only when a claim reads one
+    gate_wrt = {w: wrt[w] for w in ("h_prev", "x", "W_c", "W_h")}
+    specs += [TensorSpec(f"dc_d{w}", (m, *shape), r"\frac{\partial c[t]}{\partial %s}"
+                         % _latex(specs, w), (), f"the Jacobian of the gate c[t] with respect "
+                         f"to {_latex(specs, w)}") for w, shape in gate_wrt.items()]
     jacobians = {w: r.jacobian(w) for w in wrt}
     shapes = {t.name: t.shape for t in specs}
+
+    def gate_jacobian(w: str) -> Quantity:
+        element, I, J = model.derivative("c", w)
+        return Quantity(rf"\frac{{\partial c[t]}}{{\partial {_latex(specs, w)}}}", element,
+                        I + J, shapes["c"] + shapes[w], tensors=model.tensors,
+                        inputs=tuple(model.tensors[k] for k in ("x", "h_prev", "W_c", "W_h",
+                                                                "W_x")),
+                        lhs=(model.tensors["c"], model.tensors[w]), prepare=model.forward,
+                        sizes=r.sizes, size_names=(n, m))
     seq = ("x", "W_c", "W_h", "W_x", "delta")
 
     def instance(seed: int) -> Instance:
@@ -260,6 +275,12 @@ def rnn_context(qid: str, title: str, default,
                 for s in range(KK)], dtype=float)
         now = KK - 1
         arrays = {**params, **{k: v[now] for k, v in series.items()}}
+        point = {"x": xs[now], "h_prev": series["h_prev"][now], **params}
+        lazy = {f"dc_d{w}": ((mm, *(mm if d == m else nn if d == n else d for d in shape)),
+                             lambda w=w: np.asarray(gate_jacobian(w).evaluate(point, n=nn, m=mm),
+                                                    dtype=float))
+                for w, shape in gate_wrt.items()}
+        arrays = LazyArrays(arrays, lazy)
         return Instance({"n": nn, "m": mm, "K": KK}, arrays, series, now,
                         f"n={nn}, m={mm}, K={KK}, random weights and inputs (seed {seed}), "
                         f"t = K")
