@@ -360,7 +360,7 @@ def test_the_gates_jacobian_is_a_factor_a_claim_may_use():
         Wc, Wh, Wx = rng.normal(size=(m, n)), rng.normal(size=(m, m)), rng.normal(size=(m, n))
         x, hp = rng.normal(size=n), rng.normal(size=m)
 
-        def step(h):
+        def step(h, Wc=Wc, Wh=Wh, Wx=Wx, x=x):
             c = sigmoid(Wc @ x + Wh @ h)
             return c * h + (1 - c) * (Wx @ x), c
 
