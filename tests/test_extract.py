@@ -420,3 +420,11 @@ def test_an_unlabelled_item_is_placed_by_what_it_asks_and_says_so(tmp_path):
     assert "placed by content" in claims[0].reason
     # by count when the item asks what its position asks
     assert [f.question for f in items if "c[t]" in f.latex] == ["1.2.1.b", "1.2.1.b"]
+
+
+def test_a_bare_shape_where_no_question_is_named_is_listed_not_dropped(tmp_path):
+    items = placed(tmp_path, "n.md", "### 1. (a)\n$$5 \\times 2$$\n### 3. (b)\n"
+                   "$$c[t] \\in \\mathbb{R}^m$$\n")
+    unplaced = [f for f in items if f.kind == "unplaced"]
+    assert [f.latex for f in unplaced] == [r"5 \times 2", r"c[t] \in \mathbb{R}^m"]
+    assert "'1. (a)' names no question" in unplaced[0].reason

@@ -20,6 +20,10 @@ TREE = QuestionTree(HW2.questions)
     (r"\subsection{1.2.1 Gated RNN}", "1.2.1", False),
     ("6.20 1.2.2.F Answer", "1.2.2.f", True),
     ("1.3.4", "1.3.4", False),
+    # a label followed by its answer's formula on the same line
+    ("**1.1 a)** $5 \\times 2$", "1.1.a", False),
+    ("1.2.1 (b) $c[t] \\in \\mathbb{R}^m$", "1.2.1.b", False),
+    ("Problem 1.2.1, part (b): $c[t] \\in \\mathbb{R}^m$", "1.2.1.b", False),
 ])
 def test_absolute_ids(line, qid, answer):
     lab = read_label(TREE, line)
@@ -30,6 +34,9 @@ def test_absolute_ids(line, qid, answer):
     ("(a)", ("a",)), ("Part (ii)", ("ii",)), ("(c) (iii)", ("c", "iii")),
     (r"\subsection*{(b)}", ("b",)), ("### Part (b)", ("b",)),
     ("(a) The output is $5 \\times 2$.", ("a",)),
+    ("Part c.i: $f_W(x) \\in \\mathbb{R}^{1 \\times 3}$", ("c", "i")),
+    ("Part (c)(iii)", ("c", "iii")),
+    ("Part a. The output", ("a",)),
 ])
 def test_relative_labels(line, rel):
     lab = read_label(TREE, line)
@@ -37,7 +44,8 @@ def test_relative_labels(line, rel):
 
 
 @pytest.mark.parametrize("line", ["Recalling 1.1.c.ii we see", "(23)", "- 4 Section 1: Theory",
-                                  "The output has 5 rows."])
+                                  "The output has 5 rows.", "1.2 $x$ is the input",
+                                  "Part 1.2 of the text"])
 def test_prose_is_no_label(line):
     assert read_label(TREE, line) is None
 

@@ -888,6 +888,13 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
             walk.define(qid, d, m.start)
             found("definition", d, "a name the writer declares, carried to later parts")
             continue
+        if latex is None and (qid is None or not walk.tree.is_leaf(qid)) and (
+                "\\times" in row or _PRODUCT.match(row)):
+            # a bare shape where no question is named: listed, never dropped
+            found("unplaced", row, walk.why or (f"under {walk.tree.describe(qid)}, which has "
+                                                f"parts; no part is named" if qid else
+                                                "under no question"))
+            continue
         if latex is None:
             found("skipped", row, "no statement (a symbol or an expression)")
             continue

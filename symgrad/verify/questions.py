@@ -265,7 +265,7 @@ _BOLD_LINE = re.compile(r"^(?:[-*]\s+)?(?:\*\*|__|\\textbf\{)(.+?)(?:\*\*|__|\})
 _ANSWER = re.compile(r"\b(answers?|solutions?|soln|sol)\b\.?", re.I)
 _NUMBER = re.compile(r"(?<![\w.])(q|question|problem|exercise|section|part)?\s*"
                      r"(\d+(?:\.\d+)*)(?![\d])", re.I)
-_TOKEN = re.compile(r"\s*[.\s]?\s*\(?\s*([a-z]{1,4})\s*\)?(?![a-z])", re.I)
+_TOKEN = re.compile(r"\s*[.,\s]?\s*(?:part\s*)?\(?\s*([a-z]{1,4})\s*\)?(?![a-z])", re.I)
 _REL_LINE = re.compile(r"^(?:part\s*|question\s*|problem\s*)?((?:\(\s*[a-z]{1,4}\s*\)\s*)+|"
                        r"[a-z]{1,4}\)|[a-z]{1,4}\.(?=\s+[A-Z])|(?<=part )[a-z]{1,4}\b)", re.I)
 # a heading that restates its question (**a. Given an input ...?**, **(i) What is ...**)
@@ -274,7 +274,7 @@ QUESTION_TITLE = re.compile(r"\?|^\W*(?:\(?[a-z]{1,4}[.)]\s*)?(?:given|what|prov
                             r"suppose|how)\b", re.I)
 # a label word and one part (Part 1, Problem a, Question (iv), Q2, Sub-part b)
 _PART_WORD = re.compile(r"^(?:part|problem|question|exercise|task|sub-?(?:part|problem|question)|"
-                        r"q)\s*[.#:]?\s*\(?\s*([a-h]|[ivx]{1,4}|\d{1,2})\s*\)?(?![\w.])", re.I)
+                        r"q)\s*[.#:]?\s*\(?\s*([a-h]|[ivx]{1,4}|\d{1,2})\s*\)?(?!\w|\.\d)", re.I)
 # an exporter's or writer's prefix before a label: "0.1 Answer to (i)", "Solution for part b"
 _ANSWER_TO = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?(?:answers?|solutions?|soln|sol\.?)\s*"
                         r"(?:to|for|of)?\s*(?:the\s+)?:?\s*(?=\S)", re.I)
@@ -317,10 +317,20 @@ def absolute_id(tree: QuestionTree, text: str) -> tuple[str | None, int]:
     return best
 
 
+# a further part after a part word: "Part c.i", "Part c(ii)", "Part (c)(iii)"
+_MORE_PART = re.compile(r"\.?\s*\(?\s*([ivx]{1,4}|[a-h])\s*\)?(?![\w.])", re.I)
+
+
 def _relative(text: str) -> tuple[tuple[str, ...], int]:
     m = _PART_WORD.match(text)
     if m:
-        return (m.group(1).lower(),), m.end()
+        labels, end = [m.group(1).lower()], m.end()
+        more = _MORE_PART.match(text, end)
+        while more and more.end() > end:
+            labels.append(more.group(1).lower())
+            end = more.end()
+            more = _MORE_PART.match(text, end)
+        return tuple(labels), end
     m = _REL_LINE.match(text)
     if not m:
         return (), 0
@@ -334,7 +344,7 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
     s = _LEADING_TEX.sub("", line.strip())
     if not s:
         return None
-    level = 0
+    level, bold = 0, False
     m = _MD_HEADING.match(s)
     t = _TEX_HEADING.match(s)
     b = _BOLD_LINE.match(_STRIP.sub("", s))
@@ -346,6 +356,7 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
         level, title = 6, b.group(1)
     else:
         title = _STRIP.sub("", s)
+        bold = bool(re.match(r"(?:\*\*|__|\\textbf\s*\{)", title))
         t2 = _TEX_BOLD_START.match(title)
         if t2:  # \textbf{Q1.1.A Answer} followed by text on the same line
             title = t2.group(1) + " " + title[t2.end():]
@@ -383,9 +394,12 @@ def read_label(tree: QuestionTree, line: str) -> Label | None:
                      r"(?=1\.\d)", title, re.I)
     if start is not None:
         qid, end = absolute_id(tree, title[:start.end() + 40])
+        # a label followed by its answer's formula: "**1.1 a)** $5 \times 2$", "1.1 (b) $..$"
+        closed = bold or title[:end].rstrip().endswith(")")
         if qid is not None and (end >= len(title) or
                                 re.match(r"\s*(?:[:.)\-—]|answers?\b|solutions?\b|$)",
-                                         title[end:], re.I)):
+                                         title[end:], re.I) or
+                                (closed and re.match(r"\s*(?:\$|\\\(|\\\[)", title[end:]))):
             rest = title[end:]
             return Label(qid, (), bool(_ANSWER.match(rest.strip(" :.)-"))), 0, title)
     rel, end = _relative(title)
