@@ -428,3 +428,18 @@ def test_a_bare_shape_where_no_question_is_named_is_listed_not_dropped(tmp_path)
     unplaced = [f for f in items if f.kind == "unplaced"]
     assert [f.latex for f in unplaced] == [r"5 \times 2", r"c[t] \in \mathbb{R}^m"]
     assert "'1. (a)' names no question" in unplaced[0].reason
+
+
+def test_letter_items_items_with_numbers_and_answers_that_name_no_part(tmp_path):
+    items = placed(tmp_path, "l.md", "## 1.1 Convolutional Neural Networks\n\na. The output is "
+                   "$5 \\times 2$.\n\nb. $F \\times H \\times W$\n\nc.\n   i. $f_W(x) \\in "
+                   "\\mathbb{R}^{1 \\times 3}$\n")
+    assert [q for q, _ in kinds(items, "claim")] == ["1.1.a", "1.1.b", "1.1.c.i"]
+    items = placed(tmp_path, "n.tex", "\\begin{enumerate}\n\\item[1.1]\n\\begin{enumerate}\n"
+                   "\\item[(b)] $F \\times H \\times W$\n\\end{enumerate}\n\\item[1.2.1]\n"
+                   "\\begin{enumerate}\n\\item[(b)] $c[t] \\in \\mathbb{R}^m$\n\\end{enumerate}\n"
+                   "\\end{enumerate}\n")
+    assert [q for q, _ in kinds(items, "claim")] == ["1.1.b", "1.2.1.b"]
+    # "(a) Answer:" under "# Part 1" names no part: not placed, never "restated"
+    items = placed(tmp_path, "p.md", "# Part 1\n\n**(a)** Answer: $5 \\times 2$\n")
+    assert [f.kind for f in items] == ["unplaced"]

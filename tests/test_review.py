@@ -275,3 +275,17 @@ def test_a_question_stated_with_other_data_is_not_judged_against_the_set(tmp_pat
     p.write_text(OTHER_YEAR % (r"21 \times 12", r"4 \times 5", 4, r"5 \times 2"))
     (claim,) = Reviewer(problems="hw2").review_file(p).claims
     assert claim.verdict.verdict == "correct"
+
+
+def test_a_claim_right_for_another_part_is_not_judged_as_incorrect(tmp_path, reviewer):
+    # a label symgrad does not read ("c -- i:") leaves 1.1.c.i's shape under 1.1.b: right
+    # for 1.1.c.i (1 x 3: one filter, (7 - 3)/2 + 1 = 3 positions), so not INCORRECT
+    assert (7 - 3) // 2 + 1 == 3
+    p = tmp_path / "m.md"
+    p.write_text("## 1.1 (b)\n$F \\times H \\times W$\n\nc -- i: $f_W(x) \\in "
+                 "\\mathbb{R}^{1 \\times 3}$\n\nand $f_W(x) \\in \\mathbb{R}^{1 \\times 4}$\n")
+    right, wrong_shape, other = reviewer.review_file(p).claims
+    assert right.verdict.verdict == "incorrect"  # F x H x W: a wrong answer to 1.1.b
+    assert wrong_shape.verdict.verdict == "unparsed"
+    assert "right for question 1.1.c.i" in wrong_shape.verdict.explanation
+    assert other.verdict.verdict == "incorrect"  # right for no part: stays incorrect

@@ -21,7 +21,7 @@ from .formulas import (
     split_rows,
     split_statements,
 )
-from .questions import QUESTION_TITLE, Label, QuestionTree, read_label
+from .questions import QUESTION_TITLE, Label, QuestionTree, absolute_id, read_label
 from .writeup import Document, expand_macros
 
 __all__ = ["Found", "Math", "extract", "find_math", "split_rows"]
@@ -600,8 +600,11 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     probe = _Walk(tree, doc)
     for e in events:
         if e[2] == "label":
+            was = probe.current
             probe.label(e[3])
-            if e[3].answer and probe.current:
+            # an answer label that names no question ("(a) Answer:" under "Part 1") makes
+            # no section a statement
+            if e[3].answer and probe.current and (e[3].absolute or probe.current != was):
                 walk.answered.add((probe.current, e[0]))
     found: list[Found] = []
     last = 0
@@ -642,6 +645,8 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
             if e[3]:
                 rel = re.findall(r"[a-z]+", e[3].lower())
                 target = tree.resolve(base, rel) if rel else None
+                if target is None:  # \item[1.2.1], \item[Q1.1 (b)]: a question's number
+                    target = absolute_id(tree, e[3])[0]
             elif base and tree.children(base) and top[1] <= len(tree.children(base)):
                 target = tree.children(base)[top[1] - 1]
                 # an unlabelled item that restates another part (a part added in this

@@ -267,7 +267,8 @@ _NUMBER = re.compile(r"(?<![\w.])(q|question|problem|exercise|section|part)?\s*"
                      r"(\d+(?:\.\d+)*)(?![\d])", re.I)
 _TOKEN = re.compile(r"\s*[.,\s]?\s*(?:part\s*)?\(?\s*([a-z]{1,4})\s*\)?(?![a-z])", re.I)
 _REL_LINE = re.compile(r"^(?:part\s*|question\s*|problem\s*)?((?:\(\s*[a-z]{1,4}\s*\)\s*)+|"
-                       r"[a-z]{1,4}\)|[a-z]{1,4}\.(?=\s+[A-Z])|(?<=part )[a-z]{1,4}\b)", re.I)
+                       r"[a-z]{1,4}\)|[a-z]{1,4}\.(?=\s*$|\s+(?:[A-Z]|\$|\\[(\[]))|"
+                       r"(?<=part )[a-z]{1,4}\b)", re.I)
 # a heading that restates its question (**a. Given an input ...?**, **(i) What is ...**)
 QUESTION_TITLE = re.compile(r"\?|^\W*(?:\(?[a-z]{1,4}[.)]\s*)?(?:given|what|provide|suppose|assume|"
                             r"draw|write|explain|extend|modify|can|in this section|now,?\s+"

@@ -185,6 +185,26 @@ class Reviewer:
             self._cache[key] = v
         return self._cache[key]
 
+    def misplaced(self, qid: str, latex: str, defs: tuple[str, ...], from_zero: bool,
+                  verdict: Verdict) -> Verdict:
+        """An incorrect claim that is right for another part of the same section (1.1.c.i's
+        shape under 1.1.a) may be misplaced by a heading symgrad did not read: not judged,
+        saying which question it answers, rather than a confident INCORRECT."""
+        if not re.search(r"=|\\in\b", latex):
+            return verdict  # a bare shape (5 x 3) fits many parts: it names nothing
+        group = ".".join(qid.split(".")[:2])
+        for other in self.tree.leaves:
+            if other == qid or not other.startswith(group + ".") or self.context(other) is None:
+                continue
+            v = self.check(other, latex, defs, from_zero)
+            if v.verdict == "correct":
+                return Verdict("unparsed", f"not judged: under {qid} it does not hold "
+                               f"({verdict.explanation}), but it is right for question "
+                               f"{other}; check that it is placed under its question",
+                               {"construct": "placement", "right_for": other}, None,
+                               verdict.claim_latex, ["construct not judged: placement"])
+        return verdict
+
     def _zero_based(self, qid: str, latex: str, defs: tuple[str, ...]) -> Verdict | None:
         try:
             return self._call(qid, latex, defs, 0)
@@ -253,6 +273,9 @@ class Reviewer:
                                   f"set (--set), or add that year as a problem set",
                                   {"construct": "other data"}, None, verdict.claim_latex,
                                   ["construct not judged: other data"])
+            if verdict.verdict == "incorrect":
+                verdict = self.misplaced(f.question, f.checked,
+                                         (*f.definitions, *einstein), from_zero, verdict)
             if f.reason:  # how the claim was placed (by content): the verdict says so
                 verdict = replace(verdict, notes=[*verdict.notes, f.reason])
             out.claims.append(ClaimResult(f.question, f.latex, verdict,
