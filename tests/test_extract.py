@@ -443,3 +443,15 @@ def test_letter_items_items_with_numbers_and_answers_that_name_no_part(tmp_path)
     # "(a) Answer:" under "# Part 1" names no part: not placed, never "restated"
     items = placed(tmp_path, "p.md", "# Part 1\n\n**(a)** Answer: $5 \\times 2$\n")
     assert [f.kind for f in items] == ["unplaced"]
+
+
+def test_an_inline_size_of_another_thing_is_not_the_answer(tmp_path):
+    # tongshanyin's 1.1.b: the input's size and the padded size on the way to the output
+    items = placed(tmp_path, "t.tex", "\\section*{1.1}\n\\subsection*{(b)}\nFor a single image"
+                   " in input, it is size $H\\times W$. Use padding $P$, the size becomes "
+                   "$(H+2P)\\times(W+2P)$. So the output dimension is $F \\times H' \\times W'$."
+                   "\n\nDimension of $\\frac{\\partial f_W(x)}{\\partial W}$: $1 \\times 2 \\times"
+                   " 3,$\n")
+    # the shape after "Dimension of X:" is a claim (its subject found from the prose)
+    assert [x for _, x in kinds(items, "claim")] == [r"F \times H' \times W'",
+                                                     r"1 \times 2 \times 3"]

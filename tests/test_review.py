@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 from reference import shared
 
-from symgrad.verify.review import Reviewer, format_summary, format_table, review_json
+from symgrad.verify.review import (
+    RecognisingReviewer,
+    Reviewer,
+    format_summary,
+    format_table,
+    review_json,
+)
 
 DATA = Path(__file__).parent / "data" / "review"
 SEED = "000_cceb4aa8b35596d4.txt"
@@ -214,7 +220,7 @@ def test_a_write_up_of_another_problem_set_is_reviewed(tmp_path):
 
 
 def test_the_problem_set_is_recognised_from_what_the_write_up_copies(tmp_path):
-    from symgrad.verify.review import RecognisingReviewer
+
 
     hw1 = tmp_path / "hw1.md"
     hw1.write_text("## 1.2\n\nWe have $z_1 = \\mathrm{Linear}_1(x)$ and $z_2 = f(z_1)$.\n\n"
@@ -289,3 +295,15 @@ def test_a_claim_right_for_another_part_is_not_judged_as_incorrect(tmp_path, rev
     assert wrong_shape.verdict.verdict == "unparsed"
     assert "right for question 1.1.c.i" in wrong_shape.verdict.explanation
     assert other.verdict.verdict == "incorrect"  # right for no part: stays incorrect
+
+
+def test_a_write_up_that_copies_little_is_recognised_by_its_verdicts(tmp_path):
+    # Spring 2021's data (a 10 x 11 input, a 3 x 3 kernel, stride 2: 4 x 5 out) and
+    # nothing of any statement copied: the set its answers check out in
+    assert ((10 - 3) // 2 + 1, (11 - 3) // 2 + 1) == (4, 5)
+    p = tmp_path / "s.md"
+    p.write_text("## 1.1 (a)\nThe output is $4 \\times 5$.\n\n## 1.1 (c) (i)\n"
+                 "$f_W(x) \\in \\mathbb{R}^{1 \\times 2}$\n")
+    r = RecognisingReviewer().review_file(p)
+    assert r.problems == "hw2-spring2021" and "by its verdicts" in r.problems_why
+    assert [c.verdict.verdict for c in r.claims] == ["correct", "correct"]

@@ -152,6 +152,8 @@ _INPUT_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([HWL])_\{?\s*(?:\\(?:text|mathrm)\
                          r"C_\{?\s*(?:\\(?:text|mathrm)\s*\{\s*)?(in|out)\s*\}?\s*\}?(?![A-Za-z]))")
 # "If $C_{out} = C_{in}$, then": a hypothesis
 _IF_PROSE = re.compile(r"(?:^|[\s(])(?:if|suppose|supposing|assuming)\s*$", re.I)
+# a sentence about the output: an inline shape in it is the answer
+_OUTPUT_WORD = re.compile(r"\b(?:output|ouput|outputs|result|answer)\b", re.I)
 # a size written as its word: "stride = 2", "\text{padding} = 0"
 _WORD_SIZE = re.compile(r"^\s*(?:\\(?:text|mathrm)\s*\{\s*)?([a-z]+)\s*\}?\s*=\s*(\d+)\s*$")
 # a kernel size, stride, padding or dilation written as its letter
@@ -881,6 +883,9 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                 # "$W$ has dimensions: $1 \times 5 \times 3$": the shape of W
                 dims = _product_shape(row.replace(",", " x "))
                 latex = f"{subject} \\in \\mathbb{{R}}^{{{dims}}}"
+            elif not m.display and not _OUTPUT_WORD.search(_sentence_start(text, m.start)) \
+                    and not re.search(r"(?:dimensions?|shape|size)\s+of\b", window, re.I):
+                pass  # "for the input, it is size $H \\times W$": the size of another thing
             elif _PRODUCT.match(row) and re.search(r"\\times|x|X", row):
                 latex = _product_shape(row)
             elif _TUPLE.match(row):

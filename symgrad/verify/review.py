@@ -329,8 +329,11 @@ def recognise(doc: Document, sets: Sequence) -> tuple[object, str, object | None
     why = f"recognised: {best[0]} formula(s) of its statement copied, {best[1]} placed"
     if len(scores) > 1:
         why += f"; next {scores[1][3].name}: {scores[1][0]} copied, {scores[1][1]} placed"
-    tied = scores[1][3] if len(scores) > 1 and scores[1][:2] == best[:2] and best[1] else None
-    return best[3], why, tied
+    # what it copies does not decide (a write-up that restates little): the sets under
+    # which it places about as many claims, for the caller to decide by the verdicts
+    open_ = [x[3] for x in scores[1:] if x[0] + 2 > best[0] and best[1]
+             and x[1] * 2 >= best[1]]
+    return best[3], why, open_
 
 
 class RecognisingReviewer:
@@ -350,17 +353,18 @@ class RecognisingReviewer:
             doc = read_writeup(path)
         except SymgradError:
             return self._reviewer(self.sets[0]).review_file(path)
-        chosen, why, tied = recognise(doc, self.sets)
+        chosen, why, others = recognise(doc, self.sets)
         out = self._reviewer(chosen).review_file(path)
-        if tied is not None:  # nothing tells them apart: the set its answers check out in
-            other = self._reviewer(tied).review_file(path)
-            right = (sum(c.verdict.ok for c in out.claims), sum(c.verdict.ok for c in other.claims))
-            if right[1] > right[0]:
-                out = other
-            why = (f"recognised by its verdicts: {max(right)} claim(s) right against "
-                   f"{out.problems}, {min(right)} against "
-                   f"{other.problems if out is not other else chosen.name} (its formulas and "
-                   f"numbering fit both)")
+        if others:  # nothing it copies tells them apart: the set its answers check out in
+            right = {out.problems: sum(c.verdict.ok for c in out.claims)}
+            for pset in others:
+                other = self._reviewer(pset).review_file(path)
+                right[other.problems] = sum(c.verdict.ok for c in other.claims)
+                if right[other.problems] > right[out.problems]:
+                    out = other
+            rest = ", ".join(f"{n} {k}" for n, k in right.items() if n != out.problems)
+            why = (f"recognised by its verdicts: {right[out.problems]} claim(s) right against "
+                   f"{out.problems} ({rest}; what it copies fits several: {why})")
         out.problems_why = why
         return out
 
