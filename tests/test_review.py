@@ -307,3 +307,15 @@ def test_a_write_up_that_copies_little_is_recognised_by_its_verdicts(tmp_path):
     r = RecognisingReviewer().review_file(p)
     assert r.problems == "hw2-spring2021" and "by its verdicts" in r.problems_why
     assert [c.verdict.verdict for c in r.claims] == ["correct", "correct"]
+
+
+def test_a_name_the_checker_finds_defined_is_shown_and_carried(tmp_path, reviewer):
+    # K_{top} = 3 names a number; the claim after it uses the name; an index (i = 0) is
+    # never carried
+    p = tmp_path / "d.md"
+    p.write_text("## 1.1 (b)\n$K_{top} = 3$\n\n$$H_{q} = K_{top} + 1 = 4$$\n\n$i = 0$\n")
+    r = reviewer.review_file(p)
+    assert [s["latex"] for s in r.shown if s["kind"] == "definition"] == ["K_{top} = 3"]
+    claim = next(c for c in r.claims if "H_{q}" in c.latex)
+    assert "K_{top} = 3" in claim.definitions
+    assert all(s["latex"] != "i = 0" for s in r.shown if s["kind"] == "definition")

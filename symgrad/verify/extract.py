@@ -24,7 +24,7 @@ from .formulas import (
 from .questions import QUESTION_TITLE, Label, QuestionTree, absolute_id, read_label
 from .writeup import Document, expand_macros
 
-__all__ = ["Found", "Math", "extract", "find_math", "split_rows"]
+__all__ = ["Found", "Math", "definition_text", "extract", "find_math", "split_rows", "uses_name"]
 
 
 @dataclass
@@ -483,7 +483,7 @@ class _Walk:
             g = self.group(where)
             if qid != g and not qid.startswith(g + "."):
                 continue
-            if _uses(row, d) or _FROM_ZERO.match(d):  # counting from 0 holds for what follows
+            if uses_name(row, d) or _FROM_ZERO.match(d):  # counting from 0 holds for what follows
                 out.append(d)
         return tuple(dict.fromkeys(out))
 
@@ -679,7 +679,7 @@ def extract(tree: QuestionTree, doc: Document, systems: frozenset[str] = frozens
     return _join_systems(found, systems)
 
 
-def _uses(row: str, definition: str) -> bool:
+def uses_name(row: str, definition: str) -> bool:
     """Whether ``row`` uses the name ``definition`` defines (its head letter will do: a
     definition of ``s_p`` serves ``s_j``; one of ``m \\in \\{0, 1, 2\\}`` serves ``m'``)."""
     zero = _FROM_ZERO.match(definition) or _DECLARED.match(definition)
@@ -698,7 +698,7 @@ def _forward_definitions(found: list[Found], walk: _Walk) -> None:
         extra = [d for q, sec, pos, d in walk.later
                  if q == f.question and sec == f.section and pos > f.start
                  and d not in f.definitions and _lhs(d).strip() not in _lhs(f.latex)
-                 and _uses(f.latex, d)]
+                 and uses_name(f.latex, d)]
         if extra:
             f.definitions = tuple(dict.fromkeys((*f.definitions, *extra)))
 

@@ -15,7 +15,7 @@ from ..core.limits import CHECK_SECONDS, time_limit
 from ..core.services import service
 from .engine import EINSTEIN
 from .engine import check as check_claim
-from .extract import extract
+from .extract import definition_text, extract, uses_name
 from .questions import QuestionTree, normal_form
 from .verdict import Verdict
 from .writeup import Document, read_writeup
@@ -239,6 +239,9 @@ class Reviewer:
         from_zero = counts_from_zero([f.latex for f in found if f.kind == "claim"], doc.text)
         # "I will use Einstein summation": a repeated index is summed in every claim
         einstein = (EINSTEIN,) if re.search(r"\beinstein", doc.text, re.I) else ()
+        # definitions the checker found in what extract took for claims (n_H = 4): shown
+        # as definitions and carried to the later claims of their section that use them
+        learned: list[tuple[str, str]] = []
         for f in found:
             out.counts[f.kind] += 1
             if f.kind in ("definition", "question"):
@@ -265,7 +268,21 @@ class Reviewer:
                 continue
             other = next((q for q in conflicts if f.question == q
                           or f.question.startswith(q + ".")), None)
-            verdict = self.check(f.question, f.checked, (*f.definitions, *einstein), from_zero)
+            group = ".".join(f.question.split(".")[:2])
+            extra = tuple(d for g, d in learned if g == group and d not in f.definitions
+                          and uses_name(f.checked, d))
+            defs = (*f.definitions, *extra, *einstein)
+            verdict = self.check(f.question, f.checked, defs, from_zero)
+            if (verdict.counterexample or {}).get("construct") == "definition" and \
+                    _NAMED.match(f.checked):  # n_H = 4; never a letter (i = 0: an index)
+                d = definition_text(f.checked)
+                learned.append((group, d))
+                out.counts["claim"] -= 1
+                out.counts["definition"] += 1
+                out.shown.append({"kind": "definition", "question": f.question, "latex": f.latex,
+                                  "line": doc.line(f.start), "cell": doc.cell(f.start),
+                                  "reason": "a name the writer defines, carried to later parts"})
+                continue
             if other is not None and verdict.verdict != "unparsed":
                 verdict = Verdict("unparsed", f"not judged: the write-up states question "
                                   f"{other} with other data (`{conflicts[other]}`) than problem "
@@ -274,13 +291,12 @@ class Reviewer:
                                   {"construct": "other data"}, None, verdict.claim_latex,
                                   ["construct not judged: other data"])
             if verdict.verdict == "incorrect":
-                verdict = self.misplaced(f.question, f.checked,
-                                         (*f.definitions, *einstein), from_zero, verdict)
+                verdict = self.misplaced(f.question, f.checked, defs, from_zero, verdict)
             if f.reason:  # how the claim was placed (by content): the verdict says so
                 verdict = replace(verdict, notes=[*verdict.notes, f.reason])
             out.claims.append(ClaimResult(f.question, f.latex, verdict,
                                           doc.line(f.start), doc.cell(f.start), f.start, f.end,
-                                          list(f.spans), f.definitions))
+                                          list(f.spans), (*f.definitions, *extra)))
         return out
 
     def review_file(self, path: str | Path) -> FileReview:
@@ -302,6 +318,8 @@ class Reviewer:
         return [self.review_file(p) for p in paths]
 
 
+# a name with a subscript or a prime, then `=`: what a writer names (n_H, K_{eff}, H')
+_NAMED = re.compile(r"^\s*\\?[A-Za-z]+\s*(?:'|_\s*(?:\{[^{}=]+\}|[A-Za-z0-9]))\s*=(?!=)")
 _CHAIN = re.compile(r"(?<![\d.])\d+(?:x\d+)+(?![\d.])")  # 10x11 in a normal form
 
 
