@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from symgrad.verify import check_claim
+
 
 def sig(z):
     """The logistic sigmoid."""
@@ -24,6 +26,36 @@ def central(f, a, eps=1e-6):
         e = e.reshape(a.shape)
         out.append((np.asarray(f(a + e)) - np.asarray(f(a - e))) / (2 * eps))
     return np.moveaxis(np.array(out), 0, -1).reshape(np.shape(f(a)) + a.shape)
+
+
+def placements(n, k, s):
+    """How many times a kernel of extent k fits on n positions with stride s (a loop)."""
+    count, start = 0, 0
+    while start + k <= n:
+        count, start = count + 1, start + s
+    return count
+
+
+def ref_conv2d(x, W, stride):
+    """Valid cross-correlation by explicit loops (x: (C, H, W), W: (F, C, KH, KW))."""
+    F, _, KH, KW = W.shape
+    out = np.zeros((F, placements(x.shape[1], KH, stride), placements(x.shape[2], KW, stride)))
+    for f, i, j in np.ndindex(out.shape):
+        patch = x[:, i * stride:i * stride + KH, j * stride:j * stride + KW]
+        out[f, i, j] = np.sum(patch * W[f])
+    return out
+
+
+def ref_conv1d(x, W, stride):
+    """Cross-correlation by numpy.correlate, valid part, then strided (x: (C, L))."""
+    F, C, _ = W.shape
+    return np.array([sum(np.correlate(x[c], W[f, c], mode="valid") for c in range(C))[::stride]
+                     for f in range(F)])
+
+
+def set_verdict(pset, qid, latex, index_base=1):
+    """The verdict on a claim about question ``qid`` of problem set ``pset``."""
+    return check_claim(pset.question(qid).context(), latex, index_base=index_base).verdict
 
 
 def balanced_braces(tex):

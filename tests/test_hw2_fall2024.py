@@ -4,10 +4,10 @@ checkable question, its numbering mapped onto hw2's, and review of a write-up of
 
 import numpy as np
 import pytest
-from reference import central, sig
+from reference import central, placements, ref_conv1d, ref_conv2d, sig
+from reference import set_verdict as verdict
 
 from symgrad.problems import registry
-from symgrad.verify import check_claim
 from symgrad.verify.review import Reviewer
 
 NAME = "hw2-fall2024"
@@ -22,33 +22,8 @@ def pset():
     return registry.get(NAME)
 
 
-def verdict(pset, qid, latex, index_base=1):
-    return check_claim(pset.question(qid).context(), latex, index_base=index_base).verdict
 
 
-def placements(n, k, s):
-    """How many times a kernel of extent k fits on n positions with stride s (a loop)."""
-    count, start = 0, 0
-    while start + k <= n:
-        count, start = count + 1, start + s
-    return count
-
-
-def ref_conv2d(x, W, stride):
-    """Valid cross-correlation by explicit loops (x: (C, H, W), W: (F, C, KH, KW))."""
-    F, _, KH, KW = W.shape
-    out = np.zeros((F, placements(x.shape[1], KH, stride), placements(x.shape[2], KW, stride)))
-    for f, i, j in np.ndindex(out.shape):
-        patch = x[:, i * stride:i * stride + KH, j * stride:j * stride + KW]
-        out[f, i, j] = np.sum(patch * W[f])
-    return out
-
-
-def ref_conv1d(x, W, stride):
-    """Cross-correlation by numpy.correlate, valid part, then strided."""
-    F, C_, _ = W.shape
-    return np.array([sum(np.correlate(x[c], W[f, c], mode="valid") for c in range(C_))[::stride]
-                     for f in range(F)])
 
 
 OUT_2D = (placements(IMAGE[0], KERNEL[0], STRIDE), placements(IMAGE[1], KERNEL[1], STRIDE))
