@@ -74,14 +74,7 @@ _RNN_DEFAULTS = {"1.2.b": (("c", None), "dimension of c[t]"),
 @cache
 def context(qid: str):
     """The checker's context for one question of hw2-spring2022."""
-    from . import hw2_contexts as hc
-
-    if qid == "1.1.b":
-        return hc.shape_context()
-    if qid.startswith("1.1."):
-        return years.conv_context(qid, IMAGE, KERNEL, STRIDE, CONV1D)
-    default, title = _RNN_DEFAULTS[qid]
-    return hc.rnn_context(qid, title, default)
+    return years.year_context(qid, IMAGE, KERNEL, STRIDE, CONV1D, _RNN_DEFAULTS)
 
 
 #: hw2's references to its questions, in this year's numbering

@@ -124,6 +124,21 @@ def conv_context(qid: str, image: tuple[int, int], kernel, stride: int,
     return hc.conv1d_context(qid, default, title, **conv1d)
 
 
+def year_context(qid: str, image: tuple[int, int], kernel, stride: int, conv1d: Conv1dSizes,
+                 rnn_defaults: Mapping[str, tuple], notation=None):
+    """The checker's context of a question of a year's homework: hw2's output-shape
+    question, the year's convolutions, its gated RNN (``rnn_defaults``: qid -> (default
+    quantity, title)) in the year's ``notation``."""
+    from . import hw2_contexts as hc
+
+    if qid == "1.1.b":
+        return hc.shape_context()
+    if qid.startswith("1.1."):
+        return conv_context(qid, image, kernel, stride, conv1d)
+    default, title = rnn_defaults[qid]
+    return hc.rnn_context(qid, title, default, *([notation] if notation else []))
+
+
 def relabelled(context, qid: str):
     """A context under another question's id (a shallow copy: it shares its instances
     and truths with the original)."""
