@@ -384,3 +384,9 @@ def test_the_gates_jacobian_is_a_factor_a_claim_may_use():
                     ).verdict == "correct"
     assert sg.check("1.2.1.d", rf"{J} = \operatorname{{diag}}(c[t] \odot (1 - c[t])) W_c"
                     ).verdict == "incorrect"
+
+
+def test_the_gate_written_with_a_capital():
+    assert sg.check("1.2.1.b", r"C[t] \in \mathbb{R}^m").verdict == "correct"
+    assert sg.check("1.2.1.b", r"C[t] \in \mathbb{R}^n").verdict == "incorrect"
+    assert sg.check("1.1.b", r"C \times H \times W").verdict == "incorrect"  # C: channels

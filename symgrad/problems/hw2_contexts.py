@@ -221,7 +221,7 @@ def rnn_context(qid: str, title: str, default,
         TensorSpec("x", (n,), "x[t]", ("x",), "the input"),
         TensorSpec("h_prev", (m,), f"{state}[t-1]", (), "the previous state"),
         TensorSpec("h", (m,), f"{state}[t]", (state,), "the state"),
-        TensorSpec("c", (m,), "c[t]", ("c",), "the gate"),
+        TensorSpec("c", (m,), "c[t]", ("c", "C[t]"), "the gate"),  # C[t]: the gate, capital
         *([TensorSpec("z", (m,), f"{notation.preactivation}[t]", (),
                       "the gate's pre-activation")] if notation.preactivation else []),
         TensorSpec("u", (m,), "u[t]", (), "W_x x[t]"),

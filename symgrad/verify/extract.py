@@ -336,6 +336,23 @@ def _item_text(text: str, at: int) -> str:
     return piece[:min(stop)] if stop else piece
 
 
+def _last_space(row: str) -> str:
+    """``C[t] \\in (\\mathbb{R}^{..} + \\mathbb{R}^{..}) \\in \\mathbb{R}^{m}``: a chain of spaces
+    says the last one (the steps before it are the writer's working)."""
+    cuts, depth = [], 0
+    for m in re.finditer(r"[{(\[]|[})\]]|\\in(?![a-zA-Z])", row):
+        tok = m.group(0)
+        if tok in "{([":
+            depth += 1
+        elif tok in "})]":
+            depth -= 1
+        elif depth == 0:
+            cuts.append(m)
+    if len(cuts) < 2 or "=" in row:
+        return row
+    return f"{row[:cuts[0].start()].rstrip()} \\in {row[cuts[-1].end():].strip()}"
+
+
 def _said_output(rows: list[str]) -> bool:
     """Whether the row before is text that announces the output (``\text{Thus the output
     dimension is:}``)."""
@@ -768,6 +785,7 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
     for at[0], row in enumerate(rows):
         if not row:
             continue
+        row = _last_space(row)
         norm = re.sub(r"\s+", "", row)
         if re.match(r"^\s*(?:=|\\approx|\\le|\\ge|<|>)", row) and not m.display:
             found("skipped", row, "a fragment of a sentence (stride $= 2$)")

@@ -317,8 +317,8 @@ def split_rows(body: str, statements: bool = True) -> list[str]:
     for r in (clean(x) for x in rows):
         if not r:
             continue
-        if out and re.match(r"^(?:=|(?:\\approx|\\leq?|\\geq?|\\cdot|\\times)(?![a-zA-Z])|\+|-)",
-                            r):
+        if out and re.match(r"^(?:=|(?:\\approx|\\leq?|\\geq?|\\cdot|\\times|\\in)(?![a-zA-Z])|"
+                            r"\+|-)", r):
             out[-1] = out[-1] + " " + r
         else:
             out.append(r)
