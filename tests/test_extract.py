@@ -459,6 +459,6 @@ def test_an_inline_size_of_another_thing_is_not_the_answer(tmp_path):
 
 def test_a_chain_of_spaces_says_the_last(tmp_path):
     items = placed(tmp_path, "c.tex", "\\subsection*{1.2.1 (b)}\n\\begin{align}\n    c[t] &\\in "
-                   "(\\mathbb{R}^{(m \\times n)(n)} +\\mathbb{R}^{(m \\times m)(m)})\\\\\n    &\\in "
-                   "\\mathbb{R}^{m}\n\\end{align}\n")
+                   "(\\mathbb{R}^{(m \\times n)(n)} +\\mathbb{R}^{(m \\times m)(m)})\\\\\n"
+                   "    &\\in \\mathbb{R}^{m}\n\\end{align}\n")
     assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in \mathbb{R}^{m}")]
