@@ -977,3 +977,15 @@ def test_a_definition_that_cannot_be_read_stops_only_the_claims_that_use_it():
                     definitions=[bad]).verdict == "correct"
     assert sg.check("1.1.b", r"H_{Q} = H_{PK} + 1 = 1 + H_{PK}",
                     definitions=[bad]).verdict == "unparsed"
+
+
+def test_words_that_name_the_answer_on_the_left():
+    import symgrad as sg
+
+    # 1.1.a: floor((21 - 4)/4) + 1 = 5, floor((12 - 5)/4) + 1 = 2
+    assert ((21 - 4) // 4 + 1, (12 - 5) // 4 + 1) == (5, 2)
+    assert sg.check("1.1.a", r"\text{Output} = 5 \times 2").verdict == "correct"
+    assert sg.check("1.1.a", r"\text{Output size} = 6 \times 2").verdict == "incorrect"
+    # the input's size is no answer: not judged, saying why
+    v = sg.check("1.1.a", r"\text{Input size} = 21 \times 12")
+    assert v.verdict == "unparsed" and "the left side is words (`Input size`)" in v.explanation

@@ -411,13 +411,23 @@ class _Claims:
             return "in", ((sa, sb) if sa < sb else None, (ra, rb))
         if len(eqs) > 1 and all(self.arithmetic(lo, hi) for lo, hi in eqs):
             return "links", eqs
+        if len(eqs) == 2 and eqs[0][0] >= eqs[0][1] and eqs[1][0] < eqs[1][1] and any(
+                u.kind in ("word", "sep") and _OUTPUT_WORDS.search(self.st.text[u.pos:u.end])
+                and not _OTHER_WORDS.search(self.st.text[u.pos:u.end])
+                for u in toks[max(a - 1, 0):eqs[0][1] + 1]):
+            return "bare", eqs[1]  # \text{Output size} = 5 \times 2: the answer, bare
         if len(eqs) > 1:
             ranges = []
             for lo, hi in eqs:
                 if hi > lo and toks[hi - 1].key == ("sym", ":"):
                     hi -= 1
                 if lo >= hi:
-                    raise _fail("`=`", toks[max(lo - 1, a)].pos, "one side is missing", "equation")
+                    said = [self.st.text[u.pos:u.end] for u in toks[max(a - 1, 0):hi + 1]
+                            if u.kind in ("word", "sep")]
+                    raise _fail("`=`", toks[max(lo - 1, a)].pos, f"the left side is words "
+                                f"(`{' '.join(said)}`), not a quantity: write what it is "
+                                f"(f_W(x) \\in \\mathbb{{R}}^{{...}})" if said and lo == eqs[0][0]
+                                else "one side is missing", "equation")
                 ranges.append((lo, hi))
             return "eq", ranges
         if self.is_space(a, b):
@@ -978,6 +988,12 @@ _OWN_SCALAR = re.compile(r"^\s*([A-Za-z](?:\s*_\s*(?:\{\s*[A-Za-z0-9]+\s*\}|[A-Z
                          r"\\in\s*\\mathbb\s*\{?\s*[RZN]\s*\}?\s*$")
 _AXIS_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([KSPD])\s*_\s*(?:\{\s*[HWhw][12]?\s*\}|[HWhw])|(P)\s*_"
                         r"\s*(?:\{\s*[12]\s*\}|[12]))(?![A-Za-z0-9])")
+
+
+# words that name the answer on the left of `=` (\text{Output size} = ...)
+_OUTPUT_WORDS = re.compile(r"\b(?:output|answer|result|dimensions?|shape|size)\b", re.I)
+_OTHER_WORDS = re.compile(r"\b(?:input|kernel|filters?|padd\w*|stride|image|weights?|"
+                          r"hidden|state|gate)\b", re.I)
 
 
 def _spelled(name: str) -> str:
