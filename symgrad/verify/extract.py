@@ -354,7 +354,7 @@ def _last_space(row: str) -> str:
 
 
 def _said_output(rows: list[str]) -> bool:
-    """Whether the row before is text that announces the output (``\text{Thus the output
+    """Whether the row before is text that announces the output (``\\text{Thus the output
     dimension is:}``)."""
     if not rows:
         return False
