@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import sympy as sp
 
 from symgrad.core.errors import ParseError
+from symgrad.core.ops import Det, Hadamard, HadamardDiv, Transpose
 from symgrad.notation import IMPLIED_BASE, Declarations, Kron, TensorDecl, parse_expression
 
 n, m = (sp.Symbol(s, integer=True, positive=True) for s in "nm")
@@ -40,6 +42,22 @@ def test_norms_traces_inner_products_and_max():
         read(r"\max(x, W x)")
 
 
+def test_matrix_functions_read_as_the_table_of_operations_says():
+    A, x = sp.Symbol("A", commutative=False), sp.Symbol("x", commutative=False)
+    assert read(r"\det(A)") == read(r"\det A") == read(r"\operatorname{det}(A)") == Det(A)
+    assert read(r"\log\det A") == sp.log(Det(A))
+    assert read(r"\ln|\det(A)|") == read(r"\log\left|\det A\right|") == sp.log(sp.Abs(Det(A)))
+    assert read(r"A^{-1}") == A ** -1
+    assert read(r"A^{-\top}") == read(r"A^{-T}") == read(r"(A^{-1})^\top") == Transpose(A ** -1)
+    assert read(r"x \oslash x") == HadamardDiv(x, x)
+    assert read(r"x \oslash x \odot x") == Hadamard(HadamardDiv(x, x), x)  # from the left
+    assert read(r"x \odot x \oslash x") == HadamardDiv(Hadamard(x, x), x)
+    assert read(r"x \cdot x") == read(r"\langle x, x \rangle")  # two vectors: inner product
+    assert read(r"n \cdot x") == n * x                          # a scalar: a product
+    assert read(r"\|x\|_1") == sp.Sum(sp.Abs(sp.Indexed(sp.IndexedBase("x"), k)),
+                                       (k, IMPLIED_BASE, n - 1 + IMPLIED_BASE))
+
+
 def test_kronecker_of_matrices_and_outer_product_of_vectors():
     assert isinstance(read(r"A \otimes W"), Kron)
     assert not read(r"x \otimes x").has(Kron)
@@ -47,7 +65,7 @@ def test_kronecker_of_matrices_and_outer_product_of_vectors():
 
 @pytest.mark.parametrize("text, construct", [
     (r"|x|", "absolute value"), (r"\mathrm{GELU}(x)", "function GELU"),
-    (r"\|x\|_1", "norm"), (r"\langle x \rangle", "inner product"),
+    (r"\|x\|_3", "norm"), (r"\|W x\|_1", "norm"), (r"\langle x \rangle", "inner product"),
 ])
 def test_constructs_read_otherwise_are_refused(text, construct):
     with pytest.raises(ParseError) as err:
@@ -76,3 +94,18 @@ def test_a_bracket_after_a_number_groups_a_factor():
         assert sg.check("1.2.2.e", left + open_ + right + close).verdict == "correct"
     assert sg.check("1.2.2.e", left + "[" + right.replace("- a_0", "+ a_0") + "]"
                     ).verdict == "incorrect"
+
+
+def test_a_derivative_operator_applies_to_the_index_expression_after_it():
+    # d/dW[i', j'] of sum_j W[i, j] x[j] is x[j'] where i = i': checked on numbers
+    e = read(r"\frac{\partial}{\partial W_{p, q}} \left( \sum_{j=1}^{n} W_{i, j} x_{j} \right)")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=4)
+    syms = {s.name: s for s in e.free_symbols if isinstance(s, sp.Symbol)}
+    for i_, p_, q_ in ((1, 1, 2), (2, 1, 3), (3, 3, 4)):
+        value = e.subs({syms["i"]: i_, syms["p"]: p_, syms["q"]: q_, n: 4}).doit()
+        value = value.replace(lambda a: isinstance(a, sp.Indexed),
+                              lambda a: sp.Float(x[int(a.indices[0]) - 1]))
+        assert float(value) == pytest.approx(x[q_ - 1] if i_ == p_ else 0.0)
+    with pytest.raises(ParseError, match="index expression"):
+        read(r"\frac{\partial}{\partial W} \left( W x \right)")

@@ -85,3 +85,48 @@ def test_latex_of_the_table():
     assert sp.latex(ops.Softargmax(z)) == r"\operatorname{softargmax}\left(z\right)"
     assert ops.OPS["tanh"].latex_call("z") == r"\tanh\left(z\right)"
     assert ops.op_of(sp.tanh(z)).name == "tanh" and ops.op_of(z) is None
+
+
+# functions of a whole matrix: det, |det|, the inverse's entries -------------------------
+MATRIX_REFERENCE = {  # independent references, written here
+    "det": lambda a: np.prod(np.linalg.eigvals(a)).real,
+    "absdet": lambda a: abs(np.prod(np.linalg.eigvals(a)).real),
+    "inverse": lambda a: np.linalg.solve(a, np.eye(len(a))),
+}
+
+
+@pytest.mark.parametrize("name", [n for n, op in ops.OPS.items() if op.matrix])
+def test_matrix_op_rule_matches_central_differences(name):
+    op = ops.OPS[name]
+    n = 3
+    X = Tensor("X", (n, n))
+    i, j, k, l = (index(c) for c in "ijkl")
+    out = op.head(X.base, i, j) if name == "inverse" else op.head(X.base)
+    rule = op.rule(out, X[k, l])
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(n, n)) + n * np.eye(n)
+    a[0] = -a[0]  # a negative determinant: |det| differs from det
+    ref = MATRIX_REFERENCE[name]
+    free = (i, j, k, l) if name == "inverse" else (k, l)
+    got = evaluate_element(rule, free, (n,) * len(free), {"X": a}, {})
+    want = np.zeros(np.shape(ref(a)) + (n, n))
+    for p in np.ndindex(n, n):
+        step = np.zeros((n, n))
+        step[p] = 1e-6
+        want[(Ellipsis, *p)] = (ref(a + step) - ref(a - step)) / 2e-6
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    value = evaluate_element(out, free[:2] if name == "inverse" else (),
+                             (n, n) if name == "inverse" else (), {"X": a}, {})
+    np.testing.assert_allclose(value, ref(a), atol=1e-10)
+    assert sp.diff(out, X[k, l]) == rule  # SymPy differentiates by the table's rule
+
+
+def test_latex_of_the_matrix_ops():
+    X = sp.IndexedBase("X")
+    i, j = index("i"), index("j")
+    assert sp.latex(ops.Det(X)) == r"\det\left(X\right)"
+    assert sp.latex(sp.Abs(ops.Det(X))) == r"\left|\det\left(X\right)\right|"
+    assert sp.latex(ops.InverseEntry(X, i, j)) == r"\left(X^{-1}\right)_{ij}"
+    Xm = sp.Symbol("X", commutative=False)
+    assert sp.latex(ops.Transposed(Xm ** -1)) == r"X^{-\top}"
+    assert sp.latex(ops.HadamardDiv(Xm, sp.Symbol("Y", commutative=False))) == r"X \oslash Y"

@@ -121,7 +121,15 @@ class _Printer(NumPyPrinter):
         op = ops.op_of(expr)
         return f"_op_{op.name}({', '.join(self._print(a) for a in expr.args)})"
 
-    _print_sigmoid = _print_relu = _print_Indicator = _print_op
+    _print_sigmoid = _print_relu = _print_Indicator = _print_Det = _print_AbsDet = _print_op
+
+    def _print_IndexedBase(self, expr):
+        """A tensor as a whole (the argument of det or of an inverse): its array."""
+        return self._print(expr.label)
+
+    def _print_InverseEntry(self, expr):
+        idx = ", ".join(self._print(i) for i in expr.args[1:])
+        return f"value_at(_op_inverse({self._print(expr.args[0])}), ({idx},))"
 
 
 def _integral(rel: sp.Basic) -> sp.Basic:
@@ -168,8 +176,9 @@ def _prepared(expr: sp.Expr, sizes: tuple) -> tuple[sp.Expr, frozenset, frozense
 
 
 def tensor_names(expr: sp.Expr) -> set[str]:
-    """Names of the tensors an element expression reads."""
-    return {str(b.base.label) for b in expr.atoms(sp.Indexed)}
+    """Names of the tensors an element expression reads (entries, and whole tensors as
+    the arguments of det or of an inverse)."""
+    return {str(b.label) for b in expr.atoms(sp.IndexedBase)}
 
 
 def evaluate_element(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequence[int],
@@ -213,6 +222,34 @@ def element_plan(expr: sp.Expr, indices: Sequence[sp.Symbol], shape: Sequence[in
     return run
 
 
+_MATRIX_HEADS = (ops.Diag, ops.Hadamard, ops.HadamardDiv, ops.Transposed, ops.Ones,
+                 ops.Indicator)
+
+
+def _matrix_op(e: sp.Expr, args: list) -> np.ndarray:
+    """diag, \\odot, \\oslash, transpose of matrix-notation values (vectors as columns)."""
+    if isinstance(e, ops.Transposed):
+        return args[0].T
+    if isinstance(e, ops.Diag):
+        return np.diag(args[0].ravel())
+    if isinstance(e, ops.HadamardDiv):
+        with np.errstate(all="ignore"):
+            return ops.OPS["oslash"].numpy(args[0], args[1])
+    if isinstance(e, ops.Hadamard):
+        out = args[0]
+        for a in args[1:]:
+            out = out * a
+        return out
+    return ops.OPS["indicator"].numpy(args[0])
+
+
+def _power(base: np.ndarray, k: int, commutative: bool) -> np.ndarray:
+    """A matrix power (X^{-1}, X^2) of a square matrix symbol; else entry by entry."""
+    if not commutative and base.ndim == 2 and base.shape[0] == base.shape[1]:
+        return np.linalg.matrix_power(base, k)
+    return base ** k
+
+
 def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
                     sizes: Mapping[sp.Symbol, int]) -> np.ndarray:
     """The value of a matrix-notation expression (``Quantity.matrix``): tensors as named
@@ -226,8 +263,7 @@ def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
             if not side:
                 raise ShapeError("the size of the identity I is not known here")
             return np.eye(side[-1])
-        if e.is_commutative and not e.has(ops.Diag, ops.Hadamard, ops.Transposed, ops.Ones,
-                                          ops.Indicator) and not any(
+        if e.is_commutative and not e.has(*_MATRIX_HEADS) and not any(
                 not s.is_commutative for s in e.free_symbols):
             return np.asarray(evaluate_element(e, (), (), env, sizes)).reshape(1, 1)
         if isinstance(e, sp.Symbol):
@@ -235,15 +271,8 @@ def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
             return a.reshape(-1, 1) if a.ndim == 1 else a.reshape(a.shape or (1, 1))
         if isinstance(e, ops.Ones):
             return np.ones((int(as_expr(e.args[0]).xreplace(subs)), 1))
-        if isinstance(e, ops.Transposed):
-            return val(e.args[0]).T
-        if isinstance(e, ops.Diag):
-            return np.diag(val(e.args[0]).ravel())
-        if isinstance(e, ops.Hadamard):
-            out = val(e.args[0])
-            for a in e.args[1:]:
-                out = out * val(a)
-            return out
+        if isinstance(e, _MATRIX_HEADS):
+            return _matrix_op(e, [val(a) for a in e.args])
         if isinstance(e, sp.Add):
             plain = [a for a in e.args if not a.has(eye)]
             out = sum((val(a) for a in plain[1:]), val(plain[0])) if plain else None
@@ -267,8 +296,8 @@ def evaluate_matrix(expr: sp.Expr, env: Mapping[str, np.ndarray],
                 else:
                     out = out @ v
             return out
-        if isinstance(e, sp.Pow) and e.exp.is_Integer and e.exp > 0:
-            return val(e.base) ** int(e.exp)
+        if isinstance(e, sp.Pow) and e.exp.is_Integer and (e.exp > 0 or not e.base.is_commutative):
+            return _power(val(e.base), int(e.exp), e.base.is_commutative)
         op = ops.op_of(e)
         if op is not None and op.elementwise and len(e.args) == 1:
             with np.errstate(all="ignore"):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import sympy as sp
 
-from .ops import Diag, Hadamard, Indicator, Ones, Transpose
+from .ops import Diag, Hadamard, HadamardDiv, Indicator, InverseEntry, Ones, Transpose
 from .printing import IndexPrinter, shift_base
 from .tensor import Tensor
 
@@ -39,13 +39,20 @@ def _vec(expr: sp.Expr, i: sp.Symbol) -> sp.Expr:
         return sp.Add(*[_vec(a, i) for a in expr.args])
     if isinstance(expr, sp.Mul):
         scal = [f for f in expr.args if i not in f.free_symbols]
-        vecs = sorted((_vec(f, i) for f in expr.args if i in f.free_symbols), key=_operand_rank)
-        body = vecs[0] if len(vecs) == 1 else Hadamard(*vecs)
+        below = [f.base ** -f.exp for f in expr.args if i in f.free_symbols
+                 and isinstance(f, sp.Pow) and f.exp.is_negative]
+        vecs = sorted((_vec(f, i) for f in expr.args if i in f.free_symbols and not (
+            isinstance(f, sp.Pow) and f.exp.is_negative)), key=_operand_rank)
+        body = sp.Integer(1) if not vecs else vecs[0] if len(vecs) == 1 else Hadamard(*vecs)
+        if below:  # x_i / y_i: x \oslash y; 1 / y_i: \mathbf{1} \oslash y
+            body = HadamardDiv(body, _vec(sp.Mul(*below), i))
         return sp.Mul(*scal) * body
     if isinstance(expr, sp.Heaviside):
         return Indicator(_vec(expr.args[0], i))
     if isinstance(expr, sp.Function) and len(expr.args) == 1:
         return expr.func(_vec(expr.args[0], i))
+    if isinstance(expr, sp.Pow) and expr.exp.is_Integer and expr.exp < 0:
+        return HadamardDiv(sp.Integer(1), _vec(expr.base ** -expr.exp, i))
     if isinstance(expr, sp.Pow) and expr.exp.is_Integer and 1 < expr.exp <= 4:
         base = _vec(expr.base, i)
         return Hadamard(*[base] * int(expr.exp))
@@ -163,6 +170,12 @@ def _core(f: sp.Expr, rows: tuple, cols: tuple) -> sp.Expr:
             return name
         if f.indices == (cols[0], rows[0]):
             return Transpose(name)
+    if isinstance(f, InverseEntry) and rows and cols:
+        inv = _sym(str(f.args[0].label)) ** -1
+        if tuple(f.args[1:]) == (rows[0], cols[0]):
+            return inv
+        if tuple(f.args[1:]) == (cols[0], rows[0]):
+            return Transpose(inv)
     if isinstance(f, sp.Sum) and len(f.limits) == 1:
         r = f.limits[0][0]
         factors = sp.Mul.make_args(f.function)

@@ -15,7 +15,17 @@ import sympy as sp
 
 from .definitions import ELEMENTWISE, Graph, identifier, same_dim
 from .errors import ShapeError, SymgradError, UnknownNameError
-from .ops import At, Diag, Hadamard, Softargmax, Transposed, op_of
+from .ops import (
+    At,
+    Diag,
+    Hadamard,
+    HadamardDiv,
+    InverseEntry,
+    Softargmax,
+    Transposed,
+    matrix_heads,
+    op_of,
+)
 from .printing import MatrixPrinter
 from .shapes import ShapeSpec, dims_text, parse_shape
 from .tensor import Tensor, as_expr
@@ -37,6 +47,10 @@ class _Term:
 
 def _scalar(e: sp.Expr) -> _Term:
     return _Term((), lambda I, e=e: e)
+
+
+_ENTRYWISE = {Hadamard: (sp.Mul, "hadamard"),
+              HadamardDiv: (lambda a, b: a / b, "divide element-wise")}
 
 
 class _NotationError(SymgradError):
@@ -218,8 +232,8 @@ class MatrixNotation(Graph):
             return _Term(body.shape, lambda I: sp.Sum(body.at(I), *e.limits), row=body.row)
         if isinstance(e, sp.Add):
             return self._elementwise_terms(e, list(e.args), where, owner, sp.Add, "add")
-        if isinstance(e, Hadamard):
-            return self._elementwise_terms(e, list(e.args), where, owner, sp.Mul, "hadamard")
+        if isinstance(e, Hadamard | HadamardDiv):  # \\odot, \\oslash
+            return self._elementwise_terms(e, list(e.args), where, owner, *_ENTRYWISE[type(e)])
         if isinstance(e, sp.Mul):
             return self._product(e, where, owner)
         if isinstance(e, sp.Pow):
@@ -243,6 +257,8 @@ class MatrixNotation(Graph):
                                      f"functions to column vectors")
             t = self._as_tensor(e, where, f"{_SLUG[type(e)]}_{owner}")
             return _Term(t.shape, lambda I, t=t: t[I], tensor=t)
+        if isinstance(e, sp.Function) and e.has(*matrix_heads()):  # det X, |det X|^2
+            return self._whole_matrix(e, where, owner)
         if isinstance(e, sp.Expr) and e.is_commutative and not e.has(At):
             unknown = self.expr_reads(e) - set(self.tensors)
             unknown |= {str(a.base.label) for a in e.atoms(sp.Indexed)} - set(self.tensors)
@@ -301,7 +317,8 @@ class MatrixNotation(Graph):
         scalars, chain, divisors = [], [], []
         for a in e.args:
             t = self._convert(a, where, owner)
-            if t.shape and isinstance(a, sp.Pow) and a.exp.is_number and a.exp < 0:
+            if (t.shape and isinstance(a, sp.Pow) and a.exp.is_number and a.exp < 0
+                    and len(t.shape) < 2):  # x / y of vectors; a matrix's is its inverse
                 divisors.append((a, t))
             else:
                 (chain if t.shape else scalars).append((a, t))
@@ -391,10 +408,50 @@ class MatrixNotation(Graph):
         if ex.shape:
             raise _NotationError(f"the exponent {self.latex_of(e.exp)} must be a scalar")
         if len(base.shape) == 2:
-            raise _NotationError(f"{self._operand(e.base, base)} to a power: matrix powers "
-                                 f"are not supported")
+            return self._matrix_power(e, base, where, owner)
         return _Term(base.shape, lambda I: sp.Pow(base.at(I) if base.shape else base.at(()),
                                                   ex.at(())), row=base.row)
+
+    def _square(self, e: sp.Expr, term: _Term, what: str) -> None:
+        if len(term.shape) != 2 or not same_dim(*term.shape):
+            raise _NotationError(f"{what} of {self._operand(e, term)}: it takes a square "
+                                 f"matrix")
+
+    def _matrix_power(self, e: sp.Pow, base: _Term, where: str, owner: str) -> _Term:
+        """X^k for a whole number k: X^{-1} the inverse (entries ``InverseEntry`` of the
+        tensor, or of a named intermediate for an expression), X^2 = X X, X^0 = I."""
+        self._square(e.base, base, "a power")
+        k = e.exp
+        if not k.is_Integer:
+            raise _NotationError(f"{self._operand(e.base, base)} to the power "
+                                 f"{self.latex_of(k)}: only whole powers of a matrix")
+        if k < 0:
+            inner = e.base if k == -1 else sp.Pow(e.base, -k)
+            t = self._as_tensor(inner, where, f"{owner}_inv")
+            return _Term(t.shape, lambda I, X=t.base: InverseEntry(X, *I))
+        if k == 0:
+            return _Term(base.shape, lambda I: sp.KroneckerDelta(*I))
+        acc = base
+        for _ in range(int(k) - 1):
+            acc = self._matmul(e.base, acc, e.base, base)
+        return acc
+
+    def _whole_matrix(self, e: sp.Function, where: str, owner: str) -> _Term:
+        """det(A), |det(A)| of a square matrix expression: the function of the tensor as a
+        whole (a named intermediate for an expression such as A X B); a scalar function of
+        them (sqrt(det X)) converts its arguments."""
+        arg = e.args[0]
+        if isinstance(arg, sp.IndexedBase):  # already in index notation
+            return _scalar(e)
+        if not isinstance(e, matrix_heads()):
+            args = [self._convert(a, where, owner) for a in e.args]
+            if any(t.shape for t in args):
+                raise _NotationError(f"{self.latex_of(e)}: a function of a matrix here")
+            return _scalar(e.func(*[t.at(()) for t in args]))
+        term = self._convert(arg, where, owner)
+        self._square(arg, term, op_of(e).latex)
+        t = self._as_tensor(arg, where, f"{op_of(e).name}_{owner}")
+        return _scalar(e.func(t.base, *e.args[1:]))
 
     def _transpose(self, t: _Term) -> _Term:
         if len(t.shape) == 0:

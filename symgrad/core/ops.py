@@ -87,13 +87,31 @@ class Hadamard(sp.Function):
         return r" \odot ".join(_group(printer, a) for a in self.args)
 
 
+class HadamardDiv(sp.Function):
+    """Matrix notation: element-wise division a \\oslash b of same-shaped operands."""
+
+    nargs = 2
+
+    def _latex(self, printer, exp=None) -> str:
+        text = r" %s " % OPS["oslash"].latex
+        text = text.join(r"\mathbf{1}" if a == 1 else r"\left(%s\right)" % printer._print(a)
+                         if isinstance(a, Hadamard | HadamardDiv) else _group(printer, a)
+                         for a in self.args)
+        return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
+
+
 class Transposed(sp.Function):
     """Matrix notation: transpose of a matrix or vector (``Transpose`` is an alias)."""
 
     nargs = 1
 
     def _latex(self, printer, exp=None) -> str:
-        return r"%s^{\top}" % _group(printer, self.args[0], script=True)
+        a = self.args[0]
+        if isinstance(a, sp.Pow) and a.exp == -1 and not a.base.is_commutative:
+            text = r"%s^{-\top}" % _group(printer, a.base, script=True)  # X^{-T}
+        else:
+            text = r"%s^{\top}" % _group(printer, a, script=True)
+        return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
 
 
 Transpose = Transposed
@@ -144,6 +162,60 @@ class Indicator(sp.Function):
         return r"%s\left[%s > 0\right]" % (OPS["indicator"].latex, printer._print(self.args[0]))
 
 
+class _WholeMatrix(sp.Function):
+    """A function of a whole square matrix. In index notation its first argument is the
+    tensor as a whole (its ``IndexedBase``); in matrix notation (as read), a matrix
+    expression. Its derivative by an entry X[k, l] of that tensor is the table's rule."""
+
+    is_commutative = True
+
+    def _eval_derivative(self, s):
+        if isinstance(s, sp.Indexed) and s.base == self.args[0]:
+            return op_of(self).rule(self, s)
+        return sp.Integer(0)
+
+    def _whole(self, printer, script: bool = False) -> str:
+        """The matrix as printed; ``script``: made safe to carry a superscript."""
+        text = printer._print(self.args[0])
+        return r"\left(%s\right)" % text if script and " " in text else (
+            script_base(text) if script else text)
+
+
+class Det(_WholeMatrix):
+    """The determinant of a square matrix; |det X| is ``AbsDet``."""
+
+    nargs = 1
+
+    def _eval_Abs(self):
+        return AbsDet(self.args[0])
+
+    def _latex(self, printer, exp=None) -> str:
+        return OPS["det"].latex_call(self._whole(printer), exp)
+
+
+class AbsDet(_WholeMatrix):
+    """|det X|, so that log|det X| differentiates to X^{-T} for any sign of det X."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None) -> str:
+        text = r"\left|%s\right|" % OPS["det"].latex_call(self._whole(printer))
+        return text if exp is None else r"%s^{%s}" % (text, exp)
+
+
+class InverseEntry(_WholeMatrix):
+    """Index notation: InverseEntry(X, i, j) is entry (i, j) of X^{-1} (matrix notation
+    writes the inverse as the power ``X**-1`` of a non-commutative symbol)."""
+
+    nargs = 3
+
+    def _latex(self, printer, exp=None) -> str:
+        idx = [printer._print(a) for a in self.args[1:]]
+        sub = "".join(idx) if all(len(i) == 1 for i in idx) else ",".join(idx)
+        text = r"\left(%s^{-1}\right)_{%s}" % (self._whole(printer, script=True), sub)
+        return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
+
+
 class Ones(sp.Function):
     """Matrix notation: the ones vector of a given length, printed \\mathbf{1}."""
 
@@ -188,6 +260,20 @@ def _np_min(*args):
     return out
 
 
+def _np_inverse(a):
+    return np.linalg.inv(np.asarray(a, dtype=float))
+
+
+def _np_det(a):
+    return np.linalg.det(np.asarray(a, dtype=float))
+
+
+def _inverse_rule(out, entry):
+    """d (X^{-1})_{ij} / d X_{kl} = -(X^{-1})_{ik} (X^{-1})_{lj}."""
+    (X, i, j), (k, l) = out.args, entry.indices
+    return -InverseEntry(X, i, k) * InverseEntry(X, l, j)
+
+
 @dataclass(frozen=True)
 class Op:
     """One operation: its SymPy head, derivative rule, NumPy form, LaTeX and parser names.
@@ -200,6 +286,10 @@ class Op:
     evaluator both use it); ``latex`` the LaTeX head as printed in matrix notation;
     ``words`` the names the reader takes for it (``\\mathrm{softmax}``, ``\\ln``); ``slug``
     names an intermediate the model creates for it (``sigma_z``).
+
+    A ``matrix`` op is a function of a whole square matrix (det, |det|, the inverse's
+    entries): its ``derivative(out, entry)`` is d out / d X[k, l] for the entry X[k, l]
+    of its matrix (det' = det(X) X^{-T}), and ``numpy`` takes the whole array.
     """
 
     name: str
@@ -210,6 +300,7 @@ class Op:
     derivative: Callable[[sp.Expr, sp.Expr], sp.Expr] | None = None
     elementwise: bool = True
     slug: str = ""
+    matrix: bool = False
 
     def rule(self, out: sp.Expr, arg: sp.Expr) -> sp.Expr:
         """d out / d arg (element-wise), in terms of the named output and the argument."""
@@ -249,6 +340,17 @@ OPS: dict[str, Op] = {op.name: op for op in (
        lambda out, arg: sp.Integer(0)),
     Op("sin", sp.sin, np.sin, r"\sin", ("sin",), lambda out, arg: sp.cos(arg)),
     Op("cos", sp.cos, np.cos, r"\cos", ("cos",), lambda out, arg: -sp.sin(arg)),
+    # a \oslash b is read into index notation as a_i / b_i: SymPy's quotient rule
+    # differentiates it (d/da = 1/b, d/db = -a/b^2), as it does x_i y_i for \odot
+    Op("oslash", HadamardDiv, np.divide, r"\oslash", (), elementwise=False),
+    Op("det", Det, _np_det, r"\det", ("det",),
+       lambda out, e: out * InverseEntry(e.base, e.indices[1], e.indices[0]),
+       elementwise=False, matrix=True),
+    Op("absdet", AbsDet, lambda a: np.abs(_np_det(a)), r"\left|\det\right|", (),
+       lambda out, e: out * InverseEntry(e.base, e.indices[1], e.indices[0]),
+       elementwise=False, matrix=True),
+    Op("inverse", InverseEntry, _np_inverse, r"^{-1}", (), _inverse_rule,
+       elementwise=False, matrix=True),
 )}
 
 _BY_HEAD: dict = {op.head: op for op in OPS.values()}
@@ -282,6 +384,11 @@ def parser_words() -> dict[str, str]:
     ``\\word``); max and min have their own grammar (``\\max(0, z)`` is ReLU)."""
     return {w: op.name for op in OPS.values() for w in op.words
             if op.name not in ("max", "min", "abs", "sqrt", "sin", "cos")}
+
+
+def matrix_heads() -> tuple:
+    """The SymPy heads of the functions of a whole matrix (det, |det|, inverse entries)."""
+    return tuple(op.head for op in OPS.values() if op.matrix)
 
 
 def head(name: str):

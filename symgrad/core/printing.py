@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .ops import op_of, script_base
+from .ops import InverseEntry, op_of, script_base
 from .simplify import Iverson
 from .tensor import Tensor
 
@@ -46,6 +46,9 @@ def _shift(expr, moved: dict, base: int, keep=frozenset()):
                                        for i in expr.indices])
     if isinstance(expr, sp.KroneckerDelta):
         return sp.KroneckerDelta(*[sp.expand(a.xreplace(moved) + base) for a in expr.args])
+    if isinstance(expr, InverseEntry):  # positions in a matrix, like a tensor's
+        return InverseEntry(expr.args[0], *[sp.expand(a.xreplace(moved) + base)
+                                            for a in expr.args[1:]])
     if isinstance(expr, Iverson):
         return Iverson(_shift_bounds(expr.args[0].xreplace(moved), base, set(moved)))
     if isinstance(expr, sp.Symbol):
@@ -121,7 +124,7 @@ def _shift_bounds(cond, base: int, indices: set):
 def _expand_indices(expr: sp.Expr) -> sp.Expr:
     """Tidy index arithmetic after a shift: x[(c - 1) + 1] -> x[c]."""
     return expr.replace(
-        lambda e: isinstance(e, sp.Indexed | sp.KroneckerDelta | Iverson),
+        lambda e: isinstance(e, sp.Indexed | sp.KroneckerDelta | Iverson | InverseEntry),
         lambda e: e.func(*[a if isinstance(a, sp.IndexedBase) else _tidy_arg(a)
                            for a in e.args]))
 
@@ -159,7 +162,7 @@ class IndexPrinter(LatexPrinter):
         sub = "".join(idx) if simple else ",".join(idx)
         head = t.latex if ("_" not in t.latex and "[" not in t.latex or t.latex.endswith("]")) \
             else r"\left(%s\right)" % t.latex
-        if " " in t.latex:
+        if " " in t.latex or t.latex.endswith("^{-1}"):  # \left(X^{-1}\right)_{ij}
             head = r"\left(%s\right)" % t.latex
         return r"%s_{%s}" % (head, sub)
 
@@ -168,6 +171,8 @@ class IndexPrinter(LatexPrinter):
         ``\\left(h^{(1)}_{k}\\right)^{2}``, never ``h^{(1)}_{k}^{2}``."""
         text = super()._helper_print_standard_power(expr, template)
         base = self.parenthesize(expr.base, sp.printing.precedence.PRECEDENCE["Pow"])
+        if expr.base.is_Symbol and " " in base:  # a named product: \left(A X B\right)^{-1}
+            return template % (r"\left(%s\right)" % base, self._print(expr.exp))
         if expr.base.is_Symbol or base.startswith(r"\left("):
             return text
         safe = script_base(base)

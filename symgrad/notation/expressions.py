@@ -6,10 +6,12 @@ import sympy as sp
 
 from symgrad.core.errors import LimitError, ParseError, SymgradError, UnknownNameError
 from symgrad.core.ops import (
+    OPS,
     At,
     AtTime,
     Diag,
     Hadamard,
+    HadamardDiv,
     Softargmax,
     Stack,
     Transpose,
@@ -31,6 +33,7 @@ from .lexer import (
     _MAX_NEST,
     _MULOPS,
     _NOT_A_SIZE,
+    _OSLASH,
     _QUANTIFIERS,
     _REL_CMDS,
     _STOP_CMDS,
@@ -269,13 +272,20 @@ class _Parser:
         v = self.parse_range(self.i + 1, k)
         self.i = k + 1
         frobenius = False
+        if self.at("sym", "_") and self.tok_at(self.i + 1, "num", "1") and not v.is_commutative:
+            self.i += 2  # \|x\|_1: the sum of the absolute values of the entries
+            s = self.sum_entries(v, t.pos)
+            if s.function.has(At):
+                raise _fail("the norm", t.pos, "\\|v\\|_1 is read of a named vector: define "
+                            "it first (r = A x - b, then \\|r\\|_1)", "norm")
+            return sp.Sum(sp.Abs(s.function), *s.limits)
         if self.at("sym", "_") and self.tok_at(self.i + 1, "num", "2"):
             self.i += 2
         elif self.at("sym", "_") and self.tok_at(self.i + 1, "name", "F"):
             self.i, frobenius = self.i + 2, True
         elif self.at("sym", "_"):
-            raise _fail("the norm", t.pos, "only the Euclidean norm (\\|x\\|, \\|x\\|_2) and the "
-                        "Frobenius norm (\\|A\\|_F) are understood", "norm")
+            raise _fail("the norm", t.pos, "only the norms \\|x\\|, \\|x\\|_2, \\|x\\|_1 of a "
+                        "vector and the Frobenius norm \\|A\\|_F are understood", "norm")
         if v.is_commutative:
             return sp.Abs(v)
         rows, cols = self.matrix_rows(v), self.matrix_cols(v)
@@ -338,7 +348,7 @@ class _Parser:
             if not nc:
                 return None, None
             return self.matrix_dims(nc[0])[0], self.matrix_dims(nc[-1])[1]
-        if isinstance(a, (sp.Add, Hadamard)):
+        if isinstance(a, (sp.Add, Hadamard, HadamardDiv)):
             dims = [self.matrix_dims(f) for f in a.args if not f.is_commutative]
             return next((d for d in dims if None not in d), (None, None))
         if isinstance(a, sp.Pow) and a.exp.is_commutative:
@@ -346,6 +356,12 @@ class _Parser:
         if isinstance(a, sp.Function) and len(a.args) == 1 and not isinstance(a, (Diag, At)):
             return self.matrix_dims(a.args[0])
         return None, None
+
+    def columns_of_one_length(self, a: sp.Expr, b: sp.Expr) -> bool:
+        """Both column vectors (no scalar factor read as one), of one known length."""
+        (ra, ca), (rb, cb) = self.matrix_dims(a), self.matrix_dims(b)
+        return (ca == cb == 1 and ra is not None and ra == rb and ra != 1
+                and self.vector_length(a) is not None and self.vector_length(b) is not None)
 
     def full_index(self, name: str, k: sp.Symbol) -> tuple:
         shape = tuple(self.ctx.tensors[name].shape)
@@ -362,7 +378,7 @@ class _Parser:
         if isinstance(v, (sp.exp, sp.log, sp.tanh, Softargmax)) or (
                 isinstance(v, sp.Function) and v.func in (sigmoid, relu)):
             return self.vector_length(v.args[0])
-        if isinstance(v, (Hadamard, sp.Add)):
+        if isinstance(v, (Hadamard, HadamardDiv, sp.Add)):
             return next((n for a in v.args if (n := self.vector_length(a)) is not None), None)
         if isinstance(v, sp.Pow) and v.exp.is_commutative:
             return self.vector_length(v.base)
@@ -377,10 +393,17 @@ class _Parser:
         return None
 
     def hadamard(self) -> sp.Expr:
+        """Products joined by \\odot and \\oslash, from the left: a \\oslash b \\odot c is
+        (a \\oslash b) \\odot c."""
         items = [self.product()]
-        while (t := self.peek()) is not None and t.kind == "cmd" and t.text in _HADAMARD:
+        while (t := self.peek()) is not None and t.kind == "cmd" and (
+                t.text in _HADAMARD or t.text == _OSLASH):
             self.take()
-            items = self.regroup(items, self.product())
+            if t.text == _OSLASH:
+                items = [HadamardDiv(items[0] if len(items) == 1 else Hadamard(*items),
+                                     self.product())]
+            else:
+                items = self.regroup(items, self.product())
         return items[0] if len(items) == 1 else Hadamard(*items)
 
     def regroup(self, items: list, right: sp.Expr) -> list:
@@ -403,7 +426,11 @@ class _Parser:
         while (t := self.peek()) is not None:
             if (t.kind == "cmd" and t.text in _MULOPS) or t.key == ("sym", "*"):
                 self.take()
-                factors.append(self.postfix())
+                right = self.postfix()
+                if t.text == r"\cdot" and self.columns_of_one_length(sp.Mul(*factors), right):
+                    factors = [self.sum_entries(Hadamard(sp.Mul(*factors), right), t.pos)]
+                else:  # w \cdot x of two vectors is their inner product; else a product
+                    factors.append(right)
             elif t.key == ("sym", "/"):
                 self.take()
                 factors.append(sp.Pow(self.postfix(), -1))
@@ -483,10 +510,18 @@ class _Parser:
             return Transpose(base)
         if t is not None and t.key == ("cmd", r"\prime"):
             raise self.error("a prime", "only \\sigma' is understood", "prime")
+        if t is not None and t.key == ("open", "{") and self.mate[self.i] == self.i + 3 and \
+                self.tok_at(self.i + 1, "sym", "-") and self.is_transpose(self.i + 2):
+            self.i += 4
+            return Transpose(sp.Pow(base, -1))  # X^{-\top}: the transpose of the inverse
         exponent = self.arg_expr()
         if base.is_Number and exponent.is_Number and abs(exponent) > 64:
             raise LimitError(f"the power at position {t.pos} is too large to evaluate")
         return sp.Pow(base, exponent)
+
+    def is_transpose(self, k: int) -> bool:
+        t = self.toks[k]
+        return t.key == ("name", "T") or (t.kind == "cmd" and t.text in _TRANSPOSE)
 
     def atom(self) -> tuple[sp.Expr, str]:
         t = self.peek()
@@ -649,7 +684,7 @@ class _Parser:
             return self.name()
         if x == r"\sigma":
             return self.sigma(), "other"
-        if x in (r"\tanh", r"\exp", r"\log", r"\ln"):
+        if x in (r"\tanh", r"\exp", r"\log", r"\ln") or x[1:] in _MATRIX_WORDS:
             return self.function(_FUNC_WORDS[x[1:]]), "other"
         if x in (r"\max", r"\min"):
             return self.extremum(t), "other"
@@ -1070,10 +1105,28 @@ class _Parser:
             if self.mode == "dims":
                 raise _fail("the derivative", t.pos, _NOT_A_SIZE,
                             "derivative in a shape")
+            if self.is_partial(a1) and a1 + 1 >= b1 and self.is_partial(a2) and a2 + 1 < b2:
+                return self.derivative_of_next(t, a2 + 1, b2)
             of, wrt = self.refs_from(t, a1, b1, a2, b2)
             qualifier = self.evaluation_bar()
             return self.derivative_entry(t, self.derivative_value(t, of, wrt, qualifier))
         return self.parse_range(a1, b1) * sp.Pow(self.parse_range(a2, b2), -1)
+
+    def derivative_of_next(self, t: _Tok, lo: int, hi: int) -> sp.Expr:
+        """`\\frac{\\partial}{\\partial W[1, c', m']} \\left( \\sum_{c, m} W[1, c, m] x[c, ..]
+        \\right)`: the derivative of the index expression after it by one entry, taken by
+        SymPy (Kronecker deltas where the entry's indices meet the expression's)."""
+        wrt = self.parse_range(lo, hi, mode="formula")
+        if self.i >= self.hi:
+            raise _fail("the derivative operator", t.pos, "write what it differentiates "
+                        "after it", "derivative")
+        operand = self.postfix()
+        if not (isinstance(wrt, sp.Indexed) and operand.is_commutative
+                and any(e.base == wrt.base for e in operand.atoms(sp.Indexed))):
+            raise _fail("the derivative operator", t.pos, "write \\frac{\\partial A}{\\partial B}"
+                        " with A and B inside (an operator applies here only to an index "
+                        "expression, by one entry of a tensor in it)", "derivative")
+        return sp.diff(operand, wrt)
 
     def derivative_entry(self, t: _Tok, value: sp.Expr) -> sp.Expr:
         """`\\frac{..}{..}[f, i]`, `\\frac{..}{..}_{1,j}`: an entry of the derivative's tensor."""
@@ -1454,7 +1507,7 @@ class _Parser:
                 self.i + 1, self.mate[self.i], _is_comma)[1:]:
             arg = self.bracket_atom()
         else:
-            arg = self.call_argument(allow_bare=kind in ("exp", "log"))
+            arg = self.call_argument(allow_bare=kind in ("exp", "log") or OPS[kind].matrix)
         e = op_head(kind)(arg)
         return e if power is None else sp.Pow(e, power)
 
@@ -1653,7 +1706,8 @@ class _Parser:
         return None
 
 
-_KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \max, \min, "
+_MATRIX_WORDS = {w for w, name in _FUNC_WORDS.items() if OPS[name].matrix}  # \det
+_KNOWN_FUNCTIONS = (r"\sigma, \tanh, \exp, \log, ReLU, softmax, diag, \det, \max, \min, "
                     r"\lfloor\rfloor, \sqrt")
 
 

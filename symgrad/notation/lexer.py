@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symgrad.core.errors import LimitError, ParseError
-from symgrad.core.ops import parser_words
+from symgrad.core.ops import OPS, parser_words
 
 MAX_LENGTH = 20000
 
@@ -163,6 +163,9 @@ _MULOPS = {r"\cdot", r"\times", r"\ast"}
 _HADAMARD = {r"\odot", r"\circ"}
 
 
+_OSLASH = OPS["oslash"].latex  # element-wise division, at the level of \odot
+
+
 _TRANSPOSE = {r"\top", r"\intercal", r"\mathsf{T}"}
 
 
@@ -188,7 +191,7 @@ _REL_CMDS = {
 _STOP_CMDS = (
     _MULOPS | _HADAMARD | set(_REL_CMDS) | _TRANSPOSE
     | {r"\in", r"\notin", r"\land", r"\wedge", r"\lor", r"\vee", r"\pm", r"\mp", r"\to",
-       r"\rightarrow", r"\mid", r"\prime", r"\otimes"}
+       r"\rightarrow", r"\mid", r"\prime", r"\otimes", _OSLASH}
 )
 
 

@@ -23,10 +23,12 @@ from ..core.ops import (
     AtTime,
     Diag,
     Hadamard,
+    HadamardDiv,
     Softargmax,
     Stack,
     Transposed,
     numpy_forms,
+    op_of,
 )
 from ..core.simplify import Iverson
 from ..notation import IDENTITY, ONES, Kron, UnitVector, VStack
@@ -233,6 +235,8 @@ class Evaluator:
             for a in e.args[1:]:
                 out = self._combine(out, self.ev(a, env), fn, "compares")
             return out
+        if isinstance(e, HadamardDiv) or getattr(op_of(e), "matrix", False):
+            return self._table_function(e, env)
         if isinstance(e, sp.Function):
             return self._function(e, env)
         raise Unreadable(f"the checker cannot evaluate {type(e).__name__}", type(e).__name__)
@@ -623,6 +627,25 @@ class Evaluator:
         if fn is AtTime:
             return self._at_time(e, env)
         raise Unreadable(f"the checker cannot evaluate {fn.__name__}", fn.__name__)
+
+    def _table_function(self, e: sp.Function, env: Env) -> Val:
+        """a \\oslash b; det(X), |det(X)| of a square matrix (the table's NumPy forms)."""
+        op = op_of(e)
+        vals = [self.ev(a, env) for a in e.args]
+        if op.matrix:
+            return self._whole_matrix(op, vals[0])
+        a, b = vals
+        if a.m and b.m and a.trail != b.trail:
+            raise Mismatch(f"{op.latex} needs operands of one shape, got "
+                           f"{dims_text(a.trail)} and {dims_text(b.trail)}")
+        return self._combine(a, b, op.numpy, "divides")
+
+    def _whole_matrix(self, op, v: Val) -> Val:
+        """det(X), |det(X)| of a square matrix value (the table's NumPy form)."""
+        if v.lazy or v.m != 2 or v.trail[0] != v.trail[1]:
+            raise ClaimProblem(f"{op.latex} takes a square matrix, got a "
+                               f"{dims_text(v.trail) if v.m else 'scalar'} operand")
+        return self._guard(Val(np.asarray(op.numpy(v.a), dtype=float)))
 
     def _vector(self, v: Val, what: str) -> Val:
         if v.m == 2 and v.trail[1] == 1:
