@@ -989,3 +989,14 @@ def test_words_that_name_the_answer_on_the_left():
     # the input's size is no answer: not judged, saying why
     v = sg.check("1.1.a", r"\text{Input size} = 21 \times 12")
     assert v.verdict == "unparsed" and "the left side is words (`Input size`)" in v.explanation
+
+
+def test_a_derivative_operator_on_the_expression_it_differentiates():
+    import symgrad as sg
+
+    lhs = (r"\frac{\partial f_W(x)[1, i]}{\partial W[1, c', m']} = "
+           r"\frac{\partial}{\partial W[1, c', m']}")
+    right = lhs + r" \left( \sum_{c=1}^{5} \sum_{m=1}^{3} W[1, c, m] \cdot x[c, 2i - 2 + m] \right)"
+    wrong = lhs + r" \left( \sum_{c=1}^{5} \sum_{m=1}^{3} W[1, c, m] \cdot x[c, 2i + m - 3] \right)"
+    assert sg.check("1.1.c.ii", right).verdict == "correct"
+    assert sg.check("1.1.c.ii", wrong).verdict == "incorrect"

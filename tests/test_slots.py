@@ -16,9 +16,11 @@ def test_a_sum_over_the_slots_is_written_out_and_other_sums_are_kept():
     assert unroll_slot_sums(latex, {"v", "a"}) == (
         r"y = \left(\left( v_0[t] a_0[t] \right) + \left( v_1[t] a_1[t] \right) + "
         r"\left( v_2[t] a_2[t] \right)\right) + \sum_{j=1}^{n} x_j")
-    # a body that names no slot by the sum's letter, or that is not bracketed, stays
+    # a body that names no slot by the sum's letter stays
     assert unroll_slot_sums(r"\sum_{i=0}^{2} (x_i)", {"v"}) == r"\sum_{i=0}^{2} (x_i)"
-    assert unroll_slot_sums(r"\sum_{i=0}^{2} v_i[t]", {"v"}) == r"\sum_{i=0}^{2} v_i[t]"
+    # not bracketed: the product after the sum, up to the next + (the sum binds it)
+    assert unroll_slot_sums(r"\sum_{i=0}^{1} v_i[t] a_i[t] + x", {"v"}) == (
+        r"\left(v_0[t] a_0[t]  + v_1[t] a_1[t] \right)+ x")
 
 
 def test_the_product_rule_over_the_slots_is_judged():
@@ -30,3 +32,11 @@ def test_the_product_rule_over_the_slots_is_judged():
     half = (r"\frac{\partial h[t]}{\partial h[t-1]} = \sum_{i=0}^{2} \left( v_i[t] "
             r"\frac{\partial a_i[t]}{\partial h[t-1]} \right)")
     assert sg.check("1.2.2.e", half).verdict == "incorrect"
+
+
+def test_a_sum_over_the_slots_without_brackets_is_judged():
+    # h[t] = sum_i a_i[t] v_i[t]; v_i[t] depends on h[t-1] only for i = 1 (V_1 h[t-1])
+    right = (r"\frac{\partial h[t]}{\partial h[t-1]} = a_1[t] V_1 + \sum_{i=0}^{2} v_i[t] "
+             r"\frac{\partial a_i[t]}{\partial h[t-1]}")
+    assert sg.check("1.2.2.e", right).verdict == "correct"
+    assert sg.check("1.2.2.e", right.replace("V_1", "V_2")).verdict == "incorrect"

@@ -51,6 +51,31 @@ def _group_end(s: str, i: int) -> int | None:
     return None
 
 
+def _product_end(s: str, i: int) -> int | None:
+    """Where the product that starts at ``s[i]`` ends: at the first ``+``, ``-``, ``=``,
+    ``&`` or ``\\\\`` outside every group, or at a group that closes; None when empty."""
+    depth, k = 0, i
+    while k < len(s):
+        c = s[k]
+        if s.startswith(("\\left", "\\right"), k) and depth >= 0:
+            step = 5 if s.startswith("\\left", k) else 6
+            depth += 1 if step == 5 else -1
+            if depth < 0:
+                break
+            k += step + 1
+            continue
+        if c in "([{" and (k == 0 or s[k - 1] != "\\"):
+            depth += 1
+        elif c in ")]}" and (k == 0 or s[k - 1] != "\\"):
+            depth -= 1
+            if depth < 0:
+                break
+        elif depth == 0 and (c in "+-=&" or s.startswith("\\\\", k)):
+            break
+        k += 1
+    return k if s[i:k].strip() else None
+
+
 def unroll_slot_sums(latex: str, families: set[str]) -> str:
     """``\\sum_{i=0}^{2} \\left( v_i[t] ... \\right)`` written out as the sum of its terms
     when its bracketed body names a slot of ``families`` by the sum's letter; other sums
@@ -62,6 +87,8 @@ def unroll_slot_sums(latex: str, families: set[str]) -> str:
         letter, lo = m.group(1), int(m.group(2))
         hi = int(m.group(3) or m.group(4))
         end = _group_end(latex, m.end())
+        if end is None:  # \sum_{i=0}^{2} v_i[t] \frac{..}{..} + ...: the product after it
+            end = _product_end(latex, m.end())
         if end is None or hi < lo or hi - lo > 16:
             continue
         body = latex[m.end():end]
