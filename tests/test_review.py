@@ -319,3 +319,13 @@ def test_a_name_the_checker_finds_defined_is_shown_and_carried(tmp_path, reviewe
     claim = next(c for c in r.claims if "H_{q}" in c.latex)
     assert "K_{top} = 3" in claim.definitions
     assert all(s["latex"] != "i = 0" for s in r.shown if s["kind"] == "definition")
+
+
+def test_arithmetic_in_a_question_answered_in_prose_is_checked(tmp_path, reviewer):
+    p = tmp_path / "l.md"
+    p.write_text("## 1.3.4\nAt first the loss is $\\text{Loss} = -\\log(0.25) = \\log(4) "
+                 "\\approx 1.386$, and $-\\log(0.25) = 1.46$ is wrong.\n\n"
+                 "$$\\text{Loss} = -\\log(p_{\\text{correct}})$$\n")
+    r = reviewer.review_file(p)
+    assert [c.verdict.verdict for c in r.claims] == ["correct", "incorrect"]
+    assert [u["latex"] for u in r.unplaced] == [r"\text{Loss} = -\log(p_{\text{correct}})"]

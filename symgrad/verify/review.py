@@ -15,6 +15,7 @@ from ..core.limits import CHECK_SECONDS, time_limit
 from ..core.services import service
 from .engine import EINSTEIN
 from .engine import check as check_claim
+from .arithmetic import check_arithmetic
 from .extract import definition_text, extract, uses_name
 from .questions import QuestionTree, normal_form
 from .verdict import Verdict
@@ -249,6 +250,12 @@ class Reviewer:
                                   "restated", "question": f.question, "latex": f.latex,
                                   "line": doc.line(f.start), "cell": doc.cell(f.start),
                                   "reason": f.reason})
+            if f.kind == "claim" and self.context(f.question) is None and \
+                    (worked := check_arithmetic(f.checked)) is not None:
+                # -\log(0.25) = \log(4) \approx 1.386 in a question answered in prose
+                out.claims.append(ClaimResult(f.question, f.latex, worked, doc.line(f.start),
+                                              doc.cell(f.start), f.start, f.end, list(f.spans)))
+                continue
             if f.kind == "unplaced" or (f.kind == "claim" and self.context(f.question) is None):
                 why = f.reason if f.kind == "unplaced" else \
                     f"question {f.question} is answered in prose; symgrad checks no formula " \
