@@ -462,3 +462,20 @@ def test_a_chain_of_spaces_says_the_last(tmp_path):
                    "(\\mathbb{R}^{(m \\times n)(n)} +\\mathbb{R}^{(m \\times m)(m)})\\\\\n"
                    "    &\\in \\mathbb{R}^{m}\n\\end{align}\n")
     assert kinds(items, "claim") == [("1.2.1.b", r"c[t] \in \mathbb{R}^{m}")]
+
+
+def test_a_shape_whose_subject_is_it_is_the_questions_quantity_and_says_so(tmp_path):
+    # yerephy's 1.1.c.ii/iii: "This tensor have dimensions $R^{..}$", "It has dimension ..."
+    items = placed(tmp_path, "y.md", "## 1.1.c.ii\n$$\\frac{\\partial f}{\\partial W}[i, j] = "
+                   "x[c, 2j + k]$$\n\nThis tensor have dimensions $\\mathbb{R}^{3 \\times 5 "
+                   "\\times 3}$ or $\\mathbb{R}^{1 \\times 3 \\times 5 \\times 3}$ if we count i."
+                   "\n\n## 1.1.c.iii\nIt has dimension $\\mathbb{R}^{1 \\times 3 \\times 5 \\times"
+                   " 7}$ .\n")
+    claims = [f for f in items if f.kind == "claim" and f.latex.startswith("\\mathbb")]
+    assert [(f.question, f.latex) for f in claims] == [
+        ("1.1.c.ii", r"\mathbb{R}^{3 \times 5 \times 3}"),
+        ("1.1.c.iii", r"\mathbb{R}^{1 \times 3 \times 5 \times 7}")]
+    assert all("read as the dimension of the quantity" in f.reason for f in claims)
+    # the second shape of the sentence has no subject of its own: not judged, listed
+    assert [f.latex for f in items if f.kind == "refused"] == [
+        r"\mathbb{R}^{1 \times 3 \times 5 \times 3}"]

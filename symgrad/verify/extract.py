@@ -152,6 +152,13 @@ _INPUT_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([HWL])_\{?\s*(?:\\(?:text|mathrm)\
                          r"C_\{?\s*(?:\\(?:text|mathrm)\s*\{\s*)?(in|out)\s*\}?\s*\}?(?![A-Za-z]))")
 # "If $C_{out} = C_{in}$, then": a hypothesis
 _IF_PROSE = re.compile(r"(?:^|[\s(])(?:if|suppose|supposing|assuming)\s*$", re.I)
+# "It has dimension", "This tensor have dimensions", "The Jacobian is of size": a bare shape
+# after it is the shape of the quantity the question asks for
+_PRONOUN_HAS = re.compile(r"(?:^|[.:;]\s+|\n)\s*(?:it|this(?:\s+(?:tensor|matrix|vector|"
+                          r"jacobian|derivative|gradient|quantity))?|the\s+(?:tensor|jacobian|"
+                          r"derivative|gradient|result))\s+(?:has|have|is|are|will\s+be|lies\s+in)"
+                          r"\s+(?:of\s+)?(?:the\s+)?(?:dimensions?|shape|size)?\s*(?:of\s+the\s+"
+                          r"output\s*)?(?:in\s+)?$", re.I)
 # a sentence about the output: an inline shape in it is the answer
 _OUTPUT_WORD = re.compile(r"\b(?:output|ouput|outputs|result|answer)\b", re.I)
 # a size written as its word: "stride = 2", "\text{padding} = 0"
@@ -881,6 +888,14 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
                     len(rows) == 1:
                 found("claim", row, "", walk.defs_for(qid, row)) if qid and \
                     walk.tree.is_leaf(qid) else found("unplaced", row, walk.why)
+                continue
+            if subject is None and _PRONOUN_HAS.search(_sentence_start(text, m.start)) and \
+                    len(rows) == 1 and qid and walk.tree.is_leaf(qid):
+                # "This tensor has dimensions $R^{2 x 2 x 3}$", "It has dimension $R^{..}$":
+                # the quantity the question asks for, and the verdict says it read so
+                found("claim", row, "read as the dimension of the quantity the question asks "
+                      "for (the sentence names it 'it' / 'this tensor')",
+                      walk.defs_for(qid, row))
                 continue
             if subject is None:
                 found("refused", row, "a shape with no subject: write what it is the shape "
