@@ -13,9 +13,9 @@ from pathlib import Path
 from ..core.errors import SymgradError
 from ..core.limits import CHECK_SECONDS, time_limit
 from ..core.services import service
+from .arithmetic import check_arithmetic
 from .engine import EINSTEIN
 from .engine import check as check_claim
-from .arithmetic import check_arithmetic
 from .extract import definition_text, extract, uses_name
 from .questions import QuestionTree, normal_form
 from .verdict import Verdict
