@@ -321,7 +321,8 @@ def _subject(row: str, before: str, prev: Math | None, text: str) -> str | None:
     m = _DIM_OF.search(para) or _DIM_SAME.search(wide)
     if m:
         return m.group(1).strip("$ ")
-    if prev is not None and _IS_DIM.match(before) and "\n\n" not in before:
+    adjacent = not before.strip() and row.lstrip().startswith("\\in")  # $X$ $\in R^{..}$
+    if prev is not None and (_IS_DIM.match(before) or adjacent) and "\n\n" not in before:
         body = clean(prev.body)
         if _TRAILING_FRAC.search(body):
             return _TRAILING_FRAC.search(body).group(1)
