@@ -484,6 +484,7 @@ def test_a_shape_whose_subject_is_it_is_the_questions_quantity_and_says_so(tmp_p
 def test_a_space_right_after_the_formula_it_is_about(tmp_path):
     # blueblazin's "Dimension of $\frac{\partial f_W(x)}{\partial W}$ $\in \R^{...},$"
     items = placed(tmp_path, "b.md", "## 1.1.c.ii\nDimension of $\\frac{\\partial f_W(x)}"
-                   "{\\partial W}$ $\\in \\mathbb{R}^{1 \\times 3 \\times 1 \\times 5 \\times 3},$\n")
+                   "{\\partial W}$ $\\in \\mathbb{R}^{1 \\times 3 \\times 1 \\times 5 "
+                   "\\times 3},$\n")
     assert kinds(items, "claim") == [("1.1.c.ii", r"\frac{\partial f_W(x)}{\partial W} \in "
                                       r"\mathbb{R}^{1 \times 3 \times 1 \times 5 \times 3}")]
