@@ -191,8 +191,10 @@ class Reviewer:
         """An incorrect claim that is right for another part of the same section (1.1.c.i's
         shape under 1.1.a) may be misplaced by a heading symgrad did not read: not judged,
         saying which question it answers, rather than a confident INCORRECT."""
-        if not re.search(r"=|\\in\b", latex):
-            return verdict  # a bare shape (5 x 3) fits many parts: it names nothing
+        if not re.search(r"\\in\s*\\(?:mathbb|R\b|mathcal)", latex):
+            # a bare shape (5 x 3) fits many parts: it names nothing; a formula about another
+            # part's quantity does not read under this one (not judged, never incorrect)
+            return verdict
         group = ".".join(qid.split(".")[:2])
         for other in self.tree.leaves:
             if other == qid or not other.startswith(group + ".") or self.context(other) is None:
