@@ -1000,3 +1000,16 @@ def test_a_derivative_operator_on_the_expression_it_differentiates():
     wrong = lhs + r" \left( \sum_{c=1}^{5} \sum_{m=1}^{3} W[1, c, m] \cdot x[c, 2i + m - 3] \right)"
     assert sg.check("1.1.c.ii", right).verdict == "correct"
     assert sg.check("1.1.c.ii", wrong).verdict == "incorrect"
+
+
+def test_a_shape_worked_out_from_the_writers_named_sizes():
+    import symgrad as sg
+
+    # spring 2021's 1.1.a: a 10 x 11 image, a 3 x 3 kernel, stride 2 -> 4 x 5
+    assert ((10 - 3) // 2 + 1, (11 - 3) // 2 + 1) == (4, 5)
+    defs = ["n_H = 4", "n_W = 5"]
+    right = sg.check("1.1.a", r"n_H \times n_W = 4 \times 5", definitions=defs,
+                     set="hw2-spring2021")
+    assert right.verdict == "correct"
+    assert sg.check("1.1.a", r"n_H \times n_W = 4 \times 6", definitions=defs,
+                    set="hw2-spring2021").verdict == "incorrect"

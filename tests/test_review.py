@@ -329,3 +329,14 @@ def test_arithmetic_in_a_question_answered_in_prose_is_checked(tmp_path, reviewe
     r = reviewer.review_file(p)
     assert [c.verdict.verdict for c in r.claims] == ["correct", "incorrect"]
     assert [u["latex"] for u in r.unplaced] == [r"\text{Loss} = -\log(p_{\text{correct}})"]
+
+
+def test_a_name_defined_in_one_part_is_not_carried_to_the_next(tmp_path, reviewer):
+    # n_W = 5 in (a); the writer's n_W = 2 in (c)(i) is a new definition, never 5 = 2
+    p = tmp_path / "n.md"
+    p.write_text("## 1.1 (a)\n$n_W = 5$ and $$n_H \\times n_W = 5 \\times 5$$\n\n"
+                 "## 1.1 (c) (i)\n$n_W = 2$\n")
+    r = reviewer.review_file(p)
+    assert not any(c.verdict.verdict == "incorrect" and c.question == "1.1.c.i"
+                   for c in r.claims)
+    assert [s["question"] for s in r.shown if s["kind"] == "definition"] == ["1.1.a", "1.1.c.i"]

@@ -435,10 +435,23 @@ class _Claims:
         return "bare", (a, b)
 
     def arithmetic(self, a: int, b: int) -> bool:
-        """Whether toks[a:b] is arithmetic on numbers only (a worked computation)."""
-        return a < b and all(
-            u.kind in ("num", "open", "close") or (u.kind == "sym" and u.text in "+-*/")
-            or (u.kind == "cmd" and u.text in _MULOPS | _FRACS) for u in self.toks[a:b])
+        """Whether toks[a:b] is arithmetic on numbers only (a worked computation); a name
+        the writer defined as a number (`n_H = 4`) counts as its number."""
+        numbers = [m.head for m in self.st.macros.values()
+                   if m.param is None and isinstance(m.value, sp.Number)]
+        k = a
+        while k < b:
+            u = self.toks[k]
+            head = next((h for h in numbers if tuple(t.key for t in self.toks[k:k + len(h)])
+                         == h), None)
+            if head is not None:
+                k += len(head)
+                continue
+            if not (u.kind in ("num", "open", "close") or (u.kind == "sym" and u.text in "+-*/")
+                    or (u.kind == "cmd" and u.text in _MULOPS | _FRACS)):
+                return False
+            k += 1
+        return a < b
 
     def placeholder(self, a: int, b: int) -> bool:
         """`\\sigma(\\cdot)`: a definition written with a placeholder argument."""

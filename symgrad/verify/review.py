@@ -277,9 +277,14 @@ class Reviewer:
                 continue
             other = next((q for q in conflicts if f.question == q
                           or f.question.startswith(q + ".")), None)
-            group = ".".join(f.question.split(".")[:2])
+            # a name defined in one part holds in that part (a writer reuses n_W in the
+            # next), and never for a claim that defines it again
+            group = f.question
+            own = _NAMED.match(f.checked)
             extra = tuple(d for g, d in learned if g == group and d not in f.definitions
-                          and uses_name(f.checked, d))
+                          and uses_name(f.checked, d) and not (
+                              own and _NAMED.match(d) and _NAMED.match(d).group(0).replace(
+                                  " ", "") == own.group(0).replace(" ", "")))
             defs = (*f.definitions, *extra, *einstein)
             verdict = self.check(f.question, f.checked, defs, from_zero)
             if (verdict.counterexample or {}).get("construct") == "definition" and \
