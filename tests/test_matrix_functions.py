@@ -76,7 +76,11 @@ def test_det_derivative_reads_back_and_a_wrong_variant_is_caught():
     assert checks(q, q.latex(form="matrix")) == "correct"
     assert checks(q, lhs + r"\det(X) X^{-\top}") == "correct"
     assert checks(q, lhs + r"\det X \left(X^{-1}\right)^\top") == "correct"
-    assert checks(q, lhs + r"\det(X) X^{-1}") != "correct"
+    # det(X) X^{-1} is the numerator layout (the transpose of the gradient): correct, named
+    numerator = q.check(lhs + r"\det(X) X^{-1}")
+    assert numerator.verdict == "correct"
+    assert any(n.startswith("numerator layout") for n in numerator.notes)
+    assert not any(n.startswith("numerator") for n in q.check(lhs + r"\det(X) X^{-\top}").notes)
     assert checks(q, lhs + r"|\det X| X^{-\top}") == "incorrect"
     assert checks(q, lhs + r"X^{-\top}") == "incorrect"
 
@@ -100,7 +104,11 @@ def test_log_det_derivative_is_the_inverse_transpose(text):
         assert not np.allclose(np.linalg.inv(X), want, atol=1e-4)
     assert checks(q, q.latex()) == "correct"
     assert checks(q, r"\frac{\partial f}{\partial X} = X^{-T}") == "correct"
-    assert checks(q, r"\frac{\partial f}{\partial X} = X^{-1}") != "correct"
+    numerator = q.check(r"\frac{\partial f}{\partial X} = X^{-1}")  # numerator layout
+    assert numerator.verdict == "correct"
+    assert any(n.startswith("numerator layout") for n in numerator.notes)
+    assert checks(q, r"\frac{\partial f}{\partial X} = -X^{-\top}") == "incorrect"
+    assert checks(q, r"\frac{\partial f}{\partial X} = X") == "incorrect"
 
 
 def test_hessian_of_log_det():

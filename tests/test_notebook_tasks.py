@@ -891,7 +891,7 @@ def test_cube_root_is_a_root_not_a_factor():
     (r"y_i = \sum_{j=0}^{n-1} W_{ij} x_j", {}),          # 0-based bounds, 1-based reading
     (r"y_i = \sum_{j=1}^{n} W_{ij} x_j", {"index_base": 0}),
     (r"y_i = \sum_{j=1}^{n+1} W_{ij} x_j", {}),
-    (r"y_i = \sum_{j=1}^{i} x_j", {}),                    # a bound on the left side's index
+    (r"y_i = \sum_{j=i}^{i+1} x_j", {}),                  # a window past the end of x
     (r"y = \prod_{i=1}^{n} x_i", {}),
 ])
 def test_sums_a_model_would_read_wrong_are_refused(latex, kw):
@@ -948,11 +948,17 @@ def test_a_shifted_read_needs_a_declared_shape():
     (r"L = \|B x - y\|^2", "L", "x", r"\nabla_x L = 2 B^\top (B x - y)", "correct"),
     (r"L = \|B x - y\|^2", "L", "x", r"\nabla_x L = B^\top (B x - y)", "incorrect"),
     (r"s = \operatorname{tr}(C X)", "s", "X", r"\frac{\partial s}{\partial X} = C^\top", "correct"),
-    (r"s = \operatorname{tr}(C X)", "s", "X", r"\frac{\partial s}{\partial X} = C", "layout"),
+    # numerator layout (the transpose of the gradient): correct, the layout named
+    (r"s = \operatorname{tr}(C X)", "s", "X", r"\frac{\partial s}{\partial X} = C", "correct"),
+    (r"s = \operatorname{tr}(C X)", "s", "X", r"\frac{\partial s}{\partial X} = 2 C",
+     "incorrect"),
 ])
 def test_gradient_claims_name_their_function(latex, of, wrt, claim, verdict):
     q = model(latex, MC_SHAPES).jacobian(of, wrt)
-    assert q.check(claim).verdict == verdict, q.check(claim).explanation
+    v = q.check(claim)
+    assert v.verdict == verdict, v.explanation
+    if claim.endswith("= C"):
+        assert any(n.startswith("numerator layout") for n in v.notes), v.notes
 
 
 @pytest.mark.parametrize("claim,verdict", [(r"\nabla^2_x f = A + A^\top", "correct"),

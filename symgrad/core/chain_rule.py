@@ -12,6 +12,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .definitions import Graph
+from .ops import Extremum
 from .simplify import Ranges, canonical_sums, collapse, split_sums
 from .tensor import Tensor, ranges_for
 from .zero import Point
@@ -32,7 +33,7 @@ class ChainRule(Graph):
     def _fold(self, expr: sp.Expr) -> sp.Expr:
         """Write element-wise definitions back by name, e.g. sigmoid(z[a]) -> c[a]."""
         for d in self.definitions.values():
-            if isinstance(d.expr, sp.Function) and all(isinstance(i, sp.Symbol)
+            if isinstance(d.expr, sp.Function | Extremum) and all(isinstance(i, sp.Symbol)
                                                        for i in d.indices):
                 wild = {i: sp.Wild(f"w{n}") for n, i in enumerate(d.indices)}
                 expr = expr.replace(d.expr.xreplace(wild), d.tensor[tuple(wild.values())])

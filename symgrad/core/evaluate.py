@@ -56,6 +56,13 @@ def _vsum(body, axis: np.ndarray) -> np.ndarray:
     return np.broadcast_to(body, shape).sum(axis=0)
 
 
+def _span(lo, hi, ndim: int) -> np.ndarray:
+    """Every value a window lo..hi takes over the index grids, on a new leading axis (the
+    window itself is masked by the table's NumPy form of the max or min)."""
+    a, b = int(np.floor(np.min(lo))), int(np.ceil(np.max(hi)))
+    return _axis(a, b, ndim)
+
+
 class _Printer(NumPyPrinter):
     """NumPy code of an element over broadcast index grids; a sum with constant bounds is
     vectorised (its index becomes a new leading axis), not a Python loop."""
@@ -85,6 +92,22 @@ class _Printer(NumPyPrinter):
             self.depth -= 1
         name = self._print(var)
         return f"(lambda {name}: _vsum({inner}, {name}))(_axis({lo}, {hi}, {ndim}))"
+
+    def _print_Extremum(self, expr):
+        """max_{i=a}^{b} f: the index a new leading axis over the window's span, reduced by
+        the table's NumPy form (which masks each grid point's own window)."""
+        (var, lo, hi), = expr.limits
+        self.depth += 1
+        try:
+            body = self._print(expr.function)
+        finally:
+            self.depth -= 1
+        name, a, b = self._print(var), self._print(lo), self._print(hi)
+        ndim = self.free + self.depth + 1
+        op = ops.op_of(expr).name
+        return f"(lambda {name}: _op_{op}({body}, {name}, {a}, {b}))(_span({a}, {b}, {ndim}))"
+
+    _print_MaxOver = _print_MinOver = _print_Extremum
 
     def _print_Indexed(self, expr):
         idx = ", ".join(self._print(i) for i in expr.indices)
@@ -122,6 +145,7 @@ class _Printer(NumPyPrinter):
         return f"_op_{op.name}({', '.join(self._print(a) for a in expr.args)})"
 
     _print_sigmoid = _print_relu = _print_Indicator = _print_Det = _print_AbsDet = _print_op
+    _print_LogSumExp = _print_op
 
     def _print_IndexedBase(self, expr):
         """A tensor as a whole (the argument of det or of an inverse): its array."""
@@ -155,7 +179,7 @@ def exact_conditions(expr: sp.Expr) -> sp.Expr:
 # writes numpy.tanh, numpy.where, ...). Not the string "numpy": lambdify would run
 # ``from numpy import *`` and probe every name, importing numpy.f2py, numpy.testing and
 # more (about 90 ms on the first evaluation in a process).
-_MODULES = [{"value_at": value_at, "_axis": _axis, "_vsum": _vsum,
+_MODULES = [{"value_at": value_at, "_axis": _axis, "_vsum": _vsum, "_span": _span,
              **{f"_op_{op.name}": op.numpy for op in ops.OPS.values()}}, {"numpy": np}]
 
 

@@ -449,7 +449,12 @@ class MatrixNotation(Graph):
                 raise _NotationError(f"{self.latex_of(e)}: a function of a matrix here")
             return _scalar(e.func(*[t.at(()) for t in args]))
         term = self._convert(arg, where, owner)
-        self._square(arg, term, op_of(e).latex)
+        if op_of(e).operand == "vector":
+            if len(term.shape) != 1:
+                raise _NotationError(f"{op_of(e).latex} of {self._operand(arg, term)}: it "
+                                     f"takes a vector")
+        else:
+            self._square(arg, term, op_of(e).latex)
         t = self._as_tensor(arg, where, f"{op_of(e).name}_{owner}")
         return _scalar(e.func(t.base, *e.args[1:]))
 

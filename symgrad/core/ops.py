@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from sympy.concrete.expr_with_limits import ExprWithLimits
+
+from .simplify import Iverson
 
 
 def top_script(text: str) -> bool:
@@ -216,6 +219,46 @@ class InverseEntry(_WholeMatrix):
         return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
 
 
+class LogSumExp(_WholeMatrix):
+    """log sum_k exp(x_k) of a whole vector; its derivative by x_k is the softmax,
+    exp(x_k - out), written with the named output."""
+
+    nargs = 1
+
+    def _latex(self, printer, exp=None) -> str:
+        return OPS["logsumexp"].latex_call(self._whole(printer), exp)
+
+
+class Extremum(ExprWithLimits):
+    """max (``MaxOver``) or min (``MinOver``) of a body over a range of an index, e.g. a
+    pooling window: ``MaxOver(x[i], (i, 2 j, 2 j + 1))``. Its derivative is the body's
+    derivative at the entries that attain it (the argmax); where several entries tie, each
+    of them gets that derivative (the max is not differentiable there)."""
+
+    is_commutative = True
+
+    def _eval_derivative(self, s):
+        (v, lo, hi), = self.limits
+        w = sp.Symbol(v.name + "'", **v.assumptions0)  # not the bound index of self
+        f = self.function.xreplace({v: w})
+        return sp.Sum(sp.diff(f, s) * Iverson(sp.Eq(f, self)), (w, lo, hi))
+
+    def _latex(self, printer, exp=None) -> str:
+        (v, lo, hi), = self.limits
+        text = r"%s_{%s=%s}^{%s} %s" % (op_of(self).latex, printer._print(v),
+                                         printer._print(lo), printer._print(hi),
+                                         _group(printer, self.function))
+        return text if exp is None else r"\left(%s\right)^{%s}" % (text, exp)
+
+
+class MaxOver(Extremum):
+    """max_{i=lo}^{hi} f(i)."""
+
+
+class MinOver(Extremum):
+    """min_{i=lo}^{hi} f(i)."""
+
+
 class Ones(sp.Function):
     """Matrix notation: the ones vector of a given length, printed \\mathbf{1}."""
 
@@ -260,12 +303,31 @@ def _np_min(*args):
     return out
 
 
+def _np_window(body, index, lo, hi, top: bool):
+    """max (``top``) or min of ``body`` over the leading axis of ``index``, where
+    lo <= index <= hi (a window that moves with the other indices)."""
+    body, index = np.asarray(body, dtype=float), np.asarray(index)
+    shape = np.broadcast_shapes(body.shape, index.shape, np.shape(lo), np.shape(hi))
+    inside = np.broadcast_to((index >= lo) & (index <= hi), shape)
+    fill = -np.inf if top else np.inf
+    picked = np.where(inside, np.broadcast_to(body, shape), fill)
+    return picked.max(axis=0) if top else picked.min(axis=0)
+
+
 def _np_inverse(a):
     return np.linalg.inv(np.asarray(a, dtype=float))
 
 
 def _np_det(a):
     return np.linalg.det(np.asarray(a, dtype=float))
+
+
+def _np_logsumexp(x):
+    """log sum exp over the last axis, shifted by the max (no overflow at large x)."""
+    x = np.asarray(x, dtype=float)
+    top = np.max(x, axis=-1, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    return (top + np.log(np.sum(np.exp(x - top), axis=-1, keepdims=True)))[..., 0]
 
 
 def _inverse_rule(out, entry):
@@ -288,8 +350,10 @@ class Op:
     names an intermediate the model creates for it (``sigma_z``).
 
     A ``matrix`` op is a function of a whole square matrix (det, |det|, the inverse's
-    entries): its ``derivative(out, entry)`` is d out / d X[k, l] for the entry X[k, l]
-    of its matrix (det' = det(X) X^{-T}), and ``numpy`` takes the whole array.
+    entries), or of a whole vector when ``operand`` is "vector" (logsumexp): its
+    ``derivative(out, entry)`` is d out / d X[k, l] for the entry X[k, l] of its matrix
+    (det' = det(X) X^{-T}; logsumexp' = exp(x_k - out), the softmax), and ``numpy``
+    takes the whole array (a vector along its last axis).
     """
 
     name: str
@@ -301,6 +365,7 @@ class Op:
     elementwise: bool = True
     slug: str = ""
     matrix: bool = False
+    operand: str = "square"
 
     def rule(self, out: sp.Expr, arg: sp.Expr) -> sp.Expr:
         """d out / d arg (element-wise), in terms of the named output and the argument."""
@@ -351,6 +416,13 @@ OPS: dict[str, Op] = {op.name: op for op in (
        elementwise=False, matrix=True),
     Op("inverse", InverseEntry, _np_inverse, r"^{-1}", (), _inverse_rule,
        elementwise=False, matrix=True),
+    Op("maxover", MaxOver, lambda *a: _np_window(*a, top=True), r"\max", (),
+       elementwise=False),
+    Op("minover", MinOver, lambda *a: _np_window(*a, top=False), r"\min", (),
+       elementwise=False),
+    Op("logsumexp", LogSumExp, _np_logsumexp, r"\operatorname{logsumexp}",
+       ("logsumexp", "lse"), lambda out, e: sp.exp(e - out),
+       elementwise=False, matrix=True, operand="vector"),
 )}
 
 _BY_HEAD: dict = {op.head: op for op in OPS.values()}

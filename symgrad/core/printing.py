@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 
-from .ops import InverseEntry, op_of, script_base
+from .ops import Extremum, InverseEntry, op_of, script_base
 from .simplify import Iverson
 from .tensor import Tensor
 
@@ -34,13 +34,13 @@ def shift_base(expr: sp.Expr, index_symbols, base: int, keep=(),
 
 def _shift(expr, moved: dict, base: int, keep=frozenset()):
     """Positions of tensors gain ``base``; index symbols i become i - base."""
-    if isinstance(expr, sp.Sum):
+    if isinstance(expr, sp.Sum | Extremum):
         inner = dict(moved)
         inner.update({v: v - base for v, _, _ in expr.limits if v not in keep})
         limits = [(v, a, b) if v in keep else
                   (v, _shift(a, moved, base, keep) + base, _shift(b, moved, base, keep) + base)
                   for v, a, b in expr.limits]
-        return sp.Sum(_shift(expr.function, inner, base, keep), *limits)
+        return type(expr)(_shift(expr.function, inner, base, keep), *limits)
     if isinstance(expr, sp.Indexed):
         return sp.Indexed(expr.base, *[sp.expand(i.xreplace(moved) + base)
                                        for i in expr.indices])
@@ -50,7 +50,9 @@ def _shift(expr, moved: dict, base: int, keep=frozenset()):
         return InverseEntry(expr.args[0], *[sp.expand(a.xreplace(moved) + base)
                                             for a in expr.args[1:]])
     if isinstance(expr, Iverson):
-        return Iverson(_shift_bounds(expr.args[0].xreplace(moved), base, set(moved)))
+        # the condition's tensor entries move as entries do (x[j] = y[i], a max's argmax)
+        return Iverson(_shift_bounds(_shift(expr.args[0], moved, base, keep), base,
+                                     set(moved)))
     if isinstance(expr, sp.Symbol):
         return moved.get(expr, expr)
     if not expr.args:

@@ -426,7 +426,7 @@ def canonical_sums(expr: sp.Expr, stems: str = "qrsuvw", depth: int = 0) -> sp.E
     only in the name of their index become one term."""
     if not isinstance(expr, sp.Basic) or not expr.args:
         return expr
-    if isinstance(expr, sp.Sum):
+    if isinstance(expr, sp.Sum) or type(expr).__name__ in ("MaxOver", "MinOver"):
         renames, limits = {}, []
         for n, (v, lo, hi) in enumerate(expr.limits):
             d = depth + n
@@ -436,5 +436,5 @@ def canonical_sums(expr: sp.Expr, stems: str = "qrsuvw", depth: int = 0) -> sp.E
             limits.append((new, lo, hi))
         body = canonical_sums(expr.function.xreplace(renames), stems,
                               depth + len(expr.limits))
-        return sp.Sum(body, *limits)
+        return type(expr)(body, *limits)
     return expr.func(*[canonical_sums(a, stems, depth) for a in expr.args])

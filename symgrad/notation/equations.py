@@ -27,7 +27,7 @@ import sympy as sp
 
 from symgrad.core.errors import ParseError, ShapeError, SymgradError, UnknownNameError
 from symgrad.core.model import Model, identifier
-from symgrad.core.ops import At, AtTime, Indicator, Stack
+from symgrad.core.ops import At, AtTime, Extremum, Indicator, Stack
 from symgrad.core.shapes import ShapeSpec, dims_text, parse_shape
 from symgrad.core.simplify import Iverson, linear_bounds
 
@@ -35,6 +35,7 @@ from .claims import FormulaClaim, parse_claim
 from .expressions import IDENTITY, ONES, Kron, VStack
 from .lexer import _INDICATOR, _Tok, _tokens
 from .names import IMPLIED_BASE, Declarations, TensorDecl, _keys
+from .windows import windows
 
 __all__ = ["model_from_latex", "split_equations"]
 
@@ -540,6 +541,7 @@ class _Builder:
             raise ShapeError(f"{site}: the left side's indices must be letters, got "
                              f"{', '.join(map(str, lhs_idx))}")
         expr, indices = self._rebase(expr, lhs_idx)
+        expr = windows(expr, indices, n.shape, self._shape_of, self.base, site)
         self._check_sums(expr, indices, site)
         if indices and not n.declared and n.shape is None:
             for i, written in zip(indices, lhs_idx):
@@ -566,6 +568,10 @@ class _Builder:
                             shape=n.shape, latex=self._latex(n), where=site, star=star)
         self.model.source[n.internal] = eq.shown
         n.shape = self.model.tensors[n.internal].shape
+
+    def _shape_of(self, name: str) -> tuple | None:
+        n = next((n for n in self.names.values() if n.internal == name), None)
+        return n.shape if n is not None else None
 
     def _check_sums(self, expr: sp.Basic, lhs: tuple, site: str) -> None:
         """Refuse sums that a model would read silently wrong: bounds outside the axis their
@@ -700,15 +706,15 @@ class _Builder:
             return sp.Indexed(e.base, *[i - b for i in e.indices])
         if isinstance(e, At):
             return At(self._shift(e.args[0]), *[i - b for i in e.args[1:]])
-        if isinstance(e, sp.Sum):
+        if isinstance(e, sp.Sum | Extremum):
             body = self._shift(e.function)
             subs, limits = {}, []
             for v, lo, hi in e.limits:
                 nv = self.model.fresh_index(v.name)
                 subs[v] = nv + b
                 limits.append((nv, lo - b, hi - b))
-            return sp.Sum(body.xreplace(subs), *[(v, lo.xreplace(subs), hi.xreplace(subs))
-                                                 for v, lo, hi in limits])
+            return type(e)(body.xreplace(subs), *[(v, lo.xreplace(subs), hi.xreplace(subs))
+                                                  for v, lo, hi in limits])
         if not e.args:
             return e
         return e.func(*[self._shift(a) for a in e.args])

@@ -207,7 +207,10 @@ class _Parser:
         terms = [self.signs() * self.hadamard()]
         while self.at("sym", "+") or self.at("sym", "-"):
             terms.append(self.signs() * self.hadamard())
-        return _settle_ones(sp.Add(*terms))
+        e = sp.Add(*terms)
+        if self.mode == "formula" and not self.index and _ones_multiple(e):
+            return e  # `\mathbf{1}` alone is the ones vector, sized by the other side
+        return _settle_ones(e)
 
     def signs(self) -> int:
         sign = 1
@@ -242,6 +245,9 @@ class _Parser:
             k += 1
         if len(out) == len(factors) and all(
                 f == _ONES or (f.is_commutative and not f.has(_ONES)) for f in out):
+            if self.mode == "formula" and not self.index and all(
+                    f == _ONES or _coefficient(f) for f in out):
+                return out  # settled by the sum it is in: alone, it is the ones vector
             return [sp.Integer(1) if f == _ONES else f for f in out]
         return out
 
@@ -733,10 +739,7 @@ class _Parser:
         self.i = j + 1
         if j == k + 1:
             raise _fail("the indicator", t.pos, "its condition is empty", "indicator")
-        p = self.child(k + 1, j, index=True)
-        cond = p.condition()
-        p.finish()
-        return sp.Piecewise((1, cond), (0, True))
+        return sp.Piecewise((1, self.index_condition(k + 1, j)), (0, True))
 
     # ------------------------------------------------------------------ names
     def name(self) -> tuple[sp.Expr, str]:
@@ -843,6 +846,9 @@ class _Parser:
         if self.at("sym", "_"):
             self.take()
             e = At(e, *self.sub_items(name))
+        elif (len(items) == 1 and self.at("open", "[") and not self.iverson_at(self.i)
+              and not self.stacks_tensors(self.i)):
+            e = At(e, *self.bracket_items())  # z[t][i]: entry i of z at step t
         return e
 
     def stacks_tensors(self, k: int) -> bool:
@@ -1072,10 +1078,7 @@ class _Parser:
         """`[a, b, ...]` -> Stack; `[cond]` -> Iverson bracket; `[a]` -> a."""
         k, j = self.enter_brackets("brackets")
         if self.split(k + 1, j, self.is_relation)[1:]:
-            p = self.child(k + 1, j, index=True)
-            cond = p.condition()
-            p.finish()
-            return sp.Piecewise((1, cond), (0, True))
+            return sp.Piecewise((1, self.index_condition(k + 1, j)), (0, True))
         items = []
         rows = self.split(k + 1, j, lambda u: u.key == ("sym", ";"))
         split = _is_stack_separator if len(rows) > 1 else _is_comma
@@ -1284,7 +1287,8 @@ class _Parser:
         raise _fail("the derivative", t.pos, "it is not a declared quantity; declare the given "
                     "gradient with this spelling as an alias", "derivative")
 
-    def big_operator(self) -> sp.Expr:
+    def big_operator(self, reduce=None) -> sp.Expr:
+        """`\\sum`, `\\prod` with limits; ``reduce``: a max or min over them instead."""
         t = self.take()
         limits = upper = None
         for _ in range(2):
@@ -1329,6 +1333,8 @@ class _Parser:
             try:
                 body = sign * self.hadamard()
             except UnknownNameError as err:
+                if reduce is not None:
+                    raise
                 self.i = start
                 return self.unrolled(limits, err)
         finally:
@@ -1337,7 +1343,7 @@ class _Parser:
         if implied:
             limits = [(v, *self.implied_bounds(t, v, lo, body)) if v in implied else (v, lo, hi)
                       for v, lo, hi in limits]
-        op = sp.Sum if t.text in (r"\sum", r"\Sigma") else sp.Product
+        op = reduce or (sp.Sum if t.text in (r"\sum", r"\Sigma") else sp.Product)
         return op(body, *[(_index_symbol(v), lo, hi) for v, lo, hi in reversed(limits)])
 
     def implied_bounds(self, t: _Tok, var: str, lo: sp.Expr | None, body: sp.Expr) -> tuple:
@@ -1462,6 +1468,15 @@ class _Parser:
                 raise _fail("the sum", t.pos, how, "sum")
             return self.parse_range(*piece, index=True) + shift
 
+        if (hi - lo > 2 and letter((lo, lo + 1)) and self.tok_at(lo + 1, "cmd", r"\in")
+                and self.tok_at(lo + 2, "open", "\\{") and self.mate[lo + 2] == hi - 1):
+            # `i \in \{2j-1, \dots, 2j\}` or `i \in \{2j-1, 2j\}`: a range of consecutive values
+            first, last, members = self.set_members(lo + 2)
+            if members is not None and all(sp.expand(b - a) == 1 for a, b in
+                                           zip(members, members[1:])):
+                first, last = members[0], members[-1]
+            if first is not None:
+                return letter((lo, lo + 1)), first, last
         up, down = (sp.Le, sp.Lt), (sp.Ge, sp.Gt)
         if len(pieces) == 1 and letter(pieces[0]):
             return letter(pieces[0]), None, None
@@ -1512,7 +1527,15 @@ class _Parser:
         return e if power is None else sp.Pow(e, power)
 
     def extremum(self, t: _Tok) -> sp.Expr:
-        """`\\max(0, z)` is ReLU(z); `\\max(a, b)`, `\\min(a, b)` of scalars or entries."""
+        """`\\max(0, z)` is ReLU(z); `\\max(a, b)`, `\\min(a, b)` of scalars or entries;
+        `\\max_{i=a}^{b} x_i`, `\\max_k x_k` over an index, bounds read as a sum's."""
+        if self.at("sym", "_", 1):
+            big = t.text.lstrip("\\").lower() == "max"
+            e = self.big_operator(op_head("maxover" if big else "minover"))
+            if len(e.limits) != 1 or not e.function.is_commutative:
+                raise _fail(f"`{t.text}`", t.pos, "a max or min runs over one index of "
+                            "numbers, e.g. \\max_{i=1}^{k} x_i", "max over an index")
+            return e
         self.take()
         if not self.at("open", "("):
             raise self.error(f"`{t.text}`", "write its arguments in parentheses, e.g. "
@@ -1600,10 +1623,49 @@ class _Parser:
             return sp.true
         if lo >= hi:
             raise _fail("a condition", self.toks[lo - 1].pos, "it is empty", "condition")
+        return self.index_condition(lo, hi)
+
+    def index_condition(self, lo: int, hi: int) -> sp.Basic:
+        """The condition toks[lo:hi], its letters read as indices; whole tensors multiplied
+        in it (`w^\\top x + b \\le 0`) keep their order, read as matrices."""
         p = self.child(lo, hi, index=True)
         c = p.condition()
         p.finish()
+        if self.mode != "dims" and self.whole_tensors(c):
+            p = self.child(lo, hi, index=False)
+            c = p.condition()
+            p.finish()
         return c
+
+    def scalar_form(self, e: sp.Expr) -> sp.Expr:
+        """A side of a comparison as a number: `w^\\top x` of two vectors as the sum of
+        their entries' products (a relation compares numbers, never matrices)."""
+        if e.is_commutative:
+            return e
+
+        def inner(m: sp.Expr) -> sp.Expr:
+            nc = [f for f in m.args if not f.is_commutative]
+            if len(nc) != 2 or not isinstance(nc[0], Transpose):
+                return m
+            a, b = nc[0].args[0], nc[1]
+            if not all(isinstance(v, sp.Symbol) and v.name in self.ctx.tensors
+                       and self.vector_length(v) is not None for v in (a, b)):
+                return m
+            s = self.sum_entries(a, self.pos())
+            k = s.limits[0][0]
+            entry = sp.Indexed(sp.IndexedBase(b.name), *self.full_index(b.name, k))
+            scale = sp.Mul(*[f for f in m.args if f.is_commutative])
+            return scale * sp.Sum(s.function * entry, *s.limits)
+
+        numbers = {s: sp.Symbol(s.name) for s in e.free_symbols if isinstance(s, sp.Symbol)
+                   and not s.is_commutative and s.name in self.ctx.tensors
+                   and all(d == 1 for d in self.ctx.tensors[s.name].shape)}  # b in R
+        return e.xreplace(numbers).replace(lambda m: isinstance(m, sp.Mul), inner)
+
+    def whole_tensors(self, c: sp.Basic) -> bool:
+        """A condition that transposes a declared tensor read as an index letter."""
+        return any(s.name in self.ctx.tensors for t in c.atoms(Transpose)
+                   for s in t.free_symbols if isinstance(s, sp.Symbol))
 
     def is_relation(self, t: _Tok) -> bool:
         return (t.kind == "sym" and t.text in "=<>") or (t.kind == "cmd" and (
@@ -1636,7 +1698,7 @@ class _Parser:
             if op is None:
                 break
             right = self.expr()
-            relations.append(op(left, right))
+            relations.append(op(self.scalar_form(left), self.scalar_form(right)))
             left = right
         if not relations:
             raise self.error("a condition", "write a comparison such as `j = i` or "
@@ -1737,6 +1799,19 @@ class Kron(sp.Function):
 
 IDENTITY = sp.Symbol("identity_matrix", commutative=False)
 """The identity matrix a claim writes (`I`); its size comes from the formula around it."""
+
+
+def _ones_multiple(e: sp.Expr) -> bool:
+    """`\\mathbf{1}`, `\\frac{1}{n} \\mathbf{1}`: a multiple of the ones vector alone."""
+    if e == _ONES:
+        return True
+    return isinstance(e, sp.Mul) and e.args.count(_ONES) == 1 and all(
+        f == _ONES or _coefficient(f) for f in e.args)
+
+
+def _coefficient(f: sp.Expr) -> bool:
+    """A number or a size (`2`, `\\frac{1}{n}`), not an entry of a tensor."""
+    return f.is_commutative and not f.has(_ONES, sp.Indexed, sp.Function, sp.Sum)
 
 
 def _settle_ones(e: sp.Expr) -> sp.Expr:

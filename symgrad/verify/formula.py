@@ -23,6 +23,17 @@ BUDGET = 8.0
 _NONSCALAR = ("At", "AtTime", "Transposed", "Hadamard", "Diag", "Softargmax", "Stack",
               "VStack", "Kron")
 ROW_NOTE = "numerator layout (row vector): the loss gradients are read as 1 x n rows"
+TIES = ("ties: where several entries attain a max (or min), the derivative is 1 at each "
+        "of them; the max is not differentiable there (PyTorch passes the gradient to one "
+        "of them); random instances have no ties, so they do not test this")
+
+
+def _argmax(truth: Truth) -> bool:
+    """A truth that differentiates a max or min over entries (its condition x_j = y_i)."""
+    q = truth.quantity
+    element = getattr(q, "element", None) if q is not None else None
+    return isinstance(element, sp.Basic) and any(
+        c.has(sp.Indexed) for c in element.atoms(sp.Eq))
 
 
 @dataclass
@@ -153,6 +164,8 @@ class FormulaCheck:
 
     def _judge(self) -> Verdict:
         """The verdict on a claim whose indices are all bound."""
+        if _argmax(self.truth):
+            self._note(TIES)
         try:
             try:
                 return self._check()
@@ -588,8 +601,9 @@ class FormulaCheck:
             inst = self.ctx.instance(seed)
             T = self.truth.array(inst)
             ev = Evaluator(self._source(inst), self.base, [], self.rhs)
+            row = (1,) + T.shape if T.ndim == 1 and self._scalar_of() else None
             v = ev.run(self.rhs, T.shape if T.ndim == 2 else T.shape + (1,) if T.ndim == 1
-                       else None)
+                       else None, row)
             for note in sorted(ev.notes):
                 self._note(note)
             if ev.findings:
@@ -638,14 +652,23 @@ class FormulaCheck:
         return self.verdict("correct", f"the right side equals {self.truth.latex} "
                             f"({len(SEEDS)} random instances, every entry).")
 
+    def _scalar_of(self) -> bool:
+        """A derivative of a scalar (the loss, or a scalar quantity of a model): both
+        layouts are accepted, the verdict saying which one the claim used."""
+        return self.truth.is_gradient or (self.truth.wrt is not None and not any(
+            d != 1 for d in self.truth.of_shape))
+
     def _arrangements(self, cs: tuple, ts: tuple) -> list:
         """Ways the claimed array can line up with the truth, in order of preference:
         (kind, view of T, note, tag); the tag is the same across instances."""
-        grad = self.truth.is_gradient
+        grad = self._scalar_of()
         grad_note = "gradient layout (the shape of the parameter)" if grad else ""
         if self.rows:
             grad_note = ""
         numerator = "numerator layout (the transpose of the gradient layout)"
+        if grad and len(ts) == 1 and ts[0] != 1 and cs == (1, ts[0]):
+            grad_note = f"numerator layout (a 1 x {ts[0]} row, the transpose of the " \
+                        f"gradient layout)"
         c_sq = tuple(d for d in cs if d != 1)
         t_sq = tuple(d for d in ts if d != 1)
         dropped = "singleton dimension dropped" if len(t_sq) < len(ts) and cs != ts else ""

@@ -22,6 +22,7 @@ from ..core.ops import (
     At,
     AtTime,
     Diag,
+    Extremum,
     Hadamard,
     HadamardDiv,
     Softargmax,
@@ -133,11 +134,12 @@ class Evaluator:
         self.findings: list[str] = []
         self.outside: set[str] = set()  # the tensors read outside their entries
         self.notes: set[str] = set()
+        self.hint: tuple | None = None  # the true value's matrix shape, where it is known
 
     # structure ----------------------------------------------------------------
     def _allocate(self, expr: sp.Basic) -> None:
         for node in sp.preorder_traversal(expr):
-            if isinstance(node, sp.Sum):
+            if isinstance(node, sp.Sum | Extremum):
                 for k in range(len(node.limits)):
                     self.axes.setdefault((node, k), len(self.free) + len(self.axes))
 
@@ -151,16 +153,26 @@ class Evaluator:
         clock = bind[self.clock].a if self.clock in bind else None
         return Env(bind, time=clock)
 
-    def run(self, expr: sp.Basic, trail: tuple | None = None) -> Val:
+    def run(self, expr: sp.Basic, trail: tuple | None = None,
+            other: tuple | None = None) -> Val:
         """The value of ``expr``; an identity or ones vector whose size the formula does not
-        set takes ``trail`` (the true value's matrix shape)."""
+        set takes ``trail`` (the true value's matrix shape), or ``other`` (the other layout
+        of a scalar's derivative: 1^T as the 1 x n row) where ``trail`` does not fit."""
+        self.hint = trail
         with np.errstate(all="ignore"):
             v = self.ev(expr, self.grid_env())
         if v.lazy:
+            if trail is None and v.lazy == "col" and self.free:
+                return Val(v.a)  # an entry of the ones vector: the number 1
             if trail is None:
                 raise Unreadable(f"the {_LAZY[v.lazy]}, whose size the formula does not set",
                                  "identity" if v.lazy == "eye" else "ones vector")
-            v = self._sized(v, trail, "equals")
+            try:
+                v = self._sized(v, trail, "equals")
+            except ClaimProblem:
+                if other is None:
+                    raise
+                v = self._sized(v, other, "equals")
         return v
 
     def const(self, x) -> Val:
@@ -197,6 +209,8 @@ class Evaluator:
     def _dispatch(self, e: sp.Basic, env: Env) -> Val:
         if isinstance(e, sp.Sum):
             return self._sum(e, env)
+        if isinstance(e, Extremum):
+            return self._extremum(e, env)
         if isinstance(e, sp.Product):
             return self._product(e, env)
         if isinstance(e, sp.Indexed):
@@ -432,6 +446,10 @@ class Evaluator:
     def _combine(self, x: Val, y: Val, op, verb: str) -> Val:
         if x.lazy or y.lazy:
             if x.lazy and y.lazy:
+                if x.lazy != y.lazy and self.hint is not None and len(self.hint) == 2:
+                    # I - 1/n 1 1^T: sized by the other side of the claim
+                    x, y = self._sized(x, self.hint, verb), self._sized(y, self.hint, verb)
+                    return Val(op(x.a, y.a), 2)
                 if x.lazy != y.lazy:
                     raise Unreadable(f"the {_LAZY[x.lazy]} and the {_LAZY[y.lazy]} together, "
                                      f"with no size set by the rest of the formula", "ones vector")
@@ -641,7 +659,13 @@ class Evaluator:
         return self._combine(a, b, op.numpy, "divides")
 
     def _whole_matrix(self, op, v: Val) -> Val:
-        """det(X), |det(X)| of a square matrix value (the table's NumPy form)."""
+        """det(X), |det(X)| of a square matrix value, logsumexp(x) of a vector (the
+        table's NumPy form)."""
+        if op.operand == "vector":
+            v = self._vector(v, op.latex) if not v.lazy else v
+            if v.lazy:
+                raise ClaimProblem(f"{op.latex} takes a vector")
+            return self._guard(Val(np.asarray(op.numpy(v.a[..., 0]), dtype=float)))
         if v.lazy or v.m != 2 or v.trail[0] != v.trail[1]:
             raise ClaimProblem(f"{op.latex} takes a square matrix, got a "
                                f"{dims_text(v.trail) if v.m else 'scalar'} operand")
@@ -815,6 +839,31 @@ class Evaluator:
             out = term if out is None else self._times(out, term)
         return out if out is not None else self.const(1.0)
 
+    def _extremum(self, e: Extremum, env: Env) -> Val:
+        """max_{i=a}^{b} f (or min) of numbers: the index on its own axis, the window masked."""
+        (v, lo_e, hi_e), = e.limits
+        lo, hi = self.ev(lo_e, env), self.ev(hi_e, env)
+        if lo.m or hi.m:
+            raise ClaimProblem(f"the limits of the max over {v} are not numbers")
+        a, b = float(np.min(lo.a)), float(np.max(hi.a))
+        count = int(b - a) + 1
+        if not (np.isfinite(a) and np.isfinite(b)) or count > 100_000:
+            raise Unreadable("a max over an infinite or very long range", "max over an index")
+        axis = self.axes[(e, 0)]
+        shape = [1] * self.n
+        shape[axis] = max(count, 0)
+        values = (np.arange(max(count, 0), dtype=float) + a).reshape(shape)
+        mask = (values >= lo.a) & (values <= hi.a)
+        inner = replace(env, bind={**env.bind, v.name: Val(values)},
+                        active=mask if env.active is None else mask & env.active)
+        body = self.ev(e.function, inner)
+        if body.m:
+            raise ClaimProblem(f"the max over {v} is taken of a vector or matrix")
+        top = op_of(e).name == "maxover"
+        arr = np.where(mask, body.a, -np.inf if top else np.inf)
+        return Val(arr.max(axis=axis, keepdims=True) if top else
+                   arr.min(axis=axis, keepdims=True))
+
     def _sum(self, e: sp.Sum, env: Env) -> Val:
         return self._sum_from(e, len(e.limits) - 1, env)
 
@@ -858,7 +907,7 @@ def free_names(expr: sp.Basic, bound: frozenset = frozenset()) -> list[str]:
     out: list[str] = []
 
     def walk(e, scope):
-        if isinstance(e, (sp.Sum, sp.Product)):
+        if isinstance(e, (sp.Sum, sp.Product, Extremum)):
             inner = set(scope)
             for v, lo, hi in reversed(e.limits):
                 walk(lo, inner)
