@@ -1013,3 +1013,16 @@ def test_a_shape_worked_out_from_the_writers_named_sizes():
     assert right.verdict == "correct"
     assert sg.check("1.1.a", r"n_H \times n_W = 4 \times 6", definitions=defs,
                     set="hw2-spring2021").verdict == "incorrect"
+
+
+def test_an_entry_of_a_tensor_at_a_step_written_with_two_brackets():
+    import symgrad as sg
+
+    # tongshanyin's z[t][p]: entry p of z at step t, as h[t]_p
+    right = (r"\frac{\partial \ell}{\partial W_x}[i, j] = \sum_{t=1}^{K} \sum_{p=1}^{m} "
+             r"\frac{\partial \ell}{\partial h[t][p]} \frac{\partial h[t][p]}{\partial W_x[i, j]}")
+    assert sg.check("1.2.1.c", right).verdict == "correct"
+    # the immediate Jacobian is diagonal in (p, i): only p = i adds, so this is right too
+    assert sg.check("1.2.1.c", right.replace(r"\sum_{p=1}^{m} ", "").replace("[p]", "[i]")
+                    ).verdict == "correct"
+    assert sg.check("1.2.1.c", right.replace("^{K}", "^{K-1}")).verdict == "incorrect"

@@ -423,7 +423,8 @@ class _Claims:
                     hi -= 1
                 if lo >= hi:
                     said = [self.st.text[u.pos:u.end] for u in toks[max(a - 1, 0):hi + 1]
-                            if u.kind in ("word", "sep")]
+                            if u.kind in ("word", "sep")
+                            and re.search(r"[A-Za-z]{2}", self.st.text[u.pos:u.end])]
                     raise _fail("`=`", toks[max(lo - 1, a)].pos, f"the left side is words "
                                 f"(`{' '.join(said)}`), not a quantity: write what it is "
                                 f"(f_W(x) \\in \\mathbb{{R}}^{{...}})" if said and lo == eqs[0][0]
