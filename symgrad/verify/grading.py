@@ -243,7 +243,15 @@ def warm(reviewer) -> None:
     for r in [reviewer._reviewer(s) for s in reviewer.sets] if hasattr(reviewer, "sets") \
             else [reviewer]:
         for q in r.problems.questions:
-            r.context(q)
+            ctx = r.context(q)
+            if ctx is None or ctx.default is None:
+                continue
+            try:  # the default truth and the instances every claim of it is checked on
+                ctx.truth(None)
+                for seed in range(3):
+                    ctx.instance(seed)
+            except SymgradError:
+                continue
         r.systems()
 
 
@@ -312,10 +320,18 @@ def review_all(entries: Sequence[Entry], *, jobs: int | None = None,
         if _WORKER.get("key") != (problem_set, index_base):
             _WORKER.update(key=(problem_set, index_base),
                            reviewer=make_reviewer(problem_set, index_base))
-        warm(_WORKER["reviewer"])
         fork = "fork" in mp.get_all_start_methods()
         # the largest write-ups first, so that no worker is left with one at the end
         todo.sort(key=lambda t: -_size(t[1].path))
+        if fork:
+            # one reviewed here builds what the others need (the contexts and
+            # truths of the sets it is checked against), shared by the forked workers
+            i, e, _key = todo.pop()  # the smallest: warms what the others need
+            results[i] = review_entry(_WORKER["reviewer"], e, timeout)
+            if done:
+                done(results[i], False)
+        else:
+            warm(_WORKER["reviewer"])
         with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
                                     mp_context=mp.get_context("fork") if fork else None,
                                     initializer=_init_worker,
