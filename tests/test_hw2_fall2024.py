@@ -22,10 +22,6 @@ def pset():
     return registry.get(NAME)
 
 
-
-
-
-
 OUT_2D = (placements(IMAGE[0], KERNEL[0], STRIDE), placements(IMAGE[1], KERNEL[1], STRIDE))
 OUT_1D = placements(L, K, S)
 

@@ -23,11 +23,6 @@ def pset():
     return registry.get(NAME)
 
 
-
-
-
-
-
 # the set -----------------------------------------------------------------------------
 def test_registered_with_the_spring_2021_ids(pset):
     assert NAME in registry.names()

@@ -11,25 +11,12 @@ wrong variant is shown to differ numerically and not to be judged correct.
 import numpy as np
 import pytest
 import sympy as sp
+from reference import grad_fd
 
 import symgrad as sg
 
 SIZES = (2, 3, 5)
 
-
-def grad_fd(fun, arrays: dict, wrt: str, eps: float = 1e-6) -> np.ndarray:
-    """d fun / d arrays[wrt] by central differences: the shape of fun's value followed by
-    the shape of the variable (the numerator layout, the variable's shape for a scalar)."""
-    x = np.asarray(arrays[wrt], dtype=float)
-    value = np.asarray(fun(**arrays), dtype=float)
-    out = np.zeros(value.shape + x.shape)
-    for idx in np.ndindex(*x.shape):
-        step = np.zeros_like(x)
-        step[idx] = eps
-        hi = np.asarray(fun(**{**arrays, wrt: x + step}), dtype=float)
-        lo = np.asarray(fun(**{**arrays, wrt: x - step}), dtype=float)
-        out[(Ellipsis, *idx)] = (hi - lo) / (2 * eps)
-    return out
 
 
 def square(rng, n: int) -> np.ndarray:
