@@ -488,3 +488,9 @@ def test_a_space_right_after_the_formula_it_is_about(tmp_path):
                    "\\times 3},$\n")
     assert kinds(items, "claim") == [("1.1.c.ii", r"\frac{\partial f_W(x)}{\partial W} \in "
                                       r"\mathbb{R}^{1 \times 3 \times 1 \times 5 \times 3}")]
+
+
+def test_an_index_set_to_another_or_to_a_number_is_a_relation_not_a_claim(tmp_path):
+    items = found(tmp_path, "k.md", "## 1.2.1.c\nonly the term $k = j$ survives, and for "
+                  "$i = 0$ the sum is empty.\n")
+    assert [(f.kind, f.latex) for f in items] == [("skipped", "k = j"), ("skipped", "i = 0")]

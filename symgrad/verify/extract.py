@@ -140,7 +140,9 @@ _PRIMED_PARAMETER = re.compile(r"^\s*[KSPD]\s*(?:'|\^\s*\{?\s*\\prime\s*\}?)+\s*
 
 # c = c', m = n' - 2i + 1: one index in terms of others (letters, primes, numbers, + and -)
 _INDEX_RELATION = re.compile(r"^\s*[a-z]'*\s*=\s*(?:[a-z]'*|\d+|[+\-\s])*[a-z]'"
-                             r"(?:[a-z]'*|\d+|[+\-\s])*$|^\s*[a-z0-9+\-\s]*[a-z]\s*=\s*[a-z]'+\s*$")
+                             r"(?:[a-z]'*|\d+|[+\-\s])*$|^\s*[a-z0-9+\-\s]*[a-z]\s*=\s*[a-z]'+\s*$"
+                             # k = j, i = 0: an index letter set to another or to a number
+                             r"|^\s*[ijklpqr]\s*=\s*(?:[ijklpqr]|\d+)\s*$")
 # sizes written by their role: H_{in} (the input height), K[0] (the kernel's first axis)
 _AXIS_WORD = {"H": "height", "W": "width", "L": "length"}
 _INPUT_SIZE = re.compile(r"(?<![\\A-Za-z])(?:([HWL])_\{?\s*(?:\\(?:text|mathrm)\s*\{\s*)?in"
