@@ -312,3 +312,21 @@ def test_example_autograder_asks_for_the_source_of_a_pdf(tmp_path):
     _valid_gradescope(data)
     assert data["score"] == 0 and "hw2.pdf is a PDF" in data["output"]
     assert "submit the .tex" in data["output"]
+
+
+def test_workers_share_verdicts_of_the_claims_students_have_in_common(tmp_path):
+    # two students with the same claim: reviewed over 2 processes, checked once (the
+    # second worker finds the verdict the first stored)
+    import multiprocessing as mp
+
+    from symgrad.verify.review import Reviewer
+
+    shared = mp.get_context("fork").Manager().dict()
+    first, second = Reviewer(), Reviewer()
+    first.share(shared)
+    second.share(shared)
+    calls = []
+    second._checker = lambda *a: calls.append(a)  # never asked: the verdict is shared
+    v1 = first.check("1.1.a", r"5 \times 2")
+    v2 = second.check("1.1.a", r"5 \times 2")
+    assert v1.verdict == v2.verdict == "correct" and calls == []

@@ -255,11 +255,12 @@ def warm(reviewer) -> None:
         r.systems()
 
 
-def _init_worker(problem_set: str | None, index_base: int) -> None:
+def _init_worker(problem_set: str | None, index_base: int, shared=None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)   # the parent handles ^C
     if _WORKER.get("key") != (problem_set, index_base):   # not forked from a warm parent
         _WORKER.update(key=(problem_set, index_base),
                        reviewer=make_reviewer(problem_set, index_base))
+    _WORKER["reviewer"].share(shared)  # a claim several students write: checked once
 
 
 def _work(entry: Entry, timeout: float | None) -> dict:
@@ -332,10 +333,12 @@ def review_all(entries: Sequence[Entry], *, jobs: int | None = None,
                 done(results[i], False)
         else:
             warm(_WORKER["reviewer"])
-        with cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
-                                    mp_context=mp.get_context("fork") if fork else None,
-                                    initializer=_init_worker,
-                                    initargs=(problem_set, index_base)) as pool:
+        manager = mp.get_context("fork" if fork else None).Manager()
+        shared = manager.dict()
+        with manager, cf.ProcessPoolExecutor(max_workers=min(jobs, len(todo)),
+                                             mp_context=mp.get_context("fork") if fork else
+                                             None, initializer=_init_worker,
+                                             initargs=(problem_set, index_base, shared)) as pool:
             futures = {pool.submit(_work, e, timeout): (i, e) for i, e, _key in todo}
             try:
                 for f in cf.as_completed(futures):

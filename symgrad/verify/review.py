@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -128,6 +128,9 @@ class Reviewer:
         self.tree = QuestionTree.of(self.problems)
         self._checker = checker
         self._cache: dict[tuple, Verdict] = {}
+        # verdicts shared with other processes reviewing the same class (a Manager's dict):
+        # a claim several students write is checked once across the workers
+        self.shared: MutableMapping | None = None
         self._contexts: dict[str, object | None] = {}
 
     def context(self, qid: str):
@@ -158,6 +161,10 @@ class Reviewer:
         ``from_zero``: the write-up counts positions from 0 (see :func:`counts_from_zero`),
         so a claim wrong 1-based is also read 0-based."""
         key = (qid, latex, defs, from_zero)
+        if key not in self._cache and self.shared is not None:
+            hit = self.shared.get((self.problems.name, self.index_base, *key))
+            if hit is not None:
+                self._cache[key] = hit
         if key not in self._cache:
             try:
                 v = self._call(qid, latex, defs)
@@ -184,7 +191,13 @@ class Reviewer:
                                 [*plain.notes, "checked without the writer's definitions "
                                  f"({'; '.join(defs)}): with them the claim was not read"])
             self._cache[key] = v
+            if self.shared is not None:
+                self.shared[(self.problems.name, self.index_base, *key)] = v
         return self._cache[key]
+
+    def share(self, shared: MutableMapping | None) -> None:
+        """Share verdicts with the other processes of a class review (see ``shared``)."""
+        self.shared = shared
 
     def misplaced(self, qid: str, latex: str, defs: tuple[str, ...], from_zero: bool,
                   verdict: Verdict) -> Verdict:
@@ -378,6 +391,7 @@ class RecognisingReviewer:
         self.sets = [get(n) for n in names]
         self.index_base = index_base
         self._reviewers: dict[str, Reviewer] = {}
+        self.shared: MutableMapping | None = None
         self.problems = self.sets[0]
 
     def review_file(self, path: str | Path) -> FileReview:
@@ -406,7 +420,14 @@ class RecognisingReviewer:
     def _reviewer(self, pset) -> Reviewer:
         if pset.name not in self._reviewers:
             self._reviewers[pset.name] = Reviewer(self.index_base, problems=pset)
+            self._reviewers[pset.name].shared = self.shared
         return self._reviewers[pset.name]
+
+    def share(self, shared: MutableMapping | None) -> None:
+        """Share verdicts with the other processes of a class review (see Reviewer.shared)."""
+        self.shared = shared
+        for r in self._reviewers.values():
+            r.shared = shared
 
 
 def _short(v: Verdict, width: int = 70) -> str:
