@@ -55,3 +55,20 @@ def test_log_det_hessian_by_entries(n):
     fd = grad_fd(lambda X: np.linalg.inv(X).T, {"X": X}, "X")       # d X^{-T} / dX
     np.testing.assert_allclose(H.evaluate({"X": X}), fd, atol=1e-5)
     assert "X^{-1}" in H.latex(form="index")
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_softmax_cross_entropy_hessian(n):
+    # L = -sum_i y_i log softmax(z)_i: H = (sum y) (diag p - p p^T), p = softmax(z)
+    rng = np.random.default_rng(30 + n)
+    z, y = rng.normal(size=n), rng.random(size=n)
+    H = hessian(r"p = \operatorname{softmax}(z) \\ L = -\sum_i y_i \log p_i",
+                {"z": "n", "y": "n"}, "L", "z")
+
+    def grad(z, y):
+        e = np.exp(z - z.max())
+        return y.sum() * e / e.sum() - y
+
+    np.testing.assert_allclose(H.evaluate({"z": z, "y": y}),
+                               grad_fd(grad, {"z": z, "y": y}, "z"), atol=1e-6)
+    assert r"\operatorname{diag}\left(p\right)" in H.latex(form="matrix")
