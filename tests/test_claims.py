@@ -1026,3 +1026,13 @@ def test_an_entry_of_a_tensor_at_a_step_written_with_two_brackets():
     assert sg.check("1.2.1.c", right.replace(r"\sum_{p=1}^{m} ", "").replace("[p]", "[i]")
                     ).verdict == "correct"
     assert sg.check("1.2.1.c", right.replace("^{K}", "^{K-1}")).verdict == "incorrect"
+
+
+def test_a_functions_argument_in_square_brackets():
+    import symgrad as sg
+
+    # gcalbertini's diag[...]: dc[t]/dh[t-1] = diag(c (1 - c)) W_h
+    right = r"\frac{\partial c[t]}{\partial h[t-1]} = diag[c[t] \odot (1 - c[t])] W_h"
+    assert sg.check("1.2.1.d", right).verdict == "correct"
+    assert sg.check("1.2.1.d", r"\frac{\partial c[t]}{\partial h[t-1]} = diag[c[t]] W_h"
+                    ).verdict == "incorrect"

@@ -1504,7 +1504,9 @@ class _Parser:
 
     def call_argument(self, allow_bare: bool) -> sp.Expr:
         t = self.peek()
-        if t is not None and t.key in (("open", "("), ("open", "{")):
+        if t is not None and (t.key in (("open", "("), ("open", "{")) or (
+                t.key == ("open", "[") and not self.iverson_at(self.i))):
+            # diag[\sigma(z) \odot (1 - \sigma(z))]: a function's argument in any bracket
             j = self.mate[self.i]
             lo, self.i = self.i + 1, j + 1
             return self.parse_range(lo, j)
