@@ -494,3 +494,10 @@ def test_an_index_set_to_another_or_to_a_number_is_a_relation_not_a_claim(tmp_pa
     items = found(tmp_path, "k.md", "## 1.2.1.c\nonly the term $k = j$ survives, and for "
                   "$i = 0$ the sum is empty.\n")
     assert [(f.kind, f.latex) for f in items] == [("skipped", "k = j"), ("skipped", "i = 0")]
+
+
+def test_per_axis_sizes_taken_equal_are_an_assumption_shown_not_judged(tmp_path):
+    items = placed(tmp_path, "a.tex", "\\section*{1.1}\n\\subsection*{(b)}\n\\begin{flalign*} "
+                   "S & = S_W = S_H \\\\ K & = K_H \\end{flalign*}\n")
+    assert kinds(items, "definition") == [("1.1.b", "S = S_W = S_H"), ("1.1.b", "K = K_H")]
+    assert kinds(items, "claim") == []

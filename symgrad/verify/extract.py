@@ -125,6 +125,8 @@ _OWN_NAME = re.compile(r"^\s*[A-Za-z]_\{\s*(?:\\(?:text|mathrm|textrm|operatorna
                        r"\s*\}?\s*\}\s*$")
 
 
+# S = S_W = S_H: sizes written by letter and per axis, taken to be equal
+_SIZES_EQUAL = re.compile(r"^\s*[KSPD]\s*(?:=\s*[KSPD]\s*_\s*(?:\{\s*[HWhw]\w?\s*\}|[HWhw])\s*)+$")
 # a name the writer declares in prose: "Define Padding along height on top $P_{H1}$"
 _DECLARE_LINE = re.compile(r"(?:^|\n|[.:;]\s)\s*(?:define|let|denote)\b[^$.\n]*$", re.I)
 # H_P, H_{PK}, W_{PKS}: a capital with a capital subscript, the writer's name for a size
@@ -958,6 +960,11 @@ def _classify(walk: _Walk, m: Math, before: str, after: str, prev: Math | None, 
         word = _WORD_SIZE.match(row)
         if word and walk.tree.size_named(qid, word.group(1)) == word.group(2):
             found("question", row, "copies the question's data")  # stride = 2
+            continue
+        if has_eq and _SIZES_EQUAL.match(row):
+            # S = S_W = S_H, K = K_W: the writer takes per-axis sizes to be one (shown; the
+            # claims after it use the letter, which needs no definition)
+            found("definition", row, "an assumption that these sizes are equal")
             continue
         own = (_OWN_NAME.match(lhs) or _PRIMED_PARAMETER.match(lhs) or _OWN_SIZE.match(lhs)
                ) if (has_eq and latex == row) else None
