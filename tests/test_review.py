@@ -340,3 +340,16 @@ def test_a_name_defined_in_one_part_is_not_carried_to_the_next(tmp_path, reviewe
     assert not any(c.verdict.verdict == "incorrect" and c.question == "1.1.c.i"
                    for c in r.claims)
     assert [s["question"] for s in r.shown if s["kind"] == "definition"] == ["1.1.a", "1.1.c.i"]
+
+
+def test_the_shape_of_a_given_tensor_is_the_writers_layout_not_an_answer(tmp_path, reviewer):
+    # tongshanyin lays x out position first (x in R^{7 x 5}) in 1.1.c.iii, which asks for
+    # the Jacobian of the output: shown as a definition, never judged
+    p = tmp_path / "x.md"
+    p.write_text("## 1.1.c.iii\nSince $x \\in \\mathbb{R}^{7 \\times 5}$, the Jacobian is "
+                 "$\\frac{\\partial f_W(x)}{\\partial x} \\in \\mathbb{R}^{1 \\times 3 \\times 5 "
+                 "\\times 7}$.\n")
+    r = reviewer.review_file(p)
+    assert [s["latex"] for s in r.shown if s["kind"] == "definition"] == [
+        r"x \in \mathbb{R}^{7 \times 5}"]
+    assert [c.verdict.verdict for c in r.claims] == ["correct"]

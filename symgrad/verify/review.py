@@ -199,6 +199,17 @@ class Reviewer:
         """Share verdicts with the other processes of a class review (see ``shared``)."""
         self.shared = shared
 
+    def given_shape(self, qid: str, latex: str) -> bool:
+        """Whether ``latex`` states the shape of one of the question's given tensors
+        (``x \\in \\mathbb{R}^{5 \\times 2}``) that the question does not ask about."""
+        m = re.match(r"^\s*(.+?)\s*\\in\s*\\(?:mathbb\s*\{?\s*R\s*\}?|R\b|RR\b)", latex)
+        ctx = self.context(qid)
+        if m is None or ctx is None:
+            return False
+        name = re.sub(r"\s+", "", m.group(1))
+        return any(name == re.sub(r"\s+", "", spelled) for t in ctx.tensors.values()
+                   for spelled in (t.latex, *t.aliases))
+
     def misplaced(self, qid: str, latex: str, defs: tuple[str, ...], from_zero: bool,
                   verdict: Verdict) -> Verdict:
         """An incorrect claim that is right for another part of the same section (1.1.c.i's
@@ -309,6 +320,16 @@ class Reviewer:
                 out.shown.append({"kind": "definition", "question": f.question, "latex": f.latex,
                                   "line": doc.line(f.start), "cell": doc.cell(f.start),
                                   "reason": "a name the writer defines, carried to later parts"})
+                continue
+            if verdict.verdict == "unparsed" and self.given_shape(f.question, f.checked):
+                # x \in \mathbb{R}^{5 x 2} where the question asks about another quantity:
+                # the writer's layout of a given tensor, shown, never judged as the answer
+                out.counts["claim"] -= 1
+                out.counts["definition"] += 1
+                out.shown.append({"kind": "definition", "question": f.question, "latex": f.latex,
+                                  "line": doc.line(f.start), "cell": doc.cell(f.start),
+                                  "reason": "the shape of a given tensor, as the writer lays "
+                                            "it out"})
                 continue
             if other is not None and verdict.verdict != "unparsed":
                 verdict = Verdict("unparsed", f"not judged: the write-up states question "
