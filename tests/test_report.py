@@ -66,7 +66,7 @@ def _record(name="alice.tex", claims=None, error=None):
          "explanation": "3 should be 2 <b>", "hint": None, "line": 3, "cell": None,
          "counterexample": {"claimed": "5 x 3", "true": "1 x 5 x 2"}, "notes": ["n<1>"],
          "mistake": "shape: 5 x 3 instead of 1 x 5 x 2"}]
-    return {"name": name, "file": f"/c/{name}", "error": error, "problem_set": "hw2",
+    return {"name": name, "file": f"c/{name}", "error": error, "problem_set": "hw2",
             "problem_set_why": "", "summary": None if error else {
                 "claims": 2, "correct": 1, "incorrect": 1, "layout": 0, "unparsed": 0,
                 "unplaced": 1},

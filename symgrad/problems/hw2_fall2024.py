@@ -158,6 +158,12 @@ def answer_1_1_b(index_base: int = 1) -> Answer:
 
 
 # 1.2.1.c: the one-step Jacobians -------------------------------------------------------
+def _displayed(q, index_base: int) -> list[str]:
+    """A Jacobian's shape, index form and matrix form, each displayed."""
+    return [r"\[ %s \]" % text for text in (q.shape_latex(), q.latex(index_base=index_base),
+                                            q.latex("matrix"))]
+
+
 def answer_1_2_1_c(index_base: int = 1) -> Answer:
     from .hw2_rnn import rnn
 
@@ -167,15 +173,11 @@ def answer_1_2_1_c(index_base: int = 1) -> Answer:
         r"Write $z[t] = W_c x[t] + W_h h[t-1]$ for the gate's pre-activation, so $c[t] = "
         r"\sigma(z[t])$ and $\sigma'(z[t]) = c[t] \odot (1 - c[t])$. The gate depends on "
         r"$h[t-1]$ only through $W_h h[t-1]$ (numerator layout):",
-        r"\[ %s \]" % dc.shape_latex(),
-        r"\[ %s \]" % dc.latex(index_base=index_base),
-        r"\[ %s \]" % dc.latex("matrix"),
+        *_displayed(dc, index_base),
         r"The state $h[t] = c[t] \odot h[t-1] + (1 - c[t]) \odot W_x x[t]$ depends on "
         r"$h[t-1]$ directly and through the gate; by the product rule, with the Jacobian "
         r"of the gate above:",
-        r"\[ %s \]" % dh.shape_latex(),
-        r"\[ %s \]" % dh.latex(index_base=index_base),
-        r"\[ %s \]" % dh.latex("matrix"),
+        *_displayed(dh, index_base),
         r"The first term copies the state through the open gate; the second is "
         r"$\operatorname{diag}(h[t-1] - W_x x[t]) \frac{\partial c[t]}{\partial h[t-1]}$.",
     ])

@@ -303,33 +303,22 @@ class Reviewer:
                           or f.question.startswith(q + ".")), None)
             # a name defined in one part holds in that part (a writer reuses n_W in the
             # next), and never for a claim that defines it again
-            group = f.question
-            own = _NAMED.match(f.checked)
-            extra = tuple(d for g, d in learned if g == group and d not in f.definitions
-                          and uses_name(f.checked, d) and not (
-                              own and _NAMED.match(d) and _NAMED.match(d).group(0).replace(
-                                  " ", "") == own.group(0).replace(" ", "")))
+            own = _named(f.checked)
+            extra = tuple(d for q, d in learned if q == f.question and d not in f.definitions
+                          and uses_name(f.checked, d) and not (own and _named(d) == own))
             defs = (*f.definitions, *extra, *einstein)
             verdict = self.check(f.question, f.checked, defs, from_zero)
-            if (verdict.counterexample or {}).get("construct") == "definition" and \
-                    _NAMED.match(f.checked):  # n_H = 4; never a letter (i = 0: an index)
-                d = definition_text(f.checked)
-                learned.append((group, d))
-                out.counts["claim"] -= 1
-                out.counts["definition"] += 1
-                out.shown.append({"kind": "definition", "question": f.question, "latex": f.latex,
-                                  "line": doc.line(f.start), "cell": doc.cell(f.start),
-                                  "reason": "a name the writer defines, carried to later parts"})
+            if (verdict.counterexample or {}).get("construct") == "definition" and own:
+                # n_H = 4 (never a letter: i = 0 is an index)
+                learned.append((f.question, definition_text(f.checked)))
+                _show_definition(out, f, doc, "a name the writer defines, carried to later "
+                                              "parts")
                 continue
             if verdict.verdict == "unparsed" and self.given_shape(f.question, f.checked):
                 # x \in \mathbb{R}^{5 x 2} where the question asks about another quantity:
                 # the writer's layout of a given tensor, shown, never judged as the answer
-                out.counts["claim"] -= 1
-                out.counts["definition"] += 1
-                out.shown.append({"kind": "definition", "question": f.question, "latex": f.latex,
-                                  "line": doc.line(f.start), "cell": doc.cell(f.start),
-                                  "reason": "the shape of a given tensor, as the writer lays "
-                                            "it out"})
+                _show_definition(out, f, doc, "the shape of a given tensor, as the writer "
+                                              "lays it out")
                 continue
             if other is not None and verdict.verdict != "unparsed":
                 verdict = Verdict("unparsed", f"not judged: the write-up states question "
@@ -367,15 +356,29 @@ class Reviewer:
 
 
 # a name with a subscript or a prime, then `=`: what a writer names (n_H, K_{eff}, H')
-_NAMED = re.compile(r"^\s*\\?[A-Za-z]+\s*(?:'|_\s*(?:\{[^{}=]+\}|[A-Za-z0-9]))\s*=(?!=)")
+_NAMED = re.compile(r"^\s*(\\?[A-Za-z]+\s*(?:'|_\s*(?:\{[^{}=]+\}|[A-Za-z0-9])))\s*=(?!=)")
+
+
+def _named(latex: str) -> str | None:
+    """The name a claim defines (``n_H`` of ``n_H = 4``), spaces dropped, or None."""
+    m = _NAMED.match(latex)
+    return re.sub(r"\s+", "", m.group(1)) if m else None
+
+
+def _show_definition(out: FileReview, f, doc: Document, reason: str) -> None:
+    """Show what extract took for a claim as a definition (counted as one)."""
+    out.counts["claim"] -= 1
+    out.counts["definition"] += 1
+    out.shown.append({"kind": "definition", "question": f.question, "latex": f.latex,
+                      "line": doc.line(f.start), "cell": doc.cell(f.start), "reason": reason})
 _CHAIN = re.compile(r"(?<![\d.])\d+(?:x\d+)+(?![\d.])")  # 10x11 in a normal form
 
 
-def recognise(doc: Document, sets: Sequence) -> tuple[object, str, object | None]:
+def recognise(doc: Document, sets: Sequence) -> tuple[object, str, list]:
     """The problem set a write-up answers, among ``sets`` (ProblemSets, the default
     first): the one whose statement it copies most (its ``given`` data), then the one
-    under whose questions most of its formulas fall. Also says why, and names the runner-up
-    when the two tie on both (the caller may then decide by the verdicts)."""
+    under whose questions most of its formulas fall. Also says why, and lists the other
+    sets that what it copies does not rule out (the caller then decides by the verdicts)."""
     trees = [QuestionTree.of(s) for s in sets]
     founds = [extract(tree, doc) for tree in trees]
     # formulas read as the question's data, not as an answer ("4 \\times 5" is one year's
